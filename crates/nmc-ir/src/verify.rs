@@ -1,0 +1,160 @@
+//! The verifier: re-derives every fact from the ops and checks the
+//! invariants every pass may rely on. It collects all violations.
+//!
+//! Invariants checked:
+//! 1. Every edge's fact equals its source node's output fact.
+//! 2. Every node's output fact equals what its op infers from its input fact
+//!    (Input nodes: from nothing).
+//! 3. All incoming edges of a node agree on shape.
+//! 4. Every non-Input node has at least one incoming edge; Input nodes none.
+//! 5. Neuron parameter vectors have one entry per neuron; time constants are
+//!    positive (or +∞ for no leak / 0 for no synapse), `r`, `w_in`,
+//!    `v_leak`, `v_reset` are finite; thresholds are not NaN; refractory ≥ 0.
+//! 6. Weights, biases, scales and thresholds are finite.
+//! 7. `dt` is positive and finite.
+
+use crate::graph::Graph;
+use crate::op::Op;
+use petgraph::visit::EdgeRef;
+
+/// One violated invariant: the node and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("node `{node}`: {message}")]
+pub struct VerifyError {
+    /// Node name (or `<graph>`).
+    pub node: String,
+    /// What is wrong, naming the field.
+    pub message: String,
+}
+
+/// Checks every invariant listed in the module doc; returns all violations.
+pub fn verify(graph: &Graph) -> Result<(), Vec<VerifyError>> {
+    let mut errs = Vec::new();
+    let g = graph.petgraph();
+    let mut err = |node: &str, message: String| {
+        errs.push(VerifyError {
+            node: node.to_string(),
+            message,
+        })
+    };
+    if !(graph.dt.is_finite() && graph.dt > 0.0) {
+        err("<graph>", format!("dt: must be positive and finite, is {}", graph.dt));
+    }
+    for e in g.edge_references() {
+        let src = &g[e.source()];
+        if *e.weight() != src.out {
+            err(
+                &g[e.target()].name,
+                format!(
+                    "edge from `{}` carries {} but the source produces {}",
+                    src.name,
+                    e.weight(),
+                    src.out
+                ),
+            );
+        }
+    }
+    for id in graph.node_ids() {
+        let node = graph.node(id);
+        let ins = graph.inputs(id);
+        let is_input = matches!(node.op, Op::Input { .. });
+        if is_input && !ins.is_empty() {
+            err(&node.name, "an Input node has an incoming edge".into());
+        }
+        if !is_input && ins.is_empty() {
+            err(&node.name, "has no incoming edge".into());
+        }
+        let first = ins.first().map(|&(e, _)| g[e].clone());
+        for &(e, s) in ins.iter().skip(1) {
+            if let Some(f) = &first
+                && g[e].shape != f.shape
+            {
+                err(
+                    &node.name,
+                    format!(
+                        "input from `{}` has shape {}, another input has {}",
+                        g[s].name, g[e].shape, f.shape
+                    ),
+                );
+            }
+        }
+        if is_input || first.is_some() {
+            match node.op.infer(first.as_ref()) {
+                Ok(f) if f.shape != node.out.shape => {
+                    err(&node.name, format!("output fact {} but the op infers {}", node.out, f))
+                }
+                Ok(_) => {}
+                Err(e) => err(&node.name, e.to_string()),
+            }
+        }
+        let finite = |t: &crate::Tensor| t.all_finite();
+        match &node.op {
+            Op::Affine { weight, bias } | Op::Conv { weight, bias, .. } => {
+                if !finite(weight) {
+                    err(&node.name, "weight: contains NaN or infinite values".into());
+                }
+                if bias.as_ref().is_some_and(|b| !finite(b)) {
+                    err(&node.name, "bias: contains NaN or infinite values".into());
+                }
+            }
+            Op::Scale { scale } if !finite(scale) => err(&node.name, "scale: contains NaN or infinite values".into()),
+            Op::Threshold { threshold } if !finite(threshold) => {
+                err(&node.name, "threshold: contains NaN or infinite values".into())
+            }
+            Op::Delay { delay } if !delay.data().iter().all(|d| d.is_finite() && *d >= 0.0) => {
+                err(&node.name, "delay: must be finite and ≥ 0".into())
+            }
+            Op::Neuron(n) => {
+                let len = n.len();
+                let fields: [(&str, &[f64]); 7] = [
+                    ("tau_mem", &n.tau_mem),
+                    ("tau_syn", &n.tau_syn),
+                    ("r", &n.r),
+                    ("v_leak", &n.v_leak),
+                    ("v_threshold", &n.v_threshold),
+                    ("v_reset", &n.v_reset),
+                    ("w_in", &n.w_in),
+                ];
+                for (f, v) in fields {
+                    if v.len() != len {
+                        err(&node.name, format!("{f}: has {} entries for {len} neurons", v.len()));
+                    }
+                }
+                let name_tau = if n.model.has_synapse() { "tau_mem" } else { "tau" };
+                if let Some(i) = n.tau_mem.iter().position(|t| t.is_nan() || *t <= 0.0) {
+                    err(
+                        &node.name,
+                        format!("{name_tau}: must be > 0, neuron {i} has {}", n.tau_mem[i]),
+                    );
+                }
+                if let Some(i) = n.tau_syn.iter().position(|t| t.is_nan() || *t < 0.0) {
+                    err(
+                        &node.name,
+                        format!("tau_syn: must be > 0, neuron {i} has {}", n.tau_syn[i]),
+                    );
+                }
+                for (f, v) in [
+                    ("r", &n.r),
+                    ("v_leak", &n.v_leak),
+                    ("v_reset", &n.v_reset),
+                    ("w_in", &n.w_in),
+                ] {
+                    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                        err(&node.name, format!("{f}: must be finite, neuron {i} has {}", v[i]));
+                    }
+                }
+                if let Some(i) = n.v_threshold.iter().position(|x| x.is_nan()) {
+                    err(&node.name, format!("v_threshold: neuron {i} is NaN"));
+                }
+                if !(n.refractory.is_finite() && n.refractory >= 0.0) {
+                    err(
+                        &node.name,
+                        format!("refractory: must be ≥ 0 seconds, is {}", n.refractory),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    if errs.is_empty() { Ok(()) } else { Err(errs) }
+}
