@@ -12,6 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 /// Handle of a node in a [`Graph`].
 pub type NodeId = NodeIndex<u32>;
 
+type OutEdge = (EdgeIndex<u32>, NodeId);
+
 /// A metadata value carried from the source file (NIR `metadata` groups,
 /// per-node extras such as a refractory period or placement hints).
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
@@ -429,7 +431,7 @@ impl Graph {
                 continue;
             }
             // Iterative DFS: stack of (node, next successor position).
-            let mut stack: Vec<(NodeId, usize, Vec<(EdgeIndex<u32>, NodeId)>)> = Vec::new();
+            let mut stack: Vec<(NodeId, usize, Vec<OutEdge>)> = Vec::new();
             mark[root.index()] = Mark::Open;
             stack.push((root, 0, self.out_edges(root)));
             while let Some((_, pos, succ)) = stack.last_mut() {
