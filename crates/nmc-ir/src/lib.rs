@@ -25,6 +25,9 @@
 //!   spikes at step `t` when `v[t] > v_threshold`, then resets
 //!   (`v ← v_reset`, or `v ← v − v_threshold` for subtractive reset).
 //!
+//! After quantization the network is a [`qmodel::QModel`]: integer
+//! compartments and connections with chip timing (see that module).
+//!
 //! The [`GraphBuilder`] infers facts when nodes are wired and rejects shape
 //! mismatches naming node and field; [`verify()`] re-checks every invariant
 //! after a pass.
@@ -33,6 +36,7 @@ mod dump;
 mod fact;
 mod graph;
 mod op;
+pub mod qmodel;
 mod tensor;
 mod verify;
 
