@@ -1,4 +1,5 @@
 //! Builder, schedule, verifier and dump behaviour of the IR.
+#![allow(clippy::unwrap_used)]
 
 use nmc_ir::*;
 use std::collections::BTreeMap;
