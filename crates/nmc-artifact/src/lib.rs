@@ -1,0 +1,645 @@
+//! # nmc-artifact — what a chip is loaded with
+//!
+//! The artifact is the output of `nmc compile`: per core, the compartment
+//! configuration, the input axons and synapse tables as the target stores
+//! them, and the output routes of every compartment; plus the host-side
+//! input encoder and the map from layers to (core, compartment) so spikes can
+//! be reassembled. The emulator (`nmc-emu`) runs exactly this and nothing
+//! else: it never sees the IR.
+//!
+//! These types are the artifact's own (not the IR's): changing any of them
+//! bumps [`FORMAT_VERSION`].
+//!
+//! ## File format (`.nmca`)
+//! `b"NMCA"`, format version (u32 LE), payload length (u64 LE), CRC-32 of
+//! the payload (u32 LE), then the payload: the [`Artifact`] in `postcard`
+//! encoding. The same artifact always encodes to the same bytes (no maps,
+//! no floats other than `dt`, fields in declaration order).
+//!
+//! ## Semantics of the tables
+//! A spike (an *event*) arriving at core `c` on input axon `a` with atom `k`
+//! adds, for every entry `e` of the axon's synapse table with `e.atom == k`,
+//! `e.mant · 2^(weight_shift + fmt.weight_exp)` to the input accumulator `q`
+//! of compartment `base + e.cx`, where `fmt` is the table's synapse format,
+//! `base` the axon's compartment base (0 for discrete axons) and
+//! `weight_shift` the target's. Discrete axons always carry atom 0.
+//! A compartment that spikes at step `t` sends one event along each of its
+//! [`Route`]s; the event is accumulated at step `t + latency` where latency
+//! is the target's on-chip synapse latency (host routes: plus the host
+//! latency). The compartment update is the target's integer step.
+
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+/// Version of the artifact types and file format.
+pub const FORMAT_VERSION: u32 = 1;
+
+const MAGIC: &[u8; 4] = b"NMCA";
+const HEADER: usize = 4 + 4 + 8 + 4;
+
+/// A compiled network for one target.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Artifact {
+    /// Name of the model it was compiled from.
+    pub model: String,
+    /// Name of the target.
+    pub target_name: String,
+    /// The exact target description (RON) it was compiled for; the emulator
+    /// validates and uses this, so an artifact is self-contained.
+    pub target_ron: String,
+    /// Time step in seconds (for rates only).
+    pub dt: f64,
+    /// Graph inputs.
+    pub inputs: Vec<ArtInput>,
+    /// Host-side populations (the input encoder), in update order.
+    pub host: Vec<HostLayer>,
+    /// Every used core.
+    pub cores: Vec<CoreCfg>,
+    /// Every population (host or chip), in the model's order, with where
+    /// each neuron lives: for reassembling spikes per layer.
+    pub layers: Vec<LayerMap>,
+    /// Graph outputs: which layer each records.
+    pub outputs: Vec<OutputMap>,
+}
+
+/// How an input's values become integers (mirrors the quantized model).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum Encoding {
+    /// Real values: `clamp(round(x·2^frac_bits))` to a `bits`-bit signed
+    /// integer, read by host layers through their weights.
+    Real {
+        /// Fractional bits.
+        frac_bits: u8,
+        /// Width, sign included.
+        bits: u8,
+    },
+    /// Non-negative integer event counts, delivered straight to chip axons.
+    Events,
+}
+
+/// A graph input.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct ArtInput {
+    /// Input name.
+    pub name: String,
+    /// Per-step shape.
+    pub shape: Vec<usize>,
+    /// Encoding.
+    pub encoding: Encoding,
+    /// For [`Encoding::Events`]: per input element, where its events go
+    /// (empty for `Real` inputs, which only host layers read).
+    pub routes: Vec<Vec<Route>>,
+}
+
+/// Destination of an event: core index (into [`Artifact::cores`]), input
+/// axon of that core, and the atom it carries.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+pub struct Route {
+    /// Index into [`Artifact::cores`].
+    pub core: u32,
+    /// Input axon of that core.
+    pub axon: u32,
+    /// Atom (population index) carried; 0 for discrete axons.
+    pub atom: u16,
+}
+
+/// A compartment profile: the parameters a core's compartments share by
+/// reference (cores have few profile slots; the target says how many).
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize, Hash, PartialOrd, Ord)]
+pub struct CxProfile {
+    /// Stored current decay.
+    pub decay_u: u16,
+    /// Stored voltage decay.
+    pub decay_v: u16,
+    /// Threshold mantissa.
+    pub vth_mant: i32,
+    /// Bias exponent.
+    pub bias_exp: u8,
+    /// Refractory delay in steps.
+    pub refractory: u8,
+    /// `vmin = −2^k + 1`.
+    pub vmin_exp: u8,
+    /// `vmax = 2^(9+2m) − 1`.
+    pub vmax_exp: u8,
+    /// False: never spikes (voltage read-out population).
+    pub spiking: bool,
+}
+
+/// One compartment (neuron): its profile and its own bias mantissa.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Cx {
+    /// Index into the core's profiles.
+    pub profile: u16,
+    /// Bias mantissa.
+    pub bias_mant: i32,
+}
+
+/// A synapse format: how a table's weights are stored and scaled.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize, Hash, PartialOrd, Ord)]
+pub struct SynFormat {
+    /// Weight exponent.
+    pub weight_exp: i8,
+    /// Stored weight bits.
+    pub weight_bits: u8,
+    /// True when entries store a compartment index (sparse); false for dense
+    /// runs covering consecutive compartments.
+    pub indexed: bool,
+}
+
+/// One synapse: atom, target compartment (relative to the axon's base) and
+/// weight mantissa.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Syn {
+    /// Atom this synapse responds to.
+    pub atom: u16,
+    /// Target compartment, relative to the axon's base.
+    pub cx: u16,
+    /// Weight mantissa.
+    pub mant: i16,
+}
+
+/// A synapse list (discrete axon) or table (population axon), sorted by
+/// atom then compartment.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct SynTable {
+    /// Index into the core's synapse formats.
+    pub format: u16,
+    /// Number of atoms (1 for discrete axons).
+    pub atoms: u16,
+    /// Entries, sorted by (atom, cx).
+    pub syns: Vec<Syn>,
+}
+
+/// An input axon of a core.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum InAxon {
+    /// One presynaptic neuron, its own table.
+    Discrete {
+        /// Index into the core's tables.
+        table: u32,
+    },
+    /// A population axon: a shared table, entries offset by `base`.
+    Population {
+        /// Index into the core's tables.
+        table: u32,
+        /// Compartment base offset.
+        base: u16,
+    },
+}
+
+/// One core's configuration.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct CoreCfg {
+    /// Chip index.
+    pub chip: u16,
+    /// Core index within the chip.
+    pub core: u16,
+    /// Compartment profiles.
+    pub profiles: Vec<CxProfile>,
+    /// Compartments.
+    pub cx: Vec<Cx>,
+    /// Synapse formats.
+    pub formats: Vec<SynFormat>,
+    /// Synapse tables.
+    pub tables: Vec<SynTable>,
+    /// Input axons.
+    pub axons: Vec<InAxon>,
+    /// Per compartment, where its spikes go.
+    pub routes: Vec<Vec<Route>>,
+}
+
+/// Weights of a host layer from a real-valued input.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub enum HostWeights {
+    /// `[out, in]` row-major mantissas.
+    Dense {
+        /// Outputs.
+        out: usize,
+        /// Inputs.
+        inp: usize,
+        /// Mantissas.
+        mant: Vec<i16>,
+    },
+    /// 2-d convolution, as in the quantized model.
+    Conv2d {
+        /// `[C_in, H, W]`.
+        in_shape: [usize; 3],
+        /// `[C_out, H', W']`.
+        out_shape: [usize; 3],
+        /// `[kh, kw]`.
+        kernel: [usize; 2],
+        /// Stride.
+        stride: [usize; 2],
+        /// Padding.
+        padding: [usize; 2],
+        /// Dilation.
+        dilation: [usize; 2],
+        /// Groups.
+        groups: usize,
+        /// Mantissas `[C_out, C_in/groups, kh, kw]`.
+        mant: Vec<i16>,
+    },
+}
+
+/// A host-side population (the input encoder): runs the same integer
+/// compartment step as the chip, fed by a real-valued input.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct HostLayer {
+    /// Index into [`Artifact::layers`].
+    pub layer: u32,
+    /// Index into [`Artifact::inputs`] it reads.
+    pub input: u32,
+    /// Weight exponent.
+    pub weight_exp: i8,
+    /// Weights.
+    pub weights: HostWeights,
+    /// Profiles.
+    pub profiles: Vec<CxProfile>,
+    /// Compartments.
+    pub cx: Vec<Cx>,
+    /// Per neuron, where its spikes go on the chip.
+    pub routes: Vec<Vec<Route>>,
+}
+
+/// Where a layer lives.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum LayerLoc {
+    /// A host layer: index into [`Artifact::host`]; neuron `i` is its
+    /// compartment `i`.
+    Host(u32),
+    /// On chip: per neuron (row-major over `shape`), (core index,
+    /// compartment index).
+    Chip(Vec<(u32, u16)>),
+}
+
+/// A population and where its neurons are.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct LayerMap {
+    /// Population name.
+    pub name: String,
+    /// Population shape.
+    pub shape: Vec<usize>,
+    /// Where each neuron is.
+    pub loc: LayerLoc,
+}
+
+/// A graph output and the layer it records.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct OutputMap {
+    /// Output name.
+    pub name: String,
+    /// Index into [`Artifact::layers`].
+    pub layer: u32,
+}
+
+/// Reading or writing an artifact failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    /// Not an artifact (wrong magic bytes).
+    #[error("{file}: not an nmc artifact (expected magic bytes NMCA)")]
+    NotArtifact {
+        /// File name.
+        file: String,
+    },
+    /// Written by another format version.
+    #[error("{file}: artifact format version {found}, this nmc reads version {FORMAT_VERSION}; recompile the model")]
+    Version {
+        /// File name.
+        file: String,
+        /// Version found.
+        found: u32,
+    },
+    /// Shorter than its header says.
+    #[error("{file}: truncated artifact: {what}")]
+    Truncated {
+        /// File name.
+        file: String,
+        /// What is missing.
+        what: String,
+    },
+    /// Checksum mismatch.
+    #[error("{file}: corrupted artifact: payload checksum {found:08x}, header says {expected:08x}")]
+    Corrupted {
+        /// File name.
+        file: String,
+        /// Checksum in the header.
+        expected: u32,
+        /// Checksum of the payload read.
+        found: u32,
+    },
+    /// Payload does not decode.
+    #[error("{file}: artifact payload does not decode: {message}")]
+    Decode {
+        /// File name.
+        file: String,
+        /// Decoder message.
+        message: String,
+    },
+    /// Encoding failed.
+    #[error("encoding the artifact failed: {0}")]
+    Encode(String),
+    /// Structural inconsistency (index out of range etc.).
+    #[error("{file}: invalid artifact: {message}")]
+    Invalid {
+        /// File name.
+        file: String,
+        /// What is wrong, naming the core/layer and field.
+        message: String,
+    },
+    /// OS error.
+    #[error("{file}: {source}")]
+    Io {
+        /// File name.
+        file: String,
+        /// OS error.
+        source: std::io::Error,
+    },
+}
+
+impl Artifact {
+    /// Encodes to the `.nmca` byte format (deterministic).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ArtifactError> {
+        let payload = postcard::to_stdvec(self).map_err(|e| ArtifactError::Encode(e.to_string()))?;
+        let mut out = Vec::with_capacity(HEADER + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        out.extend_from_slice(&payload);
+        Ok(out)
+    }
+
+    /// Decodes `.nmca` bytes; `file` names the source in errors. Checks
+    /// magic, version, length, checksum, then [`Artifact::check`].
+    pub fn from_bytes(file: &str, bytes: &[u8]) -> Result<Self, ArtifactError> {
+        let file_s = file.to_string();
+        if bytes.len() < 4 || &bytes[..4] != MAGIC {
+            return Err(ArtifactError::NotArtifact { file: file_s });
+        }
+        if bytes.len() < HEADER {
+            return Err(ArtifactError::Truncated {
+                file: file_s,
+                what: format!("{} bytes, the header alone is {HEADER}", bytes.len()),
+            });
+        }
+        let u32_at = |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
+        let version = u32_at(4);
+        if version != FORMAT_VERSION {
+            return Err(ArtifactError::Version {
+                file: file_s,
+                found: version,
+            });
+        }
+        let mut len8 = [0u8; 8];
+        len8.copy_from_slice(&bytes[8..16]);
+        let len = u64::from_le_bytes(len8);
+        let crc = u32_at(16);
+        let body = &bytes[HEADER..];
+        if (body.len() as u64) < len {
+            return Err(ArtifactError::Truncated {
+                file: file_s,
+                what: format!("payload has {} of {len} bytes", body.len()),
+            });
+        }
+        if (body.len() as u64) > len {
+            return Err(ArtifactError::Corrupted {
+                file: file_s,
+                expected: crc,
+                found: crc32fast::hash(body),
+            });
+        }
+        let found = crc32fast::hash(body);
+        if found != crc {
+            return Err(ArtifactError::Corrupted {
+                file: file_s,
+                expected: crc,
+                found,
+            });
+        }
+        let a: Artifact = postcard::from_bytes(body).map_err(|e| ArtifactError::Decode {
+            file: file_s.clone(),
+            message: e.to_string(),
+        })?;
+        a.check()
+            .map_err(|message| ArtifactError::Invalid { file: file_s, message })?;
+        Ok(a)
+    }
+
+    /// Writes the artifact to a file.
+    pub fn write(&self, path: &std::path::Path) -> Result<(), ArtifactError> {
+        let bytes = self.to_bytes()?;
+        std::fs::write(path, bytes).map_err(|source| ArtifactError::Io {
+            file: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// Reads an artifact file.
+    pub fn read(path: &std::path::Path) -> Result<Self, ArtifactError> {
+        let file = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| ArtifactError::Io {
+            file: file.clone(),
+            source,
+        })?;
+        Artifact::from_bytes(&file, &bytes)
+    }
+
+    /// Structural checks: every index (route core/axon, axon table, table
+    /// format, compartment profile, layer location, output layer, host
+    /// layer input) is in range, and synapse targets stay inside the core.
+    /// Returns a message naming the core or layer and the field.
+    pub fn check(&self) -> Result<(), String> {
+        let ncores = self.cores.len();
+        let route_ok = |r: &Route| -> Result<(), String> {
+            let c = self
+                .cores
+                .get(r.core as usize)
+                .ok_or_else(|| format!("route to core index {} (artifact has {ncores} cores)", r.core))?;
+            let ax = c
+                .axons
+                .get(r.axon as usize)
+                .ok_or_else(|| format!("route to axon {} of core {} (it has {})", r.axon, r.core, c.axons.len()))?;
+            let table = match ax {
+                InAxon::Discrete { table } | InAxon::Population { table, .. } => *table as usize,
+            };
+            let atoms = c.tables.get(table).map(|t| t.atoms).unwrap_or(0);
+            if r.atom >= atoms {
+                return Err(format!(
+                    "route to core {} axon {} carries atom {} ≥ {atoms}",
+                    r.core, r.axon, r.atom
+                ));
+            }
+            Ok(())
+        };
+        for (ci, c) in self.cores.iter().enumerate() {
+            let ncx = c.cx.len();
+            if c.routes.len() != ncx {
+                return Err(format!(
+                    "core {ci}: routes has {} entries for {ncx} compartments",
+                    c.routes.len()
+                ));
+            }
+            for (k, cx) in c.cx.iter().enumerate() {
+                if cx.profile as usize >= c.profiles.len() {
+                    return Err(format!(
+                        "core {ci}: compartment {k}: profile {} out of range",
+                        cx.profile
+                    ));
+                }
+            }
+            for (ti, t) in c.tables.iter().enumerate() {
+                if t.format as usize >= c.formats.len() {
+                    return Err(format!("core {ci}: table {ti}: format {} out of range", t.format));
+                }
+                if t.syns.iter().any(|s| s.atom >= t.atoms) {
+                    return Err(format!("core {ci}: table {ti}: a synapse's atom ≥ {}", t.atoms));
+                }
+            }
+            for (ai, a) in c.axons.iter().enumerate() {
+                let (table, base) = match a {
+                    InAxon::Discrete { table } => (*table as usize, 0usize),
+                    InAxon::Population { table, base } => (*table as usize, *base as usize),
+                };
+                let t = c
+                    .tables
+                    .get(table)
+                    .ok_or_else(|| format!("core {ci}: axon {ai}: table {table} out of range"))?;
+                if let Some(s) = t.syns.iter().find(|s| base + s.cx as usize >= ncx) {
+                    return Err(format!(
+                        "core {ci}: axon {ai}: synapse targets compartment {} but the core has {ncx}",
+                        base + s.cx as usize
+                    ));
+                }
+            }
+            for routes in &c.routes {
+                for r in routes {
+                    route_ok(r).map_err(|m| format!("core {ci}: {m}"))?;
+                }
+            }
+        }
+        for (hi, h) in self.host.iter().enumerate() {
+            if h.input as usize >= self.inputs.len() || h.layer as usize >= self.layers.len() {
+                return Err(format!("host layer {hi}: input or layer index out of range"));
+            }
+            if h.routes.len() != h.cx.len() || h.cx.iter().any(|c| c.profile as usize >= h.profiles.len()) {
+                return Err(format!(
+                    "host layer {hi}: routes/profiles inconsistent with compartments"
+                ));
+            }
+            for routes in &h.routes {
+                for r in routes {
+                    route_ok(r).map_err(|m| format!("host layer {hi}: {m}"))?;
+                }
+            }
+        }
+        for (ii, i) in self.inputs.iter().enumerate() {
+            for routes in &i.routes {
+                for r in routes {
+                    route_ok(r).map_err(|m| format!("input {ii}: {m}"))?;
+                }
+            }
+        }
+        for l in &self.layers {
+            let n: usize = l.shape.iter().product();
+            match &l.loc {
+                LayerLoc::Host(h) => {
+                    let h = self
+                        .host
+                        .get(*h as usize)
+                        .ok_or_else(|| format!("layer `{}`: host layer {h} out of range", l.name))?;
+                    if h.cx.len() != n {
+                        return Err(format!(
+                            "layer `{}`: host layer has {} compartments for {n} neurons",
+                            l.name,
+                            h.cx.len()
+                        ));
+                    }
+                }
+                LayerLoc::Chip(locs) => {
+                    if locs.len() != n {
+                        return Err(format!("layer `{}`: {} locations for {n} neurons", l.name, locs.len()));
+                    }
+                    for &(c, k) in locs {
+                        let ok = self
+                            .cores
+                            .get(c as usize)
+                            .is_some_and(|core| (k as usize) < core.cx.len());
+                        if !ok {
+                            return Err(format!(
+                                "layer `{}`: neuron at core {c} compartment {k} does not exist",
+                                l.name
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        for o in &self.outputs {
+            if o.layer as usize >= self.layers.len() {
+                return Err(format!("output `{}`: layer {} out of range", o.name, o.layer));
+            }
+        }
+        Ok(())
+    }
+
+    /// A readable text dump (`nmc inspect model.nmca`): header, layers with
+    /// their core spans, and per core the counts of compartments, profiles,
+    /// axons, tables, synapses and routes.
+    pub fn dump(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "artifact v{FORMAT_VERSION} model {:?} target {:?} dt={} inputs={} host_layers={} cores={}",
+            self.model,
+            self.target_name,
+            self.dt,
+            self.inputs.len(),
+            self.host.len(),
+            self.cores.len()
+        );
+        for i in &self.inputs {
+            let _ = writeln!(s, "  input {:?} shape={:?} encoding={:?}", i.name, i.shape, i.encoding);
+        }
+        for l in &self.layers {
+            match &l.loc {
+                LayerLoc::Host(h) => {
+                    let _ = writeln!(s, "  layer {:?} shape={:?} on host (host layer {h})", l.name, l.shape);
+                }
+                LayerLoc::Chip(locs) => {
+                    let mut cores: Vec<u32> = locs.iter().map(|&(c, _)| c).collect();
+                    cores.sort_unstable();
+                    cores.dedup();
+                    let _ = writeln!(
+                        s,
+                        "  layer {:?} shape={:?} on {} cores {:?}",
+                        l.name,
+                        l.shape,
+                        cores.len(),
+                        cores
+                    );
+                }
+            }
+        }
+        for (ci, c) in self.cores.iter().enumerate() {
+            let syns: usize = c.tables.iter().map(|t| t.syns.len()).sum();
+            let routes: usize = c.routes.iter().map(|r| r.len()).sum();
+            let _ = writeln!(
+                s,
+                "  core {ci} (chip {} core {}): {} compartments, {} profiles, {} axons, {} tables, {} formats, {} synapses, {} routes",
+                c.chip,
+                c.core,
+                c.cx.len(),
+                c.profiles.len(),
+                c.axons.len(),
+                c.tables.len(),
+                c.formats.len(),
+                syns,
+                routes
+            );
+        }
+        for o in &self.outputs {
+            let _ = writeln!(s, "  output {:?} <- layer {}", o.name, o.layer);
+        }
+        s
+    }
+}
