@@ -1,0 +1,106 @@
+//! The integer arithmetic of one compartment step, parameterised by the
+//! target's formats. Every number comes from the `Target` the artifact
+//! carries; nothing here is a chip constant.
+
+/// What a register does when a result leaves its range.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Overflow {
+    /// Keep the low bits, sign-extended (two's complement wrap-around).
+    Wrap,
+    /// Saturate at the range limits.
+    Clip,
+}
+
+/// A signed register of `bits` bits (sign included).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Reg {
+    /// Width in bits, sign included (2..=32).
+    pub bits: u32,
+    /// Overflow rule.
+    pub overflow: Overflow,
+}
+
+impl Reg {
+    /// Brings `x` into the register's range by its overflow rule.
+    #[inline(always)]
+    pub fn fit(self, x: i64) -> i64 {
+        match self.overflow {
+            Overflow::Wrap => {
+                let sh = 64 - self.bits;
+                (x << sh) >> sh
+            }
+            Overflow::Clip => {
+                let hi = (1i64 << (self.bits - 1)) - 1;
+                x.clamp(-hi - 1, hi)
+            }
+        }
+    }
+    /// True when `x` is outside the register's range (before `fit`).
+    #[inline(always)]
+    pub fn overflows(self, x: i64) -> bool {
+        let hi = (1i64 << (self.bits - 1)) - 1;
+        x > hi || x < -hi - 1
+    }
+}
+
+/// The target's numeric rules for the compartment step.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Numerics {
+    /// Weight scale shift: `w = mant · 2^(weight_shift + weight_exp)`.
+    pub weight_shift: i32,
+    /// Input accumulator `q`.
+    pub q: Reg,
+    /// Synaptic current `u` (also `u + bias`).
+    pub u: Reg,
+    /// Decay resolution: decays are fractions of `2^decay_bits`.
+    pub decay_bits: u32,
+    /// Added to the stored `decay_u` by the chip.
+    pub decay_u_offset: i64,
+    /// Added to the stored `decay_v` by the chip.
+    pub decay_v_offset: i64,
+    /// Threshold scale shift: `vth = vth_mant · 2^vth_shift`.
+    pub vth_shift: u32,
+    /// `vmax = 2^(vmax_base + vmax_step·m) − 1`.
+    pub vmax_base: u32,
+    /// See `vmax_base`.
+    pub vmax_step: u32,
+    /// Steps from a chip spike to its accumulation at the destination.
+    pub chip_latency: u32,
+    /// Steps from a host spike (or input event) to its accumulation on chip.
+    pub host_latency: u32,
+}
+
+impl Numerics {
+    /// Integer weight added to `q` for mantissa `mant` and exponent `exp`:
+    /// `floor(mant · 2^(weight_shift + exp))`.
+    #[inline]
+    pub fn weight(&self, mant: i16, exp: i8) -> i64 {
+        let s = self.weight_shift + exp as i32;
+        let m = mant as i64;
+        if s >= 0 { m << s } else { m >> (-s) }
+    }
+    /// Multiplier of a decayed value: `2^decay_bits − (stored + offset)`,
+    /// clamped at 0.
+    #[inline]
+    pub fn decay_factor(&self, stored: u16, offset: i64) -> i64 {
+        ((1i64 << self.decay_bits) - (stored as i64 + offset)).max(0)
+    }
+    /// `sign(x) · ((|x| · factor) >> decay_bits)`: decay rounding toward zero.
+    #[inline(always)]
+    pub fn decay(&self, x: i64, factor: i64) -> i64 {
+        let m = (x.abs() * factor) >> self.decay_bits;
+        if x < 0 { -m } else { m }
+    }
+    /// `vmin = −2^k + 1`.
+    pub fn vmin(&self, k: u8) -> i64 {
+        -(1i64 << k.min(62)) + 1
+    }
+    /// `vmax = 2^(vmax_base + vmax_step·m) − 1`.
+    pub fn vmax(&self, m: u8) -> i64 {
+        (1i64 << (self.vmax_base + self.vmax_step * m as u32).min(62)) - 1
+    }
+    /// Threshold value.
+    pub fn vth(&self, mant: i32) -> i64 {
+        (mant as i64) << self.vth_shift
+    }
+}
