@@ -204,7 +204,10 @@ impl GraphBuilder {
     /// Infers every node's output fact in dataflow order and checks every
     /// edge against what its destination accepts. Nodes in a cycle take
     /// their fact from whichever input is known first; the remaining edges
-    /// of the cycle are then checked like any other.
+    /// of the cycle are then checked like any other. A cycle that no Input
+    /// reaches (driven only by biases) starts at its first node, in
+    /// insertion order, whose op fixes its input shape
+    /// ([`Op::fixed_input_shape`]).
     pub fn build(self) -> Result<Graph, BuildError> {
         let dt = self.dt.unwrap_or(DEFAULT_DT);
         if !(dt.is_finite() && dt > 0.0) {
@@ -240,13 +243,26 @@ impl GraphBuilder {
             let pick = (0..n)
                 .find(|&i| !done[i] && preds[i].iter().all(|&p| done[p]))
                 .or_else(|| (0..n).find(|&i| !done[i] && preds[i].iter().any(|&p| done[p])));
-            let Some(i) = pick else {
+            // A cycle no Input reaches (e.g. driven by a bias) starts at its
+            // first node whose op fixes the input shape it accepts.
+            let seed = match pick {
+                Some(_) => None,
+                None => (0..n).find_map(|i| {
+                    let fixed = self.nodes[i].1.fixed_input_shape();
+                    (!done[i] && !preds[i].is_empty())
+                        .then_some(fixed)
+                        .flatten()
+                        .map(|s| (i, s))
+                }),
+            };
+            let Some(i) = pick.or(seed.as_ref().map(|(i, _)| *i)) else {
                 let i = (0..n).find(|&i| !done[i]).unwrap_or(0);
                 return Err(BuildError::Unreachable(self.nodes[i].0.clone()));
             };
             let (name, op, _) = &self.nodes[i];
             let known: Vec<usize> = preds[i].iter().copied().filter(|&p| done[p]).collect();
             let input = match known.first() {
+                None if seed.is_some() => seed.map(|(_, s)| Fact::new(s, Format::Float)),
                 None => {
                     if !matches!(op, Op::Input { .. }) {
                         return Err(BuildError::NoInput(name.clone()));

@@ -323,6 +323,20 @@ impl Op {
         }
     }
 
+    /// The input shape this op accepts when its parameters alone decide it
+    /// (Affine: `[in]`, a neuron population: its shape, Output: its shape),
+    /// `None` when it depends on the input (Conv, Flatten, pooling,
+    /// elementwise ops). Used to start fact inference in a cycle that no
+    /// Input reaches.
+    pub fn fixed_input_shape(&self) -> Option<Shape> {
+        match self {
+            Op::Affine { weight, .. } if weight.shape().rank() == 2 => Some(Shape::new([weight.shape().dims()[1]])),
+            Op::Neuron(n) => Some(n.shape.clone()),
+            Op::Output { shape } => Some(shape.clone()),
+            _ => None,
+        }
+    }
+
     /// The output fact, given the (summed) input fact. `None` means the node
     /// has no input (only valid for [`Op::Input`]).
     pub fn infer(&self, input: Option<&Fact>) -> Result<Fact, OpError> {
