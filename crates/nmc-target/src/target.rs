@@ -21,7 +21,10 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// sections: [`Target::system`], [`Target::core`], [`Target::axons`],
 /// [`Target::synapse_cost`], [`Target::formats`], [`Target::timing`],
 /// [`Target::neurons`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Two targets are equal when their files say the same thing, wherever
+/// they were loaded from.
+#[derive(Debug, Clone)]
 pub struct Target {
     pub(crate) raw: RawTarget,
     pub(crate) origin: String,
@@ -33,6 +36,15 @@ pub struct Target {
     pub(crate) timing: Timing,
     pub(crate) neurons: Neurons,
 }
+
+impl PartialEq for Target {
+    fn eq(&self, other: &Target) -> bool {
+        // Everything else is derived from the raw form.
+        self.raw == other.raw
+    }
+}
+
+impl Eq for Target {}
 
 impl Target {
     /// Validates a raw target. `origin` (a path, or `builtin:NAME`) starts

@@ -220,6 +220,8 @@ fn load_by_name_path_or_neither() {
     assert_eq!(t.name(), "loihi1");
     assert_eq!(t.origin(), path);
     assert_eq!(t.raw(), loihi1().raw());
+    assert_eq!(t, loihi1()); // equality ignores the origin
+    assert_ne!(t, tiny());
 
     let e = Target::load("no-such-chip").expect_err("neither");
     assert!(matches!(e, TargetError::NotFound { .. }));
