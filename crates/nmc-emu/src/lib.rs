@@ -187,6 +187,22 @@ impl Emulator {
         })
     }
 
+    /// Prepares an artifact for emulation on the target it carries
+    /// (`Artifact::target_ron`, validated by `nmc-target`).
+    pub fn new(a: &Artifact) -> Result<Self, EmuError> {
+        let t = nmc_target::Target::from_ron_str(&a.target_ron, &format!("target of artifact `{}`", a.model))
+            .map_err(|e| EmuError::Target(e.to_string()))?;
+        if t.name() != a.target_name {
+            return Err(EmuError::Target(format!(
+                "the artifact names target `{}` but carries the description of `{}`",
+                a.target_name,
+                t.name()
+            )));
+        }
+        let num = Numerics::from_target(&t).map_err(EmuError::Target)?;
+        Self::with_numerics(a, num)
+    }
+
     /// Total compartments (host + chip).
     pub fn compartments(&self) -> usize {
         self.net.n_cx
@@ -452,7 +468,7 @@ impl Emulator {
                 let ui = num.u.fit(num.decay(u[i], cx.fu[i]) + qi);
                 u[i] = ui;
                 let u2 = num.u.fit(ui + cx.bias[i]);
-                let mut vi = (num.decay(v[i], cx.fv[i]) + u2).clamp(cx.vmin[i], cx.vmax[i]);
+                let mut vi = num.v.fit(num.decay(v[i], cx.fv[i]) + u2).clamp(cx.vmin[i], cx.vmax[i]);
                 if refr[i] > 0 {
                     vi = 0;
                 }

@@ -52,6 +52,8 @@ pub struct Numerics {
     pub q: Reg,
     /// Synaptic current `u` (also `u + bias`).
     pub u: Reg,
+    /// Voltage register (applied before the `[vmin, vmax]` clip).
+    pub v: Reg,
     /// Decay resolution: decays are fractions of `2^decay_bits`.
     pub decay_bits: u32,
     /// Added to the stored `decay_u` by the chip.
@@ -71,6 +73,48 @@ pub struct Numerics {
 }
 
 impl Numerics {
+    /// The numerics a target declares. Latencies must be at least one step.
+    pub fn from_target(t: &nmc_target::Target) -> Result<Self, String> {
+        let reg = |r: &nmc_target::Register| Reg {
+            bits: r.magnitude_bits() + 1,
+            overflow: match r.overflow() {
+                nmc_target::Overflow::Wrap => Overflow::Wrap,
+                nmc_target::Overflow::Clip => Overflow::Clip,
+            },
+        };
+        let f = t.formats();
+        let num = Numerics {
+            weight_shift: f.weight().scale_shift() as i32,
+            q: reg(f.accumulator()),
+            u: reg(f.current()),
+            v: reg(f.voltage().register()),
+            decay_bits: f.decay().bits(),
+            decay_u_offset: f.decay().u_offset() as i64,
+            decay_v_offset: f.decay().v_offset() as i64,
+            vth_shift: f.threshold().shift(),
+            vmax_base: f.voltage().vmax_base(),
+            vmax_step: f.voltage().vmax_step(),
+            chip_latency: t.timing().synapse_delay_steps(),
+            host_latency: t.timing().host_input_delay_steps(),
+        };
+        if num.chip_latency == 0 || num.host_latency == 0 {
+            return Err(format!(
+                "target `{}`: synapse and host delays must be at least one step (the emulator has no same-step delivery)",
+                t.name()
+            ));
+        }
+        if [num.q.bits, num.u.bits, num.v.bits]
+            .iter()
+            .any(|&b| !(2..=48).contains(&b))
+        {
+            return Err(format!(
+                "target `{}`: register widths must be 2..=48 bits for the emulator",
+                t.name()
+            ));
+        }
+        Ok(num)
+    }
+
     /// Integer weight added to `q` for mantissa `mant` and exponent `exp`:
     /// `floor(mant · 2^(weight_shift + exp))`.
     #[inline]

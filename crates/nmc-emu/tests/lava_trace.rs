@@ -43,6 +43,10 @@ fn numerics() -> Numerics {
             bits: 24,
             overflow: Overflow::Wrap,
         },
+        v: Reg {
+            bits: 32,
+            overflow: Overflow::Clip,
+        },
         decay_bits: 12,
         decay_u_offset: 1,
         decay_v_offset: 0,
@@ -158,4 +162,13 @@ fn reproduces_loihi2_hardware_except_reset_readout() {
     // The hardware reads out 128 instead of 0 on the 4 spike steps only.
     assert_eq!(differ, [461, 511, 711, 761]);
     assert!(differ.iter().all(|&t| tr[t].1 == 128 && got[t].v == 0));
+}
+
+#[test]
+fn loihi1_numerics_come_from_the_target_file() {
+    let t = nmc_target::Target::builtin("loihi1").unwrap();
+    let n = Numerics::from_target(&t).unwrap();
+    let mut expect = numerics();
+    expect.host_latency = 2; // loihi1.md: host spikes arrive one step later still
+    assert_eq!(n, expect);
 }
