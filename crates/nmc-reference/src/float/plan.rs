@@ -1,0 +1,418 @@
+//! The compiled form of a graph: nodes in schedule order with buffer offsets
+//! and per-node constants; the per-sample state; the per-sample record.
+
+use super::kernels::{AffinePlan, ConvPlan, DelayPlan, NeuronPlan, PoolPlan};
+use super::{Probe, ProbeKind};
+use crate::error::SimError;
+use bitvec::vec::BitVec;
+use nmc_ir::{Graph, Op};
+use std::collections::HashMap;
+
+/// What a node computes, with its constants.
+pub(super) enum Kernel {
+    /// Takes stimulus number `slot`.
+    Input {
+        slot: usize,
+    },
+    /// Output and Flatten: the value passes unchanged.
+    Copy,
+    Affine(AffinePlan),
+    Scale(Vec<f64>),
+    Conv(Box<ConvPlan>),
+    Pool(PoolPlan),
+    Threshold(Vec<f64>),
+    Delay(DelayPlan),
+    Neuron(Box<NeuronPlan>),
+}
+
+/// One node of the plan.
+pub(super) struct PNode {
+    name: String,
+    /// Offset and length of its value in `State::vals`.
+    off: usize,
+    len: usize,
+    /// Length of its (summed) input.
+    in_len: usize,
+    /// Offsets in `State::vals` of its forward sources (one per edge).
+    fwd: Vec<usize>,
+    /// Offsets in `State::prev` of its recurrent sources (one per edge).
+    rec: Vec<usize>,
+    kernel: Kernel,
+}
+
+/// A spiking layer or an output: where its value lives.
+pub(super) struct Slot {
+    pub(super) name: String,
+    pub(super) model: String,
+    pub(super) shape: nmc_ir::Shape,
+    pub(super) off: usize,
+    pub(super) len: usize,
+}
+
+/// The compiled graph.
+pub(super) struct Plan {
+    nodes: Vec<PNode>,
+    vals_len: usize,
+    prev_len: usize,
+    scratch_len: usize,
+    /// `(vals offset, prev offset, len)` of every source of a recurrent edge.
+    prev_copies: Vec<(usize, usize, usize)>,
+    /// Neuron counts of the neuron states, in state index order.
+    neuron_sizes: Vec<usize>,
+    /// Ring buffer sizes of the delay states, in state index order.
+    delay_sizes: Vec<usize>,
+    pub(super) spike_layers: Vec<Slot>,
+    pub(super) outputs: Vec<Slot>,
+    /// `(name, model, neurons)` of non-spiking populations.
+    pub(super) non_spiking: Vec<(String, String, usize)>,
+    by_name: HashMap<String, usize>,
+}
+
+/// A resolved probe.
+pub(super) struct ProbePlan {
+    source: ProbeSource,
+    pub(super) len: usize,
+}
+
+enum ProbeSource {
+    Value(usize),
+    Voltage(usize),
+    Current(usize),
+}
+
+impl Plan {
+    /// Compiles a verified graph.
+    pub(super) fn compile(graph: &Graph) -> Plan {
+        let sched = graph.schedule();
+        let dt = graph.dt;
+        let disc = graph.discretization;
+        let mut offsets: HashMap<nmc_ir::NodeId, usize> = HashMap::new();
+        let mut off = 0;
+        for &id in &sched.order {
+            offsets.insert(id, off);
+            off += graph.node(id).out.shape.numel();
+        }
+        let vals_len = off;
+        // prev slots for sources of recurrent edges
+        let mut prev_off: HashMap<nmc_ir::NodeId, usize> = HashMap::new();
+        let mut prev_copies = Vec::new();
+        let mut prev_len = 0;
+        for &e in &sched.back_edges {
+            if let Some((s, _)) = graph.edge_endpoints(e)
+                && !prev_off.contains_key(&s)
+            {
+                let len = graph.node(s).out.shape.numel();
+                prev_off.insert(s, prev_len);
+                prev_copies.push((offsets.get(&s).copied().unwrap_or(0), prev_len, len));
+                prev_len += len;
+            }
+        }
+        let input_slots: HashMap<nmc_ir::NodeId, usize> = graph
+            .input_nodes()
+            .into_iter()
+            .enumerate()
+            .map(|(k, id)| (id, k))
+            .collect();
+        let mut nodes = Vec::with_capacity(sched.order.len());
+        let mut scratch_len = 0;
+        let mut neuron_sizes = Vec::new();
+        let mut delay_sizes = Vec::new();
+        let mut spike_layers = Vec::new();
+        let mut outputs = Vec::new();
+        let mut non_spiking = Vec::new();
+        let mut by_name = HashMap::new();
+        for &id in &sched.order {
+            let node = graph.node(id);
+            let len = node.out.shape.numel();
+            let off = offsets.get(&id).copied().unwrap_or(0);
+            let in_shape = graph.input_fact(id).map(|f| f.shape.clone()).unwrap_or_default();
+            let in_len = if matches!(node.op, Op::Input { .. }) {
+                0
+            } else {
+                in_shape.numel()
+            };
+            scratch_len = scratch_len.max(in_len);
+            let mut fwd = Vec::new();
+            let mut rec = Vec::new();
+            for (e, s) in graph.inputs(id) {
+                if sched.back_edges.contains(&e) {
+                    rec.push(prev_off.get(&s).copied().unwrap_or(0));
+                } else {
+                    fwd.push(offsets.get(&s).copied().unwrap_or(0));
+                }
+            }
+            let slot = |model: &str| Slot {
+                name: node.name.clone(),
+                model: model.to_string(),
+                shape: node.out.shape.clone(),
+                off,
+                len,
+            };
+            let kernel = match &node.op {
+                Op::Input { .. } => Kernel::Input {
+                    slot: input_slots.get(&id).copied().unwrap_or(0),
+                },
+                Op::Output { .. } => {
+                    outputs.push(slot("Output"));
+                    Kernel::Copy
+                }
+                Op::Flatten { .. } => Kernel::Copy,
+                Op::Affine { weight, bias } => Kernel::Affine(AffinePlan::new(weight, bias.as_ref())),
+                Op::Scale { scale } => Kernel::Scale(broadcast(scale, len)),
+                Op::Threshold { threshold } => {
+                    spike_layers.push(slot("Threshold"));
+                    Kernel::Threshold(broadcast(threshold, len))
+                }
+                Op::Conv {
+                    weight,
+                    bias,
+                    stride,
+                    padding,
+                    dilation,
+                    groups,
+                } => Kernel::Conv(Box::new(ConvPlan::new(
+                    weight,
+                    bias.as_ref(),
+                    stride,
+                    padding,
+                    dilation,
+                    *groups,
+                    in_shape.dims(),
+                    node.out.shape.dims(),
+                ))),
+                Op::Pool2d {
+                    kind,
+                    kernel,
+                    stride,
+                    padding,
+                } => Kernel::Pool(PoolPlan::new(
+                    *kind,
+                    *kernel,
+                    *stride,
+                    *padding,
+                    in_shape.dims(),
+                    node.out.shape.dims(),
+                )),
+                Op::Delay { delay } => {
+                    let p = DelayPlan::new(&broadcast(delay, len), dt, delay_sizes.len());
+                    delay_sizes.push(p.ring * len);
+                    Kernel::Delay(p)
+                }
+                Op::Neuron(n) => {
+                    if n.model.spikes() {
+                        spike_layers.push(slot(n.model.nir_name()));
+                    } else {
+                        non_spiking.push((node.name.clone(), n.model.nir_name().to_string(), len));
+                    }
+                    let p = NeuronPlan::new(n, dt, disc, neuron_sizes.len());
+                    neuron_sizes.push(len);
+                    Kernel::Neuron(Box::new(p))
+                }
+            };
+            by_name.insert(node.name.clone(), nodes.len());
+            nodes.push(PNode {
+                name: node.name.clone(),
+                off,
+                len,
+                in_len,
+                fwd,
+                rec,
+                kernel,
+            });
+        }
+        Plan {
+            nodes,
+            vals_len,
+            prev_len,
+            scratch_len,
+            prev_copies,
+            neuron_sizes,
+            delay_sizes,
+            spike_layers,
+            outputs,
+            non_spiking,
+            by_name,
+        }
+    }
+
+    /// Resolves a probe against the plan.
+    pub(super) fn probe(&self, p: &Probe) -> Result<ProbePlan, SimError> {
+        let err = |message: String| SimError::Probe {
+            node: p.node.clone(),
+            message,
+        };
+        let Some(&k) = self.by_name.get(&p.node) else {
+            return Err(err("no node of that name".into()));
+        };
+        let node = &self.nodes[k];
+        let source = match (p.kind, &node.kernel) {
+            (ProbeKind::Value, _) => ProbeSource::Value(node.off),
+            (ProbeKind::Voltage, Kernel::Neuron(n)) => ProbeSource::Voltage(n.state),
+            (ProbeKind::Current, Kernel::Neuron(n)) => ProbeSource::Current(n.state),
+            (kind, _) => {
+                return Err(err(format!(
+                    "{} can only be probed on a neuron population",
+                    kind.name()
+                )));
+            }
+        };
+        Ok(ProbePlan { source, len: node.len })
+    }
+}
+
+fn broadcast(t: &nmc_ir::Tensor, n: usize) -> Vec<f64> {
+    t.broadcast_to(n).unwrap_or_else(|| vec![0.0; n])
+}
+
+/// State of one neuron population for one sample.
+pub(super) struct NeuronState {
+    /// Synaptic current.
+    pub(super) i: Vec<f64>,
+    /// Membrane voltage.
+    pub(super) v: Vec<f64>,
+    /// Remaining refractory steps.
+    pub(super) refr: Vec<u32>,
+}
+
+/// All mutable state of one sample, preallocated.
+pub(super) struct State {
+    vals: Vec<f64>,
+    prev: Vec<f64>,
+    scratch: Vec<f64>,
+    neurons: Vec<NeuronState>,
+    delays: Vec<Vec<f64>>,
+}
+
+impl State {
+    pub(super) fn new(plan: &Plan) -> State {
+        State {
+            vals: vec![0.0; plan.vals_len],
+            prev: vec![0.0; plan.prev_len],
+            scratch: vec![0.0; plan.scratch_len],
+            neurons: plan
+                .neuron_sizes
+                .iter()
+                .map(|&n| NeuronState {
+                    i: vec![0.0; n],
+                    v: vec![0.0; n],
+                    refr: vec![0; n],
+                })
+                .collect(),
+            delays: plan.delay_sizes.iter().map(|&n| vec![0.0; n]).collect(),
+        }
+    }
+
+    /// Advances one step. `inputs[k]` is stimulus `k` of this sample:
+    /// `(steps × features data, steps, features)`.
+    pub(super) fn step(&mut self, plan: &Plan, t: usize, inputs: &[(&[f64], usize, usize)]) {
+        let State {
+            vals,
+            prev,
+            scratch,
+            neurons,
+            delays,
+        } = self;
+        for &(vo, po, len) in &plan.prev_copies {
+            prev[po..po + len].copy_from_slice(&vals[vo..vo + len]);
+        }
+        for node in &plan.nodes {
+            let n_in = node.in_len;
+            let x = &mut scratch[..n_in];
+            if !matches!(node.kernel, Kernel::Input { .. }) {
+                x.fill(0.0);
+                for &o in &node.fwd {
+                    add_into(x, &vals[o..o + n_in]);
+                }
+                for &o in &node.rec {
+                    add_into(x, &prev[o..o + n_in]);
+                }
+            }
+            let x = &*x;
+            let out = &mut vals[node.off..node.off + node.len];
+            match &node.kernel {
+                Kernel::Input { slot } => {
+                    if let Some(&(data, steps, f)) = inputs.get(*slot) {
+                        let row = (t % steps) * f;
+                        out.copy_from_slice(&data[row..row + f]);
+                    }
+                }
+                Kernel::Copy => out.copy_from_slice(x),
+                Kernel::Affine(p) => p.run(x, out),
+                Kernel::Scale(s) => {
+                    for ((o, &xi), &si) in out.iter_mut().zip(x).zip(s) {
+                        *o = si * xi;
+                    }
+                }
+                Kernel::Threshold(th) => {
+                    for ((o, &xi), &ti) in out.iter_mut().zip(x).zip(th) {
+                        *o = if xi > ti { 1.0 } else { 0.0 };
+                    }
+                }
+                Kernel::Conv(p) => p.run(x, out),
+                Kernel::Pool(p) => p.run(x, out),
+                Kernel::Delay(p) => p.run(t, x, out, &mut delays[p.state]),
+                Kernel::Neuron(p) => p.run(x, out, &mut neurons[p.state]),
+            }
+        }
+    }
+}
+
+#[inline]
+fn add_into(acc: &mut [f64], src: &[f64]) {
+    for (a, &s) in acc.iter_mut().zip(src) {
+        *a += s;
+    }
+}
+
+/// What one sample recorded: per spiking layer `steps × n` bits, per output
+/// and probe `steps × len` values.
+pub(super) struct Record {
+    pub(super) spikes: Vec<BitVec>,
+    pub(super) outputs: Vec<Vec<f64>>,
+    pub(super) probes: Vec<Vec<f64>>,
+}
+
+impl Record {
+    pub(super) fn new(plan: &Plan, steps: usize, probes: &[ProbePlan]) -> Record {
+        Record {
+            spikes: plan
+                .spike_layers
+                .iter()
+                .map(|l| BitVec::repeat(false, steps * l.len))
+                .collect(),
+            outputs: plan.outputs.iter().map(|o| vec![0.0; steps * o.len]).collect(),
+            probes: probes.iter().map(|p| vec![0.0; steps * p.len]).collect(),
+        }
+    }
+
+    /// Copies what step `t` produced.
+    pub(super) fn capture(&mut self, plan: &Plan, st: &State, t: usize, probes: &[ProbePlan]) {
+        for (bits, l) in self.spikes.iter_mut().zip(&plan.spike_layers) {
+            let vals = &st.vals[l.off..l.off + l.len];
+            let base = t * l.len;
+            for (i, &v) in vals.iter().enumerate() {
+                if v != 0.0 {
+                    bits.set(base + i, true);
+                }
+            }
+        }
+        for (buf, o) in self.outputs.iter_mut().zip(&plan.outputs) {
+            buf[t * o.len..(t + 1) * o.len].copy_from_slice(&st.vals[o.off..o.off + o.len]);
+        }
+        for (buf, p) in self.probes.iter_mut().zip(probes) {
+            let src: &[f64] = match p.source {
+                ProbeSource::Value(off) => &st.vals[off..off + p.len],
+                ProbeSource::Voltage(s) => &st.neurons[s].v,
+                ProbeSource::Current(s) => &st.neurons[s].i,
+            };
+            buf[t * p.len..(t + 1) * p.len].copy_from_slice(src);
+        }
+    }
+}
+
+impl std::fmt::Debug for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.nodes.iter().map(|n| n.name.as_str()).collect();
+        f.debug_struct("Plan").field("order", &names).finish_non_exhaustive()
+    }
+}
