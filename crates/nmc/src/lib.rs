@@ -1,0 +1,60 @@
+//! # nmc — the neuromorphic model compiler
+//!
+//! This crate is the façade over the pipeline crates and the home of the
+//! `nmc` command-line tool. Library users call the functions here; the
+//! binary (`src/main.rs`) only parses arguments, prints, and maps errors to
+//! exit codes (docs/cli.md).
+//!
+//! Pipeline: [`load_model`] (frontend) → float reference
+//! ([`nmc_reference::simulate`]) → quantize → partition → emit → emulate →
+//! verify. See docs/architecture.md.
+
+pub mod exit;
+pub mod inspect;
+pub mod simulate;
+
+pub use nmc_frontend::LoadOptions;
+pub use nmc_ir::Graph;
+
+use std::path::Path;
+
+/// Errors of the façade, classified for exit codes.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The model file could not be read or is invalid.
+    #[error(transparent)]
+    Frontend(#[from] nmc_frontend::FrontendError),
+    /// Simulation input or execution problem.
+    #[error(transparent)]
+    Sim(#[from] nmc_reference::SimError),
+    /// A label file is unusable.
+    #[error("{path}: {message}")]
+    Labels {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Writing an output file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// The process exit code for this error (docs/cli.md).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Frontend(_) | Error::Sim(_) | Error::Io { .. } | Error::Labels { .. } => exit::INPUT_ERROR,
+        }
+    }
+}
+
+/// Loads a model file (NIR `.nir`) into a verified graph.
+pub fn load_model(path: &Path, opts: &LoadOptions) -> Result<Graph, Error> {
+    Ok(nmc_frontend::load(path, opts)?)
+}

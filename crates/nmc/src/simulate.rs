@@ -1,0 +1,194 @@
+//! `nmc simulate`: the float reference on an input file, with a report of
+//! per-layer spike counts and rates and the output nodes' readout.
+//!
+//! JSON schema `nmc.simulate/1`: `{schema, model, input, input_shape,
+//! batch, steps, dt, rates: {dt, steps, batch, layers: [...]}, outputs:
+//! [{name, features, sum_over_time: [[f64]] (batch × features),
+//! argmax: [usize] (batch)}]}`.
+
+use crate::Error;
+use nmc_ir::Graph;
+use nmc_reference::{RateReport, SimOptions, Stimulus};
+use serde::Serialize;
+use std::fmt;
+use std::path::Path;
+
+/// Readout of one Output node.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputSummary {
+    /// Output node name.
+    pub name: String,
+    /// Features per step.
+    pub features: usize,
+    /// Sum over time of the recorded value, per batch item (batch × features).
+    /// For a spiking layer feeding the output this is the spike count.
+    pub sum_over_time: Vec<Vec<f64>>,
+    /// Index of the largest sum per batch item (the predicted class for a
+    /// classifier read out by spike counts).
+    pub argmax: Vec<usize>,
+}
+
+/// The `nmc simulate` report.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimulateReport {
+    /// Schema id, `nmc.simulate/1`.
+    pub schema: &'static str,
+    /// Model name.
+    pub model: String,
+    /// Input file as given.
+    pub input: String,
+    /// Shape of the input array as read.
+    pub input_shape: Vec<usize>,
+    /// Batch size.
+    pub batch: usize,
+    /// Steps simulated.
+    pub steps: usize,
+    /// Time step in seconds.
+    pub dt: f64,
+    /// Per-layer spike counts and rates.
+    pub rates: RateReport,
+    /// Output readouts.
+    pub outputs: Vec<OutputSummary>,
+    /// Accuracy of the first output's argmax against the labels, when given.
+    pub accuracy: Option<f64>,
+}
+
+/// Index of the largest value (first on ties); 0 for an empty slice.
+pub fn argmax(v: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Reads `input`, runs the float reference for `steps` (default: the
+/// input's time axis), optionally writes spikes and outputs to `out` (.npz).
+pub fn run(
+    g: &Graph,
+    input: &Path,
+    steps: Option<usize>,
+    out: Option<&Path>,
+    labels: Option<&Path>,
+) -> Result<SimulateReport, Error> {
+    let arr = nmc_reference::read_array(input)?;
+    let input_shape = arr.shape().to_vec();
+    let in_node = g.input_nodes();
+    let shape = in_node
+        .first()
+        .map(|&i| g.node(i).out.shape.clone())
+        .unwrap_or_default();
+    let stim = Stimulus::from_array(arr, &shape)?;
+    let res = nmc_reference::simulate(g, &stim, &SimOptions { steps })?;
+    if let Some(p) = out {
+        res.write_npz(p)?;
+    }
+    let outputs: Vec<OutputSummary> = res
+        .outputs
+        .iter()
+        .map(|o| {
+            let (b, _t, f) = o.values.dim();
+            let sums: Vec<Vec<f64>> = (0..b)
+                .map(|bi| {
+                    let item = o.values.index_axis(ndarray::Axis(0), bi);
+                    (0..f).map(|fi| item.index_axis(ndarray::Axis(1), fi).sum()).collect()
+                })
+                .collect();
+            OutputSummary {
+                name: o.name.clone(),
+                features: f,
+                argmax: sums.iter().map(|s| argmax(s)).collect(),
+                sum_over_time: sums,
+            }
+        })
+        .collect();
+    let accuracy = match labels {
+        None => None,
+        Some(p) => {
+            let y = read_labels(p, res.batch)?;
+            let first: Option<&OutputSummary> = outputs.first();
+            first.map(|o| accuracy(&o.argmax, &y))
+        }
+    };
+    Ok(SimulateReport {
+        schema: "nmc.simulate/1",
+        model: g.name.clone(),
+        input: input.display().to_string(),
+        input_shape,
+        batch: res.batch,
+        steps: res.steps,
+        dt: res.dt,
+        rates: res.rate_report(),
+        outputs,
+        accuracy,
+    })
+}
+
+/// Reads a label file: one integer class per batch item (any integer or
+/// float dtype holding whole numbers), checked against the batch size.
+pub fn read_labels(p: &Path, batch: usize) -> Result<Vec<usize>, Error> {
+    let a = nmc_reference::read_array(p)?;
+    let bad = |message: String| Error::Labels {
+        path: p.display().to_string(),
+        message,
+    };
+    if a.len() != batch {
+        return Err(bad(format!(
+            "{} labels (shape {:?}) for a batch of {batch} inputs",
+            a.len(),
+            a.shape()
+        )));
+    }
+    a.iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            if x >= 0.0 && x.fract() == 0.0 && x < u32::MAX as f64 {
+                Ok(x as usize)
+            } else {
+                Err(bad(format!("label {i} is {x}, not a class index")))
+            }
+        })
+        .collect()
+}
+
+/// Fraction of predictions equal to the labels.
+pub fn accuracy(pred: &[usize], labels: &[usize]) -> f64 {
+    let n = pred.len().min(labels.len());
+    if n == 0 {
+        return 0.0;
+    }
+    pred.iter().zip(labels).filter(|(a, b)| a == b).count() as f64 / n as f64
+}
+
+impl fmt::Display for SimulateReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "float reference: model {}  input {} {:?}  batch {}  steps {}  dt {} s",
+            self.model,
+            self.input,
+            self.input_shape,
+            self.batch,
+            self.steps,
+            nmc_ir::num(self.dt)
+        )?;
+        write!(f, "{}", self.rates)?;
+        if let Some(a) = self.accuracy {
+            writeln!(f, "accuracy against labels: {:.2}% ({} samples)", 100.0 * a, self.batch)?;
+        }
+        for o in &self.outputs {
+            let shown = o.argmax.len().min(10);
+            writeln!(
+                f,
+                "output {} ({} features): argmax of sum over time, first {shown} of {}: {:?}",
+                o.name,
+                o.features,
+                o.argmax.len(),
+                &o.argmax[..shown]
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,132 @@
+//! The `nmc` command as a user runs it: exit codes, messages, JSON schemas.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn nmc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nmc"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+const MNIST: &str = "examples/mnist_conv/mnist_conv.nir";
+const IMAGES: &str = "examples/mnist_conv/test_images.npy";
+const LABELS: &str = "examples/mnist_conv/test_labels.npy";
+
+#[test]
+fn inspect_prints_every_layer_and_totals() {
+    let o = nmc(&["inspect", MNIST]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    for layer in ["enc_conv", "enc_if", "conv1", "if1", "conv2", "if2", "fc", "if_out"] {
+        assert!(out.lines().any(|l| l.starts_with(layer)), "{layer} missing in\n{out}");
+    }
+    assert!(out.contains("totals: 11 nodes, 7002 neurons"), "{out}");
+}
+
+#[test]
+fn inspect_json_has_the_documented_schema() {
+    let o = nmc(&["inspect", MNIST, "--json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], "nmc.inspect/1");
+    assert_eq!(v["totals"]["neurons"], 7002);
+    let nodes = v["nodes"].as_array().unwrap();
+    let enc = nodes.iter().find(|n| n["name"] == "enc_if").unwrap();
+    assert_eq!(enc["output_shape"], serde_json::json!([4, 28, 28]));
+    assert_eq!(enc["format"], "spike");
+}
+
+#[test]
+fn simulate_reports_rates_from_spike_counts_and_accuracy() {
+    let o = nmc(&[
+        "simulate", MNIST, "--input", IMAGES, "--steps", "20", "--labels", LABELS, "--json",
+    ]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], "nmc.simulate/1");
+    assert_eq!(v["steps"], 20);
+    assert_eq!(v["batch"], 200);
+    // examples/mnist_conv/expected.json: spiking accuracy 0.95 on these 200 images at T = 20.
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("examples/mnist_conv/expected.json")).unwrap())
+            .unwrap();
+    let acc = v["accuracy"].as_f64().unwrap();
+    let e = expected["accuracy"]["20"].as_f64().unwrap();
+    assert!((acc - e).abs() < 1e-12, "accuracy {acc} vs expected {e}");
+    for l in v["rates"]["layers"].as_array().unwrap() {
+        let rate = l["mean_rate_hz"].as_f64().unwrap();
+        let from_counts = l["spikes"].as_f64().unwrap() / (l["neurons"].as_f64().unwrap() * 20.0 * 0.001 * 200.0);
+        assert!((rate - from_counts).abs() < 1e-9, "{l}");
+    }
+}
+
+#[test]
+fn a_missing_model_is_an_input_error_naming_the_file() {
+    let o = nmc(&["inspect", "no/such/model.nir"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(err.contains("no/such/model.nir"), "{err}");
+}
+
+#[test]
+fn a_wrong_input_shape_is_an_input_error_explaining_the_convention() {
+    let o = nmc(&["simulate", MNIST, "--input", LABELS]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(err.contains("(batch, steps, features)"), "{err}");
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    let o = nmc(&["simulate", MNIST]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = nmc(&["frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn labels_that_do_not_match_the_batch_are_rejected() {
+    let o = nmc(&["simulate", MNIST, "--input", IMAGES, "--labels", IMAGES]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(err.contains("labels") && err.contains("batch of 200"), "{err}");
+}
+
+#[test]
+fn targets_lists_builtins_and_checks_files() {
+    let o = nmc(&["targets"]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out.contains("loihi1") && out.contains("tiny"), "{out}");
+    let dir = std::env::temp_dir().join(format!("nmc-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = nmc_target_source().replace("max_compartments: 1024", "max_compartments: 0");
+    let bad = dir.join("bad.ron");
+    std::fs::write(&bad, src).unwrap();
+    let o = nmc(&["targets", "--check", bad.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(err.contains("core.max_compartments"), "{err}");
+}
+
+fn nmc_target_source() -> String {
+    let o = nmc(&["targets", "--show", "loihi1"]);
+    assert_eq!(o.status.code(), Some(0));
+    String::from_utf8(o.stdout).unwrap()
+}
