@@ -137,20 +137,29 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// Writes to stdout; a closed pipe (`nmc inspect … | head`) ends quietly.
+fn emit(s: &str) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    if o.write_all(s.as_bytes()).and_then(|_| o.flush()).is_err() {
+        std::process::exit(exit::OK);
+    }
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.cmd {
         Cmd::Inspect { model, load, json, ir } => {
             let g = nmc::load_model(&model, &load.options())?;
             if ir {
-                print!("{g}");
+                emit(&g.to_string());
             } else if json {
                 let r = InspectReport::new(&g);
-                println!(
-                    "{}",
+                emit(&format!(
+                    "{}\n",
                     serde_json::to_string_pretty(&r).context("serialising the report")?
-                );
+                ));
             } else {
-                print!("{}", InspectReport::new(&g));
+                emit(&InspectReport::new(&g).to_string());
             }
         }
         Cmd::Simulate {
@@ -165,12 +174,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let g = nmc::load_model(&model, &load.options())?;
             let report = nmc::simulate::run(&g, &input, steps, out.as_deref(), labels.as_deref())?;
             if json {
-                println!(
-                    "{}",
+                emit(&format!(
+                    "{}\n",
                     serde_json::to_string_pretty(&report).context("serialising the report")?
-                );
+                ));
             } else {
-                print!("{report}");
+                emit(&report.to_string());
             }
         }
         Cmd::Targets { check, show } => {
@@ -179,17 +188,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     code: exit::INPUT_ERROR,
                     err: e.into(),
                 })?;
-                println!("{}: valid target `{}`", path.display(), t.name());
-                print!("{}", nmc_target::render_table(&[t]));
+                emit(&format!("{}: valid target `{}`\n", path.display(), t.name()));
+                emit(&nmc_target::render_table(&[t]).to_string());
             } else if let Some(name) = show {
                 match nmc_target::builtin_source(&name) {
-                    Some(src) => print!("{src}"),
+                    Some(src) => emit(src),
                     None => {
                         let t = nmc_target::Target::load(&name).map_err(|e| Failure {
                             code: exit::INPUT_ERROR,
                             err: e.into(),
                         })?;
-                        print!("{}", t.to_ron().context("serialising the target")?);
+                        emit(&t.to_ron().context("serialising the target")?.to_string());
                     }
                 }
             } else {
@@ -197,7 +206,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     .iter()
                     .filter_map(|n| nmc_target::Target::builtin(n))
                     .collect();
-                print!("{}", nmc_target::render_table(&ts));
+                emit(&nmc_target::render_table(&ts).to_string());
             }
         }
     }
