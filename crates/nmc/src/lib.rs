@@ -9,6 +9,7 @@
 //! ([`nmc_reference::simulate`]) → quantize → partition → emit → emulate →
 //! verify. See docs/architecture.md.
 
+pub mod compare;
 pub mod exit;
 pub mod inspect;
 pub mod simulate;
