@@ -11,6 +11,7 @@
 
 pub mod compare;
 pub mod exit;
+pub mod html;
 pub mod inspect;
 pub mod simulate;
 
