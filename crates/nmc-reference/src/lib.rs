@@ -113,6 +113,7 @@
 //! `numpy.load(path)["spikes.1"]` reads a layer back.
 
 mod error;
+pub mod fixed;
 pub mod float;
 mod io;
 mod rates;
@@ -120,6 +121,7 @@ mod result;
 mod stimulus;
 
 pub use error::SimError;
+pub use fixed::{FixedError, FixedLayer, FixedOptions, FixedResult, OverflowCount, ProbeState, simulate_fixed};
 pub use float::{Probe, ProbeKind, simulate};
 pub use io::{read_array, read_array_named};
 pub use rates::{LayerRates, NonSpiking, RateReport};

@@ -1,0 +1,125 @@
+//! Errors of the fixed-point reference.
+
+use crate::error::SimError;
+use nmc_ir::qmodel::QModelError;
+use std::fmt;
+
+/// A state register of the integer step, as named in overflow reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StateRegister {
+    /// `q`, the input accumulator (the target's `accumulator` register).
+    Accumulator,
+    /// `u`, the current (the target's `current` register).
+    Current,
+    /// `u + bias` (also the target's `current` register).
+    CurrentBias,
+    /// `v`, the voltage: its register and the population's `[vmin, vmax]`.
+    Voltage,
+}
+
+impl StateRegister {
+    /// Short name: `q`, `u`, `u+bias` or `v`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StateRegister::Accumulator => "q",
+            StateRegister::Current => "u",
+            StateRegister::CurrentBias => "u+bias",
+            StateRegister::Voltage => "v",
+        }
+    }
+}
+
+impl fmt::Display for StateRegister {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Everything that can stop [`crate::fixed::simulate_fixed`].
+#[derive(Debug, thiserror::Error)]
+pub enum FixedError {
+    /// The model fails [`nmc_ir::qmodel::QModel::check`].
+    #[error("quantized model is malformed: {0}")]
+    Model(#[from] QModelError),
+    /// The model was quantized for another target.
+    #[error("quantized model `{model}` is for target `{model_target}`, but the target given is `{target}`")]
+    TargetMismatch {
+        /// Model name.
+        model: String,
+        /// The target named in the model.
+        model_target: String,
+        /// The target given.
+        target: String,
+    },
+    /// A parameter is outside the target's formats, or a connection breaks a
+    /// timing or encoding rule.
+    #[error("population `{population}`: {field}: {message}")]
+    Parameter {
+        /// Population name (`<model>` for model-level fields).
+        population: String,
+        /// Field path, e.g. `compartment.decay_u[3]` or `inputs[0].weights.mant[17]`.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The stimulus does not fit the model (shape, batch, finiteness).
+    #[error(transparent)]
+    Stimulus(#[from] SimError),
+    /// The model has more than one input (the fixed reference takes one stimulus).
+    #[error("quantized model `{model}` has {inputs} inputs; the fixed-point reference drives at most one")]
+    InputCount {
+        /// Model name.
+        model: String,
+        /// Number of inputs.
+        inputs: usize,
+    },
+    /// An `Events` input value that is not a non-negative integer (≤ 2^32 − 1).
+    #[error(
+        "input `{input}` is event-encoded, but its value at batch {batch}, step {step}, feature {feature} is {value}; \
+         event counts must be non-negative integers at most 4294967295"
+    )]
+    NotAnEventCount {
+        /// Input name.
+        input: String,
+        /// Sample.
+        batch: usize,
+        /// Time index of the stimulus.
+        step: usize,
+        /// Feature index.
+        feature: usize,
+        /// The value.
+        value: f64,
+    },
+    /// The probe names a population, neuron or batch item that does not exist.
+    #[error("probe: {0}")]
+    Probe(String),
+    /// A run of zero steps.
+    #[error("{0}")]
+    Empty(String),
+    /// Strict mode: a register wrapped or clipped. This is the earliest such
+    /// event (smallest step, then batch item, population, neuron, register
+    /// in step order).
+    #[error(
+        "overflow in population `{population}`, neuron {neuron}, step {step}, batch item {batch}: register {register} \
+         would be {exact}, the target stores {stored}"
+    )]
+    Overflow {
+        /// Population name.
+        population: String,
+        /// Population index.
+        population_index: usize,
+        /// Neuron (row-major over the population shape).
+        neuron: usize,
+        /// Step.
+        step: usize,
+        /// Batch item.
+        batch: usize,
+        /// The register.
+        register: StateRegister,
+        /// The exact value before the register's rule (and, for `v`, the
+        /// `[vmin, vmax]` clip).
+        exact: i128,
+        /// What the register holds afterwards.
+        stored: i64,
+    },
+}

@@ -1,0 +1,449 @@
+//! # The fixed-point reference ("spikes A")
+//!
+//! [`simulate_fixed`] interprets a [`QModel`] with a [`Target`]'s integer
+//! semantics, population by population, with no cores and no routing. It is
+//! the definition the emulator (`nmc-emu`, which runs the placed and routed
+//! artifact) must match bit for bit; the two are written independently.
+//!
+//! ## Validation
+//!
+//! Before running: [`QModel::check`]; the model's `target` equals
+//! [`Target::name`]; at most one model input; and every parameter lies in the
+//! target's formats, with errors naming the population and field
+//! ([`FixedError::Parameter`]): `decay_u`, `decay_v` ≤ `decay.max()`;
+//! `vth_mant` in the threshold mantissa range; `|bias_mant|` ≤ the bias
+//! mantissa maximum and `bias_exp` in its range; `refractory` ≤
+//! `refractory.max_steps`; `vmin_exp`, `vmax_exp` in range; `weight_exp` in
+//! range and every weight mantissa legal (`weight_int(m, exp, mixed)` is
+//! some), where a connection's synapse format is *mixed-sign* when its
+//! mantissas have both signs. Timing and encoding rules: a connection from a
+//! population has latency ≥ 1 (no same-step delivery); a connection from an
+//! `Events` input has latency ≥ 1; a `Real` input is read only by `Host`
+//! populations (latency 0 allowed); a connection may not read a non-spiking
+//! population (its output is a voltage); `Real { bits }` is in 1..=63.
+//!
+//! ## State and one step
+//!
+//! Per neuron: `q` (accumulator), `u` (current), `v` (voltage) and a
+//! refractory counter `r`, all 0 at the start. `e_src[s]` is what a source
+//! emitted at step `s` (0 for `s < 0`):
+//!
+//! * a population: its spike bit (0/1) at step `s`;
+//! * an `Events` input: the event count `stim[b, s mod T, j]`, which must be
+//!   a non-negative integer ≤ 2^32 − 1;
+//! * a `Real { frac_bits, bits }` input:
+//!   `clamp(round(x · 2^frac_bits), −2^(bits−1), 2^(bits−1) − 1)` with
+//!   `x = stim[b, s mod T, j]` and `round` = `f64::round` (half away from zero).
+//!
+//! `T` is the stimulus time axis; the run has `S` = [`FixedOptions::steps`]
+//! (default `T`) steps, tiling or truncating the stimulus like the float
+//! reference. Writing `fit_R(x)` for bringing an exact integer into register
+//! `R` by its overflow rule (`Wrap`: keep the low `magnitude_bits + 1` bits,
+//! two's complement; `Clip`: saturate at `−2^b`, `2^b − 1`), and
+//! `decay(x, f) = sign(x) · ((|x| · f) >> decay.bits)` (magnitude truncated
+//! toward zero), step `t = 0 … S−1` computes, for every population and every
+//! neuron `i` (order between populations is irrelevant: every population
+//! read is at least one step old):
+//!
+//! ```text
+//! w_int(m)  = m · 2^(weight.scale_shift + weight_exp)          (exact for legal mantissas)
+//! q*        = Σ_connections Σ_src w_int(W[i, src]) · e_src[t − latency]
+//! 1. q      = fit_accumulator(q*)
+//! 2. u      = fit_current(decay(u, f_u) + q)        f_u = 2^bits − u_offset − decay_u
+//! 3. u2     = fit_current(u + bias)                 bias = bias_mant · 2^bias_exp
+//! 4. v      = clamp(fit_voltage(decay(v, f_v) + u2), vmin, vmax)
+//!                                                   f_v = 2^bits − v_offset − decay_v
+//!                                                   vmin = −2^vmin_exp + 1
+//!                                                   vmax = 2^(vmax_base + vmax_step · vmax_exp) − 1
+//! 5. if r > 0: v = 0
+//! 6. spike  = spiking ∧ v > vth_mant · 2^threshold.shift      (strictly greater)
+//!    if spike: v = 0, r = refractory
+//! 7. r      = max(r − 1, 0)
+//! ```
+//!
+//! `u` keeps the value of step 2 (the bias is added afresh each step). A
+//! refractory delay `d` therefore holds `v` at 0 for the `d − 1` steps after
+//! a spike; the earliest next spike is `d` steps later (`d ≤ 1`: none held).
+//!
+//! Weight layouts: `Dense` is `[out, in]` row-major; `Conv2d` is a
+//! cross-correlation over `[C, H, W]` row-major sources,
+//! `q*[co, oy, ox] += Σ_{ci ∈ group(co)} Σ_{ky,kx} W[co, ci mod (C_in/G), ky, kx] ·
+//! e[ci, oy·stride_h − pad_h + ky·dil_h, ox·stride_w − pad_w + kx·dil_w]`
+//! with zero outside the source; `Sparse` is CSR over destinations.
+//!
+//! ## Timing
+//!
+//! A population's spikes at step `t` reach a connection of latency `L` at
+//! step `t + L`; events of input time index `s` (step `s` of the run) at
+//! `s + L`. Latencies are the model's ([`nmc_ir::qmodel::QConnection::latency`]),
+//! not re-derived from the target: on `loihi1` a quantizer writes 1 for
+//! on-chip connections and the host latency 2 for host → chip ones.
+//! Past spikes are kept in a ring buffer per population sized by the largest
+//! latency reading it.
+//!
+//! ## Overflow
+//!
+//! A *wrap* is a `fit` that changed `q`, `u` or `u2`; a *clip* of `v` is step
+//! 4 changing `v` (its register, or `[vmin, vmax]`). Every one is counted per
+//! population ([`OverflowCount`], summed over the batch; `u_wraps` counts
+//! both `u` and `u2`). With [`FixedOptions::strict`] the earliest one (by
+//! step, then batch item, population, neuron, register in step order) is an
+//! error naming population, neuron, step and register
+//! ([`FixedError::Overflow`]). Strict mode counts the `[vmin, vmax]` clip as
+//! well: the float model has no voltage bounds, so a clipped `v` is a place
+//! where the integer run departs from it.
+//!
+//! ## Results
+//!
+//! Every population is a [`FixedLayer`] (model order): spikes at bit
+//! `(b·steps + t)·n + i` as in the float reference, and for non-spiking
+//! populations the voltage after each step at the same index. A probe
+//! `(population, neuron, batch item)` records [`ProbeState`] after each step.
+//! Batch items run in parallel (rayon); results do not depend on the thread
+//! count.
+
+mod arith;
+mod error;
+mod plan;
+mod run;
+
+pub use error::{FixedError, StateRegister};
+
+use crate::stimulus::Stimulus;
+use bitvec::vec::BitVec;
+use nmc_ir::Shape;
+use nmc_ir::qmodel::{InputEncoding, Placement, QModel};
+use nmc_target::Target;
+use rayon::prelude::*;
+use std::fmt::Write as _;
+
+/// How to run [`simulate_fixed`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FixedOptions {
+    /// Steps to run; `None`: the stimulus's time axis. A longer run tiles the
+    /// stimulus along time (step `t` reads `t mod T`), a shorter one truncates it.
+    pub steps: Option<usize>,
+    /// Any wrap of `q`, `u`, `u + bias` or clip of `v` is an error
+    /// ([`FixedError::Overflow`]) instead of being counted.
+    pub strict: bool,
+    /// Record the state of `(population, neuron, batch item)` every step.
+    pub probe: Option<(usize, usize, usize)>,
+}
+
+/// The spikes (and, for non-spiking populations, voltages) of one population.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FixedLayer {
+    /// Population name.
+    pub name: String,
+    /// Population shape.
+    pub shape: Shape,
+    /// Host or chip.
+    pub placement: Placement,
+    /// Whether the population spikes.
+    pub spiking: bool,
+    /// Samples.
+    pub batch: usize,
+    /// Steps.
+    pub steps: usize,
+    /// One bit per (sample, step, neuron) at `(b·steps + t)·n + i` (all 0 for
+    /// non-spiking populations).
+    pub spikes: BitVec,
+    /// For non-spiking populations: `v` after each step, at `(b·steps + t)·n + i`.
+    pub voltages: Option<Vec<i64>>,
+}
+
+/// Wraps and clips of one population over the whole run and batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OverflowCount {
+    /// Population name.
+    pub population: String,
+    /// Wraps (or clips) of `q` to the accumulator register.
+    pub q_wraps: u64,
+    /// Wraps (or clips) of `u` and of `u + bias` to the current register.
+    pub u_wraps: u64,
+    /// Clips of `v` to `[vmin, vmax]` (or its register).
+    pub v_clips: u64,
+}
+
+impl OverflowCount {
+    /// `q_wraps + u_wraps + v_clips`.
+    pub fn total(&self) -> u64 {
+        self.q_wraps + self.u_wraps + self.v_clips
+    }
+}
+
+/// The probed neuron's state at the end of one step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProbeState {
+    /// The accumulator after fitting (step 1).
+    pub q: i64,
+    /// The current `u` (step 2; without the bias).
+    pub u: i64,
+    /// The voltage after clip, refractory hold and reset.
+    pub v: i64,
+    /// The refractory counter after its decrement.
+    pub refractory: u32,
+    /// Whether the neuron spiked this step.
+    pub spiked: bool,
+}
+
+/// What [`simulate_fixed`] produces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FixedResult {
+    /// Steps simulated.
+    pub steps: usize,
+    /// Samples simulated.
+    pub batch: usize,
+    /// One layer per population, in model order.
+    pub layers: Vec<FixedLayer>,
+    /// One count per population, in model order.
+    pub overflows: Vec<OverflowCount>,
+    /// The probe's state per step (empty without a probe).
+    pub probe: Vec<ProbeState>,
+}
+
+impl FixedLayer {
+    /// Number of neurons.
+    pub fn neurons(&self) -> usize {
+        self.shape.numel()
+    }
+
+    /// True when neuron `i` of sample `b` spiked at step `t` (false out of range).
+    pub fn spiked(&self, b: usize, t: usize, i: usize) -> bool {
+        let n = self.neurons();
+        if b >= self.batch || t >= self.steps || i >= n {
+            return false;
+        }
+        self.spikes.get((b * self.steps + t) * n + i).is_some_and(|bit| *bit)
+    }
+
+    /// The voltage of neuron `i` of sample `b` after step `t` (non-spiking
+    /// populations only).
+    pub fn voltage(&self, b: usize, t: usize, i: usize) -> Option<i64> {
+        let n = self.neurons();
+        if b >= self.batch || t >= self.steps || i >= n {
+            return None;
+        }
+        self.voltages.as_ref()?.get((b * self.steps + t) * n + i).copied()
+    }
+
+    /// Total spikes over batch, steps and neurons.
+    pub fn total(&self) -> u64 {
+        self.spikes.count_ones() as u64
+    }
+}
+
+impl FixedResult {
+    /// The layer of population `name`.
+    pub fn layer(&self, name: &str) -> Option<&FixedLayer> {
+        self.layers.iter().find(|l| l.name == name)
+    }
+
+    /// Wraps and clips over all populations.
+    pub fn total_overflows(&self) -> u64 {
+        self.overflows.iter().map(OverflowCount::total).sum()
+    }
+
+    /// The spike train of sample `b` as text: one line `t: layer: i j k` per
+    /// step and population with at least one spike, in step then model
+    /// order, neuron indices ascending (row-major over the population shape).
+    pub fn spike_listing(&self, b: usize) -> String {
+        let mut s = String::new();
+        for t in 0..self.steps {
+            for l in &self.layers {
+                let n = l.neurons();
+                let ids: Vec<String> = (0..n).filter(|&i| l.spiked(b, t, i)).map(|i| i.to_string()).collect();
+                if !ids.is_empty() {
+                    let _ = writeln!(s, "{t}: {}: {}", l.name, ids.join(" "));
+                }
+            }
+        }
+        s
+    }
+}
+
+/// Runs `model` on `target`'s integer semantics over the batch of `stim`
+/// (see the module documentation for the exact step).
+///
+/// `stim` drives the model's input (a model with one input; a model without
+/// inputs takes a stimulus of 0 features, for batch and length only).
+pub fn simulate_fixed(
+    model: &QModel,
+    target: &Target,
+    stim: &Stimulus,
+    opts: &FixedOptions,
+) -> Result<FixedResult, FixedError> {
+    let plan = plan::build(model, target)?;
+    let features = plan.input.as_ref().map_or(0, |i| i.features);
+    if stim.features() != features {
+        return Err(FixedError::Stimulus(crate::SimError::FeatureMismatch {
+            input: plan
+                .input
+                .as_ref()
+                .map_or_else(|| "<none>".to_string(), |i| i.name.clone()),
+            expected: model
+                .inputs
+                .first()
+                .map_or_else(|| Shape::new(vec![0]), |i| i.shape.clone()),
+            got: stim.features(),
+        }));
+    }
+    let steps = opts.steps.unwrap_or(stim.steps());
+    if steps == 0 {
+        return Err(FixedError::Empty("a run of 0 steps".into()));
+    }
+    let batch = stim.batch();
+    if let Some((p, i, b)) = opts.probe {
+        let pop = plan.pops.get(p).ok_or_else(|| {
+            FixedError::Probe(format!(
+                "population {p} does not exist ({} populations)",
+                plan.pops.len()
+            ))
+        })?;
+        if i >= pop.n {
+            return Err(FixedError::Probe(format!(
+                "population `{}` has {} neurons, not neuron {i}",
+                pop.name, pop.n
+            )));
+        }
+        if b >= batch {
+            return Err(FixedError::Probe(format!(
+                "batch item {b} does not exist (batch {batch})"
+            )));
+        }
+    }
+
+    // Integer inputs per batch item (only the time indices the run reads).
+    let t_len = stim.steps().min(steps);
+    let mut inputs: Vec<Vec<i64>> = Vec::with_capacity(batch);
+    for b in 0..batch {
+        let sample = &stim.sample(b)[..t_len * features];
+        let ints = match &plan.input {
+            None => Vec::new(),
+            Some(inp) => encode(inp, b, features, sample)?,
+        };
+        inputs.push(ints);
+    }
+
+    let results: Vec<_> = (0..batch)
+        .into_par_iter()
+        .map(|b| {
+            let probe = opts.probe.and_then(|(p, i, pb)| (pb == b).then_some((p, i)));
+            run::run_item(&plan, &inputs[b], t_len, steps, opts.strict, probe)
+        })
+        .collect();
+
+    let mut first: Option<(usize, run::OverflowEvent)> = None;
+    let mut items = Vec::with_capacity(batch);
+    for (b, r) in results.into_iter().enumerate() {
+        match r {
+            Ok(o) => items.push(o),
+            Err(e) => {
+                if first.as_ref().is_none_or(|(_, f)| e.step < f.step) {
+                    first = Some((b, e));
+                }
+            }
+        }
+    }
+    if let Some((b, e)) = first {
+        return Err(FixedError::Overflow {
+            population: plan.pops[e.population].name.clone(),
+            population_index: e.population,
+            neuron: e.neuron,
+            step: e.step,
+            batch: b,
+            register: e.register,
+            exact: e.exact,
+            stored: e.stored,
+        });
+    }
+
+    let mut layers = Vec::with_capacity(plan.pops.len());
+    let mut overflows = Vec::with_capacity(plan.pops.len());
+    for (k, pop) in plan.pops.iter().enumerate() {
+        let mut spikes = BitVec::with_capacity(batch * steps * pop.n);
+        let mut voltages = (!pop.spiking).then(|| Vec::with_capacity(batch * steps * pop.n));
+        let mut c = [0u64; 3];
+        for item in &items {
+            spikes.extend_from_bitslice(&item.spikes[k]);
+            if let (Some(all), Some(v)) = (&mut voltages, &item.voltages[k]) {
+                all.extend_from_slice(v);
+            }
+            for (acc, x) in c.iter_mut().zip(item.counts[k]) {
+                *acc += x;
+            }
+        }
+        layers.push(FixedLayer {
+            name: pop.name.clone(),
+            shape: pop.shape.clone(),
+            placement: pop.placement,
+            spiking: pop.spiking,
+            batch,
+            steps,
+            spikes,
+            voltages,
+        });
+        overflows.push(OverflowCount {
+            population: pop.name.clone(),
+            q_wraps: c[0],
+            u_wraps: c[1],
+            v_clips: c[2],
+        });
+    }
+    let probe = match opts.probe {
+        Some((_, _, pb)) => items
+            .get_mut(pb)
+            .map(|i| std::mem::take(&mut i.probe))
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    Ok(FixedResult {
+        steps,
+        batch,
+        layers,
+        overflows,
+        probe,
+    })
+}
+
+/// The integer values of one sample's input, `t_len × features`.
+fn encode(inp: &plan::InputPlan, b: usize, features: usize, sample: &[f64]) -> Result<Vec<i64>, FixedError> {
+    match inp.encoding {
+        InputEncoding::Events => sample
+            .iter()
+            .enumerate()
+            .map(|(idx, &x)| {
+                if x >= 0.0 && x.fract() == 0.0 && x <= f64::from(u32::MAX) {
+                    Ok(x as i64)
+                } else {
+                    Err(FixedError::NotAnEventCount {
+                        input: inp.name.clone(),
+                        batch: b,
+                        step: idx / features.max(1),
+                        feature: idx % features.max(1),
+                        value: x,
+                    })
+                }
+            })
+            .collect(),
+        InputEncoding::Real { frac_bits, bits } => {
+            let scale = 2f64.powi(i32::from(frac_bits));
+            let half = 2f64.powi(i32::from(bits) - 1);
+            let hi = (1i64 << (bits - 1)) - 1;
+            let lo = -(1i64 << (bits - 1));
+            Ok(sample
+                .iter()
+                .map(|&x| {
+                    let r = (x * scale).round();
+                    if r >= half {
+                        hi
+                    } else if r < -half {
+                        lo
+                    } else {
+                        r as i64
+                    }
+                })
+                .collect())
+        }
+    }
+}

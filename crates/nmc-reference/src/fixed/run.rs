@@ -1,0 +1,285 @@
+//! The step loop of one batch item.
+
+use super::ProbeState;
+use super::arith::decay;
+use super::error::StateRegister;
+use super::plan::{ConvPlan, MapPlan, Plan, SourcePlan};
+use bitvec::vec::BitVec;
+
+/// What one batch item produced.
+pub(crate) struct ItemOutput {
+    /// Per population: `steps × n` bits at `t·n + i`.
+    pub(crate) spikes: Vec<BitVec>,
+    /// Per population: `steps × n` voltages for non-spiking populations.
+    pub(crate) voltages: Vec<Option<Vec<i64>>>,
+    /// Per population: `[q wraps, u and u+bias wraps, v clips]`.
+    pub(crate) counts: Vec<[u64; 3]>,
+    /// The probed neuron's state per step (empty unless probed here).
+    pub(crate) probe: Vec<ProbeState>,
+}
+
+/// The first wrap or clip of a strict run of one batch item.
+#[derive(Debug)]
+pub(crate) struct OverflowEvent {
+    pub(crate) population: usize,
+    pub(crate) neuron: usize,
+    pub(crate) step: usize,
+    pub(crate) register: StateRegister,
+    pub(crate) exact: i128,
+    pub(crate) stored: i64,
+}
+
+/// The mutable state of one population.
+struct PopState {
+    q: Vec<i128>,
+    u: Vec<i64>,
+    v: Vec<i64>,
+    refractory: Vec<u32>,
+    spiked: Vec<u8>,
+}
+
+/// Runs one batch item. `inputs` holds the integer input values, `t_len ×
+/// features`, row-major; step `t` reads time index `t mod t_len`.
+pub(crate) fn run_item(
+    plan: &Plan,
+    inputs: &[i64],
+    t_len: usize,
+    steps: usize,
+    strict: bool,
+    probe: Option<(usize, usize)>,
+) -> Result<ItemOutput, OverflowEvent> {
+    let features = plan.input.as_ref().map_or(0, |i| i.features);
+    let mut states: Vec<PopState> = plan
+        .pops
+        .iter()
+        .map(|p| PopState {
+            q: vec![0; p.n],
+            u: vec![0; p.n],
+            v: vec![0; p.n],
+            refractory: vec![0; p.n],
+            spiked: vec![0; p.n],
+        })
+        .collect();
+    // Past spikes of population k at step s live in slot s mod ring_len[k];
+    // every read is at least one step back, so the slot being written (t) is
+    // never read in step t.
+    let ring_len: Vec<usize> = plan
+        .pops
+        .iter()
+        .map(|p| {
+            if p.max_read_latency == 0 {
+                0
+            } else {
+                p.max_read_latency.min(steps) + 1
+            }
+        })
+        .collect();
+    let mut rings: Vec<Vec<u8>> = plan
+        .pops
+        .iter()
+        .zip(&ring_len)
+        .map(|(p, &r)| vec![0u8; r * p.n])
+        .collect();
+
+    let mut out = ItemOutput {
+        spikes: plan.pops.iter().map(|p| BitVec::repeat(false, steps * p.n)).collect(),
+        voltages: plan
+            .pops
+            .iter()
+            .map(|p| (!p.spiking).then(|| vec![0i64; steps * p.n]))
+            .collect(),
+        counts: vec![[0; 3]; plan.pops.len()],
+        probe: Vec::new(),
+    };
+    let mut events: Vec<(usize, i64)> = Vec::new();
+
+    for t in 0..steps {
+        for (k, pop) in plan.pops.iter().enumerate() {
+            let st = &mut states[k];
+            st.q.fill(0);
+            for conn in &pop.conns {
+                if conn.latency > t {
+                    continue;
+                }
+                let s = t - conn.latency;
+                events.clear();
+                match conn.source {
+                    SourcePlan::Input => {
+                        if t_len == 0 || features == 0 {
+                            continue;
+                        }
+                        let row = &inputs[(s % t_len) * features..(s % t_len + 1) * features];
+                        events.extend(row.iter().enumerate().filter(|(_, x)| **x != 0).map(|(j, &x)| (j, x)));
+                    }
+                    SourcePlan::Population(j) => {
+                        let nj = plan.pops[j].n;
+                        let slot = s % ring_len[j];
+                        let bits = &rings[j][slot * nj..(slot + 1) * nj];
+                        events.extend(bits.iter().enumerate().filter(|(_, b)| **b != 0).map(|(i, _)| (i, 1)));
+                    }
+                }
+                accumulate(&conn.map, &events, &mut st.q);
+            }
+
+            let counts = &mut out.counts[k];
+            let mut flag = |reg: StateRegister, i: usize, exact: i128, stored: i64| -> Result<(), OverflowEvent> {
+                counts[match reg {
+                    StateRegister::Accumulator => 0,
+                    StateRegister::Current | StateRegister::CurrentBias => 1,
+                    StateRegister::Voltage => 2,
+                }] += 1;
+                if strict {
+                    return Err(OverflowEvent {
+                        population: k,
+                        neuron: i,
+                        step: t,
+                        register: reg,
+                        exact,
+                        stored,
+                    });
+                }
+                Ok(())
+            };
+            for i in 0..pop.n {
+                // 1. q, fitted to the accumulator.
+                let q_exact = st.q[i];
+                let q = plan.acc.apply(q_exact);
+                if i128::from(q) != q_exact {
+                    flag(StateRegister::Accumulator, i, q_exact, q)?;
+                }
+                // 2. u = decay(u) + q, fitted to the current register.
+                let u_exact = decay(st.u[i], pop.u_factor[i], plan.decay_bits) + i128::from(q);
+                let u = plan.cur.apply(u_exact);
+                if i128::from(u) != u_exact {
+                    flag(StateRegister::Current, i, u_exact, u)?;
+                }
+                // 3. u2 = u + bias, fitted to the current register.
+                let u2_exact = i128::from(u) + i128::from(pop.bias[i]);
+                let u2 = plan.cur.apply(u2_exact);
+                if i128::from(u2) != u2_exact {
+                    flag(StateRegister::CurrentBias, i, u2_exact, u2)?;
+                }
+                // 4. v = decay(v) + u2, fitted to the voltage register, clipped to [vmin, vmax].
+                let v_exact = decay(st.v[i], pop.v_factor[i], plan.decay_bits) + i128::from(u2);
+                let mut v = plan.volt.apply(v_exact).clamp(pop.vmin, pop.vmax);
+                if i128::from(v) != v_exact {
+                    flag(StateRegister::Voltage, i, v_exact, v)?;
+                }
+                // 5. Refractory: held at 0.
+                if st.refractory[i] > 0 {
+                    v = 0;
+                }
+                // 6. Spike strictly above threshold; reset to 0, start the refractory count.
+                let spike = pop.spiking && v > pop.vth[i];
+                if spike {
+                    v = 0;
+                    st.refractory[i] = pop.refractory[i];
+                }
+                // 7. The refractory counter decreases, not below 0.
+                st.refractory[i] = st.refractory[i].saturating_sub(1);
+
+                debug_assert!((plan.acc.min()..=plan.acc.max()).contains(&q));
+                debug_assert!((plan.cur.min()..=plan.cur.max()).contains(&u));
+                debug_assert!((plan.cur.min()..=plan.cur.max()).contains(&u2));
+                debug_assert!((pop.vmin.min(0)..=pop.vmax.max(0)).contains(&v));
+                st.u[i] = u;
+                st.v[i] = v;
+                st.spiked[i] = u8::from(spike);
+                if spike {
+                    out.spikes[k].set(t * pop.n + i, true);
+                }
+                if let Some(volts) = &mut out.voltages[k] {
+                    volts[t * pop.n + i] = v;
+                }
+                if probe == Some((k, i)) {
+                    out.probe.push(ProbeState {
+                        q,
+                        u,
+                        v,
+                        refractory: st.refractory[i],
+                        spiked: spike,
+                    });
+                }
+            }
+        }
+        for (k, st) in states.iter().enumerate() {
+            let r = ring_len[k];
+            if r > 0 {
+                let n = st.spiked.len();
+                let slot = t % r;
+                rings[k][slot * n..(slot + 1) * n].copy_from_slice(&st.spiked);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Adds the weighted events of one connection to `q`. Sums are exact in
+/// `i128` (wrapping arithmetic keeps the low bits exact in any case).
+fn accumulate(map: &MapPlan, events: &[(usize, i64)], q: &mut [i128]) {
+    match map {
+        MapPlan::Dense { out, wt } => {
+            for &(j, e) in events {
+                let e = i128::from(e);
+                let row = &wt[j * out..(j + 1) * out];
+                for (qd, &w) in q.iter_mut().zip(row) {
+                    *qd = qd.wrapping_add(i128::from(w).wrapping_mul(e));
+                }
+            }
+        }
+        MapPlan::Sparse { col_ptr, rows, w } => {
+            for &(j, e) in events {
+                let e = i128::from(e);
+                for idx in col_ptr[j]..col_ptr[j + 1] {
+                    let d = rows[idx];
+                    q[d] = q[d].wrapping_add(i128::from(w[idx]).wrapping_mul(e));
+                }
+            }
+        }
+        MapPlan::Conv(c) => conv_scatter(c, events, q),
+    }
+}
+
+/// Cross-correlation, event by event: source `(ci, y, x)` reaches output
+/// `(co, oy, ox)` through kernel tap `(ky, kx)` when
+/// `y = oy·stride − pad + ky·dil` (and likewise for x), for every `co` of
+/// `ci`'s group.
+fn conv_scatter(c: &ConvPlan, events: &[(usize, i64)], q: &mut [i128]) {
+    let [h, w] = c.in_hw;
+    let [_, oh, ow] = c.out_shape;
+    let [kh, kw] = c.kernel;
+    let hw = h * w;
+    for &(j, e) in events {
+        let e = i128::from(e);
+        let ci = j / hw;
+        let y = (j / w) % h;
+        let x = j % w;
+        let g = ci / c.cin_per_group;
+        let cil = ci % c.cin_per_group;
+        for co in g * c.cout_per_group..(g + 1) * c.cout_per_group {
+            let wbase = (co * c.cin_per_group + cil) * kh * kw;
+            for ky in 0..kh {
+                let Some(oy) = out_index(y, ky, c.padding[0], c.dilation[0], c.stride[0], oh) else {
+                    continue;
+                };
+                for kx in 0..kw {
+                    let Some(ox) = out_index(x, kx, c.padding[1], c.dilation[1], c.stride[1], ow) else {
+                        continue;
+                    };
+                    let d = (co * oh + oy) * ow + ox;
+                    q[d] = q[d].wrapping_add(i128::from(c.w[wbase + ky * kw + kx]).wrapping_mul(e));
+                }
+            }
+        }
+    }
+}
+
+/// The output index `o` with `o·stride − pad + k·dil = y`, if any.
+fn out_index(y: usize, k: usize, pad: usize, dil: usize, stride: usize, len: usize) -> Option<usize> {
+    let num = (y + pad).checked_sub(k * dil)?;
+    if !num.is_multiple_of(stride) {
+        return None;
+    }
+    let o = num / stride;
+    (o < len).then_some(o)
+}
