@@ -82,13 +82,7 @@ pub(crate) struct Net {
 /// Row pointers, columns, integer weights.
 type Csr = (Vec<u32>, Vec<u32>, Vec<i64>);
 
-fn expand_host(
-    num: &Numerics,
-    w: &HostWeights,
-    exp: i8,
-    n_out: usize,
-    file_layer: usize,
-) -> Result<Csr, EmuError> {
+fn expand_host(num: &Numerics, w: &HostWeights, exp: i8, n_out: usize, file_layer: usize) -> Result<Csr, EmuError> {
     let mut row_ptr = vec![0u32];
     let mut col = Vec::new();
     let mut ws = Vec::new();
