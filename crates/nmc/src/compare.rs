@@ -69,7 +69,11 @@ pub struct Mismatch {
 /// neuron) order, or `Err` describing a structural difference.
 pub fn first_mismatch(a: &[Spikes<'_>], b: &[Spikes<'_>]) -> Result<Option<Mismatch>, String> {
     if a.len() != b.len() {
-        return Err(format!("fixed reference records {} layers, the emulator {}", a.len(), b.len()));
+        return Err(format!(
+            "fixed reference records {} layers, the emulator {}",
+            a.len(),
+            b.len()
+        ));
     }
     let mut first: Option<Mismatch> = None;
     let mut differing = 0u64;
@@ -151,7 +155,11 @@ pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
         sxx += dx * dx;
         syy += dy * dy;
     }
-    if sxx == 0.0 || syy == 0.0 { f64::NAN } else { sxy / (sxx * syy).sqrt() }
+    if sxx == 0.0 || syy == 0.0 {
+        f64::NAN
+    } else {
+        sxy / (sxx * syy).sqrt()
+    }
 }
 
 /// Per-layer fidelity: float layer over steps `0..steps` against the
@@ -211,8 +219,13 @@ mod tests {
             steps: 3,
             bits: b,
         };
-        let m = first_mismatch(&[s("x", &a1), s("y", &a2)], &[s("x", &b1), s("y", &b2)]).unwrap().unwrap();
-        assert_eq!((m.layer.as_str(), m.step, m.neuron, m.a_spiked, m.b_spiked), ("y", 1, 1, true, false));
+        let m = first_mismatch(&[s("x", &a1), s("y", &a2)], &[s("x", &b1), s("y", &b2)])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (m.layer.as_str(), m.step, m.neuron, m.a_spiked, m.b_spiked),
+            ("y", 1, 1, true, false)
+        );
         assert_eq!(m.differing_bits, 2);
         assert_eq!(first_mismatch(&[s("x", &a1)], &[s("x", &a1)]).unwrap(), None);
         assert!(first_mismatch(&[s("x", &a1)], &[s("z", &a1)]).is_err());

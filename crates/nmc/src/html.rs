@@ -45,7 +45,10 @@ pub struct OutputTraces {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 const COLORS: [RGBColor; 10] = [
@@ -112,7 +115,14 @@ fn traces_svg(tr: &OutputTraces, steps: usize) -> Result<String, String> {
     {
         let root = SVGBackend::with_string(&mut buf, (560, 460)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let ymax = tr.float.iter().chain(&tr.deployed).flat_map(|v| v.iter().copied()).max().unwrap_or(1).max(1) as f64
+        let ymax = tr
+            .float
+            .iter()
+            .chain(&tr.deployed)
+            .flat_map(|v| v.iter().copied())
+            .max()
+            .unwrap_or(1)
+            .max(1) as f64
             * 1.1;
         let label = tr.label.map(|l| format!(", label {l}")).unwrap_or_default();
         let mut chart = ChartBuilder::on(&root)
@@ -134,7 +144,10 @@ fn traces_svg(tr: &OutputTraces, steps: usize) -> Result<String, String> {
         for (k, (f, d)) in tr.float.iter().zip(&tr.deployed).enumerate() {
             let c = COLORS[k % COLORS.len()];
             chart
-                .draw_series(LineSeries::new(f.iter().enumerate().map(|(t, &v)| (t as f64, v as f64)), c.stroke_width(2)))
+                .draw_series(LineSeries::new(
+                    f.iter().enumerate().map(|(t, &v)| (t as f64, v as f64)),
+                    c.stroke_width(2),
+                ))
                 .map_err(|e| e.to_string())?
                 .label(format!("class {k}"))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
@@ -166,7 +179,10 @@ fn raster_svg(rows: &[(String, Vec<usize>, Vec<usize>)], steps: usize) -> Result
         let root = SVGBackend::with_string(&mut buf, (1140, h)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let mut chart = ChartBuilder::on(&root)
-            .caption("Spike raster: float (black) and deployed (red, aligned)", ("sans-serif", 16))
+            .caption(
+                "Spike raster: float (black) and deployed (red, aligned)",
+                ("sans-serif", 16),
+            )
             .margin(12)
             .x_label_area_size(30)
             .y_label_area_size(160)
@@ -191,10 +207,16 @@ fn raster_svg(rows: &[(String, Vec<usize>, Vec<usize>)], steps: usize) -> Result
         for (k, (_, f, d)) in rows.iter().enumerate() {
             let y = k as f64;
             chart
-                .draw_series(f.iter().map(|&t| Rectangle::new([(t as f64 - 0.3, y), (t as f64 + 0.3, y + 0.35)], BLACK.filled())))
+                .draw_series(
+                    f.iter()
+                        .map(|&t| Rectangle::new([(t as f64 - 0.3, y), (t as f64 + 0.3, y + 0.35)], BLACK.filled())),
+                )
                 .map_err(|e| e.to_string())?;
             chart
-                .draw_series(d.iter().map(|&t| Rectangle::new([(t as f64 - 0.3, y - 0.35), (t as f64 + 0.3, y)], RED.filled())))
+                .draw_series(
+                    d.iter()
+                        .map(|&t| Rectangle::new([(t as f64 - 0.3, y - 0.35), (t as f64 + 0.3, y)], RED.filled())),
+                )
                 .map_err(|e| e.to_string())?;
         }
         root.present().map_err(|e| e.to_string())?;
@@ -203,7 +225,11 @@ fn raster_svg(rows: &[(String, Vec<usize>, Vec<usize>)], steps: usize) -> Result
 }
 
 fn fmt_f(x: f64, digits: usize) -> String {
-    if x.is_nan() { "–".into() } else { format!("{x:.digits$}") }
+    if x.is_nan() {
+        "–".into()
+    } else {
+        format!("{x:.digits$}")
+    }
 }
 
 impl VerifyPage {

@@ -9,10 +9,12 @@
 //! ([`nmc_reference::simulate`]) → quantize → partition → emit → emulate →
 //! verify. See docs/architecture.md.
 
+pub mod activity;
 pub mod compare;
 pub mod exit;
 pub mod html;
 pub mod inspect;
+pub mod pipeline;
 pub mod simulate;
 
 pub use nmc_frontend::LoadOptions;
@@ -29,6 +31,27 @@ pub enum Error {
     /// Simulation input or execution problem.
     #[error(transparent)]
     Sim(#[from] nmc_reference::SimError),
+    /// Quantization failed (unsupported or unrepresentable network).
+    #[error(transparent)]
+    Quant(#[from] nmc_quant::QuantError),
+    /// Partitioning or emission failed (e.g. the network does not fit).
+    #[error(transparent)]
+    Partition(#[from] nmc_partition::PartitionError),
+    /// The fixed-point reference failed (invalid model, or an overflow in strict mode).
+    #[error(transparent)]
+    Fixed(#[from] nmc_reference::FixedError),
+    /// The emulator failed.
+    #[error(transparent)]
+    Emu(#[from] nmc_emu::EmuError),
+    /// An artifact could not be read or written.
+    #[error(transparent)]
+    Artifact(#[from] nmc_artifact::ArtifactError),
+    /// A target could not be loaded.
+    #[error(transparent)]
+    Target(#[from] nmc_target::TargetError),
+    /// Two stages disagree on the structure of the network (a bug).
+    #[error("internal inconsistency: {0}")]
+    Structure(String),
     /// A label file is unusable.
     #[error("{path}: {message}")]
     Labels {
@@ -51,7 +74,10 @@ impl Error {
     /// The process exit code for this error (docs/cli.md).
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Frontend(_) | Error::Sim(_) | Error::Io { .. } | Error::Labels { .. } => exit::INPUT_ERROR,
+            Error::Partition(nmc_partition::PartitionError::NotFit { .. }) => exit::DOES_NOT_FIT,
+            Error::Fixed(nmc_reference::FixedError::Overflow { .. }) => exit::MISMATCH,
+            Error::Structure(_) => exit::INTERNAL,
+            _ => exit::INPUT_ERROR,
         }
     }
 }

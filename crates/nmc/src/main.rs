@@ -57,6 +57,113 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Quantize a float model for a target: integer weights, decays, thresholds; print the error report.
+    Quantize {
+        /// Model file (.nir).
+        model: PathBuf,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        quant: QuantArgs,
+        #[command(flatten)]
+        load: LoadArgs,
+        /// Write the quantized model (RON, docs/quantization.md) here.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Print the stable JSON report (schema nmc.quantize/1).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Map a model onto the target's cores and print the partition report.
+    Partition {
+        /// Model file (.nir float, or .ron quantized).
+        model: PathBuf,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        quant: QuantArgs,
+        #[command(flatten)]
+        load: LoadArgs,
+        /// Input (.npy) for the float reference: its firing rates weigh inter-chip traffic.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Presentation time for --input.
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Write the JSON report (schema nmc.partition/1) here.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Write the HTML core map here.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Print the JSON report instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compile a model into a deployable artifact (.nmca): quantize, partition, emit.
+    Compile {
+        /// Model file (.nir float, or .ron quantized).
+        model: PathBuf,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        quant: QuantArgs,
+        #[command(flatten)]
+        load: LoadArgs,
+        /// The artifact to write.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Run an artifact in the bit-accurate integer emulator.
+    Emulate {
+        /// Artifact (.nmca).
+        artifact: PathBuf,
+        /// Input array (.npy/.npz), as for `simulate`.
+        #[arg(long)]
+        input: PathBuf,
+        /// Steps to run (default: the input's time axis).
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Labels for the accuracy of the output readout.
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Write per-layer spikes to this .npz file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the JSON report (schema nmc.emulate/1).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify a deployment: float reference vs fixed-point reference (A) vs emulated artifact (B).
+    /// Exits 5 unless A = B bit for bit.
+    Verify {
+        /// Model file (.nir).
+        model: PathBuf,
+        #[command(flatten)]
+        target: TargetArgs,
+        #[command(flatten)]
+        quant: QuantArgs,
+        #[command(flatten)]
+        load: LoadArgs,
+        /// Input array (.npy/.npz), as for `simulate`.
+        #[arg(long)]
+        input: PathBuf,
+        /// Presentation time in steps.
+        #[arg(long)]
+        steps: Option<usize>,
+        /// Labels: report float and deployed accuracy.
+        #[arg(long)]
+        labels: Option<PathBuf>,
+        /// Turn any wrap or clip of q, u or v in the fixed reference into an error.
+        #[arg(long)]
+        strict: bool,
+        /// Write the HTML report (plots) here.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Print the JSON report (schema nmc.verify/1).
+        #[arg(long)]
+        json: bool,
+    },
     /// List the built-in chip targets with their key limits, or check/show a target file.
     Targets {
         /// Validate a target file (RON); errors name the field, e.g. `core.max_compartments: must be > 0`.
@@ -79,6 +186,55 @@ struct LoadArgs {
     /// Reset rule of spiking neurons (NIR v0.2 files do not record it).
     #[arg(long, value_enum)]
     reset: Option<ResetArg>,
+}
+
+#[derive(Args, Debug)]
+struct TargetArgs {
+    /// Chip target: a built-in name (`nmc targets`) or a target file (.ron).
+    #[arg(long, default_value = "loihi1")]
+    target: String,
+}
+
+impl TargetArgs {
+    fn load(&self) -> Result<nmc_target::Target, Failure> {
+        nmc_target::Target::load(&self.target).map_err(|e| Failure {
+            code: exit::INPUT_ERROR,
+            err: e.into(),
+        })
+    }
+}
+
+#[derive(Args, Debug)]
+struct QuantArgs {
+    /// NengoDL's scale_firing_rates: input gain × S and spike amplitude ÷ S, so the network computes
+    /// the same function with S× the firing rates (trade spikes for accuracy).
+    #[arg(long, default_value_t = 1.0)]
+    scale_firing_rates: f64,
+    /// Input encoder: `auto` runs the model's leading 1×1-conv + neuron layer on the host (real-valued
+    /// input such as pixels); `none` routes the input (already spikes/event counts) straight to the chip.
+    #[arg(long, value_enum, default_value = "auto")]
+    encoder: EncoderArg,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum EncoderArg {
+    /// The model's own leading 1×1 conv + neurons run on the host.
+    Auto,
+    /// No host encoder: inputs are event counts delivered to input axons.
+    None,
+}
+
+impl QuantArgs {
+    fn options(&self) -> nmc_quant::QuantOptions {
+        nmc_quant::QuantOptions {
+            scale_firing_rates: self.scale_firing_rates,
+            encoder: match self.encoder {
+                EncoderArg::Auto => nmc_quant::EncoderMode::Auto,
+                EncoderArg::None => nmc_quant::EncoderMode::None,
+            },
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -146,6 +302,13 @@ fn emit(s: &str) {
     }
 }
 
+fn write_file(p: &std::path::Path, text: &str) -> Result<(), Failure> {
+    std::fs::write(p, text).map_err(|e| Failure {
+        code: exit::INPUT_ERROR,
+        err: anyhow::anyhow!("{}: {e}", p.display()),
+    })
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.cmd {
         Cmd::Inspect { model, load, json, ir } => {
@@ -180,6 +343,199 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 ));
             } else {
                 emit(&report.to_string());
+            }
+        }
+        Cmd::Quantize {
+            model,
+            target,
+            quant,
+            load,
+            output,
+            json,
+        } => {
+            let t = target.load()?;
+            let g = nmc::load_model(&model, &load.options())?;
+            let (q, report) = nmc::pipeline::quantize(&g, &t, &quant.options())?;
+            if let Some(p) = &output {
+                nmc_quant::write_qmodel(p, &q).map_err(Error::from)?;
+            }
+            if json {
+                emit(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&report).context("serialising the report")?
+                ));
+            } else {
+                emit(&report.to_string());
+                if let Some(p) = &output {
+                    emit(&format!("wrote {}\n", p.display()));
+                }
+            }
+        }
+        Cmd::Partition {
+            model,
+            target,
+            quant,
+            load,
+            input,
+            steps,
+            report,
+            html,
+            json,
+        } => {
+            let t = target.load()?;
+            let (q, g) = match nmc::pipeline::load_any(&model, &load.options())? {
+                nmc::pipeline::AnyModel::Float(g) => (nmc::pipeline::quantize(&g, &t, &quant.options())?.0, Some(g)),
+                nmc::pipeline::AnyModel::Quant(q) => (*q, None),
+                nmc::pipeline::AnyModel::Artifact(_) => {
+                    return Err(Failure {
+                        code: exit::INPUT_ERROR,
+                        err: anyhow::anyhow!(
+                            "{}: already an artifact; partition takes a .nir or .ron model",
+                            model.display()
+                        ),
+                    });
+                }
+            };
+            let rates = match (input, g) {
+                (Some(inp), Some(g)) => Some(nmc::pipeline::float_rates(&g, &q, &inp, steps)?),
+                (Some(_), None) => {
+                    return Err(Failure {
+                        code: exit::USAGE,
+                        err: anyhow::anyhow!("--input needs a float model (.nir) to simulate"),
+                    });
+                }
+                _ => None,
+            };
+            let (_, rep) = nmc_partition::partition(
+                &q,
+                &t,
+                &nmc_partition::PartitionOptions {
+                    rates,
+                    ..Default::default()
+                },
+            )
+            .map_err(Error::from)?;
+            if let Some(p) = &report {
+                write_file(
+                    p,
+                    &serde_json::to_string_pretty(&rep).context("serialising the report")?,
+                )?;
+            }
+            if let Some(p) = &html {
+                write_file(p, &rep.to_html())?;
+            }
+            if json {
+                emit(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&rep).context("serialising the report")?
+                ));
+            } else {
+                emit(&rep.to_string());
+            }
+        }
+        Cmd::Compile {
+            model,
+            target,
+            quant,
+            load,
+            output,
+        } => {
+            let t = target.load()?;
+            let c = match nmc::pipeline::load_any(&model, &load.options())? {
+                nmc::pipeline::AnyModel::Float(g) => {
+                    nmc::pipeline::compile(&g, &t, &quant.options(), &Default::default())?
+                }
+                nmc::pipeline::AnyModel::Quant(q) => nmc::pipeline::compile_quantized(*q, &t, &Default::default())?,
+                nmc::pipeline::AnyModel::Artifact(_) => {
+                    return Err(Failure {
+                        code: exit::INPUT_ERROR,
+                        err: anyhow::anyhow!("{}: already an artifact", model.display()),
+                    });
+                }
+            };
+            c.artifact.write(&output).map_err(Error::from)?;
+            if let Some(r) = &c.quant_report {
+                emit(&r.to_string());
+            }
+            emit(&c.partition_report.to_string());
+            emit(&format!(
+                "wrote {} ({} cores, {} host layers, target {})\n",
+                output.display(),
+                c.artifact.cores.len(),
+                c.artifact.host.len(),
+                c.artifact.target_name
+            ));
+        }
+        Cmd::Emulate {
+            artifact,
+            input,
+            steps,
+            labels,
+            out,
+            json,
+        } => {
+            let a = nmc_artifact::Artifact::read(&artifact).map_err(Error::from)?;
+            let report = nmc::pipeline::emulate_file(&a, &input, steps, labels.as_deref(), out.as_deref())?;
+            if json {
+                emit(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&report).context("serialising the report")?
+                ));
+            } else {
+                emit(&report.to_string());
+            }
+        }
+        Cmd::Verify {
+            model,
+            target,
+            quant,
+            load,
+            input,
+            steps,
+            labels,
+            strict,
+            html,
+            json,
+        } => {
+            let t = target.load()?;
+            let g = nmc::load_model(&model, &load.options())?;
+            let (stim, labels) = nmc::pipeline::read_stimulus(&g, &input, labels.as_deref())?;
+            let out = nmc::pipeline::verify(
+                &g,
+                &t,
+                &stim,
+                &nmc::pipeline::VerifyOptions {
+                    quant: quant.options(),
+                    steps,
+                    labels,
+                    strict,
+                },
+            )?;
+            if let Some(p) = &html {
+                let page = out.page.render().map_err(|e| Failure {
+                    code: exit::INTERNAL,
+                    err: anyhow::anyhow!("rendering the HTML report: {e}"),
+                })?;
+                write_file(p, &page)?;
+            }
+            if json {
+                emit(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&out.report).context("serialising the report")?
+                ));
+            } else {
+                emit(&out.report.to_string());
+                if let Some(p) = &html {
+                    emit(&format!("HTML report: {}\n", p.display()));
+                }
+            }
+            if !out.report.exact.equal {
+                return Err(Failure {
+                    code: exit::MISMATCH,
+                    err: anyhow::anyhow!(
+                        "verification failed: the emulated artifact differs from the fixed-point reference"
+                    ),
+                });
             }
         }
         Cmd::Targets { check, show } => {

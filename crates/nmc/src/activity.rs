@@ -1,0 +1,171 @@
+//! Per-layer spike activity of an integer execution (fixed reference or
+//! emulator), with rates from spike counts, and the `nmc emulate` report.
+//!
+//! JSON schema `nmc.emulate/1`: `{schema, model, target, batch, steps, dt,
+//! layers: [{name, neurons, spikes, mean_rate_hz, max_rate_hz, silent,
+//! at_ceiling}], cores: [{chip, core, spikes, syn_events}], host_spikes,
+//! syn_events, output: {layer, argmax, accuracy}}`.
+
+use crate::compare::{Spikes, argmax_u32};
+use serde::Serialize;
+use std::fmt;
+
+/// Activity of one layer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LayerActivity {
+    /// Layer name.
+    pub name: String,
+    /// Neurons.
+    pub neurons: usize,
+    /// Spikes over all items and steps.
+    pub spikes: u64,
+    /// Mean rate per neuron, Hz (spikes / (steps·dt), averaged over items).
+    pub mean_rate_hz: f64,
+    /// Largest per-neuron rate (averaged over items), Hz.
+    pub max_rate_hz: f64,
+    /// Neurons that never spiked.
+    pub silent: usize,
+    /// Neurons that spiked on every step of some item (the 1/dt ceiling).
+    pub at_ceiling: usize,
+}
+
+impl LayerActivity {
+    /// Activity of a spike view over its whole recording.
+    pub fn of(s: &Spikes<'_>, dt: f64) -> Self {
+        let c = s.counts(0, s.steps);
+        let n = s.n.max(1);
+        let secs = (s.steps as f64 * dt).max(f64::MIN_POSITIVE);
+        let mut per = vec![0u64; n];
+        let mut ceiling = vec![false; n];
+        for b in 0..s.batch {
+            for i in 0..s.n {
+                let k = c[b * s.n + i];
+                per[i] += k as u64;
+                if s.steps > 0 && k as usize == s.steps {
+                    ceiling[i] = true;
+                }
+            }
+        }
+        let total: u64 = per.iter().sum();
+        let items = s.batch.max(1) as f64;
+        LayerActivity {
+            name: s.name.to_string(),
+            neurons: s.n,
+            spikes: total,
+            mean_rate_hz: total as f64 / (items * n as f64 * secs),
+            max_rate_hz: per.iter().copied().max().unwrap_or(0) as f64 / (items * secs),
+            silent: per.iter().filter(|&&k| k == 0).count(),
+            at_ceiling: ceiling.iter().filter(|&&x| x).count(),
+        }
+    }
+}
+
+/// Renders activity rows as an aligned table.
+pub fn table(rows: &[LayerActivity]) -> String {
+    let mut s = format!(
+        "{:<14} {:>8} {:>10} {:>9} {:>9} {:>7} {:>10}\n",
+        "layer", "neurons", "spikes", "mean Hz", "max Hz", "silent", "at ceiling"
+    );
+    for r in rows {
+        s.push_str(&format!(
+            "{:<14} {:>8} {:>10} {:>9.1} {:>9.1} {:>7} {:>10}\n",
+            r.name, r.neurons, r.spikes, r.mean_rate_hz, r.max_rate_hz, r.silent, r.at_ceiling
+        ));
+    }
+    s
+}
+
+/// Output readout of an integer execution.
+#[derive(Debug, Clone, Serialize)]
+pub struct Readout {
+    /// Output layer.
+    pub layer: String,
+    /// Argmax of spike counts per item.
+    pub argmax: Vec<usize>,
+    /// Accuracy against labels, when given.
+    pub accuracy: Option<f64>,
+}
+
+impl Readout {
+    /// Argmax of counts per item (and accuracy when labels are given).
+    pub fn of(s: &Spikes<'_>, labels: Option<&[usize]>) -> Self {
+        let c = s.counts(0, s.steps);
+        let argmax: Vec<usize> = (0..s.batch).map(|b| argmax_u32(&c[b * s.n..(b + 1) * s.n])).collect();
+        let accuracy = labels.map(|y| crate::simulate::accuracy(&argmax, y));
+        Readout {
+            layer: s.name.to_string(),
+            argmax,
+            accuracy,
+        }
+    }
+}
+
+/// The `nmc emulate` report.
+#[derive(Debug, Clone, Serialize)]
+pub struct EmulateReport {
+    /// Schema id.
+    pub schema: &'static str,
+    /// Model name.
+    pub model: String,
+    /// Target name.
+    pub target: String,
+    /// Batch size.
+    pub batch: usize,
+    /// Steps run.
+    pub steps: usize,
+    /// dt, s.
+    pub dt: f64,
+    /// Per layer.
+    pub layers: Vec<LayerActivity>,
+    /// Per core.
+    pub cores: Vec<nmc_emu::CoreActivity>,
+    /// Host spikes sent to the chip.
+    pub host_spikes: u64,
+    /// Synaptic events.
+    pub syn_events: u64,
+    /// Output readout.
+    pub output: Option<Readout>,
+}
+
+impl fmt::Display for EmulateReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "emulated {} on {}: {} samples × {} steps, dt {} s; rates = spikes / (steps·dt)",
+            self.model,
+            self.target,
+            self.batch,
+            self.steps,
+            nmc_ir::num(self.dt)
+        )?;
+        f.write_str(&table(&self.layers))?;
+        let busiest = self.cores.iter().max_by_key(|c| c.syn_events);
+        writeln!(
+            f,
+            "{} cores; {} synaptic events; {} host spikes sent to the chip{}",
+            self.cores.len(),
+            self.syn_events,
+            self.host_spikes,
+            busiest
+                .map(|c| format!(
+                    "; busiest core: chip {} core {} ({} events)",
+                    c.chip, c.core, c.syn_events
+                ))
+                .unwrap_or_default()
+        )?;
+        if let Some(o) = &self.output {
+            let shown = o.argmax.len().min(10);
+            write!(
+                f,
+                "output {}: argmax of spike counts, first {shown}: {:?}",
+                o.layer,
+                &o.argmax[..shown]
+            )?;
+            if let Some(a) = o.accuracy {
+                write!(f, "; accuracy {:.2}%", 100.0 * a)?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}

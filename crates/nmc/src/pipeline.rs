@@ -1,0 +1,747 @@
+//! The pipeline: load any model file, quantize, partition + emit (compile),
+//! emulate, and verify (the three executions and their two comparisons).
+
+use crate::Error;
+use crate::compare::{LayerFidelity, Mismatch, Spikes, argmax_u32, first_mismatch, layer_fidelity};
+use crate::html::{OutputTraces, VerifyPage};
+use nmc_artifact::Artifact;
+use nmc_emu::{EmuResult, Emulator, InputData};
+use nmc_ir::Graph;
+use nmc_ir::qmodel::{QModel, Source};
+use nmc_partition::{PartitionOptions, PartitionReport, Placement};
+use nmc_quant::{QuantOptions, QuantReport};
+use nmc_reference::{FixedOptions, SimOptions, Stimulus};
+use nmc_target::Target;
+use serde::Serialize;
+use std::path::Path;
+
+/// A model file of any stage.
+#[derive(Debug)]
+pub enum AnyModel {
+    /// A float network (`.nir`).
+    Float(Box<Graph>),
+    /// A quantized model (`.q.ron` / `.ron`).
+    Quant(Box<QModel>),
+    /// A compiled artifact (`.nmca`).
+    Artifact(Box<Artifact>),
+}
+
+/// Loads a model by extension: `.nir` (float), `.ron` (quantized model),
+/// `.nmca` (artifact).
+pub fn load_any(path: &Path, opts: &crate::LoadOptions) -> Result<AnyModel, Error> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "ron" => Ok(AnyModel::Quant(Box::new(nmc_quant::read_qmodel(path)?))),
+        "nmca" => Ok(AnyModel::Artifact(Box::new(Artifact::read(path)?))),
+        _ => Ok(AnyModel::Float(Box::new(crate::load_model(path, opts)?))),
+    }
+}
+
+/// Everything `compile` produces.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The quantized model.
+    pub qmodel: QModel,
+    /// Its quantization report (absent when the input was already quantized).
+    pub quant_report: Option<QuantReport>,
+    /// Where everything goes.
+    pub placement: Placement,
+    /// The partition report.
+    pub partition_report: PartitionReport,
+    /// The deployable artifact.
+    pub artifact: Artifact,
+}
+
+/// Quantizes a float graph for `target`.
+pub fn quantize(g: &Graph, target: &Target, opts: &QuantOptions) -> Result<(QModel, QuantReport), Error> {
+    Ok(nmc_quant::quantize(g, target, opts)?)
+}
+
+/// Partitions and emits a quantized model.
+pub fn compile_quantized(q: QModel, target: &Target, popts: &PartitionOptions) -> Result<Compiled, Error> {
+    let (placement, partition_report) = nmc_partition::partition(&q, target, popts)?;
+    let artifact = nmc_partition::emit(&q, &placement, target)?;
+    nmc_partition::verify_artifact(&artifact, target).map_err(nmc_partition::PartitionError::from)?;
+    Ok(Compiled {
+        qmodel: q,
+        quant_report: None,
+        placement,
+        partition_report,
+        artifact,
+    })
+}
+
+/// Quantizes, partitions and emits a float graph.
+pub fn compile(g: &Graph, target: &Target, qopts: &QuantOptions, popts: &PartitionOptions) -> Result<Compiled, Error> {
+    let (q, qr) = quantize(g, target, qopts)?;
+    let mut c = compile_quantized(q, target, popts)?;
+    c.quant_report = Some(qr);
+    Ok(c)
+}
+
+/// The stimulus as the emulator takes it.
+pub fn emu_input(stim: &Stimulus) -> InputData {
+    let v = stim.values();
+    let (batch, steps, features) = v.dim();
+    InputData {
+        batch,
+        steps,
+        features,
+        data: v.iter().copied().collect(),
+    }
+}
+
+/// Per population of `q`, the steps by which its chip spikes lag the float
+/// reference: along forward connections the sum of the connections'
+/// latencies (the float graph delivers forward spikes in the same step).
+/// Recurrent connections (from a population later in order) are skipped.
+pub fn lags(q: &QModel) -> Vec<usize> {
+    let mut lag = vec![0usize; q.populations.len()];
+    for (p, pop) in q.populations.iter().enumerate() {
+        let best = pop
+            .inputs
+            .iter()
+            .filter_map(|c| match c.source {
+                Source::Input(_) => Some(c.latency as usize),
+                Source::Population(s) if s < p => Some(lag[s] + c.latency as usize),
+                Source::Population(_) => None,
+            })
+            .min();
+        lag[p] = best.unwrap_or(0);
+    }
+    lag
+}
+
+/// Options of `verify`.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// Quantization options (scale_firing_rates is applied to the float
+    /// reference too, so both sides are the same network).
+    pub quant: QuantOptions,
+    /// Presentation time in steps (default: the input's time axis).
+    pub steps: Option<usize>,
+    /// Labels, one class per batch item.
+    pub labels: Option<Vec<usize>>,
+    /// Strict overflow mode for the fixed reference.
+    pub strict: bool,
+}
+
+/// The A = B check.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExactCheck {
+    /// True when every spike of every layer agrees.
+    pub equal: bool,
+    /// Layers compared.
+    pub layers: usize,
+    /// (item, step, neuron) bits compared.
+    pub bits: u64,
+    /// The first mismatch, if any.
+    pub mismatch: Option<Mismatch>,
+    /// States of the mismatching neuron at the mismatch step: (q, u, v) of
+    /// A and of B.
+    pub state_a: Option<(i64, i64, i64)>,
+    /// See `state_a`.
+    pub state_b: Option<(i64, i64, i64)>,
+}
+
+/// Output agreement between deployed and float.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputAgreement {
+    /// Output layer name.
+    pub layer: String,
+    /// Fraction of items whose top-1 class (argmax of spike counts) agrees.
+    pub top1_agreement: f64,
+    /// Float accuracy against labels.
+    pub float_accuracy: Option<f64>,
+    /// Deployed accuracy against labels.
+    pub deployed_accuracy: Option<f64>,
+    /// Earliest (aligned) step at which some item's output spikes differ.
+    pub first_divergent_step: Option<usize>,
+    /// Items whose output spike trains differ at any step.
+    pub items_diverging: usize,
+}
+
+/// The `nmc verify` report (JSON schema `nmc.verify/1`).
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    /// Schema id.
+    pub schema: &'static str,
+    /// Model name.
+    pub model: String,
+    /// Target name.
+    pub target: String,
+    /// Batch size.
+    pub batch: usize,
+    /// Presentation time (float reference steps).
+    pub steps: usize,
+    /// Steps the deployed executions ran (presentation + the largest lag).
+    pub deployed_steps: usize,
+    /// Time step, s.
+    pub dt: f64,
+    /// scale_firing_rates applied to both sides.
+    pub scale_firing_rates: f64,
+    /// Cores and chips used.
+    pub cores: usize,
+    /// Chips used.
+    pub chips: usize,
+    /// Host (encoder) layers.
+    pub host_layers: Vec<String>,
+    /// A = B.
+    pub exact: ExactCheck,
+    /// Per layer, deployed vs float.
+    pub layers: Vec<LayerFidelity>,
+    /// Output agreement.
+    pub output: Option<OutputAgreement>,
+    /// Overflow counts per population (fixed reference), nonzero only.
+    pub overflows: Vec<(String, u64)>,
+}
+
+/// What `verify` returns: the report, the HTML page, the compiled stages.
+pub struct VerifyOutcome {
+    /// The report.
+    pub report: VerifyReport,
+    /// The HTML page.
+    pub page: VerifyPage,
+    /// Compiled stages.
+    pub compiled: Compiled,
+}
+
+fn spikes_of<'a>(name: &'a str, n: usize, batch: usize, steps: usize, bits: &'a bitvec::vec::BitVec) -> Spikes<'a> {
+    Spikes {
+        name,
+        n,
+        batch,
+        steps,
+        bits,
+    }
+}
+
+/// Runs the three executions of a float graph on `stim` and compares them.
+pub fn verify(g: &Graph, target: &Target, stim: &Stimulus, opts: &VerifyOptions) -> Result<VerifyOutcome, Error> {
+    let sfr = opts.quant.scale_firing_rates;
+    let scaled;
+    let gf = if sfr != 1.0 {
+        scaled = nmc_quant::apply_scale_firing_rates(g, sfr)?;
+        &scaled
+    } else {
+        g
+    };
+    let steps = opts.steps.unwrap_or(stim.steps());
+    // 1. Float reference.
+    let float = nmc_reference::simulate(gf, stim, &SimOptions { steps: Some(steps) })?;
+    // 2. Quantize (the graph already scaled: do not scale twice) + partition with float rates.
+    let mut qopts = opts.quant.clone();
+    qopts.scale_firing_rates = 1.0;
+    let (q, qr) = quantize(gf, target, &qopts)?;
+    let secs = steps as f64 * float.dt;
+    let rates: Vec<Vec<f64>> = q
+        .populations
+        .iter()
+        .map(|p| match float.layer(&p.name) {
+            Some(l) => {
+                let n = l.spikes.len() / (l.batch * l.steps).max(1);
+                let mut r = vec![0.0; n];
+                for b in 0..l.batch {
+                    for (i, c) in l.counts_of(b).iter().enumerate() {
+                        r[i] += *c as f64 / secs / l.batch as f64;
+                    }
+                }
+                r
+            }
+            None => vec![0.0; p.shape.numel()],
+        })
+        .collect();
+    let mut compiled = compile_quantized(
+        q,
+        target,
+        &PartitionOptions {
+            rates: Some(rates),
+            ..Default::default()
+        },
+    )?;
+    compiled.quant_report = Some(qr);
+    let q = &compiled.qmodel;
+    let lag = lags(q);
+    let max_lag = lag.iter().copied().max().unwrap_or(0);
+    let run_steps = steps + max_lag;
+    // 3. Fixed reference (A) and emulator (B) over the same, longer run.
+    let fixed = nmc_reference::simulate_fixed(
+        q,
+        target,
+        stim,
+        &FixedOptions {
+            steps: Some(run_steps),
+            strict: opts.strict,
+            probe: None,
+        },
+    )?;
+    let emu = Emulator::new(&compiled.artifact)?;
+    let input = emu_input(stim);
+    let em: EmuResult = emu.run(std::slice::from_ref(&input), run_steps)?;
+    let batch = stim.batch();
+    // A = B.
+    let a: Vec<Spikes<'_>> = fixed
+        .layers
+        .iter()
+        .map(|l| spikes_of(&l.name, l.shape.numel(), batch, run_steps, &l.spikes))
+        .collect();
+    let b: Vec<Spikes<'_>> = fixed
+        .layers
+        .iter()
+        .map(|l| match em.layers.iter().find(|e| e.name == l.name) {
+            Some(e) => Ok(spikes_of(
+                &e.name,
+                e.shape.iter().product(),
+                batch,
+                run_steps,
+                &e.spikes,
+            )),
+            None => Err(Error::Structure(format!("the artifact has no layer `{}`", l.name))),
+        })
+        .collect::<Result<_, _>>()?;
+    let mismatch = first_mismatch(&a, &b).map_err(Error::Structure)?;
+    let (mut state_a, mut state_b) = (None, None);
+    if let Some(m) = &mismatch {
+        let p = q.populations.iter().position(|p| p.name == m.layer).unwrap_or(0);
+        if let Ok(fa) = nmc_reference::simulate_fixed(
+            q,
+            target,
+            stim,
+            &FixedOptions {
+                steps: Some(m.step + 1),
+                strict: false,
+                probe: Some((p, m.neuron, m.batch_item)),
+            },
+        ) && let Some(s) = fa.probe.get(m.step)
+        {
+            state_a = Some((s.q, s.u, s.v));
+        }
+        let li = compiled
+            .artifact
+            .layers
+            .iter()
+            .position(|l| l.name == m.layer)
+            .unwrap_or(0);
+        if let Ok(pb) = emu.probe(std::slice::from_ref(&input), m.batch_item, m.step + 1, li, m.neuron)
+            && let Some(s) = pb.get(m.step)
+        {
+            state_b = Some((s.q, s.u, s.v));
+        }
+    }
+    let bits: u64 = a.iter().map(|s| (s.n * s.batch * s.steps) as u64).sum();
+    let exact = ExactCheck {
+        equal: mismatch.is_none(),
+        layers: a.len(),
+        bits,
+        mismatch,
+        state_a,
+        state_b,
+    };
+    // B vs float, per layer (populations the float reference records as spiking).
+    let mut layers = Vec::new();
+    let mut scatter = Vec::new();
+    for (p, pop) in q.populations.iter().enumerate() {
+        let (Some(fl), Some(bl)) = (float.layer(&pop.name), b.iter().find(|s| s.name == pop.name)) else {
+            continue;
+        };
+        let fs = spikes_of(&fl.name, pop.shape.numel(), batch, steps, &fl.spikes);
+        layers.push(layer_fidelity(&fs, bl, steps, lag[p], float.dt));
+        let cf = fs.counts(0, steps);
+        let cd = bl.counts(lag[p], steps);
+        let stride = (cf.len() / 1500).max(1);
+        scatter.push((
+            pop.name.clone(),
+            cf.iter()
+                .zip(&cd)
+                .step_by(stride)
+                .map(|(&x, &y)| (x as f64 / secs, y as f64 / secs))
+                .collect(),
+        ));
+    }
+    // Output agreement: the population the first Output records.
+    let out_pop = q.outputs.first().and_then(|o| match o.source {
+        Source::Population(k) => Some(k),
+        Source::Input(_) => None,
+    });
+    let mut traces = None;
+    let output = match out_pop {
+        Some(k) => {
+            let pop = &q.populations[k];
+            match (float.layer(&pop.name), b.iter().find(|s| s.name == pop.name)) {
+                (Some(fl), Some(bl)) => {
+                    let n = pop.shape.numel();
+                    let fs = spikes_of(&fl.name, n, batch, steps, &fl.spikes);
+                    let cf = fs.counts(0, steps);
+                    let cd = bl.counts(lag[k], steps);
+                    let pf: Vec<usize> = (0..batch).map(|i| argmax_u32(&cf[i * n..(i + 1) * n])).collect();
+                    let pd: Vec<usize> = (0..batch).map(|i| argmax_u32(&cd[i * n..(i + 1) * n])).collect();
+                    let agree = pf.iter().zip(&pd).filter(|(a, b)| a == b).count() as f64 / batch.max(1) as f64;
+                    let acc = |p: &[usize]| {
+                        opts.labels
+                            .as_ref()
+                            .map(|y| p.iter().zip(y).filter(|(a, b)| a == b).count() as f64 / batch.max(1) as f64)
+                    };
+                    let mut first: Option<usize> = None;
+                    let mut diverging = 0;
+                    for item in 0..batch {
+                        let d = (0..steps).find(|&t| (0..n).any(|i| fs.get(item, t, i) != bl.get(item, t + lag[k], i)));
+                        if let Some(t) = d {
+                            diverging += 1;
+                            first = Some(first.map_or(t, |f: usize| f.min(t)));
+                        }
+                    }
+                    let cum = |s: &Spikes<'_>, off: usize| -> Vec<Vec<u32>> {
+                        (0..n)
+                            .map(|i| {
+                                let mut c = 0;
+                                (0..steps)
+                                    .map(|t| {
+                                        c += s.get(0, t + off, i) as u32;
+                                        c
+                                    })
+                                    .collect()
+                            })
+                            .collect()
+                    };
+                    traces = Some(OutputTraces {
+                        sample: 0,
+                        label: opts.labels.as_ref().and_then(|y| y.first().copied()),
+                        float: cum(&fs, 0),
+                        deployed: cum(bl, lag[k]),
+                    });
+                    Some(OutputAgreement {
+                        layer: pop.name.clone(),
+                        top1_agreement: agree,
+                        float_accuracy: acc(&pf),
+                        deployed_accuracy: acc(&pd),
+                        first_divergent_step: first,
+                        items_diverging: diverging,
+                    })
+                }
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    // Raster: up to 3 layers × 4 most active neurons of sample 0.
+    let mut raster = Vec::new();
+    for (p, pop) in q
+        .populations
+        .iter()
+        .enumerate()
+        .rev()
+        .take(3)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+    {
+        let (Some(fl), Some(bl)) = (float.layer(&pop.name), b.iter().find(|s| s.name == pop.name)) else {
+            continue;
+        };
+        let n = pop.shape.numel();
+        let fs = spikes_of(&fl.name, n, batch, steps, &fl.spikes);
+        let counts = fs.counts(0, steps);
+        let mut idx: Vec<usize> = (0..n).collect();
+        idx.sort_by_key(|&i| std::cmp::Reverse(counts[i]));
+        for &i in idx.iter().take(4) {
+            raster.push((
+                format!("{}[{i}]", pop.name),
+                (0..steps).filter(|&t| fs.get(0, t, i)).collect(),
+                (0..steps).filter(|&t| bl.get(0, t + lag[p], i)).collect(),
+            ));
+        }
+    }
+    let cores = compiled.artifact.cores.len();
+    let mut chips: Vec<u16> = compiled.artifact.cores.iter().map(|c| c.chip).collect();
+    chips.sort_unstable();
+    chips.dedup();
+    let host_layers: Vec<String> = q
+        .populations
+        .iter()
+        .filter(|p| p.placement == nmc_ir::qmodel::Placement::Host)
+        .map(|p| p.name.clone())
+        .collect();
+    let report = VerifyReport {
+        schema: "nmc.verify/1",
+        model: g.name.clone(),
+        target: target.name().to_string(),
+        batch,
+        steps,
+        deployed_steps: run_steps,
+        dt: float.dt,
+        scale_firing_rates: sfr,
+        cores,
+        chips: chips.len(),
+        host_layers,
+        exact,
+        layers,
+        output,
+        overflows: fixed
+            .overflows
+            .iter()
+            .filter(|o| o.total() > 0)
+            .map(|o| (o.population.clone(), o.total()))
+            .collect(),
+    };
+    let mut summary = vec![
+        ("model".to_string(), report.model.clone()),
+        (
+            "target".to_string(),
+            format!("{} ({} cores on {} chip(s))", report.target, cores, report.chips),
+        ),
+        (
+            "input".to_string(),
+            format!("{} samples × {} steps (deployed run {} steps)", batch, steps, run_steps),
+        ),
+        (
+            "A = B".to_string(),
+            if report.exact.equal {
+                "identical".into()
+            } else {
+                "MISMATCH".into()
+            },
+        ),
+    ];
+    if let Some(o) = &report.output {
+        summary.push(("top-1 agreement".into(), format!("{:.2}%", 100.0 * o.top1_agreement)));
+        if let (Some(fa), Some(da)) = (o.float_accuracy, o.deployed_accuracy) {
+            summary.push((
+                "accuracy float / deployed".into(),
+                format!("{:.2}% / {:.2}%", 100.0 * fa, 100.0 * da),
+            ));
+        }
+    }
+    let page = VerifyPage {
+        title: format!("nmc verify: {} on {}", report.model, report.target),
+        summary,
+        exact: Some(report.exact.equal),
+        layers: report.layers.clone(),
+        scatter,
+        traces,
+        raster,
+        steps,
+    };
+    Ok(VerifyOutcome { report, page, compiled })
+}
+
+impl std::fmt::Display for VerifyReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "verify: model {} on {}  {} samples × {} steps (deployed run {} steps, dt {} s, scale_firing_rates {})",
+            self.model,
+            self.target,
+            self.batch,
+            self.steps,
+            self.deployed_steps,
+            nmc_ir::num(self.dt),
+            self.scale_firing_rates
+        )?;
+        writeln!(
+            f,
+            "deployment: {} cores on {} chip(s); host encoder: {}",
+            self.cores,
+            self.chips,
+            if self.host_layers.is_empty() {
+                "none".into()
+            } else {
+                self.host_layers.join(", ")
+            }
+        )?;
+        writeln!(
+            f,
+            "{:<12} {:>8} {:>4} {:>11} {:>11} {:>10} {:>10} {:>8} {:>10}",
+            "layer", "neurons", "lag", "float spk", "deploy spk", "float Hz", "deploy Hz", "corr", "|Δrate| Hz"
+        )?;
+        for l in &self.layers {
+            writeln!(
+                f,
+                "{:<12} {:>8} {:>4} {:>11} {:>11} {:>10.1} {:>10.1} {:>8} {:>10.2}",
+                l.layer,
+                l.neurons,
+                l.lag,
+                l.float_spikes,
+                l.deployed_spikes,
+                l.float_rate_hz,
+                l.deployed_rate_hz,
+                if l.rate_correlation.is_nan() {
+                    "–".to_string()
+                } else {
+                    format!("{:.4}", l.rate_correlation)
+                },
+                l.mean_abs_rate_error_hz
+            )?;
+        }
+        if let Some(o) = &self.output {
+            write!(
+                f,
+                "output {}: top-1 agreement {:.2}%",
+                o.layer,
+                100.0 * o.top1_agreement
+            )?;
+            if let (Some(fa), Some(da)) = (o.float_accuracy, o.deployed_accuracy) {
+                write!(f, "; accuracy float {:.2}%, deployed {:.2}%", 100.0 * fa, 100.0 * da)?;
+            }
+            match o.first_divergent_step {
+                Some(t) => writeln!(
+                    f,
+                    "; outputs first differ at step {t} ({} samples differ)",
+                    o.items_diverging
+                )?,
+                None => writeln!(f, "; output spike trains identical")?,
+            }
+        }
+        if !self.overflows.is_empty() {
+            writeln!(f, "overflows (wraps/clips, fixed reference): {:?}", self.overflows)?;
+        }
+        match &self.exact.mismatch {
+            None => writeln!(
+                f,
+                "A = B: fixed-point reference and emulated artifact identical ({} layers, {} spike bits)",
+                self.exact.layers, self.exact.bits
+            ),
+            Some(m) => writeln!(
+                f,
+                "A ≠ B: first difference in layer `{}`, neuron {}, step {}, sample {}: reference {} / emulator {} (state q,u,v A {:?} B {:?}); {} bits differ",
+                m.layer,
+                m.neuron,
+                m.step,
+                m.batch_item,
+                if m.a_spiked { "spiked" } else { "silent" },
+                if m.b_spiked { "spiked" } else { "silent" },
+                self.exact.state_a,
+                self.exact.state_b,
+                m.differing_bits
+            ),
+        }
+    }
+}
+
+/// Reads an input array for graph `g` (and labels checked against its batch).
+pub fn read_stimulus(g: &Graph, input: &Path, labels: Option<&Path>) -> Result<(Stimulus, Option<Vec<usize>>), Error> {
+    let arr = nmc_reference::read_array(input)?;
+    let shape = g
+        .input_nodes()
+        .first()
+        .map(|&i| g.node(i).out.shape.clone())
+        .unwrap_or_default();
+    let stim = Stimulus::from_array(arr, &shape)?;
+    let labels = match labels {
+        Some(p) => Some(crate::simulate::read_labels(p, stim.batch())?),
+        None => None,
+    };
+    Ok((stim, labels))
+}
+
+/// Firing rates (Hz, per population of `q`, per neuron, mean over the
+/// batch) of the float reference of `g` on an input file, for partitioning.
+pub fn float_rates(g: &Graph, q: &QModel, input: &Path, steps: Option<usize>) -> Result<Vec<Vec<f64>>, Error> {
+    let (stim, _) = read_stimulus(g, input, None)?;
+    let res = nmc_reference::simulate(g, &stim, &SimOptions { steps })?;
+    let secs = res.steps as f64 * res.dt;
+    Ok(q.populations
+        .iter()
+        .map(|p| match res.layer(&p.name) {
+            Some(l) => {
+                let mut r = vec![0.0; p.shape.numel()];
+                for b in 0..l.batch {
+                    for (i, c) in l.counts_of(b).iter().enumerate().take(r.len()) {
+                        r[i] += *c as f64 / secs / l.batch as f64;
+                    }
+                }
+                r
+            }
+            None => vec![0.0; p.shape.numel()],
+        })
+        .collect())
+}
+
+/// Emulates an artifact on an input file: the `nmc emulate` report, and
+/// optionally the spikes written to `.npz` (`spikes.<layer>`, uint8
+/// `(batch, steps, *shape)`). A progress bar shows on a terminal.
+pub fn emulate_file(
+    a: &Artifact,
+    input: &Path,
+    steps: Option<usize>,
+    labels: Option<&Path>,
+    out: Option<&Path>,
+) -> Result<crate::activity::EmulateReport, Error> {
+    use std::io::IsTerminal;
+    let arr = nmc_reference::read_array(input)?;
+    let in_shape = a
+        .inputs
+        .first()
+        .map(|i| nmc_ir::Shape::new(i.shape.clone()))
+        .unwrap_or_default();
+    let stim = Stimulus::from_array(arr, &in_shape)?;
+    let steps = steps.unwrap_or(stim.steps());
+    let labels = match labels {
+        Some(p) => Some(crate::simulate::read_labels(p, stim.batch())?),
+        None => None,
+    };
+    let emu = Emulator::new(a)?;
+    let input = emu_input(&stim);
+    let bar = if std::io::stderr().is_terminal() && stim.batch() > 1 {
+        indicatif::ProgressBar::new(stim.batch() as u64)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let res = emu.run_with_progress(std::slice::from_ref(&input), steps, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let batch = res.batch;
+    let views: Vec<Spikes<'_>> = res
+        .layers
+        .iter()
+        .map(|l| spikes_of(&l.name, l.shape.iter().product(), batch, steps, &l.spikes))
+        .collect();
+    if let Some(p) = out {
+        write_spikes_npz(p, &res, steps)?;
+    }
+    let output = a
+        .outputs
+        .first()
+        .and_then(|o| views.get(o.layer as usize))
+        .map(|v| crate::activity::Readout::of(v, labels.as_deref()));
+    Ok(crate::activity::EmulateReport {
+        schema: "nmc.emulate/1",
+        model: a.model.clone(),
+        target: a.target_name.clone(),
+        batch,
+        steps,
+        dt: a.dt,
+        layers: views
+            .iter()
+            .map(|v| crate::activity::LayerActivity::of(v, a.dt))
+            .collect(),
+        cores: res.cores.clone(),
+        host_spikes: res.host_spikes,
+        syn_events: res.syn_events,
+        output,
+    })
+}
+
+fn write_spikes_npz(p: &Path, res: &EmuResult, steps: usize) -> Result<(), Error> {
+    let io = |e: String| Error::Io {
+        path: p.display().to_string(),
+        source: std::io::Error::other(e),
+    };
+    let f = std::fs::File::create(p).map_err(|source| Error::Io {
+        path: p.display().to_string(),
+        source,
+    })?;
+    let mut w = ndarray_npy::NpzWriter::new_compressed(f);
+    for l in &res.layers {
+        let mut shape = vec![res.batch, steps];
+        shape.extend_from_slice(&l.shape);
+        let data: Vec<u8> = l.spikes.iter().map(|b| *b as u8).collect();
+        let arr = ndarray::ArrayD::from_shape_vec(shape, data).map_err(|e| io(e.to_string()))?;
+        w.add_array(nmc_reference::npz_key("spikes", &l.name), &arr)
+            .map_err(|e| io(e.to_string()))?;
+    }
+    w.finish().map_err(|e| io(e.to_string()))?;
+    Ok(())
+}
