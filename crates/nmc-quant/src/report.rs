@@ -1,0 +1,573 @@
+//! The quantization report: what was chosen and what it costs, per
+//! population and connection, as JSON (`nmc.quantize/1`) or an aligned
+//! terminal table.
+
+use serde::Serialize;
+use std::fmt;
+
+/// JSON schema id of [`QuantReport`].
+pub const REPORT_SCHEMA: &str = "nmc.quantize/1";
+
+/// The report of one quantization.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QuantReport {
+    /// Always [`REPORT_SCHEMA`].
+    pub schema: String,
+    /// Model name.
+    pub model: String,
+    /// Target name.
+    pub target: String,
+    /// Time step (s).
+    pub dt: f64,
+    /// The float graph's discretization (`exact` or `euler`).
+    pub discretization: String,
+    /// `scale_firing_rates` the graph was quantized with (already applied to
+    /// the graph by the caller, see [`crate::apply_scale_firing_rates`]).
+    pub scale_firing_rates: f64,
+    /// Encoder mode (`auto` or `none`).
+    pub encoder: String,
+    /// Graph inputs and how they are encoded.
+    pub inputs: Vec<InputReport>,
+    /// One entry per population, in QModel order.
+    pub populations: Vec<PopulationReport>,
+    /// Every warning, naming layer and parameter.
+    pub warnings: Vec<Warning>,
+    /// Totals over the model.
+    pub totals: Totals,
+}
+
+/// One graph input.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InputReport {
+    /// Input name.
+    pub name: String,
+    /// Per-step shape.
+    pub shape: Vec<usize>,
+    /// `real` or `events`.
+    pub encoding: String,
+    /// Fractional bits of a real input.
+    pub frac_bits: Option<u8>,
+    /// Width of a real input.
+    pub bits: Option<u8>,
+    /// Events inputs: the largest count per element and step the register
+    /// bounds assume.
+    pub max_events: Option<u32>,
+    /// Populations reading it.
+    pub readers: Vec<String>,
+}
+
+/// A parameter before (float) and after (dequantized: integer / scale).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ParamChange {
+    /// Smallest float value over the neurons.
+    pub before_min: f64,
+    /// Largest float value.
+    pub before_max: f64,
+    /// Smallest dequantized value.
+    pub after_min: f64,
+    /// Largest dequantized value.
+    pub after_max: f64,
+    /// Largest relative error over the neurons (relative to the largest |value| for biases).
+    pub max_rel_err: f64,
+}
+
+/// A decay before and after.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DecayChange {
+    /// Smallest stored value.
+    pub stored_min: u16,
+    /// Largest stored value.
+    pub stored_max: u16,
+    /// Float decay per step `α` (neuron 0).
+    pub alpha_before: f64,
+    /// Chip decay per step `α'` (neuron 0).
+    pub alpha_after: f64,
+    /// Float time constant (s, neuron 0; `null` in JSON for ∞).
+    pub tau_before: f64,
+    /// Effective time constant of the chip's decay in the same discretization.
+    pub tau_after: f64,
+}
+
+/// One connection into a population.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConnectionReport {
+    /// Source population or input.
+    pub source: String,
+    /// Float ops folded into it.
+    pub folded_from: Vec<String>,
+    /// `dense`, `conv2d` or `sparse`.
+    pub layout: String,
+    /// Latency in steps.
+    pub latency: u32,
+    /// Stored weights.
+    pub weights: usize,
+    /// Non-zero float weights.
+    pub nonzero: usize,
+    /// The shared weight exponent.
+    pub weight_exp: i8,
+    /// Both signs present (mixed-sign synapse format).
+    pub mixed_sign: bool,
+    /// Largest |mantissa| used.
+    pub max_mantissa: i64,
+    /// Largest |dequantized − float| relative to the connection's largest |w|.
+    pub max_abs_err: f64,
+    /// RMS of (dequantized − float) relative to the largest |w|.
+    pub rms_err: f64,
+    /// Non-zero float weights whose mantissa is 0.
+    pub zeroed: usize,
+    /// `zeroed` as a percentage of `nonzero`.
+    pub zeroed_pct: f64,
+    /// The same RMS error under nengo-loihi's rule (largest weight of the
+    /// population → 255, mixed-sign mantissas rounded to even and clipped to
+    /// 254, weaker connections shifted by `floor(log2(max/max_i))`).
+    pub nengo_rms_err: f64,
+    /// The weight exponent nengo-loihi would use (its `w_exp = 0` case).
+    pub nengo_weight_exp: i32,
+}
+
+/// Worst-case register use.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Saturation {
+    /// Worst-case |q| (all same-sign inputs of one neuron in one step; one
+    /// event per input; real inputs at |x| ≤ 1).
+    pub accumulator_worst: f64,
+    /// Largest accumulator value.
+    pub accumulator_max: i64,
+    /// Worst-case |u + bias|.
+    pub current_worst: f64,
+    /// Largest current value.
+    pub current_max: i64,
+    /// Worst-case voltage (threshold + current for spiking populations).
+    pub voltage_worst: f64,
+    /// vmax.
+    pub voltage_max: i64,
+    /// True when a worst case exceeds its register.
+    pub overflow_possible: bool,
+    /// The fewest simultaneous input events that overflow the accumulator
+    /// (largest positive weights first), when it can overflow.
+    pub events_to_overflow: Option<usize>,
+    /// Same-sign inputs of the worst neuron.
+    pub fan_in_same_sign: usize,
+    /// Populations reading a graph input: the largest |x| (real input) or
+    /// event count per input (events) for which the worst case stays
+    /// within the accumulator.
+    pub safe_input: Option<f64>,
+    /// The input read is real-valued (else events).
+    pub input_real: bool,
+}
+
+/// Predicted steady-state firing rate under a representative constant input.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RateChange {
+    /// The float drive per step (voltage per step, neuron 0, bias
+    /// included): IF `0.1·θ`; leaky models `1.5·θ·(1 − α)` (steady state
+    /// 1.5·θ); the population's mean bias when that alone is larger.
+    pub drive: f64,
+    /// Float closed form (Hz).
+    pub before_hz: f64,
+    /// Chip closed form with the dequantized parameters (Hz).
+    pub after_hz: f64,
+    /// `(after − before) / before`, in percent.
+    pub change_pct: f64,
+}
+
+/// One population.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PopulationReport {
+    /// Population name.
+    pub name: String,
+    /// NIR model.
+    pub model: String,
+    /// `host` or `chip`.
+    pub placement: String,
+    /// Neurons.
+    pub neurons: usize,
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// Voltage scale `s` (integer voltage per float voltage).
+    pub scale: f64,
+    /// How `s` was chosen.
+    pub scale_rule: String,
+    /// Incoming connections.
+    pub connections: Vec<ConnectionReport>,
+    /// Threshold (float voltage); `None` for non-spiking populations.
+    pub threshold: Option<ParamChange>,
+    /// Bias (float voltage per step); `None` when there is none.
+    pub bias: Option<ParamChange>,
+    /// Current decay.
+    pub decay_u: DecayChange,
+    /// Voltage decay.
+    pub decay_v: DecayChange,
+    /// Stored refractory delay (steps).
+    pub refractory: u8,
+    /// vmin exponent.
+    pub vmin_exp: u8,
+    /// vmax exponent.
+    pub vmax_exp: u8,
+    /// Register headroom.
+    pub saturation: Saturation,
+    /// Predicted rate change (`None` for non-spiking populations).
+    pub rate: Option<RateChange>,
+}
+
+/// A warning: which layer, which parameter, what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// Layer (population, input or op name).
+    pub layer: String,
+    /// Parameter or aspect.
+    pub parameter: String,
+    /// What happened.
+    pub message: String,
+}
+
+/// Totals over the model.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Totals {
+    /// Populations.
+    pub populations: usize,
+    /// Host populations.
+    pub host_populations: usize,
+    /// Neurons.
+    pub neurons: usize,
+    /// Neurons on chip.
+    pub chip_neurons: usize,
+    /// Connections.
+    pub connections: usize,
+    /// Stored weights.
+    pub weights: usize,
+    /// Non-zero float weights.
+    pub nonzero: usize,
+    /// Non-zero weights rounded to zero.
+    pub zeroed: usize,
+    /// `zeroed` in percent of `nonzero`.
+    pub zeroed_pct: f64,
+    /// RMS relative weight error over all weights.
+    pub rms_err: f64,
+    /// The same under nengo-loihi's rule.
+    pub nengo_rms_err: f64,
+    /// Warnings.
+    pub warnings: usize,
+}
+
+impl QuantReport {
+    /// Pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+}
+
+/// Formats a float compactly (4 significant digits, `inf`).
+pub(crate) fn fmt_g(x: f64) -> String {
+    if x.is_infinite() {
+        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let a = x.abs();
+    if (1e-3..1e6).contains(&a) {
+        let digits = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
+        let s = format!("{x:.digits$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
+/// `x` percent with 3 significant digits.
+fn pct(x: f64) -> String {
+    if x == 0.0 {
+        return "0%".into();
+    }
+    let a = x.abs();
+    if a < 1e-3 {
+        return format!("{x:.2e}%");
+    }
+    let digits = (2 - a.log10().floor() as i32).clamp(0, 6) as usize;
+    format!("{x:.digits$}%")
+}
+
+fn range(a: f64, b: f64) -> String {
+    if a == b {
+        fmt_g(a)
+    } else {
+        format!("{}..{}", fmt_g(a), fmt_g(b))
+    }
+}
+
+/// Renders rows as an aligned table: the first `left` columns left-aligned,
+/// the others right-aligned, two spaces between columns.
+fn table(f: &mut fmt::Formatter<'_>, header: &[&str], rows: &[Vec<String>], left: usize) -> fmt::Result {
+    let ncol = header.len();
+    let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate().take(ncol) {
+            w[i] = w[i].max(c.chars().count());
+        }
+    }
+    let line = |f: &mut fmt::Formatter<'_>, cells: Vec<&str>| -> fmt::Result {
+        let mut s = String::from("  ");
+        for (i, c) in cells.iter().enumerate() {
+            let pad = w[i].saturating_sub(c.chars().count());
+            if i > 0 {
+                s.push_str("  ");
+            }
+            if i < left {
+                s.push_str(c);
+                if i + 1 < ncol {
+                    s.push_str(&" ".repeat(pad));
+                }
+            } else {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(c);
+            }
+        }
+        writeln!(f, "{}", s.trim_end())
+    };
+    line(f, header.to_vec())?;
+    for r in rows {
+        line(f, r.iter().map(String::as_str).collect())?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for QuantReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "quantize `{}` for `{}`: dt {} s ({}), scale_firing_rates {}, encoder {}",
+            self.model,
+            self.target,
+            fmt_g(self.dt),
+            self.discretization,
+            fmt_g(self.scale_firing_rates),
+            self.encoder
+        )?;
+        writeln!(f)?;
+        writeln!(f, "inputs")?;
+        let rows: Vec<Vec<String>> = self
+            .inputs
+            .iter()
+            .map(|i| {
+                let enc = match (i.frac_bits, i.bits) {
+                    (Some(fb), Some(b)) => format!("real: round(x·2^{fb}), {b} bits"),
+                    _ => format!(
+                        "events (integer counts, ≤ {} per step assumed)",
+                        i.max_events.unwrap_or(1)
+                    ),
+                };
+                vec![
+                    i.name.clone(),
+                    format!("{:?}", i.shape),
+                    enc,
+                    if i.readers.is_empty() {
+                        "-".into()
+                    } else {
+                        i.readers.join(", ")
+                    },
+                ]
+            })
+            .collect();
+        table(f, &["input", "shape", "encoding", "read by"], &rows, 4)?;
+        writeln!(f)?;
+        writeln!(f, "populations (s: integer voltage per float voltage unit)")?;
+        let rows: Vec<Vec<String>> = self
+            .populations
+            .iter()
+            .map(|p| {
+                let thr = p
+                    .threshold
+                    .as_ref()
+                    .map(|t| {
+                        format!(
+                            "{} → {} ({})",
+                            range(t.before_min, t.before_max),
+                            range(t.after_min, t.after_max),
+                            pct(100.0 * t.max_rel_err)
+                        )
+                    })
+                    .unwrap_or_else(|| "-".into());
+                let bias = p
+                    .bias
+                    .as_ref()
+                    .map(|b| format!("{} ({})", range(b.before_min, b.before_max), pct(100.0 * b.max_rel_err)))
+                    .unwrap_or_else(|| "-".into());
+                let tau = |d: &DecayChange| {
+                    if d.tau_before == 0.0 && d.tau_after == 0.0 {
+                        format!("{} (instant)", range(f64::from(d.stored_min), f64::from(d.stored_max)))
+                    } else if d.tau_before.is_infinite() && d.tau_after.is_infinite() {
+                        format!("{} (∞)", range(f64::from(d.stored_min), f64::from(d.stored_max)))
+                    } else {
+                        format!(
+                            "{} ({} → {} ms)",
+                            range(f64::from(d.stored_min), f64::from(d.stored_max)),
+                            fmt_g(d.tau_before * 1e3),
+                            fmt_g(d.tau_after * 1e3)
+                        )
+                    }
+                };
+                let rate = p
+                    .rate
+                    .as_ref()
+                    .map(|r| {
+                        format!(
+                            "{} → {} Hz ({:+.2}%)",
+                            fmt_g(r.before_hz),
+                            fmt_g(r.after_hz),
+                            r.change_pct
+                        )
+                    })
+                    .unwrap_or_else(|| "-".into());
+                vec![
+                    p.name.clone(),
+                    p.model.clone(),
+                    p.placement.clone(),
+                    p.neurons.to_string(),
+                    fmt_g(p.scale),
+                    thr,
+                    bias,
+                    tau(&p.decay_v),
+                    tau(&p.decay_u),
+                    p.refractory.to_string(),
+                    rate,
+                ]
+            })
+            .collect();
+        table(
+            f,
+            &[
+                "population",
+                "model",
+                "place",
+                "neurons",
+                "s",
+                "threshold (err)",
+                "bias/step (err)",
+                "decay_v (τ_mem)",
+                "decay_u (τ_syn)",
+                "ref",
+                "rate (rep. input)",
+            ],
+            &rows,
+            3,
+        )?;
+        writeln!(f)?;
+        writeln!(f, "connections (errors relative to the connection's largest |w|)")?;
+        let mut rows = Vec::new();
+        for p in &self.populations {
+            for c in &p.connections {
+                rows.push(vec![
+                    format!("{} → {}", c.source, p.name),
+                    c.layout.clone(),
+                    c.latency.to_string(),
+                    c.weights.to_string(),
+                    c.weight_exp.to_string(),
+                    format!("{}{}", c.max_mantissa, if c.mixed_sign { "±" } else { "" }),
+                    pct(100.0 * c.max_abs_err),
+                    pct(100.0 * c.rms_err),
+                    format!("{} ({})", c.zeroed, pct(c.zeroed_pct)),
+                    pct(100.0 * c.nengo_rms_err),
+                ]);
+            }
+        }
+        table(
+            f,
+            &[
+                "connection",
+                "layout",
+                "lat",
+                "weights",
+                "exp",
+                "max|m|",
+                "max err",
+                "rms err",
+                "zeroed",
+                "nengo rms",
+            ],
+            &rows,
+            2,
+        )?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "saturation (worst case: every same-sign input of one neuron in one step)"
+        )?;
+        let rows: Vec<Vec<String>> = self
+            .populations
+            .iter()
+            .map(|p| {
+                let s = &p.saturation;
+                let ratio = |a: f64, b: i64| format!("{} / {} ({:.0}%)", fmt_g(a.round()), b, 100.0 * a / b as f64);
+                let risk = if s.overflow_possible {
+                    match s.events_to_overflow {
+                        Some(n) => format!("overflow needs ≥ {n} of {} inputs", s.fan_in_same_sign),
+                        None => "overflow possible".into(),
+                    }
+                } else {
+                    "safe".into()
+                };
+                let risk = match s.safe_input {
+                    Some(x) if s.input_real => format!("{risk}; real input safe for |x| ≤ {}", fmt_g(x)),
+                    Some(x) => format!("{risk}; input counts ≤ {} safe", fmt_g(x)),
+                    None => risk,
+                };
+                vec![
+                    p.name.clone(),
+                    ratio(s.accumulator_worst, s.accumulator_max),
+                    ratio(s.current_worst, s.current_max),
+                    ratio(s.voltage_worst, s.voltage_max),
+                    risk,
+                ]
+            })
+            .collect();
+        table(
+            f,
+            &["population", "|q| / max", "|u+bias| / max", "v / vmax", "risk"],
+            &rows,
+            1,
+        )?;
+        writeln!(f)?;
+        writeln!(f, "scale s: the top of its search octave")?;
+        let rows: Vec<Vec<String>> = self
+            .populations
+            .iter()
+            .map(|p| vec![p.name.clone(), p.scale_rule.clone()])
+            .collect();
+        table(f, &["population", "set by"], &rows, 2)?;
+        writeln!(f)?;
+        let t = &self.totals;
+        writeln!(
+            f,
+            "totals: {} populations ({} host), {} neurons ({} on chip), {} connections, {} weights ({} non-zero, {} \
+             rounded to zero = {}), rms weight error {} (nengo-loihi rule {}), {} warnings",
+            t.populations,
+            t.host_populations,
+            t.neurons,
+            t.chip_neurons,
+            t.connections,
+            t.weights,
+            t.nonzero,
+            t.zeroed,
+            pct(t.zeroed_pct),
+            pct(100.0 * t.rms_err),
+            pct(100.0 * t.nengo_rms_err),
+            t.warnings
+        )?;
+        if !self.warnings.is_empty() {
+            writeln!(f)?;
+            writeln!(f, "warnings")?;
+            for w in &self.warnings {
+                writeln!(f, "  {}: {}: {}", w.layer, w.parameter, w.message)?;
+            }
+        }
+        Ok(())
+    }
+}
