@@ -447,7 +447,7 @@ pub fn verify(g: &Graph, target: &Target, stim: &Stimulus, opts: &VerifyOptions)
         let counts = fs.counts(0, steps);
         let mut idx: Vec<usize> = (0..n).collect();
         idx.sort_by_key(|&i| std::cmp::Reverse(counts[i]));
-        for &i in idx.iter().take(4) {
+        for &i in idx.iter().filter(|&&i| counts[i] > 0).take(4) {
             raster.push((
                 format!("{}[{i}]", pop.name),
                 (0..steps).filter(|&t| fs.get(0, t, i)).collect(),
