@@ -1,0 +1,185 @@
+//! The differential rule on random networks: quantize, partition onto the
+//! `tiny` target (forcing many cores and several chips), emit, emulate, and
+//! require the emulated artifact (B) to equal the fixed-point reference (A)
+//! bit for bit, for every neuron at every step.
+#![allow(clippy::unwrap_used)]
+
+use nmc::pipeline::{VerifyOptions, verify};
+use nmc_ir::{GraphBuilder, Neuron, NeuronModel, Op, Shape, Tensor};
+use nmc_reference::Stimulus;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone)]
+struct Net {
+    encoder: bool,
+    conv: bool,
+    widths: Vec<usize>,
+    lif: Vec<bool>,
+    thr: Vec<f64>,
+    seed: u64,
+    batch: usize,
+    steps: usize,
+}
+
+fn rng(seed: &mut u64) -> f64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    (*seed % 1_000_000) as f64 / 1_000_000.0
+}
+
+fn neuron(lif: bool, shape: Shape, thr: f64) -> Op {
+    let mut n = Neuron::neutral(if lif { NeuronModel::Lif } else { NeuronModel::If }, shape);
+    let k = n.len();
+    n.v_threshold = vec![thr; k];
+    if lif {
+        n.tau_mem = vec![0.01; k];
+        n.r = vec![8.0; k];
+    }
+    Op::Neuron(n)
+}
+
+fn build(net: &Net) -> (nmc_ir::Graph, Stimulus) {
+    let mut s = net.seed | 1;
+    let mut g = GraphBuilder::new("random");
+    let m = BTreeMap::new;
+    let (c, h) = (2usize, 6usize);
+    let mut prev = "in".to_string();
+    let mut size;
+    if net.conv {
+        g.node("in", Op::Input { shape: Shape::new([c, h, h]) }, m()).unwrap();
+        let mut ch = c;
+        if net.encoder {
+            let w: Vec<f64> = (0..2 * c * c).map(|_| 0.5 + rng(&mut s)).collect();
+            g.node(
+                "enc",
+                Op::Conv {
+                    weight: Tensor::new(Shape::new([2 * c, c, 1, 1]), w).unwrap(),
+                    bias: None,
+                    stride: vec![1, 1],
+                    padding: vec![0, 0],
+                    dilation: vec![1, 1],
+                    groups: 1,
+                },
+                m(),
+            )
+            .unwrap();
+            g.node("enc_if", neuron(false, Shape::new([2 * c, h, h]), 1.0), m()).unwrap();
+            g.edge("in", "enc").edge("enc", "enc_if");
+            prev = "enc_if".into();
+            ch = 2 * c;
+        }
+        let co = 4;
+        let w: Vec<f64> = (0..co * ch * 9).map(|_| rng(&mut s) - 0.35).collect();
+        g.node(
+            "conv",
+            Op::Conv {
+                weight: Tensor::new(Shape::new([co, ch, 3, 3]), w).unwrap(),
+                bias: None,
+                stride: vec![2, 2],
+                padding: vec![1, 1],
+                dilation: vec![1, 1],
+                groups: 1,
+            },
+            m(),
+        )
+        .unwrap();
+        // 6×6 → 3×3: fan-in of the dense layers stays within tiny's 64 input axons.
+        g.node("conv_n", neuron(false, Shape::new([co, 3, 3]), 1.0), m()).unwrap();
+        g.node("flat", Op::Flatten { start_dim: 0, end_dim: -1 }, m()).unwrap();
+        g.edge(prev.as_str(), "conv").edge("conv", "conv_n").edge("conv_n", "flat");
+        prev = "flat".into();
+        size = co * 3 * 3;
+    } else {
+        size = 12;
+        g.node("in", Op::Input { shape: Shape::new([size]) }, m()).unwrap();
+    }
+    for (k, &w_out) in net.widths.iter().enumerate() {
+        let w: Vec<f64> = (0..w_out * size).map(|_| (rng(&mut s) - 0.3) * 1.5).collect();
+        let (fc, nn) = (format!("fc{k}"), format!("n{k}"));
+        g.node(
+            fc.as_str(),
+            Op::Affine {
+                weight: Tensor::new(Shape::new([w_out, size]), w).unwrap(),
+                bias: None,
+            },
+            m(),
+        )
+        .unwrap();
+        g.node(nn.as_str(), neuron(net.lif[k], Shape::new([w_out]), net.thr[k]), m()).unwrap();
+        g.edge(prev.as_str(), fc.as_str()).edge(fc.as_str(), nn.as_str());
+        prev = nn;
+        size = w_out;
+    }
+    g.node("out", Op::Output { shape: Shape::new([size]) }, m()).unwrap();
+    g.edge(prev.as_str(), "out");
+    let g = g.build().unwrap();
+    let feats = if net.conv { c * h * h } else { 12 };
+    let vals: Vec<f64> = (0..net.batch * net.steps * feats)
+        .map(|_| {
+            let x = rng(&mut s);
+            if net.encoder { x } else if x < 0.3 { 1.0 } else { 0.0 }
+        })
+        .collect();
+    let arr = ndarray::Array3::from_shape_vec((net.batch, net.steps, feats), vals).unwrap();
+    (g, Stimulus::new(arr).unwrap())
+}
+
+fn nets() -> impl Strategy<Value = Net> {
+    (any::<bool>(), any::<bool>(), 1usize..4, any::<u64>(), 1usize..3, 5usize..16).prop_flat_map(
+        |(conv, encoder, depth, seed, batch, steps)| {
+            (
+                proptest::collection::vec(3usize..40, depth),
+                proptest::collection::vec(any::<bool>(), depth),
+                proptest::collection::vec(0.5f64..2.0, depth),
+            )
+                .prop_map(move |(widths, lif, thr)| Net {
+                    encoder: encoder && conv,
+                    conv,
+                    widths,
+                    lif,
+                    thr,
+                    seed,
+                    batch,
+                    steps,
+                })
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #[test]
+    fn emulated_artifact_equals_fixed_reference_on_tiny(net in nets()) {
+        let (g, stim) = build(&net);
+        let target = nmc_target::Target::builtin("tiny").unwrap();
+        // Sizes are drawn so that every network fits `tiny` (fan-in ≤ 64 axons).
+        let out = verify(&g, &target, &stim, &VerifyOptions::default());
+        prop_assert!(out.is_ok(), "{}", out.err().map(|e| e.to_string()).unwrap_or_default());
+        let out = out.unwrap();
+        prop_assert!(out.report.exact.equal, "A != B: {:?}", out.report.exact);
+        prop_assert!(out.report.exact.bits > 0);
+    }
+}
+
+#[test]
+fn a_network_spread_over_many_tiny_cores_and_chips_is_exact() {
+    let net = Net {
+        encoder: true,
+        conv: true,
+        widths: vec![100, 10],
+        lif: vec![true, false],
+        thr: vec![1.0, 1.0],
+        seed: 7,
+        batch: 2,
+        steps: 12,
+    };
+    let (g, stim) = build(&net);
+    let target = nmc_target::Target::builtin("tiny").unwrap();
+    let out = verify(&g, &target, &stim, &VerifyOptions::default()).unwrap();
+    assert!(out.report.exact.equal, "{:?}", out.report.exact);
+    assert!(out.report.cores > 4, "expected a split over many cores, got {}", out.report.cores);
+    assert!(out.report.chips > 1, "expected several chips, got {}", out.report.chips);
+    assert_eq!(out.report.host_layers, ["enc_if"]);
+}
