@@ -1,0 +1,617 @@
+//! Verifiers, independent of the search.
+//!
+//! [`verify`] checks a [`Placement`] against a model and a target:
+//!
+//! - the placement names the model and target, has one entry per
+//!   population, host populations stay on the host, chip populations use
+//!   their [`crate::view_of`] view;
+//! - every core id is in range (`chip < max_chips`, `core <
+//!   cores_per_chip`), no two cores share an id, every core holds a block;
+//! - every block is a non-empty tile inside its view, its `inner` is 1 or
+//!   divides its channel count, it names a legal axon mode per input
+//!   connection;
+//! - every neuron of every chip population is in exactly one block;
+//! - the blocks of a core occupy compartments `0..n` without gap or overlap;
+//! - every connection's latency is the one the chip implies;
+//! - per core, every resource re-derived with the cost model is within the
+//!   target's limit;
+//! - every non-zero synapse is placed exactly once: the synapses the cost
+//!   model counts per block add up, per connection, to a count taken
+//!   directly from the weights.
+//!
+//! [`verify_artifact`] re-derives the per-core counts from an emitted
+//! artifact alone (compartments, axons, synapse bits of its tables with each
+//! table counted once, profiles, formats, voltage limits, output slots of
+//! its routes) and checks them and the chip/core ids against the target;
+//! [`verify_artifact_synapses`] expands an artifact's routes and tables
+//! back into synapses and compares them with the model's weights.
+//!
+//! All problems are collected, not just the first.
+
+use crate::cost::{CoreUsage, mode_legal, usage_of};
+use crate::placement::{LayerPlacement, PLACEMENT_SCHEMA, Placement};
+use crate::prep::{ConnPrep, Prepared, check_buildable};
+use nmc_artifact::{Artifact, InAxon, LayerLoc};
+use nmc_ir::qmodel::{Placement as Where, QModel, QWeights, Source};
+use nmc_target::Target;
+use std::fmt;
+
+/// A placement or artifact broke one or more rules.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct VerifyError {
+    /// One line per problem, naming the core or layer and the rule.
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} problem(s)", self.problems.len())?;
+        for p in self.problems.iter().take(20) {
+            write!(f, "\n  {p}")?;
+        }
+        if self.problems.len() > 20 {
+            write!(f, "\n  … and {} more", self.problems.len() - 20)?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks a placement (see the module doc) and returns the usage of each of
+/// its cores.
+pub fn verify(model: &QModel, target: &Target, pl: &Placement) -> Result<Vec<CoreUsage>, VerifyError> {
+    let mut pr = Vec::new();
+    let prep = match Prepared::new(model) {
+        Ok(p) => p,
+        Err(e) => {
+            return Err(VerifyError {
+                problems: vec![e.to_string()],
+            });
+        }
+    };
+    if let Err(e) = check_buildable(model, target) {
+        pr.push(e.to_string());
+    }
+    if pl.schema != PLACEMENT_SCHEMA {
+        pr.push(format!("schema is `{}`, expected `{PLACEMENT_SCHEMA}`", pl.schema));
+    }
+    if pl.model != model.name {
+        pr.push(format!("placement is for model `{}`, not `{}`", pl.model, model.name));
+    }
+    if pl.target != target.name() {
+        pr.push(format!(
+            "placement is for target `{}`, not `{}`",
+            pl.target,
+            target.name()
+        ));
+    }
+    let sys = target.system();
+    let mut ids = pl.cores.clone();
+    for (i, c) in pl.cores.iter().enumerate() {
+        if u32::from(c.chip) >= sys.max_chips() || u32::from(c.core) >= sys.cores_per_chip() {
+            pr.push(format!(
+                "core {i}: id chip {} core {} out of range ({} chips × {} cores)",
+                c.chip,
+                c.core,
+                sys.max_chips(),
+                sys.cores_per_chip()
+            ));
+        }
+    }
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        pr.push("two cores share a (chip, core) id".into());
+    }
+    if pl.layers.len() != model.populations.len() {
+        pr.push(format!(
+            "{} layer entries for {} populations",
+            pl.layers.len(),
+            model.populations.len()
+        ));
+        return Err(VerifyError { problems: pr });
+    }
+    let ncores = pl.cores.len();
+    // Per core: (offset, len) of each block.
+    let mut spans: Vec<Vec<(u32, u64)>> = vec![Vec::new(); ncores];
+    let mut structural_ok = pr.is_empty();
+    for (k, (p, l)) in model.populations.iter().zip(&pl.layers).enumerate() {
+        match (p.placement, l) {
+            (Where::Host, LayerPlacement::Host) => {}
+            (Where::Chip, LayerPlacement::Chip { view, blocks }) => {
+                let want = prep.views[k];
+                if view.map(|v| v as usize) != want {
+                    pr.push(format!("layer `{}`: view {view:?}, expected {want:?}", p.name));
+                    structural_ok = false;
+                    continue;
+                }
+                let n = p.shape.numel();
+                let mut seen = vec![false; n];
+                let mut covered = 0usize;
+                for (bi, b) in blocks.iter().enumerate() {
+                    let t = &b.tile;
+                    let inside =
+                        t.c.end as usize <= want[0] && t.y.end as usize <= want[1] && t.x.end as usize <= want[2];
+                    if t.is_empty() || !inside {
+                        pr.push(format!(
+                            "layer `{}` block {bi}: tile {t:?} is empty or outside {want:?}",
+                            p.name
+                        ));
+                        structural_ok = false;
+                        continue;
+                    }
+                    if b.inner == 0 || (b.inner != 1 && !t.c.len().is_multiple_of(b.inner)) {
+                        pr.push(format!(
+                            "layer `{}` block {bi}: inner {} does not divide its {} channels",
+                            p.name,
+                            b.inner,
+                            t.c.len()
+                        ));
+                        structural_ok = false;
+                    }
+                    if b.modes.len() != p.inputs.len() {
+                        pr.push(format!(
+                            "layer `{}` block {bi}: {} axon modes for {} connections",
+                            p.name,
+                            b.modes.len(),
+                            p.inputs.len()
+                        ));
+                        structural_ok = false;
+                    } else {
+                        for (ci, m) in b.modes.iter().enumerate() {
+                            if !mode_legal(&prep.conns[k][ci], *m, target) {
+                                pr.push(format!(
+                                    "layer `{}` block {bi}: inputs[{ci}] cannot use {} axons",
+                                    p.name,
+                                    m.short()
+                                ));
+                                structural_ok = false;
+                            }
+                        }
+                    }
+                    if b.core as usize >= ncores {
+                        pr.push(format!("layer `{}` block {bi}: core {} of {ncores}", p.name, b.core));
+                        structural_ok = false;
+                    } else {
+                        spans[b.core as usize].push((b.offset, t.len()));
+                    }
+                    for idx in crate::cost::tile_neurons(want, t) {
+                        if seen[idx] {
+                            pr.push(format!("layer `{}`: neuron {idx} is placed twice", p.name));
+                            structural_ok = false;
+                        }
+                        seen[idx] = true;
+                        covered += 1;
+                    }
+                }
+                if covered < n || seen.iter().any(|s| !s) {
+                    let missing = seen.iter().filter(|s| !**s).count();
+                    if missing > 0 {
+                        pr.push(format!("layer `{}`: {missing} of {n} neurons are not placed", p.name));
+                        structural_ok = false;
+                    }
+                }
+            }
+            (w, _) => {
+                pr.push(format!(
+                    "layer `{}`: the model places it on the {w:?}, the placement does not",
+                    p.name
+                ));
+                structural_ok = false;
+            }
+        }
+    }
+    for (c, s) in spans.iter_mut().enumerate() {
+        if s.is_empty() {
+            pr.push(format!("core {c}: holds no block"));
+            continue;
+        }
+        s.sort_unstable();
+        let mut next = 0u64;
+        for &(off, len) in s.iter() {
+            if u64::from(off) != next {
+                pr.push(format!(
+                    "core {c}: blocks must fill compartments from 0 without gaps or overlap (block at {off}, expected {next})"
+                ));
+                structural_ok = false;
+                break;
+            }
+            next += len;
+        }
+    }
+    if !structural_ok {
+        return Err(VerifyError { problems: pr });
+    }
+    let usage = usage_of(&prep, target, pl);
+    for (c, u) in usage.iter().enumerate() {
+        for r in crate::cost::Resource::ALL {
+            let (need, offer) = (u.get(r), r.limit(target));
+            if need > offer {
+                let id = pl.cores[c];
+                pr.push(format!(
+                    "core {c} (chip {} core {}): {r}: {need} > {offer}",
+                    id.chip, id.core
+                ));
+            }
+        }
+    }
+    // Every synapse exactly once.
+    let placed = placed_synapses(&prep, target, pl);
+    for (k, p) in model.populations.iter().enumerate() {
+        if p.placement != Where::Chip {
+            continue;
+        }
+        for (ci, c) in p.inputs.iter().enumerate() {
+            let want = weight_synapses(&c.weights);
+            let got = placed[k][ci];
+            if got != want {
+                pr.push(format!(
+                    "layer `{}` inputs[{ci}]: blocks place {got} synapses, the weights have {want}",
+                    p.name
+                ));
+            }
+        }
+    }
+    if pr.is_empty() {
+        Ok(usage)
+    } else {
+        Err(VerifyError { problems: pr })
+    }
+}
+
+/// The usage of each core of a placement, without checking limits (the
+/// placement must be structurally valid).
+pub fn usage(model: &QModel, target: &Target, pl: &Placement) -> Result<Vec<CoreUsage>, VerifyError> {
+    let prep = Prepared::new(model).map_err(|e| VerifyError {
+        problems: vec![e.to_string()],
+    })?;
+    Ok(usage_of(&prep, target, pl))
+}
+
+fn placed_synapses(prep: &Prepared<'_>, t: &Target, pl: &Placement) -> Vec<Vec<u64>> {
+    let mut out: Vec<Vec<u64>> = prep.model.populations.iter().map(|p| vec![0; p.inputs.len()]).collect();
+    for (k, l) in pl.layers.iter().enumerate() {
+        if let LayerPlacement::Chip { blocks, .. } = l {
+            for b in blocks {
+                let parts = crate::cost::block_parts(prep, t, k, b);
+                for (ci, c) in parts.conns.iter().enumerate() {
+                    out[k][ci] += c.synapses;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Non-zero synapses of a connection, counted from its weights alone.
+pub(crate) fn weight_synapses(w: &QWeights) -> u64 {
+    match w {
+        QWeights::Dense { mant, .. } | QWeights::Sparse { mant, .. } => mant.iter().filter(|&&m| m != 0).count() as u64,
+        QWeights::Conv2d {
+            in_shape,
+            out_shape,
+            kernel,
+            stride,
+            padding,
+            dilation,
+            groups,
+            mant,
+        } => {
+            // Per tap, the outputs whose input is inside the image, per axis.
+            let valid = |axis: usize, kk: usize| -> u64 {
+                (0..out_shape[axis + 1])
+                    .filter(|&o| {
+                        let i = (o * stride[axis] + kk * dilation[axis]) as isize - padding[axis] as isize;
+                        i >= 0 && (i as usize) < in_shape[axis + 1]
+                    })
+                    .count() as u64
+            };
+            let cig = in_shape[0] / groups;
+            let mut total = 0u64;
+            for ky in 0..kernel[0] {
+                let vy = valid(0, ky);
+                for kx in 0..kernel[1] {
+                    let vx = valid(1, kx);
+                    let mut nz = 0u64;
+                    for co in 0..out_shape[0] {
+                        for icg in 0..cig {
+                            if mant[((co * cig + icg) * kernel[0] + ky) * kernel[1] + kx] != 0 {
+                                nz += 1;
+                            }
+                        }
+                    }
+                    total += nz * vy * vx;
+                }
+            }
+            total
+        }
+    }
+}
+
+/// Re-derives per-core counts from an artifact and checks them against the
+/// target (see the module doc); returns each core's usage.
+pub fn verify_artifact(a: &Artifact, t: &Target) -> Result<Vec<CoreUsage>, VerifyError> {
+    let mut pr = Vec::new();
+    if let Err(m) = a.check() {
+        return Err(VerifyError { problems: vec![m] });
+    }
+    if a.target_name != t.name() {
+        pr.push(format!(
+            "artifact is for target `{}`, not `{}`",
+            a.target_name,
+            t.name()
+        ));
+    }
+    match Target::from_ron_str(&a.target_ron, "artifact target_ron") {
+        Ok(at) if at == *t => {}
+        Ok(_) => pr.push("artifact target_ron describes a different target".into()),
+        Err(e) => pr.push(format!("artifact target_ron: {e}")),
+    }
+    let sys = t.system();
+    let mut ids: Vec<(u16, u16)> = a.cores.iter().map(|c| (c.chip, c.core)).collect();
+    for (i, &(chip, core)) in ids.iter().enumerate() {
+        if u32::from(chip) >= sys.max_chips() || u32::from(core) >= sys.cores_per_chip() {
+            pr.push(format!("core {i}: id chip {chip} core {core} out of range"));
+        }
+    }
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        pr.push("two cores share a (chip, core) id".into());
+    }
+    let sc = t.synapse_cost();
+    let p16 = t.axons().population16();
+    let p32 = t.axons().population32();
+    let disc = t.axons().discrete();
+    // Slots of a route to (core, axon): discrete, else the cheapest
+    // population kind that can hold the axon's base and atoms.
+    let route_slots = |core: usize, axon: usize| -> Result<u32, String> {
+        let c = &a.cores[core];
+        match c.axons[axon] {
+            InAxon::Discrete { .. } => Ok(disc.slots()),
+            InAxon::Population { table, base } => {
+                let atoms = u64::from(c.tables[table as usize].atoms);
+                let fits = |k: &nmc_target::AxonKindLimits| {
+                    k.max_atom_bits() > 0 && k.base_allowed(u32::from(base)) && atoms <= k.max_atoms()
+                };
+                let mut best: Option<u32> = None;
+                for k in [p16, p32] {
+                    if fits(k) {
+                        best = Some(best.map_or(k.slots(), |b: u32| b.min(k.slots())));
+                    }
+                }
+                best.ok_or_else(|| {
+                    format!("core {core} axon {axon}: base {base} / {atoms} atoms fit no population kind")
+                })
+            }
+        }
+    };
+    let mut usage = Vec::with_capacity(a.cores.len());
+    for (ci, c) in a.cores.iter().enumerate() {
+        let mut u = CoreUsage {
+            compartments: c.cx.len() as u64,
+            input_axons: c.axons.len() as u64,
+            ..Default::default()
+        };
+        for (ti, tb) in c.tables.iter().enumerate() {
+            let f = c.formats[tb.format as usize];
+            if !sc.weight_bits().contains(&u32::from(f.weight_bits)) {
+                pr.push(format!(
+                    "core {ci} table {ti}: weight width {} is not offered",
+                    f.weight_bits
+                ));
+            }
+            let ib = if f.indexed { sc.core_index_bits() } else { 0 };
+            u.synapse_bits += sc.bits(tb.syns.len(), u32::from(f.weight_bits), ib);
+            if tb.syns.windows(2).any(|w| (w[0].atom, w[0].cx) > (w[1].atom, w[1].cx)) {
+                pr.push(format!("core {ci} table {ti}: synapses not sorted by (atom, cx)"));
+            }
+            if !f.indexed {
+                let run_ok = tb
+                    .syns
+                    .windows(2)
+                    .all(|w| w[0].atom != w[1].atom || w[1].cx == w[0].cx + 1);
+                if !run_ok {
+                    pr.push(format!(
+                        "core {ci} table {ti}: a dense (non-indexed) list is not a run of consecutive compartments"
+                    ));
+                }
+            }
+        }
+        for (ai, ax) in c.axons.iter().enumerate() {
+            match *ax {
+                InAxon::Discrete { table } => {
+                    if c.tables[table as usize].atoms != 1 {
+                        pr.push(format!(
+                            "core {ci} axon {ai}: a discrete axon's table has more than one atom"
+                        ));
+                    }
+                }
+                InAxon::Population { .. } => {
+                    if let Err(m) = route_slots(ci, ai) {
+                        pr.push(m);
+                    }
+                }
+            }
+        }
+        let mut fmts: Vec<_> = c.tables.iter().map(|tb| c.formats[tb.format as usize]).collect();
+        fmts.sort_unstable();
+        fmts.dedup();
+        u.synapse_formats = fmts.len() as u64;
+        let used: Vec<&nmc_artifact::CxProfile> = c.cx.iter().map(|x| &c.profiles[x.profile as usize]).collect();
+        let count = |mut v: Vec<(i64, i64, i64)>| {
+            v.sort_unstable();
+            v.dedup();
+            v.len() as u64
+        };
+        u.compartment_profiles = count(
+            used.iter()
+                .map(|p| (i64::from(p.decay_u), i64::from(p.decay_v), i64::from(p.refractory)))
+                .collect(),
+        );
+        u.threshold_profiles = count(used.iter().map(|p| (i64::from(p.vth_mant), 0, 0)).collect());
+        u.voltage_limits = count(
+            used.iter()
+                .map(|p| (i64::from(p.vmin_exp), i64::from(p.vmax_exp), 0))
+                .collect(),
+        );
+        for routes in &c.routes {
+            for r in routes {
+                match route_slots(r.core as usize, r.axon as usize) {
+                    Ok(s) => u.output_slots += u64::from(s),
+                    Err(m) => pr.push(m),
+                }
+            }
+        }
+        for r in crate::cost::Resource::ALL {
+            let (need, offer) = (u.get(r), r.limit(t));
+            if need > offer {
+                pr.push(format!(
+                    "core {ci} (chip {} core {}): {r}: {need} > {offer}",
+                    c.chip, c.core
+                ));
+            }
+        }
+        usage.push(u);
+    }
+    // Every compartment belongs to exactly one neuron.
+    let mut owner: Vec<Vec<bool>> = a.cores.iter().map(|c| vec![false; c.cx.len()]).collect();
+    for l in &a.layers {
+        if let LayerLoc::Chip(locs) = &l.loc {
+            for &(c, k) in locs {
+                let slot = &mut owner[c as usize][k as usize];
+                if *slot {
+                    pr.push(format!(
+                        "layer `{}`: core {c} compartment {k} holds two neurons",
+                        l.name
+                    ));
+                }
+                *slot = true;
+            }
+        }
+    }
+    for (c, o) in owner.iter().enumerate() {
+        if let Some(k) = o.iter().position(|x| !x) {
+            pr.push(format!("core {c}: compartment {k} belongs to no layer"));
+        }
+    }
+    if pr.is_empty() {
+        Ok(usage)
+    } else {
+        Err(VerifyError { problems: pr })
+    }
+}
+
+/// Expands an artifact's routes and tables back into `(destination layer,
+/// neuron, source, element, mantissa·2^exp)` synapses and checks that they
+/// are exactly the model's non-zero weights (each once), with the right
+/// exponents. Host layers are compared with their connection's weights.
+pub fn verify_artifact_synapses(model: &QModel, a: &Artifact) -> Result<(), VerifyError> {
+    let mut pr = Vec::new();
+    let np = model.populations.len();
+    if a.layers.len() != np {
+        return Err(VerifyError {
+            problems: vec![format!(
+                "artifact has {} layers, model {np} populations",
+                a.layers.len()
+            )],
+        });
+    }
+    // (core, cx) -> (layer, neuron).
+    let mut who: Vec<Vec<(u32, u32)>> = a.cores.iter().map(|c| vec![(u32::MAX, 0); c.cx.len()]).collect();
+    for (li, l) in a.layers.iter().enumerate() {
+        if let LayerLoc::Chip(locs) = &l.loc {
+            for (n, &(c, k)) in locs.iter().enumerate() {
+                who[c as usize][k as usize] = (li as u32, n as u32);
+            }
+        }
+    }
+    // Synapses found: (dest layer, dest neuron, source key, src elem) -> (mant, exp).
+    // Source key: 0..np populations, np + i inputs.
+    let mut found: Vec<(u32, u32, u32, u32, i16, i8)> = Vec::new();
+    let mut expand = |src_key: u32, elem: u32, r: &nmc_artifact::Route| {
+        let c = &a.cores[r.core as usize];
+        let (table, base) = match c.axons[r.axon as usize] {
+            InAxon::Discrete { table } => (table, 0u32),
+            InAxon::Population { table, base } => (table, u32::from(base)),
+        };
+        let tb = &c.tables[table as usize];
+        let exp = c.formats[tb.format as usize].weight_exp;
+        for s in tb.syns.iter().filter(|s| s.atom == r.atom && s.mant != 0) {
+            let (l, n) = who[r.core as usize][(base + u32::from(s.cx)) as usize];
+            found.push((l, n, src_key, elem, s.mant, exp));
+        }
+    };
+    for (li, l) in a.layers.iter().enumerate() {
+        match &l.loc {
+            LayerLoc::Chip(locs) => {
+                for (n, &(c, k)) in locs.iter().enumerate() {
+                    for r in &a.cores[c as usize].routes[k as usize] {
+                        expand(li as u32, n as u32, r);
+                    }
+                }
+            }
+            LayerLoc::Host(h) => {
+                for (n, routes) in a.host[*h as usize].routes.iter().enumerate() {
+                    for r in routes {
+                        expand(li as u32, n as u32, r);
+                    }
+                }
+            }
+        }
+    }
+    for (i, inp) in a.inputs.iter().enumerate() {
+        for (e, routes) in inp.routes.iter().enumerate() {
+            for r in routes {
+                expand((np + i) as u32, e as u32, r);
+            }
+        }
+    }
+    found.sort_unstable();
+    // Expected from the model.
+    let mut want: Vec<(u32, u32, u32, u32, i16, i8)> = Vec::new();
+    for (k, p) in model.populations.iter().enumerate() {
+        if p.placement != Where::Chip {
+            continue;
+        }
+        for c in &p.inputs {
+            let key = match c.source {
+                Source::Population(s) => s as u32,
+                Source::Input(i) => (np + i) as u32,
+            };
+            let rows = match crate::prep::prep_conn_rows(&c.weights) {
+                ConnPrep::Rows(r) => r,
+                ConnPrep::Conv(_) => continue,
+            };
+            for d in 0..rows.row_ptr.len() - 1 {
+                for (s, m) in rows.row(d) {
+                    want.push((k as u32, d as u32, key, s, m, c.weight_exp));
+                }
+            }
+        }
+    }
+    want.sort_unstable();
+    if found != want {
+        let missing = want.iter().filter(|w| found.binary_search(w).is_err()).count();
+        let extra = found.iter().filter(|f| want.binary_search(f).is_err()).count();
+        pr.push(format!(
+            "artifact synapses differ from the model: {} in the artifact, {} in the model, {missing} missing, {extra} unexpected",
+            found.len(),
+            want.len()
+        ));
+        if let Some(w) = want.iter().find(|w| found.binary_search(w).is_err()) {
+            pr.push(format!(
+                "first missing: layer {} neuron {} from source {} element {} mantissa {} exp {}",
+                w.0, w.1, w.2, w.3, w.4, w.5
+            ));
+        }
+        if let Some(f) = found.iter().find(|f| want.binary_search(f).is_err()) {
+            pr.push(format!(
+                "first unexpected: layer {} neuron {} from source {} element {} mantissa {} exp {}",
+                f.0, f.1, f.2, f.3, f.4, f.5
+            ));
+        }
+    }
+    if pr.is_empty() {
+        Ok(())
+    } else {
+        Err(VerifyError { problems: pr })
+    }
+}

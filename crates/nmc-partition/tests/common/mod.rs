@@ -1,0 +1,80 @@
+//! Shared test helpers: run the whole pipeline and check every invariant.
+#![allow(dead_code)]
+
+use nmc_artifact::Artifact;
+use nmc_ir::qmodel::{InputEncoding, QModel};
+use nmc_partition::{
+    PartitionOptions, PartitionReport, Placement, emit, partition, usage, verify, verify_artifact,
+    verify_artifact_synapses,
+};
+use nmc_target::Target;
+
+pub fn target(name: &str) -> Target {
+    Target::builtin(name).unwrap()
+}
+
+/// A variant of `tiny` with edited RON fields (`(old, new)` text pairs).
+pub fn tiny_with(edits: &[(&str, &str)]) -> Target {
+    let mut src = nmc_target::builtin_source("tiny").unwrap().to_string();
+    for (a, b) in edits {
+        assert!(src.contains(a), "`{a}` not in tiny.ron");
+        src = src.replacen(a, b, 1);
+    }
+    Target::from_ron_str(&src, "tiny-edit").unwrap()
+}
+
+/// Partition, verify both ways, emit, compare the placement's usage with
+/// the artifact's, compare synapses with the model, emit again
+/// (determinism). Returns everything.
+pub fn pipeline(m: &QModel, t: &Target, opts: &PartitionOptions) -> (Placement, PartitionReport, Artifact) {
+    let (pl, rep) = partition(m, t, opts).unwrap_or_else(|e| panic!("partition failed: {e}"));
+    let u = verify(m, t, &pl).unwrap_or_else(|e| panic!("placement invalid: {e}"));
+    let a = emit(m, &pl, t).unwrap_or_else(|e| panic!("emit failed: {e}"));
+    let ua = verify_artifact(&a, t).unwrap_or_else(|e| panic!("artifact invalid: {e}"));
+    assert_eq!(u.len(), ua.len());
+    for (i, (x, y)) in u.iter().zip(&ua).enumerate() {
+        assert_eq!(x, y, "core {i}: placement usage != artifact usage");
+    }
+    assert_eq!(usage(m, t, &pl).unwrap(), u);
+    verify_artifact_synapses(m, &a).unwrap_or_else(|e| panic!("artifact synapses: {e}"));
+    let a2 = emit(m, &pl, t).unwrap();
+    assert_eq!(
+        a.to_bytes().unwrap(),
+        a2.to_bytes().unwrap(),
+        "emit is not deterministic"
+    );
+    let (pl2, rep2) = partition(m, t, opts).unwrap();
+    assert_eq!(pl, pl2, "partition is not deterministic");
+    assert_eq!(rep.to_json(), rep2.to_json());
+    assert_eq!(rep.totals.cores as usize, a.cores.len());
+    (pl, rep, a)
+}
+
+/// Random inputs for every model input: events (0/1) or reals in [0, 1).
+pub fn inputs(m: &QModel, steps: usize, seed: u64) -> Vec<nmc_emu::InputData> {
+    let mut s = seed | 1;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    m.inputs
+        .iter()
+        .map(|i| {
+            let f = i.shape.numel();
+            let data = (0..steps * f)
+                .map(|_| match i.encoding {
+                    InputEncoding::Events => (next() % 3 == 0) as u8 as f64,
+                    InputEncoding::Real { .. } => (next() % 1000) as f64 / 1000.0,
+                })
+                .collect();
+            nmc_emu::InputData {
+                batch: 1,
+                steps,
+                features: f,
+                data,
+            }
+        })
+        .collect()
+}
