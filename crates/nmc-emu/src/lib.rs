@@ -124,16 +124,17 @@ struct LayerInfo {
 pub struct Emulator {
     net: Net,
     layers: Vec<LayerInfo>,
+    /// Per global compartment: (layer, neuron), `u32::MAX` when in no layer.
+    rev: Vec<(u32, u32)>,
     core_ids: Vec<(u16, u16)>,
 }
 
 /// Per-item output of one run.
 struct ItemOut {
-    spikes: BitVec,
+    fired: Vec<u32>,
+    fired_ptr: Vec<usize>,
     volts: Vec<Vec<i64>>,
-    core_spikes: Vec<u64>,
     core_events: Vec<u64>,
-    host_spikes: u64,
     probe: Vec<ProbeState>,
 }
 
@@ -180,9 +181,16 @@ impl Emulator {
                 spiking,
             });
         }
+        let mut rev = vec![(u32::MAX, 0u32); net.n_cx];
+        for (li, l) in layers.iter().enumerate() {
+            for (j, &g) in l.gidx.iter().enumerate() {
+                rev[g as usize] = (li as u32, j as u32);
+            }
+        }
         Ok(Emulator {
             net,
             layers,
+            rev,
             core_ids: a.cores.iter().map(|c| (c.chip, c.core)).collect(),
         })
     }
@@ -274,39 +282,8 @@ impl Emulator {
     }
 
     fn assemble(&self, items: Vec<ItemOut>, batch: usize, steps: usize) -> EmuResult {
-        let n_cx = self.net.n_cx;
-        let mut layers = Vec::with_capacity(self.layers.len());
-        let mut voltages = Vec::new();
-        for (li, l) in self.layers.iter().enumerate() {
-            let n = l.gidx.len();
-            let mut bits = BitVec::repeat(false, batch * steps * n);
-            for (b, it) in items.iter().enumerate() {
-                for t in 0..steps {
-                    let row = t * n_cx;
-                    let out = (b * steps + t) * n;
-                    for (j, &g) in l.gidx.iter().enumerate() {
-                        if it.spikes[row + g as usize] {
-                            bits.set(out + j, true);
-                        }
-                    }
-                }
-            }
-            layers.push(LayerSpikes {
-                name: l.name.clone(),
-                shape: l.shape.clone(),
-                spikes: bits,
-            });
-            if !l.spiking {
-                let mut v = Vec::with_capacity(batch * steps * n);
-                for it in &items {
-                    v.extend_from_slice(&it.volts[li]);
-                }
-                voltages.push(LayerVoltages {
-                    name: l.name.clone(),
-                    v,
-                });
-            }
-        }
+        let net = &self.net;
+        let mut bits: Vec<BitVec> = self.layers.iter().map(|l| BitVec::repeat(false, batch * steps * l.gidx.len())).collect();
         let mut cores: Vec<CoreActivity> = self
             .core_ids
             .iter()
@@ -317,13 +294,49 @@ impl Emulator {
             })
             .collect();
         let mut host_spikes = 0;
-        for it in &items {
+        for (b, it) in items.iter().enumerate() {
+            for t in 0..steps {
+                for &g in &it.fired[it.fired_ptr[t]..it.fired_ptr[t + 1]] {
+                    let c = net.core_of_cx[g as usize];
+                    if c == u32::MAX {
+                        host_spikes += 1;
+                    } else {
+                        cores[c as usize].spikes += 1;
+                    }
+                    let (li, j) = self.rev[g as usize];
+                    if li != u32::MAX {
+                        let n = self.layers[li as usize].gidx.len();
+                        bits[li as usize].set((b * steps + t) * n + j as usize, true);
+                    }
+                }
+            }
             for (c, a) in cores.iter_mut().enumerate() {
-                a.spikes += it.core_spikes[c];
                 a.syn_events += it.core_events[c];
             }
-            host_spikes += it.host_spikes;
         }
+        let mut voltages = Vec::new();
+        for (li, l) in self.layers.iter().enumerate() {
+            if !l.spiking {
+                let mut v = Vec::with_capacity(batch * steps * l.gidx.len());
+                for it in &items {
+                    v.extend_from_slice(&it.volts[li]);
+                }
+                voltages.push(LayerVoltages {
+                    name: l.name.clone(),
+                    v,
+                });
+            }
+        }
+        let layers = self
+            .layers
+            .iter()
+            .zip(bits)
+            .map(|(l, spikes)| LayerSpikes {
+                name: l.name.clone(),
+                shape: l.shape.clone(),
+                spikes,
+            })
+            .collect();
         let syn_events = cores.iter().map(|c| c.syn_events).sum();
         EmuResult {
             batch,
@@ -363,140 +376,114 @@ impl Emulator {
         let net = &self.net;
         let num = &net.num;
         let n = net.n_cx;
-        let ring_len = net.max_latency as usize + 1;
+        let nh = net.n_host_cx;
+        let (lc, lh) = (num.chip_latency as usize, num.host_latency as usize);
         let mut q = vec![0i64; n];
         let mut u = vec![0i64; n];
         let mut v = vec![0i64; n];
         let mut refr = vec![0u8; n];
-        let mut pending: Vec<Vec<u32>> = vec![Vec::new(); ring_len];
-        let mut pending_in: Vec<Vec<(u32, u32, u32)>> = vec![Vec::new(); ring_len];
-        let mut spikes = BitVec::repeat(false, steps * n);
-        let ncores = net.core_cx0.len();
-        let mut core_spikes = vec![0u64; ncores];
-        let mut core_events = vec![0u64; ncores];
-        let mut host_spikes = 0u64;
+        // Fired compartments, in index order, step by step: fired[fired_ptr[t]..fired_ptr[t+1]].
+        let mut fired: Vec<u32> = Vec::new();
+        let mut fired_ptr: Vec<usize> = Vec::with_capacity(steps + 1);
+        fired_ptr.push(0);
+        let mut core_events = vec![0u64; net.core_cx0.len()];
         let mut volts: Vec<Vec<i64>> = self
             .layers
             .iter()
-            .map(|l| {
-                if l.spiking {
-                    Vec::new()
-                } else {
-                    Vec::with_capacity(steps * l.gidx.len())
-                }
-            })
+            .map(|l| if l.spiking { Vec::new() } else { Vec::with_capacity(steps * l.gidx.len()) })
             .collect();
         let mut probe = Vec::new();
         let mut xint: Vec<Vec<i64>> = net.inputs.iter().map(|&(f, _)| vec![0i64; f]).collect();
-        // Which core owns a chip compartment: binary search on core_cx0.
-        let core_of_cx = |g: usize| -> usize { net.core_cx0.partition_point(|&c0| c0 as usize <= g) - 1 };
+        let row_of = |inp: &InputData, t: usize| {
+            let base = (b * inp.steps + t % inp.steps) * inp.features;
+            base..base + inp.features
+        };
 
         for t in 0..steps {
-            let slot = t % ring_len;
-            // 1a. Deliver compartment spikes due now.
-            let due = std::mem::take(&mut pending[slot]);
-            for &src in &due {
-                let (r0, r1) = (
-                    net.route_ptr[src as usize] as usize,
-                    net.route_ptr[src as usize + 1] as usize,
-                );
-                for r in r0..r1 {
-                    deliver(net, &mut q, &mut core_events, net.route_axon[r], net.route_atom[r], 1);
+            // 1a. Chip spikes sent at t − lc, host spikes sent at t − lh (host compartments
+            //     come first in every step's list).
+            if t >= lc {
+                let list = &fired[fired_ptr[t - lc]..fired_ptr[t - lc + 1]];
+                let first_chip = list.partition_point(|&g| (g as usize) < nh);
+                for &src in &list[first_chip..] {
+                    self.route(src, &mut q, &mut core_events);
                 }
             }
-            let mut due = due;
-            due.clear();
-            pending[slot] = due;
-            // 1b. Deliver input events due now.
-            let due_in = std::mem::take(&mut pending_in[slot]);
-            for &(k, e, count) in &due_in {
-                let (k, e) = (k as usize, e as usize);
-                let p = &net.in_route_ptr[k];
-                for r in p[e] as usize..p[e + 1] as usize {
-                    deliver(
-                        net,
-                        &mut q,
-                        &mut core_events,
-                        net.in_route_axon[k][r],
-                        net.in_route_atom[k][r],
-                        count,
-                    );
+            if t >= lh {
+                let list = &fired[fired_ptr[t - lh]..fired_ptr[t - lh + 1]];
+                let first_chip = list.partition_point(|&g| (g as usize) < nh);
+                for &src in &list[..first_chip] {
+                    self.route(src, &mut q, &mut core_events);
                 }
-            }
-            let mut due_in = due_in;
-            due_in.clear();
-            pending_in[slot] = due_in;
-            // 1c. Inputs of this step.
-            for (k, inp) in inputs.iter().enumerate() {
-                let ts = t % inp.steps;
-                let base = (b * inp.steps + ts) * inp.features;
-                let row = &inp.data[base..base + inp.features];
-                match net.inputs[k].1 {
-                    Encoding::Real { frac_bits, bits } => {
-                        let hi = (1i64 << (bits.clamp(2, 32) - 1)) - 1;
-                        for (xi, &x) in xint[k].iter_mut().zip(row) {
-                            *xi = ((x * (1u64 << frac_bits.min(40)) as f64).round() as i64).clamp(-hi - 1, hi);
-                        }
+                // 1b. Input events of step t − lh.
+                for (k, inp) in inputs.iter().enumerate() {
+                    if net.inputs[k].1 != Encoding::Events {
+                        continue;
                     }
-                    Encoding::Events => {
-                        let s = (t + num.host_latency as usize) % ring_len;
-                        for (e, &x) in row.iter().enumerate() {
-                            if x > 0.0 {
-                                pending_in[s].push((k as u32, e as u32, x as u32));
+                    let p = &net.in_route_ptr[k];
+                    for (e, &x) in inp.data[row_of(inp, t - lh)].iter().enumerate() {
+                        if x > 0.0 {
+                            for r in p[e] as usize..p[e + 1] as usize {
+                                deliver(net, &mut q, &mut core_events, net.in_route_axon[k][r], net.in_route_atom[k][r], x as u32);
                             }
                         }
+                    }
+                }
+            }
+            // 1c. Real-valued inputs of this step into the host layers (latency 0).
+            for (k, inp) in inputs.iter().enumerate() {
+                if let Encoding::Real { frac_bits, bits } = net.inputs[k].1 {
+                    let hi = (1i64 << (bits.clamp(2, 32) - 1)) - 1;
+                    let scale = (1u64 << frac_bits.min(40)) as f64;
+                    for (xi, &x) in xint[k].iter_mut().zip(&inp.data[row_of(inp, t)]) {
+                        *xi = ((x * scale).round() as i64).clamp(-hi - 1, hi);
                     }
                 }
             }
             for h in &net.host {
                 let xs = &xint[h.input];
                 for o in 0..h.n {
-                    let mut acc = 0i64;
-                    for e in h.row_ptr[o] as usize..h.row_ptr[o + 1] as usize {
-                        acc += h.w[e] * xs[h.col[e] as usize];
-                    }
+                    let (e0, e1) = (h.row_ptr[o] as usize, h.row_ptr[o + 1] as usize);
+                    let acc: i64 = h.col[e0..e1].iter().zip(&h.w[e0..e1]).map(|(&c, &w)| w * xs[c as usize]).sum();
                     q[h.cx0 + o] += acc;
                 }
             }
-            // 2. Update every compartment.
-            let cx = &net.cx;
-            let row = t * n;
-            for i in 0..n {
-                let qi = num.q.fit(q[i]);
-                q[i] = 0;
-                let mut fired = false;
-                let ui = num.u.fit(num.decay(u[i], cx.fu[i]) + qi);
-                u[i] = ui;
-                let u2 = num.u.fit(ui + cx.bias[i]);
-                let mut vi = num.v.fit(num.decay(v[i], cx.fv[i]) + u2).clamp(cx.vmin[i], cx.vmax[i]);
-                if refr[i] > 0 {
-                    vi = 0;
-                }
-                if cx.spiking[i] && vi > cx.vth[i] {
-                    vi = 0;
-                    fired = true;
-                    refr[i] = cx.refr[i];
-                    spikes.set(row + i, true);
-                    let lat = if i < net.n_host_cx {
-                        host_spikes += 1;
-                        num.host_latency
+            // 2. Update every compartment, one run of shared constants at a time.
+            let probe_q = probe_cx.map(|p| num.q.fit(q[p]));
+            let bias = &net.cx.bias;
+            for seg in &net.segments {
+                let (fu, fv, vth, vmin, vmax, r0, spiking) =
+                    (seg.fu, seg.fv, seg.vth, seg.vmin, seg.vmax, seg.refr, seg.spiking);
+                for i in seg.start as usize..seg.end as usize {
+                    let qi = num.q.fit(q[i]);
+                    q[i] = 0;
+                    let ui = num.u.fit(num.decay(u[i], fu) + qi);
+                    u[i] = ui;
+                    let u2 = num.u.fit(ui + bias[i]);
+                    let mut vi = num.v.fit(num.decay(v[i], fv) + u2).clamp(vmin, vmax);
+                    let ri = refr[i];
+                    if ri > 0 {
+                        vi = 0;
+                    }
+                    if spiking && vi > vth {
+                        vi = 0;
+                        refr[i] = r0.saturating_sub(1);
+                        fired.push(i as u32);
                     } else {
-                        core_spikes[core_of_cx(i)] += 1;
-                        num.chip_latency
-                    };
-                    pending[(t + lat as usize) % ring_len].push(i as u32);
+                        refr[i] = ri.saturating_sub(1);
+                    }
+                    v[i] = vi;
                 }
-                refr[i] = refr[i].saturating_sub(1);
-                v[i] = vi;
-                if probe_cx == Some(i) {
-                    probe.push(ProbeState {
-                        q: qi,
-                        u: ui,
-                        v: vi,
-                        refractory: refr[i],
-                        spiked: fired,
-                    });
-                }
+            }
+            fired_ptr.push(fired.len());
+            if let (Some(p), Some(qp)) = (probe_cx, probe_q) {
+                probe.push(ProbeState {
+                    q: qp,
+                    u: u[p],
+                    v: v[p],
+                    refractory: refr[p],
+                    spiked: fired[fired_ptr[t]..].binary_search(&(p as u32)).is_ok(),
+                });
             }
             for (li, l) in self.layers.iter().enumerate() {
                 if !l.spiking {
@@ -505,12 +492,21 @@ impl Emulator {
             }
         }
         ItemOut {
-            spikes,
+            fired,
+            fired_ptr,
             volts,
-            core_spikes,
             core_events,
-            host_spikes,
             probe,
+        }
+    }
+
+    /// Sends one spike of compartment `src` along its routes.
+    #[inline]
+    fn route(&self, src: u32, q: &mut [i64], core_events: &mut [u64]) {
+        let net = &self.net;
+        let (r0, r1) = (net.route_ptr[src as usize] as usize, net.route_ptr[src as usize + 1] as usize);
+        for r in r0..r1 {
+            deliver(net, q, core_events, net.route_axon[r], net.route_atom[r], 1);
         }
     }
 }
@@ -520,10 +516,17 @@ fn deliver(net: &Net, q: &mut [i64], core_events: &mut [u64], gaxon: u32, atom: 
     let t = net.axon_table[gaxon as usize] as usize;
     let base = net.axon_base[gaxon as usize] as usize;
     let a0 = net.table_atoms[t] as usize + atom as usize;
-    let (s0, s1) = (net.atom_ptr[a0] as usize, net.atom_ptr[a0 + 1] as usize);
-    let c = count as i64;
-    for s in s0..s1 {
-        q[base + net.syn_cx[s] as usize] += net.syn_w[s] as i64 * c;
+    let syn = &net.syn[net.atom_ptr[a0] as usize..net.atom_ptr[a0 + 1] as usize];
+    let q = &mut q[base..];
+    if count == 1 {
+        for &(cx, w) in syn {
+            q[cx as usize] += w as i64;
+        }
+    } else {
+        let c = count as i64;
+        for &(cx, w) in syn {
+            q[cx as usize] += w as i64 * c;
+        }
     }
-    core_events[net.core_of_axon[gaxon as usize] as usize] += ((s1 - s0) as u64) * count as u64;
+    core_events[net.core_of_axon[gaxon as usize] as usize] += (syn.len() as u64) * count as u64;
 }

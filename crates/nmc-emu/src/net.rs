@@ -32,6 +32,43 @@ impl CxConsts {
     }
 }
 
+/// A run of compartments `start..end` with the same constants (all but the
+/// bias): the update loop hoists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Segment {
+    pub start: u32,
+    pub end: u32,
+    pub fu: i64,
+    pub fv: i64,
+    pub vth: i64,
+    pub vmin: i64,
+    pub vmax: i64,
+    pub refr: u8,
+    pub spiking: bool,
+}
+
+fn segments(cx: &CxConsts) -> Vec<Segment> {
+    let mut out: Vec<Segment> = Vec::new();
+    for i in 0..cx.fu.len() {
+        let s = Segment {
+            start: i as u32,
+            end: i as u32 + 1,
+            fu: cx.fu[i],
+            fv: cx.fv[i],
+            vth: cx.vth[i],
+            vmin: cx.vmin[i],
+            vmax: cx.vmax[i],
+            refr: cx.refr[i],
+            spiking: cx.spiking[i],
+        };
+        match out.last_mut() {
+            Some(l) if Segment { start: l.start, end: l.end, ..s } == *l => l.end += 1,
+            _ => out.push(s),
+        }
+    }
+    out
+}
+
 /// A host layer's dense weights from the real-valued input, expanded to
 /// integers: CSR over destinations.
 #[derive(Debug)]
@@ -60,10 +97,15 @@ pub(crate) struct Net {
     pub axon_base: Vec<u32>,
     /// Per global table: start of its per-atom offsets in `atom_ptr`.
     pub table_atoms: Vec<u32>,
-    /// Offsets into `syn_cx`/`syn_w` per (table, atom); `atoms + 1` entries per table.
+    /// Offsets into `syn` per (table, atom); `atoms + 1` entries per table.
     pub atom_ptr: Vec<u32>,
-    pub syn_cx: Vec<u32>,
-    pub syn_w: Vec<i32>,
+    /// Synapses: (compartment relative to the axon base, integer weight),
+    /// interleaved so one delivery streams one array.
+    pub syn: Vec<(u32, i32)>,
+    /// Runs of consecutive compartments sharing every constant but the bias.
+    pub segments: Vec<Segment>,
+    /// Core of each compartment (`u32::MAX` for host compartments).
+    pub core_of_cx: Vec<u32>,
     /// Host layers.
     pub host: Vec<HostMap>,
     /// Inputs: (features, encoding, frac_bits, bits).
@@ -75,8 +117,6 @@ pub(crate) struct Net {
     /// Per core: first global compartment and count; per core synaptic events counted.
     pub core_cx0: Vec<u32>,
     pub core_of_axon: Vec<u32>,
-    /// Which compartments are host compartments' layer (for latency).
-    pub max_latency: u32,
 }
 
 /// Row pointers, columns, integer weights.
@@ -201,8 +241,7 @@ impl Net {
         let mut core_of_axon = Vec::new();
         let mut table_atoms = Vec::new();
         let mut atom_ptr = Vec::new();
-        let mut syn_cx = Vec::new();
-        let mut syn_w = Vec::new();
+        let mut syn: Vec<(u32, i32)> = Vec::new();
         for (ci, c) in a.cores.iter().enumerate() {
             axon_base_of_core.push(axon_table.len() as u32);
             let t0 = table_atoms.len() as u32;
@@ -211,18 +250,18 @@ impl Net {
                 let fmt = c.formats[t.format as usize];
                 let mut k = 0usize;
                 for atom in 0..t.atoms {
-                    atom_ptr.push(syn_cx.len() as u32);
+                    atom_ptr.push(syn.len() as u32);
                     while k < t.syns.len() && t.syns[k].atom == atom {
                         let s = t.syns[k];
-                        syn_cx.push(s.cx as u32);
                         let w = num.weight(s.mant, fmt.weight_exp);
-                        syn_w.push(i32::try_from(w).map_err(|_| {
+                        let w = i32::try_from(w).map_err(|_| {
                             EmuError::Invalid(format!("core {ci}: weight {w} does not fit the accumulator"))
-                        })?);
+                        })?;
+                        syn.push((s.cx as u32, w));
                         k += 1;
                     }
                 }
-                atom_ptr.push(syn_cx.len() as u32);
+                atom_ptr.push(syn.len() as u32);
                 if k != t.syns.len() {
                     return Err(EmuError::Invalid(format!(
                         "core {ci}: synapse table not sorted by atom"
@@ -281,8 +320,17 @@ impl Net {
             in_route_axon.push(ax);
             in_route_atom.push(at);
         }
-        let max_latency = num.chip_latency.max(num.host_latency);
         let _ = host_cx0;
+        let segs = segments(&cx);
+        let core_of_cx = (0..n_cx)
+            .map(|g| {
+                if g < n_host_cx {
+                    u32::MAX
+                } else {
+                    (core_cx0.partition_point(|&c0| c0 as usize <= g) - 1) as u32
+                }
+            })
+            .collect();
         Ok(Net {
             num,
             n_cx,
@@ -295,8 +343,9 @@ impl Net {
             axon_base,
             table_atoms,
             atom_ptr,
-            syn_cx,
-            syn_w,
+            syn,
+            segments: segs,
+            core_of_cx,
             host,
             inputs,
             in_route_ptr,
@@ -304,7 +353,6 @@ impl Net {
             in_route_atom,
             core_cx0,
             core_of_axon,
-            max_latency,
         })
     }
 }
