@@ -451,28 +451,22 @@ impl Emulator {
             // 2. Update every compartment, one run of shared constants at a time.
             let probe_q = probe_cx.map(|p| num.q.fit(q[p]));
             let bias = &net.cx.bias;
+            let one = 1i64 << num.decay_bits;
             for seg in &net.segments {
-                let (fu, fv, vth, vmin, vmax, r0, spiking) =
-                    (seg.fu, seg.fv, seg.vth, seg.vmin, seg.vmax, seg.refr, seg.spiking);
-                for i in seg.start as usize..seg.end as usize {
-                    let qi = num.q.fit(q[i]);
-                    q[i] = 0;
-                    let ui = num.u.fit(num.decay(u[i], fu) + qi);
-                    u[i] = ui;
-                    let u2 = num.u.fit(ui + bias[i]);
-                    let mut vi = num.v.fit(num.decay(v[i], fv) + u2).clamp(vmin, vmax);
-                    let ri = refr[i];
-                    if ri > 0 {
-                        vi = 0;
-                    }
-                    if spiking && vi > vth {
-                        vi = 0;
-                        refr[i] = r0.saturating_sub(1);
-                        fired.push(i as u32);
-                    } else {
-                        refr[i] = ri.saturating_sub(1);
-                    }
-                    v[i] = vi;
+                let st = State {
+                    q: &mut q,
+                    u: &mut u,
+                    v: &mut v,
+                    refr: &mut refr,
+                    fired: &mut fired,
+                };
+                // Monomorphised for the common constants: u = q when the current decays
+                // fully (no synapse), v not decayed when there is no leak (IF).
+                match (seg.fu == 0, seg.fv == one) {
+                    (true, true) => update::<true, true>(num, seg, bias, st),
+                    (true, false) => update::<true, false>(num, seg, bias, st),
+                    (false, true) => update::<false, true>(num, seg, bias, st),
+                    (false, false) => update::<false, false>(num, seg, bias, st),
                 }
             }
             fired_ptr.push(fired.len());
@@ -508,6 +502,55 @@ impl Emulator {
         for r in r0..r1 {
             deliver(net, q, core_events, net.route_axon[r], net.route_atom[r], 1);
         }
+    }
+}
+
+/// Mutable compartment state of one batch item.
+struct State<'a> {
+    q: &'a mut [i64],
+    u: &'a mut [i64],
+    v: &'a mut [i64],
+    refr: &'a mut [u8],
+    fired: &'a mut Vec<u32>,
+}
+
+/// The compartment update of one segment (constants hoisted). `FULL_U`:
+/// the current decays fully each step (`u = q`); `NO_LEAK`: the voltage does
+/// not decay. Both are exact special cases of the general formula.
+#[inline(always)]
+fn update<const FULL_U: bool, const NO_LEAK: bool>(num: &Numerics, seg: &net::Segment, bias: &[i64], st: State<'_>) {
+    let (fu, fv, vth, r0, spiking) = (seg.fu, seg.fv, seg.vth, seg.refr, seg.spiking);
+    // With a clipping voltage register the two clips merge into one.
+    let (lo, hi, v_wraps) = match num.v.overflow {
+        numerics::Overflow::Clip => {
+            let m = (1i64 << (num.v.bits - 1)) - 1;
+            (seg.vmin.max(-m - 1), seg.vmax.min(m), false)
+        }
+        numerics::Overflow::Wrap => (seg.vmin, seg.vmax, true),
+    };
+    let range = seg.start as usize..seg.end as usize;
+    let (q, u, v, refr) = (&mut st.q[range.clone()], &mut st.u[range.clone()], &mut st.v[range.clone()], &mut st.refr[range.clone()]);
+    let bias = &bias[range];
+    for i in 0..q.len() {
+        let qi = num.q.fit(q[i]);
+        q[i] = 0;
+        let ui = if FULL_U { num.u.fit(qi) } else { num.u.fit(num.decay(u[i], fu) + qi) };
+        u[i] = ui;
+        let u2 = num.u.fit(ui + bias[i]);
+        let vd = if NO_LEAK { v[i] } else { num.decay(v[i], fv) };
+        let mut vi = if v_wraps { num.v.fit(vd + u2) } else { vd + u2 }.clamp(lo, hi);
+        let ri = refr[i];
+        if ri > 0 {
+            vi = 0;
+        }
+        if spiking && vi > vth {
+            vi = 0;
+            refr[i] = r0.saturating_sub(1);
+            st.fired.push(seg.start + i as u32);
+        } else {
+            refr[i] = ri.saturating_sub(1);
+        }
+        v[i] = vi;
     }
 }
 
