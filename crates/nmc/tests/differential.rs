@@ -48,7 +48,14 @@ fn build(net: &Net) -> (nmc_ir::Graph, Stimulus) {
     let mut prev = "in".to_string();
     let mut size;
     if net.conv {
-        g.node("in", Op::Input { shape: Shape::new([c, h, h]) }, m()).unwrap();
+        g.node(
+            "in",
+            Op::Input {
+                shape: Shape::new([c, h, h]),
+            },
+            m(),
+        )
+        .unwrap();
         let mut ch = c;
         if net.encoder {
             let w: Vec<f64> = (0..2 * c * c).map(|_| 0.5 + rng(&mut s)).collect();
@@ -65,7 +72,8 @@ fn build(net: &Net) -> (nmc_ir::Graph, Stimulus) {
                 m(),
             )
             .unwrap();
-            g.node("enc_if", neuron(false, Shape::new([2 * c, h, h]), 1.0), m()).unwrap();
+            g.node("enc_if", neuron(false, Shape::new([2 * c, h, h]), 1.0), m())
+                .unwrap();
             g.edge("in", "enc").edge("enc", "enc_if");
             prev = "enc_if".into();
             ch = 2 * c;
@@ -86,14 +94,32 @@ fn build(net: &Net) -> (nmc_ir::Graph, Stimulus) {
         )
         .unwrap();
         // 6×6 → 3×3: fan-in of the dense layers stays within tiny's 64 input axons.
-        g.node("conv_n", neuron(false, Shape::new([co, 3, 3]), 1.0), m()).unwrap();
-        g.node("flat", Op::Flatten { start_dim: 0, end_dim: -1 }, m()).unwrap();
-        g.edge(prev.as_str(), "conv").edge("conv", "conv_n").edge("conv_n", "flat");
+        g.node("conv_n", neuron(false, Shape::new([co, 3, 3]), 1.0), m())
+            .unwrap();
+        g.node(
+            "flat",
+            Op::Flatten {
+                start_dim: 0,
+                end_dim: -1,
+            },
+            m(),
+        )
+        .unwrap();
+        g.edge(prev.as_str(), "conv")
+            .edge("conv", "conv_n")
+            .edge("conv_n", "flat");
         prev = "flat".into();
         size = co * 3 * 3;
     } else {
         size = 12;
-        g.node("in", Op::Input { shape: Shape::new([size]) }, m()).unwrap();
+        g.node(
+            "in",
+            Op::Input {
+                shape: Shape::new([size]),
+            },
+            m(),
+        )
+        .unwrap();
     }
     for (k, &w_out) in net.widths.iter().enumerate() {
         let w: Vec<f64> = (0..w_out * size).map(|_| (rng(&mut s) - 0.3) * 1.5).collect();
@@ -107,19 +133,33 @@ fn build(net: &Net) -> (nmc_ir::Graph, Stimulus) {
             m(),
         )
         .unwrap();
-        g.node(nn.as_str(), neuron(net.lif[k], Shape::new([w_out]), net.thr[k]), m()).unwrap();
+        g.node(nn.as_str(), neuron(net.lif[k], Shape::new([w_out]), net.thr[k]), m())
+            .unwrap();
         g.edge(prev.as_str(), fc.as_str()).edge(fc.as_str(), nn.as_str());
         prev = nn;
         size = w_out;
     }
-    g.node("out", Op::Output { shape: Shape::new([size]) }, m()).unwrap();
+    g.node(
+        "out",
+        Op::Output {
+            shape: Shape::new([size]),
+        },
+        m(),
+    )
+    .unwrap();
     g.edge(prev.as_str(), "out");
     let g = g.build().unwrap();
     let feats = if net.conv { c * h * h } else { 12 };
     let vals: Vec<f64> = (0..net.batch * net.steps * feats)
         .map(|_| {
             let x = rng(&mut s);
-            if net.encoder { x } else if x < 0.3 { 1.0 } else { 0.0 }
+            if net.encoder {
+                x
+            } else if x < 0.3 {
+                1.0
+            } else {
+                0.0
+            }
         })
         .collect();
     let arr = ndarray::Array3::from_shape_vec((net.batch, net.steps, feats), vals).unwrap();
@@ -127,10 +167,17 @@ fn build(net: &Net) -> (nmc_ir::Graph, Stimulus) {
 }
 
 fn nets() -> impl Strategy<Value = Net> {
-    (any::<bool>(), any::<bool>(), 1usize..4, any::<u64>(), 1usize..3, 5usize..16).prop_flat_map(
-        |(conv, encoder, depth, seed, batch, steps)| {
+    (
+        any::<bool>(),
+        any::<bool>(),
+        1usize..4,
+        any::<u64>(),
+        1usize..3,
+        5usize..16,
+    )
+        .prop_flat_map(|(conv, encoder, depth, seed, batch, steps)| {
             (
-                proptest::collection::vec(3usize..40, depth),
+                proptest::collection::vec(3usize..24, depth),
                 proptest::collection::vec(any::<bool>(), depth),
                 proptest::collection::vec(0.5f64..2.0, depth),
             )
@@ -144,8 +191,7 @@ fn nets() -> impl Strategy<Value = Net> {
                     batch,
                     steps,
                 })
-        },
-    )
+        })
 }
 
 proptest! {
@@ -154,7 +200,7 @@ proptest! {
     fn emulated_artifact_equals_fixed_reference_on_tiny(net in nets()) {
         let (g, stim) = build(&net);
         let target = nmc_target::Target::builtin("tiny").unwrap();
-        // Sizes are drawn so that every network fits `tiny` (fan-in ≤ 64 axons).
+        // Sizes are drawn so that every network fits `tiny` (fan-in ≤ 64 axons, ≤ 16 cores).
         let out = verify(&g, &target, &stim, &VerifyOptions::default());
         prop_assert!(out.is_ok(), "{}", out.err().map(|e| e.to_string()).unwrap_or_default());
         let out = out.unwrap();
@@ -168,7 +214,7 @@ fn a_network_spread_over_many_tiny_cores_and_chips_is_exact() {
     let net = Net {
         encoder: true,
         conv: true,
-        widths: vec![100, 10],
+        widths: vec![30, 10],
         lif: vec![true, false],
         thr: vec![1.0, 1.0],
         seed: 7,
@@ -179,7 +225,11 @@ fn a_network_spread_over_many_tiny_cores_and_chips_is_exact() {
     let target = nmc_target::Target::builtin("tiny").unwrap();
     let out = verify(&g, &target, &stim, &VerifyOptions::default()).unwrap();
     assert!(out.report.exact.equal, "{:?}", out.report.exact);
-    assert!(out.report.cores > 4, "expected a split over many cores, got {}", out.report.cores);
+    assert!(
+        out.report.cores > 4,
+        "expected a split over many cores, got {}",
+        out.report.cores
+    );
     assert!(out.report.chips > 1, "expected several chips, got {}", out.report.chips);
     assert_eq!(out.report.host_layers, ["enc_if"]);
 }
