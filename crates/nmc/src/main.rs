@@ -214,6 +214,10 @@ struct QuantArgs {
     /// input such as pixels); `none` routes the input (already spikes/event counts) straight to the chip.
     #[arg(long, value_enum, default_value = "auto")]
     encoder: EncoderArg,
+    /// Largest event count one input element delivers per step (event-camera frames bin
+    /// several events per pixel); the accumulator bounds assume it.
+    #[arg(long, default_value_t = 1)]
+    max_input_events: u32,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -232,6 +236,7 @@ impl QuantArgs {
                 EncoderArg::Auto => nmc_quant::EncoderMode::Auto,
                 EncoderArg::None => nmc_quant::EncoderMode::None,
             },
+            max_input_events: self.max_input_events,
             ..Default::default()
         }
     }
