@@ -78,3 +78,33 @@ pub fn inputs(m: &QModel, steps: usize, seed: u64) -> Vec<nmc_emu::InputData> {
         })
         .collect()
 }
+
+/// The differential rule: the fixed-point reference (spikes A) of the model
+/// equals the emulated artifact (spikes B) on every neuron at every step.
+pub fn a_equals_b(m: &QModel, t: &Target, a: &Artifact, steps: usize, seed: u64) {
+    let ins = inputs(m, steps, seed);
+    assert!(ins.len() <= 1, "the fixed reference takes one input");
+    let stim = match ins.first() {
+        Some(i) => nmc_reference::Stimulus::new(
+            ndarray::Array3::from_shape_vec((1, steps, i.features), i.data.clone()).unwrap(),
+        )
+        .unwrap(),
+        None => nmc_reference::Stimulus::new(ndarray::Array3::zeros((1, steps, 0))).unwrap(),
+    };
+    let fixed = nmc_reference::simulate_fixed(m, t, &stim, &nmc_reference::FixedOptions::default()).unwrap();
+    let emu = nmc_emu::Emulator::new(a).unwrap();
+    let r = emu.run(&ins, steps).unwrap();
+    let mut total = 0;
+    for (la, lb) in fixed.layers.iter().zip(&r.layers) {
+        assert_eq!(la.name, lb.name);
+        let n = la.neurons();
+        for st in 0..steps {
+            for i in 0..n {
+                let b = lb.spikes[st * n + i];
+                assert_eq!(la.spiked(0, st, i), b, "layer {} step {st} neuron {i}: A != B", la.name);
+                total += b as u64;
+            }
+        }
+    }
+    assert!(total > 0, "no spikes at all: the test says nothing");
+}
