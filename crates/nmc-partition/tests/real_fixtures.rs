@@ -34,7 +34,7 @@ fn check_seeds(path: &str) {
     let t = target("loihi1");
     let m = quantized(path, &t);
     let (pl, rep, a) = pipeline(&m, &t, &nengo());
-    println!("{rep}");
+    eprintln!("{rep}");
     let cores = pl.cores.len() as u64;
     assert!(cores < 47, "{cores} cores, nengo-loihi needs 47");
     assert!(
