@@ -686,19 +686,27 @@ impl fmt::Display for PartitionReport {
             "partition of `{}` on `{}` ({})",
             self.model, self.target, self.schema
         );
-        let _ = writeln!(
-            s,
-            "cores: {} used, lower bound {} ({:+.1}%); chips: {}; inter-chip edges: {}; inter-chip traffic: {} of {} {}",
-            tt.cores,
-            tt.lower_bound,
-            tt.over_lower_bound_pct,
-            tt.chips,
-            tt.inter_chip_edges,
-            fmt_num(tt.inter_chip_traffic),
-            fmt_num(tt.total_traffic),
-            tt.traffic_unit
-        );
-        if let Some(b) = &tt.baseline {
+        if self.failure.is_some() {
+            let _ = writeln!(
+                s,
+                "cores: {} placed before the failure (each tile on its own core), lower bound {}",
+                tt.cores, tt.lower_bound
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "cores: {} used, lower bound {} ({:+.1}%); chips: {}; inter-chip edges: {}; inter-chip traffic: {} of {} {}",
+                tt.cores,
+                tt.lower_bound,
+                tt.over_lower_bound_pct,
+                tt.chips,
+                tt.inter_chip_edges,
+                fmt_num(tt.inter_chip_traffic),
+                fmt_num(tt.total_traffic),
+                tt.traffic_unit
+            );
+        }
+        if let Some(b) = tt.baseline.as_ref().filter(|_| self.failure.is_none()) {
             let d = if b.cores == 0 {
                 0.0
             } else {
@@ -836,8 +844,34 @@ impl PartitionReport {
     pub fn to_html(&self) -> String {
         let mut h = String::new();
         let tt = &self.totals;
-        let n_layers = self.layers.len().max(1);
-        let hue = |k: u32| (k as usize * 360 / n_layers + (k as usize % 2) * 180 / n_layers) % 360;
+        // A qualitative palette (Tableau 10) over the chip layers, in order.
+        const PALETTE: [(u8, u8, u8); 10] = [
+            (0x4e, 0x79, 0xa7),
+            (0xf2, 0x8e, 0x2b),
+            (0xe1, 0x57, 0x59),
+            (0x76, 0xb7, 0xb2),
+            (0x59, 0xa1, 0x4f),
+            (0xed, 0xc9, 0x48),
+            (0xb0, 0x7a, 0xa1),
+            (0xff, 0x9d, 0xa7),
+            (0x9c, 0x75, 0x5f),
+            (0xba, 0xb0, 0xac),
+        ];
+        let mut chip_rank = vec![0usize; self.layers.len()];
+        let mut r = 0;
+        for (k, l) in self.layers.iter().enumerate() {
+            if l.placement == "chip" {
+                chip_rank[k] = r;
+                r += 1;
+            }
+        }
+        // The layer's colour, mixed with white: full at utilisation 1, pale at 0.
+        let colour = |k: u32, util: f64| -> String {
+            let (r, g, b) = PALETTE[chip_rank.get(k as usize).copied().unwrap_or(0) % PALETTE.len()];
+            let a = 0.25 + 0.75 * util.clamp(0.0, 1.0);
+            let mix = |c: u8| (255.0 - (255.0 - f64::from(c)) * a).round() as u8;
+            format!("#{:02x}{:02x}{:02x}", mix(r), mix(g), mix(b))
+        };
         let _ = write!(
             h,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>nmc partition: {m} on {t}</title>\n<style>\n\
@@ -851,7 +885,7 @@ h1{{font-size:20px;margin:0 0 6px}} .sum{{margin:0 0 14px;font-size:14px}}\n\
 .free{{background:#eee;border:1px dashed #bbb}}\n\
 .legend{{margin-top:16px;font-size:13px}} .legend span.sw{{display:inline-block;width:14px;height:14px;border-radius:3px;vertical-align:middle;margin:0 6px 0 14px;border:1px solid rgba(0,0,0,.3)}}\n\
 .shade{{margin-top:8px;font-size:12px}}\n\
-table{{border-collapse:collapse;margin-top:16px;font-size:12px}} td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}} th{{background:#eee}} td.l{{text-align:left}}\n\
+table{{border-collapse:collapse;margin-top:16px;font-size:12px}} td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}} th{{background:#eee}} td.l,th.l{{text-align:left}}\n\
 </style></head><body>\n",
             m = esc(&self.model),
             t = esc(&self.target),
@@ -918,8 +952,7 @@ table{{border-collapse:collapse;margin-top:16px;font-size:12px}} td,th{{border:1
                             .map(|a| a.pct)
                             .fold(0.0, f64::max)
                             .min(100.0);
-                        // Fuller cores are darker.
-                        let light = 88.0 - 0.45 * util;
+
                         let mut title = format!("core #{} (chip {chip} core {i})\n", c.index);
                         for b in &c.blocks {
                             let _ = writeln!(title, "{} [{}] axons: {}", b.layer, b.tile, b.modes.join(","));
@@ -930,8 +963,8 @@ table{{border-collapse:collapse;margin-top:16px;font-size:12px}} td,th{{border:1
                         let _ = write!(title, "binding: {}", c.binding);
                         let _ = writeln!(
                             h,
-                            "<div class=\"core\" data-layer=\"{k}\" style=\"background:hsl({},70%,{light:.0}%)\" title=\"{}\">{}</div>",
-                            hue(k),
+                            "<div class=\"core\" data-layer=\"{k}\" style=\"background:{}\" title=\"{}\">{}</div>",
+                            colour(k, util / 100.0),
                             esc(&title),
                             c.index
                         );
@@ -952,35 +985,40 @@ table{{border-collapse:collapse;margin-top:16px;font-size:12px}} td,th{{border:1
             } else {
                 let _ = write!(
                     h,
-                    "<span class=\"sw\" style=\"background:hsl({},70%,55%)\"></span>{} ({} blocks, {} neurons)",
-                    hue(k as u32),
+                    "<span class=\"sw\" style=\"background:{}\"></span>{} ({} blocks, {} neurons)",
+                    colour(k as u32, 1.0),
                     esc(&l.name),
                     l.blocks,
                     l.neurons
                 );
             }
         }
-        h.push_str("</div>\n<div class=\"shade\">shade: largest utilisation of the core — ");
+        h.push_str("</div>\n<div class=\"shade\">shade: the core's largest utilisation (first chip layer's colour) — ");
+        let first_chip = self.layers.iter().position(|l| l.placement == "chip").unwrap_or(0) as u32;
         for u in [0, 25, 50, 75, 100] {
             let _ = write!(
                 h,
-                "<span class=\"sw\" style=\"display:inline-block;width:14px;height:14px;vertical-align:middle;margin:0 4px 0 10px;background:hsl(210,70%,{:.0}%)\"></span>{u}%",
-                88.0 - 0.45 * f64::from(u)
+                "<span class=\"sw\" style=\"display:inline-block;width:14px;height:14px;vertical-align:middle;margin:0 4px 0 10px;border:1px solid rgba(0,0,0,.3);background:{}\"></span>{u}%",
+                colour(first_chip, f64::from(u) / 100.0)
             );
         }
         h.push_str("</div>\n<table><tr><th class=\"l\">layer</th><th>where</th><th>neurons</th><th>blocks</th><th>tile</th><th>lower bound</th><th class=\"l\">why</th></tr>\n");
         for l in &self.layers {
+            let (tile, lb) = if l.placement == "chip" {
+                (
+                    format!("{}×{}×{}", l.tile_shape[0], l.tile_shape[1], l.tile_shape[2]),
+                    format!("{} ({})", l.lower_bound, esc(&l.lower_bound_resource)),
+                )
+            } else {
+                ("-".into(), "-".into())
+            };
             let _ = writeln!(
                 h,
-                "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}×{}×{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
+                "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{tile}</td><td>{lb}</td><td class=\"l\">{}</td></tr>",
                 esc(&l.name),
                 l.placement,
                 l.neurons,
                 l.blocks,
-                l.tile_shape[0],
-                l.tile_shape[1],
-                l.tile_shape[2],
-                l.lower_bound,
                 esc(&l.reason)
             );
         }
