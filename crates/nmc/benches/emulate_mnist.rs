@@ -14,8 +14,11 @@ fn root() -> PathBuf {
 }
 
 fn bench(c: &mut Criterion) {
-    let g = nmc_frontend::load(&root().join("tests/fixtures/seeds_mnist/seeds_mnist.nir"), &Default::default())
-        .expect("seeds_mnist.nir loads");
+    let g = nmc_frontend::load(
+        &root().join("tests/fixtures/seeds_mnist/seeds_mnist.nir"),
+        &Default::default(),
+    )
+    .expect("seeds_mnist.nir loads");
     let t = nmc_target::Target::builtin("loihi1").expect("loihi1");
     let compiled =
         nmc::pipeline::compile(&g, &t, &Default::default(), &Default::default()).expect("seeds_mnist compiles");
@@ -32,8 +35,19 @@ fn bench(c: &mut Criterion) {
     };
     let one = |k: usize, rnd: &mut dyn FnMut() -> f64| -> InputData {
         let img = &px[k * 784..(k + 1) * 784];
-        let data = (0..steps).flat_map(|_| img.iter().map(|&p| if rnd() < p { 1.0 } else { 0.0 }).collect::<Vec<_>>()).collect();
-        InputData { batch: 1, steps, features: 784, data }
+        let data = (0..steps)
+            .flat_map(|_| {
+                img.iter()
+                    .map(|&p| if rnd() < p { 1.0 } else { 0.0 })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        InputData {
+            batch: 1,
+            steps,
+            features: 784,
+            data,
+        }
     };
     let input = one(0, &mut rnd);
     let res = emu.run(std::slice::from_ref(&input), steps).expect("runs");

@@ -25,7 +25,8 @@ pub struct LayerActivity {
     pub max_rate_hz: f64,
     /// Neurons that never spiked.
     pub silent: usize,
-    /// Neurons that spiked on every step of some item (the 1/dt ceiling).
+    /// Neurons that spiked on every step of every item (rate 1/dt, the
+    /// ceiling), as the float reference counts them.
     pub at_ceiling: usize,
 }
 
@@ -36,13 +37,13 @@ impl LayerActivity {
         let n = s.n.max(1);
         let secs = (s.steps as f64 * dt).max(f64::MIN_POSITIVE);
         let mut per = vec![0u64; n];
-        let mut ceiling = vec![false; n];
+        let mut ceiling = vec![s.steps > 0; n];
         for b in 0..s.batch {
             for i in 0..s.n {
                 let k = c[b * s.n + i];
                 per[i] += k as u64;
-                if s.steps > 0 && k as usize == s.steps {
-                    ceiling[i] = true;
+                if k as usize != s.steps {
+                    ceiling[i] = false;
                 }
             }
         }

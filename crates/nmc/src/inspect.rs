@@ -231,3 +231,83 @@ impl fmt::Display for InspectReport {
         )
     }
 }
+
+/// A readable summary of a quantized model: per population its model,
+/// placement, shape, integer parameters, and its incoming connections.
+pub fn qmodel_summary(q: &nmc_ir::qmodel::QModel) -> String {
+    use nmc_ir::qmodel::{PerNeuron, QWeights, Source};
+    use std::fmt::Write as _;
+    fn pn<T: Copy + fmt::Display + PartialOrd>(p: &PerNeuron<T>) -> String {
+        match p {
+            PerNeuron::Uniform(v) => v.to_string(),
+            PerNeuron::Each(v) => {
+                let lo = v
+                    .iter()
+                    .copied()
+                    .fold(None, |a: Option<T>, x| Some(a.map_or(x, |a| if x < a { x } else { a })));
+                let hi = v
+                    .iter()
+                    .copied()
+                    .fold(None, |a: Option<T>, x| Some(a.map_or(x, |a| if x > a { x } else { a })));
+                match (lo, hi) {
+                    (Some(l), Some(h)) => format!("{l}..{h}"),
+                    _ => "[]".into(),
+                }
+            }
+        }
+    }
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "quantized model {} for target {} (schema {}), dt = {} s",
+        q.name,
+        q.target,
+        q.schema_version,
+        nmc_ir::num(q.dt)
+    );
+    for i in &q.inputs {
+        let _ = writeln!(s, "  input {} {} encoding {:?}", i.name, i.shape, i.encoding);
+    }
+    let src = |x: &Source| match x {
+        Source::Input(k) => q.inputs.get(*k).map_or("?".into(), |i| format!("input {}", i.name)),
+        Source::Population(k) => q.populations.get(*k).map_or("?".into(), |p| p.name.clone()),
+    };
+    for p in &q.populations {
+        let c = &p.compartment;
+        let _ = writeln!(
+            s,
+            "  population {} ({}, {:?}) {} = {} neurons: decay_u {} decay_v {} vth_mant {} bias_mant {} bias_exp {} refractory {} scale {}",
+            p.name,
+            p.model,
+            p.placement,
+            p.shape,
+            p.shape.numel(),
+            pn(&c.decay_u),
+            pn(&c.decay_v),
+            pn(&c.vth_mant),
+            pn(&c.bias_mant),
+            pn(&c.bias_exp),
+            pn(&c.refractory),
+            nmc_ir::num(p.scale)
+        );
+        for conn in &p.inputs {
+            let layout = match &conn.weights {
+                QWeights::Dense { out, inp, .. } => format!("dense {out}×{inp}"),
+                QWeights::Conv2d { kernel, stride, .. } => format!("conv2d k{kernel:?} s{stride:?}"),
+                QWeights::Sparse { mant, .. } => format!("sparse ({} entries)", mant.len()),
+            };
+            let _ = writeln!(
+                s,
+                "    ← {} {layout} weight_exp {} latency {} (from {})",
+                src(&conn.source),
+                conn.weight_exp,
+                conn.latency,
+                conn.folded_from.join(" ∘ ")
+            );
+        }
+    }
+    for o in &q.outputs {
+        let _ = writeln!(s, "  output {} ← {}", o.name, src(&o.source));
+    }
+    s
+}

@@ -317,7 +317,24 @@ fn write_file(p: &std::path::Path, text: &str) -> Result<(), Failure> {
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.cmd {
         Cmd::Inspect { model, load, json, ir } => {
-            let g = nmc::load_model(&model, &load.options())?;
+            let g = match nmc::pipeline::load_any(&model, &load.options())? {
+                nmc::pipeline::AnyModel::Float(g) => g,
+                nmc::pipeline::AnyModel::Quant(q) => {
+                    if json {
+                        emit(&format!(
+                            "{}\n",
+                            serde_json::to_string_pretty(&q).context("serialising the model")?
+                        ));
+                    } else {
+                        emit(&nmc::inspect::qmodel_summary(&q));
+                    }
+                    return Ok(());
+                }
+                nmc::pipeline::AnyModel::Artifact(a) => {
+                    emit(&a.dump());
+                    return Ok(());
+                }
+            };
             if ir {
                 emit(&g.to_string());
             } else if json {
@@ -339,7 +356,35 @@ fn run(cli: Cli) -> Result<(), Failure> {
             labels,
             json,
         } => {
-            let g = nmc::load_model(&model, &load.options())?;
+            let g = match nmc::pipeline::load_any(&model, &load.options())? {
+                nmc::pipeline::AnyModel::Float(g) => g,
+                nmc::pipeline::AnyModel::Quant(q) => {
+                    let t = nmc_target::Target::load(&q.target).map_err(|e| Failure {
+                        code: exit::INPUT_ERROR,
+                        err: anyhow::Error::from(e).context(format!(
+                            "{}: the quantized model names target `{}`",
+                            model.display(),
+                            q.target
+                        )),
+                    })?;
+                    let r = nmc::pipeline::simulate_fixed_file(&q, &t, &input, steps, labels.as_deref())?;
+                    if json {
+                        emit(&format!(
+                            "{}\n",
+                            serde_json::to_string_pretty(&r).context("serialising the report")?
+                        ));
+                    } else {
+                        emit(&r.to_string());
+                    }
+                    return Ok(());
+                }
+                nmc::pipeline::AnyModel::Artifact(_) => {
+                    return Err(Failure {
+                        code: exit::USAGE,
+                        err: anyhow::anyhow!("{}: an artifact runs with `nmc emulate`", model.display()),
+                    });
+                }
+            };
             let report = nmc::simulate::run(&g, &input, steps, out.as_deref(), labels.as_deref())?;
             if json {
                 emit(&format!(

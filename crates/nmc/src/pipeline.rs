@@ -745,3 +745,58 @@ fn write_spikes_npz(p: &Path, res: &EmuResult, steps: usize) -> Result<(), Error
     w.finish().map_err(|e| io(e.to_string()))?;
     Ok(())
 }
+
+/// The fixed-point reference of a quantized model on an input file, as an
+/// activity report (the `nmc simulate model.q.ron` command).
+pub fn simulate_fixed_file(
+    q: &QModel,
+    target: &Target,
+    input: &Path,
+    steps: Option<usize>,
+    labels: Option<&Path>,
+) -> Result<crate::activity::EmulateReport, Error> {
+    let arr = nmc_reference::read_array(input)?;
+    let shape = q.inputs.first().map(|i| i.shape.clone()).unwrap_or_default();
+    let stim = Stimulus::from_array(arr, &shape)?;
+    let steps = steps.unwrap_or(stim.steps());
+    let labels = match labels {
+        Some(p) => Some(crate::simulate::read_labels(p, stim.batch())?),
+        None => None,
+    };
+    let res = nmc_reference::simulate_fixed(
+        q,
+        target,
+        &stim,
+        &FixedOptions {
+            steps: Some(steps),
+            strict: false,
+            probe: None,
+        },
+    )?;
+    let batch = stim.batch();
+    let views: Vec<Spikes<'_>> = res
+        .layers
+        .iter()
+        .map(|l| spikes_of(&l.name, l.shape.numel(), batch, steps, &l.spikes))
+        .collect();
+    let output = q.outputs.first().and_then(|o| match o.source {
+        Source::Population(k) => views.get(k).map(|v| crate::activity::Readout::of(v, labels.as_deref())),
+        Source::Input(_) => None,
+    });
+    Ok(crate::activity::EmulateReport {
+        schema: "nmc.emulate/1",
+        model: q.name.clone(),
+        target: format!("{} (fixed-point reference)", target.name()),
+        batch,
+        steps,
+        dt: q.dt,
+        layers: views
+            .iter()
+            .map(|v| crate::activity::LayerActivity::of(v, q.dt))
+            .collect(),
+        cores: Vec::new(),
+        host_spikes: 0,
+        syn_events: 0,
+        output,
+    })
+}
