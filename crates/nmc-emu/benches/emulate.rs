@@ -3,6 +3,8 @@
 //! axons (1024 synapses each), which feed a second layer of 8 cores the
 //! same way. Reports synaptic events per second (criterion's throughput).
 
+#![allow(clippy::unwrap_used, clippy::needless_range_loop)]
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use nmc_artifact::*;
 use nmc_emu::{Emulator, InputData};
@@ -128,7 +130,7 @@ fn bench(c: &mut Criterion) {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            if x % 10 == 0 { 1.0 } else { 0.0 }
+            if x.is_multiple_of(10) { 1.0 } else { 0.0 }
         })
         .collect();
     let input = [InputData {

@@ -283,7 +283,11 @@ impl Emulator {
 
     fn assemble(&self, items: Vec<ItemOut>, batch: usize, steps: usize) -> EmuResult {
         let net = &self.net;
-        let mut bits: Vec<BitVec> = self.layers.iter().map(|l| BitVec::repeat(false, batch * steps * l.gidx.len())).collect();
+        let mut bits: Vec<BitVec> = self
+            .layers
+            .iter()
+            .map(|l| BitVec::repeat(false, batch * steps * l.gidx.len()))
+            .collect();
         let mut cores: Vec<CoreActivity> = self
             .core_ids
             .iter()
@@ -390,7 +394,13 @@ impl Emulator {
         let mut volts: Vec<Vec<i64>> = self
             .layers
             .iter()
-            .map(|l| if l.spiking { Vec::new() } else { Vec::with_capacity(steps * l.gidx.len()) })
+            .map(|l| {
+                if l.spiking {
+                    Vec::new()
+                } else {
+                    Vec::with_capacity(steps * l.gidx.len())
+                }
+            })
             .collect();
         let mut probe = Vec::new();
         let mut xint: Vec<Vec<i64>> = net.inputs.iter().map(|&(f, _)| vec![0i64; f]).collect();
@@ -424,7 +434,14 @@ impl Emulator {
                     for (e, &x) in inp.data[row_of(inp, t - lh)].iter().enumerate() {
                         if x > 0.0 {
                             for r in p[e] as usize..p[e + 1] as usize {
-                                deliver(net, &mut q, &mut core_events, net.in_route_axon[k][r], net.in_route_atom[k][r], x as u32);
+                                deliver(
+                                    net,
+                                    &mut q,
+                                    &mut core_events,
+                                    net.in_route_axon[k][r],
+                                    net.in_route_atom[k][r],
+                                    x as u32,
+                                );
                             }
                         }
                     }
@@ -444,7 +461,11 @@ impl Emulator {
                 let xs = &xint[h.input];
                 for o in 0..h.n {
                     let (e0, e1) = (h.row_ptr[o] as usize, h.row_ptr[o + 1] as usize);
-                    let acc: i64 = h.col[e0..e1].iter().zip(&h.w[e0..e1]).map(|(&c, &w)| w * xs[c as usize]).sum();
+                    let acc: i64 = h.col[e0..e1]
+                        .iter()
+                        .zip(&h.w[e0..e1])
+                        .map(|(&c, &w)| w * xs[c as usize])
+                        .sum();
                     q[h.cx0 + o] += acc;
                 }
             }
@@ -498,7 +519,10 @@ impl Emulator {
     #[inline]
     fn route(&self, src: u32, q: &mut [i64], core_events: &mut [u64]) {
         let net = &self.net;
-        let (r0, r1) = (net.route_ptr[src as usize] as usize, net.route_ptr[src as usize + 1] as usize);
+        let (r0, r1) = (
+            net.route_ptr[src as usize] as usize,
+            net.route_ptr[src as usize + 1] as usize,
+        );
         for r in r0..r1 {
             deliver(net, q, core_events, net.route_axon[r], net.route_atom[r], 1);
         }
@@ -529,12 +553,21 @@ fn update<const FULL_U: bool, const NO_LEAK: bool>(num: &Numerics, seg: &net::Se
         numerics::Overflow::Wrap => (seg.vmin, seg.vmax, true),
     };
     let range = seg.start as usize..seg.end as usize;
-    let (q, u, v, refr) = (&mut st.q[range.clone()], &mut st.u[range.clone()], &mut st.v[range.clone()], &mut st.refr[range.clone()]);
+    let (q, u, v, refr) = (
+        &mut st.q[range.clone()],
+        &mut st.u[range.clone()],
+        &mut st.v[range.clone()],
+        &mut st.refr[range.clone()],
+    );
     let bias = &bias[range];
     for i in 0..q.len() {
         let qi = num.q.fit(q[i]);
         q[i] = 0;
-        let ui = if FULL_U { num.u.fit(qi) } else { num.u.fit(num.decay(u[i], fu) + qi) };
+        let ui = if FULL_U {
+            num.u.fit(qi)
+        } else {
+            num.u.fit(num.decay(u[i], fu) + qi)
+        };
         u[i] = ui;
         let u2 = num.u.fit(ui + bias[i]);
         let vd = if NO_LEAK { v[i] } else { num.decay(v[i], fv) };

@@ -62,7 +62,15 @@ fn segments(cx: &CxConsts) -> Vec<Segment> {
             spiking: cx.spiking[i],
         };
         match out.last_mut() {
-            Some(l) if Segment { start: l.start, end: l.end, ..s } == *l => l.end += 1,
+            Some(l)
+                if Segment {
+                    start: l.start,
+                    end: l.end,
+                    ..s
+                } == *l =>
+            {
+                l.end += 1
+            }
             _ => out.push(s),
         }
     }
