@@ -349,21 +349,25 @@ pub fn seeds_mnist(target: &Target, encoder: bool, seed: u64) -> QModel {
     b.build()
 }
 
-/// A ResNet-18-sized stack of 3×3 convolutions (no skips) on a
-/// `side × side × 3` event input: stages of 64, 128, 256, 512 channels,
-/// the first conv 7×7/2, then 4 convs per stage (the first of stages 2–4
-/// with stride 2). `side = 224` gives about 2.3 M neurons.
-pub fn resnet_like(target: &Target, side: usize, seed: u64) -> QModel {
+/// A ResNet-18-shaped stack of convolutions (no skips, no pooling) on a
+/// `3 × side × side` event input: a 7×7/2 convolution of `width` channels,
+/// then four stages of four 3×3 convolutions with `width`, `2·width`,
+/// `4·width`, `8·width` channels (the first of stages 2–4 with stride 2),
+/// a 4×4/4 convolution to 16 channels (in place of global pooling) and a
+/// dense readout of 10. `side = 256, width = 8` gives about 1.1 M neurons.
+pub fn resnet_like(target: &Target, side: usize, width: usize, seed: u64) -> QModel {
     let mut b = NetBuilder::new("resnet_like", seed, target);
     let img = b.events_input("input", &[3, side, side]);
-    let mut s = b.conv("conv1", img, 64, 7, 2, 3);
-    for (stage, ch) in [64usize, 128, 256, 512].iter().enumerate() {
+    let mut s = b.conv("conv1", img, width, 7, 2, 3);
+    for stage in 0..4 {
+        let ch = width << stage;
         for i in 0..4 {
             let stride = if stage > 0 && i == 0 { 2 } else { 1 };
-            s = b.conv(&format!("s{}c{}", stage + 1, i + 1), s, *ch, 3, stride, 1);
+            s = b.conv(&format!("s{}c{}", stage + 1, i + 1), s, ch, 3, stride, 1);
         }
     }
-    let out = b.dense("fc", s, 10);
+    let pooled = b.conv("pool", s, 16, 4, 4, 0);
+    let out = b.dense("fc", pooled, 10);
     b.output("logits", out);
     b.build()
 }

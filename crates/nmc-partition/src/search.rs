@@ -15,8 +15,8 @@ use std::collections::HashMap;
 
 /// Passes over the layers when output slots of back edges change a tiling.
 const MAX_PASSES: usize = 8;
-/// Candidates of the best core count evaluated to find the fewest axons.
-const EXTRA_SAME_COUNT: usize = 24;
+/// Tile shapes evaluated after the first that fits.
+const MAX_AFTER_FIRST: usize = 400;
 /// Recent cores a small block may join.
 const PACK_WINDOW: usize = 16;
 /// Mode combinations enumerated per block before choosing greedily.
@@ -58,6 +58,9 @@ struct PopCtx<'p, 'a> {
     t: &'p Target,
     k: usize,
     needs: &'p [u32],
+    /// Chip populations this one reads (other than itself): (population,
+    /// output slots its neurons already need, cores it needs anyway).
+    pressure: Vec<(usize, u64, u64)>,
     conv_only: bool,
     cache: HashMap<Vec<u32>, std::rc::Rc<ConnOptions>>,
     tile_cache: HashMap<Tile, Result<Choice, Fail>>,
@@ -72,6 +75,7 @@ impl<'p, 'a> PopCtx<'p, 'a> {
             t,
             k,
             needs,
+            pressure: Vec::new(),
             conv_only,
             cache: HashMap::new(),
             tile_cache: HashMap::new(),
@@ -337,6 +341,24 @@ fn grid(view: [u32; 3], shape: [u32; 3]) -> Vec<Tile> {
 struct GridEval {
     tiles: Vec<(Tile, Choice)>,
     axons: u64,
+    /// Output slots the tiles' routes take on each source of `pressure`.
+    src_slots: Vec<u64>,
+}
+
+impl GridEval {
+    /// Cores the sources will need beyond what they need anyway, because of
+    /// the output slots this tiling's routes take on them.
+    fn penalty(&self, ctx: &PopCtx<'_, '_>) -> u64 {
+        let lim = u64::from(ctx.t.core().max_output_axon_slots());
+        ctx.pressure
+            .iter()
+            .zip(&self.src_slots)
+            .map(|(&(_, existing, lb), &mine)| {
+                let base = lb.max(existing.div_ceil(lim));
+                (existing + mine).div_ceil(lim).saturating_sub(base)
+            })
+            .sum()
+    }
 }
 
 fn eval_grid(ctx: &mut PopCtx<'_, '_>, view: [u32; 3], shape: [u32; 3]) -> Result<GridEval, Fail> {
@@ -353,12 +375,25 @@ fn eval_grid(ctx: &mut PopCtx<'_, '_>, view: [u32; 3], shape: [u32; 3]) -> Resul
     ctx.eval(&tiles[mid], 0, &[], 0)?;
     let mut out = Vec::with_capacity(tiles.len());
     let mut axons = 0;
+    let mut src_slots = vec![0u64; ctx.pressure.len()];
+    let inputs = &ctx.prep.model.populations[ctx.k].inputs;
     for t in tiles {
         let c = ctx.eval(&t, 0, &[], 0)?;
         axons += c.usage.input_axons;
+        for (ci, cc) in c.parts.conns.iter().enumerate() {
+            if let Source::Population(s) = inputs[ci].source
+                && let Some(i) = ctx.pressure.iter().position(|p| p.0 == s)
+            {
+                src_slots[i] += slots_of(ctx.t, cc);
+            }
+        }
         out.push((t, c));
     }
-    Ok(GridEval { tiles: out, axons })
+    Ok(GridEval {
+        tiles: out,
+        axons,
+        src_slots,
+    })
 }
 
 fn to_tiling(ctx: &PopCtx<'_, '_>, g: GridEval, shape: [u32; 3], candidates: u64) -> Tiling {
@@ -413,31 +448,32 @@ fn tile_conv(ctx: &mut PopCtx<'_, '_>) -> Result<Tiling, Fail> {
     }
     // Fewest cores first; among equals, the squarest spatial tiles first.
     cands.sort_by_key(|&(n, [tc, th, tw])| (n, th.abs_diff(tw), std::cmp::Reverse(th * tw), tc));
-    let mut best: Option<(GridEval, [u32; 3])> = None;
-    let mut extra = 0;
+    // Objective: this layer's cores plus the cores its routes add to its
+    // sources (through their output slots); then the fewest axons.
+    let mut best: Option<(u64, u64, GridEval, [u32; 3])> = None;
+    let mut after = 0;
     let mut last_fail: Option<Fail> = None;
     let mut tried = 0u64;
     for &(n, shape) in &cands {
-        if let Some((b, bs)) = &best {
-            let bn = grid_len(view, *bs);
-            if n > bn || extra >= EXTRA_SAME_COUNT {
+        if let Some((bj, ..)) = &best {
+            if n > *bj || after >= MAX_AFTER_FIRST {
                 break;
             }
-            extra += 1;
-            let _ = b;
+            after += 1;
         }
         tried += 1;
         match eval_grid(ctx, view, shape) {
             Ok(g) => {
-                if best.as_ref().is_none_or(|(b, _)| g.axons < b.axons) {
-                    best = Some((g, shape));
+                let j = n + g.penalty(ctx);
+                if best.as_ref().is_none_or(|(bj, ba, ..)| (j, g.axons) < (*bj, *ba)) {
+                    best = Some((j, g.axons, g, shape));
                 }
             }
             Err(f) => last_fail = Some(f),
         }
     }
     match best {
-        Some((g, shape)) => Ok(to_tiling(ctx, g, shape, tried)),
+        Some((_, _, g, shape)) => Ok(to_tiling(ctx, g, shape, tried)),
         None => Err(last_fail.unwrap_or(Fail {
             resource: Resource::Compartments,
             need: 1,
@@ -491,8 +527,15 @@ fn tile_flat(ctx: &mut PopCtx<'_, '_>) -> Result<Tiling, Fail> {
 }
 
 /// Tiles population `k` given the output slots its neurons need.
-pub(crate) fn tile_population(prep: &Prepared<'_>, t: &Target, k: usize, needs: &[u32]) -> Result<Tiling, Fail> {
+pub(crate) fn tile_population(
+    prep: &Prepared<'_>,
+    t: &Target,
+    k: usize,
+    needs: &[u32],
+    pressure: Vec<(usize, u64, u64)>,
+) -> Result<Tiling, Fail> {
     let mut ctx = PopCtx::new(prep, t, k, needs);
+    ctx.pressure = pressure;
     let conv = prep.conns[k].iter().any(|c| matches!(c, ConnPrep::Conv(_)));
     let mut r = if conv { tile_conv(&mut ctx) } else { tile_flat(&mut ctx) };
     if let Ok(tl) = &mut r {
@@ -559,6 +602,15 @@ pub fn partition(
         })
         .collect();
     let mut tilings: Vec<Option<Tiling>> = vec![None; np];
+    let lbs: Vec<u64> = (0..np)
+        .map(|k| {
+            if model.populations[k].placement == Where::Chip {
+                report::layer_lower_bound(&prep, target, k).0
+            } else {
+                0
+            }
+        })
+        .collect();
     let fail_report = |tilings: &[Option<Tiling>], k: usize, f: Fail| -> PartitionError {
         let rep = report::partial(&prep, target, opts, tilings, Some((k, &f)));
         PartitionError::NotFit {
@@ -583,7 +635,19 @@ pub fn partition(
                     adjust_block_slots(&prep, target, k, b, &mut needs, false);
                 }
             }
-            let tl = match tile_population(&prep, target, k, &needs[k]) {
+            let mut sources: Vec<usize> = model.populations[k]
+                .inputs
+                .iter()
+                .filter_map(|c| chip_source(model, c.source))
+                .filter(|&s| s != k)
+                .collect();
+            sources.sort_unstable();
+            sources.dedup();
+            let pressure = sources
+                .into_iter()
+                .map(|s| (s, needs[s].iter().map(|&x| u64::from(x)).sum(), lbs[s]))
+                .collect();
+            let tl = match tile_population(&prep, target, k, &needs[k], pressure) {
                 Ok(tl) => tl,
                 Err(f) => return Err(fail_report(&tilings, k, f)),
             };
