@@ -483,10 +483,6 @@ fn tile_conv(ctx: &mut PopCtx<'_, '_>) -> Result<Tiling, Fail> {
     }
 }
 
-fn grid_len(view: [u32; 3], s: [u32; 3]) -> u64 {
-    u64::from(view[0].div_ceil(s[0])) * u64::from(view[1].div_ceil(s[1])) * u64::from(view[2].div_ceil(s[2]))
-}
-
 fn single_neuron(ctx: &PopCtx<'_, '_>, f: Fail) -> Fail {
     let p = &ctx.prep.model.populations[ctx.k];
     Fail {
