@@ -1,0 +1,117 @@
+//! Golden spike trains of the emulated artifacts of real models (compact
+//! text: per step, the neurons that fired), so any change of numerics,
+//! quantization, partitioning or emulation shows up as a diff. Rewrite with
+//! `NMC_BLESS=1 cargo test -p nmc --test golden_emu` and review the diff.
+#![allow(clippy::unwrap_used)]
+
+use nmc_reference::Stimulus;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixtures() -> PathBuf {
+    let p = std::env::var_os("NMC_SHARED_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared/fixtures"));
+    assert!(
+        p.is_dir(),
+        "shared fixtures not found at {} (set NMC_SHARED_FIXTURES)",
+        p.display()
+    );
+    p
+}
+
+fn listing(g: &nmc_ir::Graph, stim: &Stimulus, steps: usize, title: &str) -> String {
+    let t = nmc_target::Target::builtin("loihi1").unwrap();
+    let c = nmc::pipeline::compile(g, &t, &Default::default(), &Default::default()).unwrap();
+    let emu = nmc_emu::Emulator::new(&c.artifact).unwrap();
+    let res = emu.run(&[nmc::pipeline::emu_input(stim)], steps).unwrap();
+    let mut s = format!(
+        "# {title} on loihi1, emulated artifact\n# batch item 0, {steps} steps; `t: layer: neurons that spiked`\n"
+    );
+    for step in 0..steps {
+        for l in &res.layers {
+            let n: usize = l.shape.iter().product();
+            let ids: Vec<String> = (0..n)
+                .filter(|&i| l.spikes[step * n + i])
+                .map(|i| i.to_string())
+                .collect();
+            if !ids.is_empty() {
+                let _ = writeln!(s, "{step}: {}: {}", l.name, ids.join(" "));
+            }
+        }
+    }
+    s
+}
+
+fn check(name: &str, text: &str) {
+    let path = root().join("tests/golden/emu").join(format!("{name}.txt"));
+    if std::env::var_os("NMC_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing golden {} (run with NMC_BLESS=1)", path.display()));
+    assert!(
+        want == text,
+        "golden {} differs; rerun with NMC_BLESS=1 and review the diff",
+        path.display()
+    );
+}
+
+#[test]
+fn single_lif_neuron() {
+    let opts = nmc::LoadOptions {
+        dt: Some(1e-4),
+        ..Default::default()
+    };
+    let g = nmc::load_model(&fixtures().join("nir-paper/01_lif/lif_norse.nir"), &opts).unwrap();
+    let csv = std::fs::read_to_string(fixtures().join("nir-paper/01_lif/traces/lif_exact.csv")).unwrap();
+    let vals: Vec<f64> = csv
+        .lines()
+        .map(|l| l.split(',').next().unwrap().trim().parse().unwrap())
+        .collect();
+    let n = vals.len();
+    let stim = Stimulus::new(ndarray::Array3::from_shape_vec((1, n, 1), vals).unwrap()).unwrap();
+    check(
+        "lif_norse",
+        &listing(&g, &stim, n, "lif_norse (lif_exact.csv input, dt 0.1 ms)"),
+    );
+}
+
+#[test]
+fn braille_rnn_on_fixed_random_taxels() {
+    let opts = nmc::LoadOptions {
+        dt: Some(1e-4),
+        discretization: Some(nmc_ir::Discretization::Euler),
+        ..Default::default()
+    };
+    let g = nmc::load_model(
+        &fixtures().join("nir-paper/03_rnn/braille_noDelay_bias_zero.nir"),
+        &opts,
+    )
+    .unwrap();
+    let mut x = 0x2545f4914f6cdd1du64;
+    let vals: Vec<f64> = (0..60 * 12)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if x.is_multiple_of(8) { 1.0 } else { 0.0 }
+        })
+        .collect();
+    let stim = Stimulus::new(ndarray::Array3::from_shape_vec((1, 60, 12), vals).unwrap()).unwrap();
+    check(
+        "braille_bias_zero",
+        &listing(
+            &g,
+            &stim,
+            60,
+            "braille_noDelay_bias_zero (xorshift taxels, Euler, dt 0.1 ms)",
+        ),
+    );
+}
