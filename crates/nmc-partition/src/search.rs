@@ -696,7 +696,14 @@ pub fn partition(
                     let core = &cores[ci];
                     let base: Vec<&BlockParts> = core.parts.iter().collect();
                     let offset = core.compartments as u32;
-                    if let Ok(c) = ctx.eval(&b.tile, offset, &base, core.slots) {
+                    // Joining may change the block's axon modes; a mode
+                    // that takes more output slots per route would raise
+                    // its sources' slots, which were checked with the old.
+                    if let Ok(c) = ctx.eval(&b.tile, offset, &base, core.slots)
+                        && c.modes.iter().zip(&b.modes).all(|(new, old)| {
+                            target.axons().kind(new.kind()).slots() <= target.axons().kind(old.kind()).slots()
+                        })
+                    {
                         placed = Some((ci, offset, c));
                         break;
                     }
@@ -766,7 +773,7 @@ pub fn partition(
     };
     let traffic = crate::report::core_traffic(&prep, target, &pl, opts.rates.as_deref());
     if chips_needed > 1 {
-        let chip_of = refine_chips(n, cpc, chips_needed, &traffic);
+        let chip_of = assign_chips(n, cpc, chips_needed, &traffic);
         // Renumber: cores sorted by (chip, old index).
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by_key(|&i| (chip_of[i], i));
@@ -803,10 +810,12 @@ struct CoreSlot {
     parts: Vec<BlockParts>,
 }
 
-/// Assigns cores to chips: sequential fill, then swaps (or moves into free
-/// room) between chips while they lower the weight of inter-chip edges.
-fn refine_chips(n: usize, cpc: usize, chips: usize, traffic: &[(u32, u32, f64)]) -> Vec<usize> {
-    let mut chip_of: Vec<usize> = (0..n).map(|i| i / cpc).collect();
+/// Assigns cores to chips. Two starts — cores filled into chips in order,
+/// and chips grown one at a time from the lowest free core by repeatedly
+/// adding the free core with the most traffic to the chip — are each
+/// improved by swaps (or moves into free room) between chips while they
+/// lower the traffic between chips; the better result is kept.
+fn assign_chips(n: usize, cpc: usize, chips: usize, traffic: &[(u32, u32, f64)]) -> Vec<usize> {
     let mut adj: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
     for &(a, b, w) in traffic {
         let (a, b) = (a as usize, b as usize);
@@ -826,6 +835,92 @@ fn refine_chips(n: usize, cpc: usize, chips: usize, traffic: &[(u32, u32, f64)])
         }
         *a = merged;
     }
+    let sequential: Vec<usize> = (0..n).map(|i| i / cpc).collect();
+    let grown = grow_chips(n, cpc, chips, &adj);
+    let a = refine_chips(sequential, cpc, chips, &adj);
+    let b = refine_chips(grown, cpc, chips, &adj);
+    let cut = |c: &[usize]| -> f64 {
+        adj.iter()
+            .enumerate()
+            .flat_map(|(i, l)| l.iter().map(move |&(j, w)| (i, j, w)))
+            .filter(|&(i, j, _)| c[i] != c[j])
+            .map(|(_, _, w)| w)
+            .sum()
+    };
+    if cut(&b) < cut(&a) { b } else { a }
+}
+
+/// Greedy graph growing: each chip starts from the lowest free core and
+/// takes the free core most connected to it until full.
+fn grow_chips(n: usize, cpc: usize, chips: usize, adj: &[Vec<(usize, f64)>]) -> Vec<usize> {
+    use std::collections::BinaryHeap;
+    struct Key(f64, std::cmp::Reverse<usize>);
+    impl PartialEq for Key {
+        fn eq(&self, o: &Self) -> bool {
+            self.cmp(o) == std::cmp::Ordering::Equal
+        }
+    }
+    impl Eq for Key {}
+    impl PartialOrd for Key {
+        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(o))
+        }
+    }
+    impl Ord for Key {
+        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+            self.0.total_cmp(&o.0).then(self.1.cmp(&o.1))
+        }
+    }
+    let mut chip_of = vec![usize::MAX; n];
+    let mut next_free = 0;
+    for c in 0..chips {
+        let mut gain = vec![0.0f64; 0];
+        gain.resize(n, 0.0);
+        let mut heap: BinaryHeap<Key> = BinaryHeap::new();
+        let mut size = 0;
+        while size < cpc {
+            // The best connected free core, else the lowest free one.
+            let mut pick = None;
+            while let Some(Key(g, std::cmp::Reverse(j))) = heap.pop() {
+                if chip_of[j] == usize::MAX && g == gain[j] {
+                    pick = Some(j);
+                    break;
+                }
+            }
+            let j = match pick {
+                Some(j) => j,
+                None => {
+                    while next_free < n && chip_of[next_free] != usize::MAX {
+                        next_free += 1;
+                    }
+                    if next_free >= n {
+                        break;
+                    }
+                    next_free
+                }
+            };
+            chip_of[j] = c;
+            size += 1;
+            for &(x, w) in &adj[j] {
+                if chip_of[x] == usize::MAX {
+                    gain[x] += w;
+                    heap.push(Key(gain[x], std::cmp::Reverse(x)));
+                }
+            }
+        }
+    }
+    for c in chip_of.iter_mut() {
+        if *c == usize::MAX {
+            *c = chips - 1;
+        }
+    }
+    chip_of
+}
+
+/// Swaps (or moves into free room) between chips while they lower the
+/// traffic between chips.
+fn refine_chips(mut chip_of: Vec<usize>, cpc: usize, chips: usize, adj: &[Vec<(usize, f64)>]) -> Vec<usize> {
+    let n = chip_of.len();
     let mut load = vec![0usize; chips];
     for &c in &chip_of {
         load[c] += 1;
