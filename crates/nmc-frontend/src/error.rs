@@ -22,7 +22,7 @@ pub enum FrontendError {
         source: std::io::Error,
     },
     /// The file's extension names no format this importer reads.
-    #[error("{file}: unsupported model format {ext}; supported formats: .nir (NIR graph in HDF5)")]
+    #[error("{file}: unsupported model format {ext}; supported formats: .nir (NIR graph in HDF5), .onnx (ANN, converted to a spiking network)")]
     UnsupportedFormat {
         /// The file.
         file: String,
@@ -47,6 +47,19 @@ pub enum FrontendError {
         /// Node path (`outer.inner` inside nested subgraphs).
         node: Option<String>,
         /// Field of the node (`weight`, `edges`, `metadata.dt`, ...).
+        field: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// The ONNX model is malformed or uses something the converter does not
+    /// support, at a node (or at graph level when `node` is `None`).
+    #[error("{file}: {}", located(.node.as_deref(), .field.as_deref(), .message))]
+    Onnx {
+        /// The file.
+        file: String,
+        /// ONNX node name (or `op_type#index` when the node has no name).
+        node: Option<String>,
+        /// Attribute, input or field (`pads`, `initializer W`, ...).
         field: Option<String>,
         /// What is wrong.
         message: String,
@@ -126,6 +139,7 @@ impl FrontendError {
             | FrontendError::UnsupportedFormat { file, .. }
             | FrontendError::Container { file, .. }
             | FrontendError::Nir { file, .. }
+            | FrontendError::Onnx { file, .. }
             | FrontendError::Build { file, .. }
             | FrontendError::Verify { file, .. } => file,
         }
@@ -134,7 +148,7 @@ impl FrontendError {
     /// The node path the error is about, if any.
     pub fn node(&self) -> Option<&str> {
         match self {
-            FrontendError::Nir { node, .. } => node.as_deref(),
+            FrontendError::Nir { node, .. } | FrontendError::Onnx { node, .. } => node.as_deref(),
             FrontendError::Build { source, .. } => match source.as_ref() {
                 BuildError::DuplicateNode(n) | BuildError::Unreachable(n) | BuildError::NoInput(n) => Some(n),
                 BuildError::MissingNode { missing, .. } => Some(missing),
@@ -149,7 +163,7 @@ impl FrontendError {
     /// The field of the node the error is about, if any.
     pub fn field(&self) -> Option<&str> {
         match self {
-            FrontendError::Nir { field, .. } => field.as_deref(),
+            FrontendError::Nir { field, .. } | FrontendError::Onnx { field, .. } => field.as_deref(),
             FrontendError::Build { source, .. } => match source.as_ref() {
                 BuildError::Op {
                     source: OpError::InputShape { field, .. } | OpError::Param { field, .. },

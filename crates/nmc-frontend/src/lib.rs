@@ -49,6 +49,7 @@
 
 mod error;
 mod nir;
+pub mod onnx;
 
 pub use error::FrontendError;
 
@@ -68,11 +69,13 @@ pub struct LoadOptions {
     pub reset: Option<ResetMode>,
 }
 
-/// Imports a model file, choosing the format from the extension (`.nir`).
+/// Imports a model file, choosing the format from the extension (`.nir`,
+/// `.onnx` with default conversion options: see [`onnx`]).
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Graph, FrontendError> {
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
     match ext.as_deref() {
         Some("nir") => load_nir(path, opts),
+        Some("onnx") => load_onnx(path, opts, &onnx::ConvertOptions::default()),
         other => Err(FrontendError::UnsupportedFormat {
             file: path.display().to_string(),
             ext: match other {
@@ -81,6 +84,17 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Graph, FrontendError> {
             },
         }),
     }
+}
+
+/// Converts an ONNX ANN into a spiking graph ([`onnx::convert`]); `opts`
+/// supplies dt and reset when `convert` leaves them unset. Without
+/// calibration data the normalisation is weight-based and the graph carries
+/// the warning in its metadata `onnx_warning`.
+pub fn load_onnx(path: &Path, opts: &LoadOptions, convert: &onnx::ConvertOptions) -> Result<Graph, FrontendError> {
+    let mut c = convert.clone();
+    c.dt = c.dt.or(opts.dt);
+    c.reset = c.reset.or(opts.reset);
+    Ok(onnx::convert(path, &c)?.graph)
 }
 
 /// Imports a NIR file (HDF5), whatever its extension.

@@ -20,6 +20,17 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Cmd {
+    /// Convert an ONNX ANN into a spiking network: prints the conversion report (per layer the
+    /// activation scale, normalisation and expected rate) and writes the IR text dump with -o.
+    Convert {
+        /// Model file (.onnx).
+        model: PathBuf,
+        #[command(flatten)]
+        load: LoadArgs,
+        /// Write the converted graph's IR text dump here (NIR writing is not implemented).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Show a model's nodes, shapes, neuron and synapse counts and parameters.
     Inspect {
         /// Model file (.nir).
@@ -186,6 +197,16 @@ struct LoadArgs {
     /// Reset rule of spiking neurons (NIR v0.2 files do not record it).
     #[arg(long, value_enum)]
     reset: Option<ResetArg>,
+    /// ONNX models: calibration inputs (.npy/.npz, (N, *input_shape)) for the data-based
+    /// normalisation; without it the normalisation is weight-based (a warning is printed).
+    #[arg(long, value_name = "X.npy")]
+    calibrate: Option<PathBuf>,
+    /// ONNX models: percentile of each layer's positive activations mapped to the max rate.
+    #[arg(long, default_value_t = 99.9)]
+    percentile: f64,
+    /// ONNX models: firing rate (Hz) the activation percentile maps to.
+    #[arg(long, default_value_t = 250.0)]
+    max_rate: f64,
 }
 
 #[derive(Args, Debug)]
@@ -259,6 +280,51 @@ enum ResetArg {
 }
 
 impl LoadArgs {
+    fn convert_options(&self) -> Result<nmc_frontend::onnx::ConvertOptions, Failure> {
+        let calibration = match &self.calibrate {
+            Some(p) => Some(nmc_reference::read_array(p).map_err(|e| Failure {
+                code: exit::INPUT_ERROR,
+                err: e.into(),
+            })?),
+            None => None,
+        };
+        let o = self.options();
+        Ok(nmc_frontend::onnx::ConvertOptions {
+            calibration,
+            percentile: self.percentile,
+            max_rate_hz: self.max_rate,
+            dt: o.dt,
+            reset: o.reset,
+            ..Default::default()
+        })
+    }
+    /// Converts an ONNX model (printing the report's warnings to stderr).
+    fn convert(&self, model: &std::path::Path) -> Result<nmc_frontend::onnx::Conversion, Failure> {
+        let c = nmc_frontend::onnx::convert(model, &self.convert_options()?).map_err(Error::from)?;
+        for w in &c.report.warnings {
+            eprintln!("warning: {w}");
+        }
+        Ok(c)
+    }
+    fn is_onnx(model: &std::path::Path) -> bool {
+        model
+            .extension()
+            .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case("onnx"))
+    }
+    /// Loads a float model; `.onnx` files are converted with the ONNX options.
+    fn graph(&self, model: &std::path::Path) -> Result<nmc::Graph, Failure> {
+        if Self::is_onnx(model) {
+            return Ok(self.convert(model)?.graph);
+        }
+        Ok(nmc::load_model(model, &self.options())?)
+    }
+    /// As `pipeline::load_any`, converting `.onnx` files with the ONNX options.
+    fn any(&self, model: &std::path::Path) -> Result<nmc::pipeline::AnyModel, Failure> {
+        if Self::is_onnx(model) {
+            return Ok(nmc::pipeline::AnyModel::Float(Box::new(self.convert(model)?.graph)));
+        }
+        Ok(nmc::pipeline::load_any(model, &self.options())?)
+    }
     fn options(&self) -> LoadOptions {
         LoadOptions {
             dt: self.dt,
@@ -316,8 +382,16 @@ fn write_file(p: &std::path::Path, text: &str) -> Result<(), Failure> {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.cmd {
+        Cmd::Convert { model, load, output } => {
+            let c = load.convert(&model)?;
+            emit(&c.report.to_string());
+            if let Some(p) = &output {
+                write_file(p, &c.graph.to_string())?;
+                emit(&format!("IR dump: {}\n", p.display()));
+            }
+        }
         Cmd::Inspect { model, load, json, ir } => {
-            let g = match nmc::pipeline::load_any(&model, &load.options())? {
+            let g = match load.any(&model)? {
                 nmc::pipeline::AnyModel::Float(g) => g,
                 nmc::pipeline::AnyModel::Quant(q) => {
                     if json {
@@ -356,7 +430,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             labels,
             json,
         } => {
-            let g = match nmc::pipeline::load_any(&model, &load.options())? {
+            let g = match load.any(&model)? {
                 nmc::pipeline::AnyModel::Float(g) => g,
                 nmc::pipeline::AnyModel::Quant(q) => {
                     let t = nmc_target::Target::load(&q.target).map_err(|e| Failure {
@@ -404,7 +478,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             json,
         } => {
             let t = target.load()?;
-            let g = nmc::load_model(&model, &load.options())?;
+            let g = load.graph(&model)?;
             let (q, report) = nmc::pipeline::quantize(&g, &t, &quant.options())?;
             if let Some(p) = &output {
                 nmc_quant::write_qmodel(p, &q).map_err(Error::from)?;
@@ -433,7 +507,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             json,
         } => {
             let t = target.load()?;
-            let (q, g) = match nmc::pipeline::load_any(&model, &load.options())? {
+            let (q, g) = match load.any(&model)? {
                 nmc::pipeline::AnyModel::Float(g) => (nmc::pipeline::quantize(&g, &t, &quant.options())?.0, Some(g)),
                 nmc::pipeline::AnyModel::Quant(q) => (*q, None),
                 nmc::pipeline::AnyModel::Artifact(_) => {
@@ -491,7 +565,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             output,
         } => {
             let t = target.load()?;
-            let c = match nmc::pipeline::load_any(&model, &load.options())? {
+            let c = match load.any(&model)? {
                 nmc::pipeline::AnyModel::Float(g) => {
                     nmc::pipeline::compile(&g, &t, &quant.options(), &Default::default())?
                 }
@@ -548,7 +622,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             json,
         } => {
             let t = target.load()?;
-            let g = nmc::load_model(&model, &load.options())?;
+            let g = load.graph(&model)?;
             let (stim, labels) = nmc::pipeline::read_stimulus(&g, &input, labels.as_deref())?;
             let out = nmc::pipeline::verify(
                 &g,
