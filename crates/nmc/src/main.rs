@@ -622,6 +622,32 @@ fn run(cli: Cli) -> Result<(), Failure> {
             json,
         } => {
             let t = target.load()?;
+            if model
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("ron"))
+            {
+                // A quantized model has no float network: the A = B check alone.
+                let q = nmc_quant::read_qmodel(&model).map_err(nmc::Error::from)?;
+                let r = nmc::pipeline::verify_quantized(q, &t, &input, steps, strict)?;
+                if json {
+                    emit(&format!(
+                        "{}\n",
+                        serde_json::to_string_pretty(&r).context("serialising the report")?
+                    ));
+                } else {
+                    emit(&r.to_string());
+                }
+                if !r.exact.equal {
+                    return Err(Failure {
+                        code: exit::MISMATCH,
+                        err: anyhow::anyhow!(
+                            "verification failed: the emulated artifact differs from the fixed-point reference"
+                        ),
+                    });
+                }
+                return Ok(());
+            }
             let g = load.graph(&model)?;
             let (stim, labels) = nmc::pipeline::read_stimulus(&g, &input, labels.as_deref())?;
             let out = nmc::pipeline::verify(

@@ -269,26 +269,8 @@ pub fn verify(g: &Graph, target: &Target, stim: &Stimulus, opts: &VerifyOptions)
     let max_lag = lag.iter().copied().max().unwrap_or(0);
     let run_steps = steps + max_lag;
     // 3. Fixed reference (A) and emulator (B) over the same, longer run.
-    let fixed = nmc_reference::simulate_fixed(
-        q,
-        target,
-        stim,
-        &FixedOptions {
-            steps: Some(run_steps),
-            strict: opts.strict,
-            probe: None,
-        },
-    )?;
-    let emu = Emulator::new(&compiled.artifact)?;
-    let input = emu_input(stim);
-    let em: EmuResult = emu.run(std::slice::from_ref(&input), run_steps)?;
     let batch = stim.batch();
-    // A = B.
-    let a: Vec<Spikes<'_>> = fixed
-        .layers
-        .iter()
-        .map(|l| spikes_of(&l.name, l.shape.numel(), batch, run_steps, &l.spikes))
-        .collect();
+    let (fixed, em, exact) = run_a_and_b(&compiled, target, stim, run_steps, opts.strict)?;
     let b: Vec<Spikes<'_>> = fixed
         .layers
         .iter()
@@ -303,44 +285,6 @@ pub fn verify(g: &Graph, target: &Target, stim: &Stimulus, opts: &VerifyOptions)
             None => Err(Error::Structure(format!("the artifact has no layer `{}`", l.name))),
         })
         .collect::<Result<_, _>>()?;
-    let mismatch = first_mismatch(&a, &b).map_err(Error::Structure)?;
-    let (mut state_a, mut state_b) = (None, None);
-    if let Some(m) = &mismatch {
-        let p = q.populations.iter().position(|p| p.name == m.layer).unwrap_or(0);
-        if let Ok(fa) = nmc_reference::simulate_fixed(
-            q,
-            target,
-            stim,
-            &FixedOptions {
-                steps: Some(m.step + 1),
-                strict: false,
-                probe: Some((p, m.neuron, m.batch_item)),
-            },
-        ) && let Some(s) = fa.probe.get(m.step)
-        {
-            state_a = Some((s.q, s.u, s.v));
-        }
-        let li = compiled
-            .artifact
-            .layers
-            .iter()
-            .position(|l| l.name == m.layer)
-            .unwrap_or(0);
-        if let Ok(pb) = emu.probe(std::slice::from_ref(&input), m.batch_item, m.step + 1, li, m.neuron)
-            && let Some(s) = pb.get(m.step)
-        {
-            state_b = Some((s.q, s.u, s.v));
-        }
-    }
-    let bits: u64 = a.iter().map(|s| (s.n * s.batch * s.steps) as u64).sum();
-    let exact = ExactCheck {
-        equal: mismatch.is_none(),
-        layers: a.len(),
-        bits,
-        mismatch,
-        state_a,
-        state_b,
-    };
     // B vs float, per layer (populations the float reference records as spiking).
     let mut layers = Vec::new();
     let mut scatter = Vec::new();
@@ -621,6 +565,92 @@ impl std::fmt::Display for VerifyReport {
     }
 }
 
+/// Runs the fixed-point reference (A) and the emulated artifact (B) of a
+/// compiled model for `run_steps` and compares them bit for bit; on a
+/// mismatch, probes both at the first differing neuron and step.
+pub fn run_a_and_b(
+    compiled: &Compiled,
+    target: &Target,
+    stim: &Stimulus,
+    run_steps: usize,
+    strict: bool,
+) -> Result<(nmc_reference::FixedResult, EmuResult, ExactCheck), Error> {
+    let q = &compiled.qmodel;
+    let fixed = nmc_reference::simulate_fixed(
+        q,
+        target,
+        stim,
+        &FixedOptions {
+            steps: Some(run_steps),
+            strict: strict,
+            probe: None,
+        },
+    )?;
+    let emu = Emulator::new(&compiled.artifact)?;
+    let input = emu_input(stim);
+    let em: EmuResult = emu.run(std::slice::from_ref(&input), run_steps)?;
+    let batch = stim.batch();
+    // A = B.
+    let a: Vec<Spikes<'_>> = fixed
+        .layers
+        .iter()
+        .map(|l| spikes_of(&l.name, l.shape.numel(), batch, run_steps, &l.spikes))
+        .collect();
+    let b: Vec<Spikes<'_>> = fixed
+        .layers
+        .iter()
+        .map(|l| match em.layers.iter().find(|e| e.name == l.name) {
+            Some(e) => Ok(spikes_of(
+                &e.name,
+                e.shape.iter().product(),
+                batch,
+                run_steps,
+                &e.spikes,
+            )),
+            None => Err(Error::Structure(format!("the artifact has no layer `{}`", l.name))),
+        })
+        .collect::<Result<_, _>>()?;
+    let mismatch = first_mismatch(&a, &b).map_err(Error::Structure)?;
+    let (mut state_a, mut state_b) = (None, None);
+    if let Some(m) = &mismatch {
+        let p = q.populations.iter().position(|p| p.name == m.layer).unwrap_or(0);
+        if let Ok(fa) = nmc_reference::simulate_fixed(
+            q,
+            target,
+            stim,
+            &FixedOptions {
+                steps: Some(m.step + 1),
+                strict: false,
+                probe: Some((p, m.neuron, m.batch_item)),
+            },
+        ) && let Some(s) = fa.probe.get(m.step)
+        {
+            state_a = Some((s.q, s.u, s.v));
+        }
+        let li = compiled
+            .artifact
+            .layers
+            .iter()
+            .position(|l| l.name == m.layer)
+            .unwrap_or(0);
+        if let Ok(pb) = emu.probe(std::slice::from_ref(&input), m.batch_item, m.step + 1, li, m.neuron)
+            && let Some(s) = pb.get(m.step)
+        {
+            state_b = Some((s.q, s.u, s.v));
+        }
+    }
+    let bits: u64 = a.iter().map(|s| (s.n * s.batch * s.steps) as u64).sum();
+    let exact = ExactCheck {
+        equal: mismatch.is_none(),
+        layers: a.len(),
+        bits,
+        mismatch,
+        state_a,
+        state_b,
+    };
+    Ok((fixed, em, exact))
+}
+
 /// Reads an input array for graph `g` (and labels checked against its batch).
 pub fn read_stimulus(g: &Graph, input: &Path, labels: Option<&Path>) -> Result<(Stimulus, Option<Vec<usize>>), Error> {
     let arr = nmc_reference::read_array(input)?;
@@ -798,5 +828,71 @@ pub fn simulate_fixed_file(
         host_spikes: 0,
         syn_events: 0,
         output,
+    })
+}
+
+/// The A = B report of a quantized model (no float network to compare with).
+#[derive(Debug, Clone, Serialize)]
+pub struct QuantVerifyReport {
+    /// Schema id, `nmc.verify-quantized/1`.
+    pub schema: &'static str,
+    /// Model name.
+    pub model: String,
+    /// Target.
+    pub target: String,
+    /// Batch.
+    pub batch: usize,
+    /// Steps run.
+    pub steps: usize,
+    /// Cores used.
+    pub cores: usize,
+    /// The check.
+    pub exact: ExactCheck,
+}
+
+impl std::fmt::Display for QuantVerifyReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "verify (quantized model, no float reference): {} on {} ({} cores), {} samples × {} steps",
+            self.model, self.target, self.cores, self.batch, self.steps
+        )?;
+        match &self.exact.mismatch {
+            None => writeln!(
+                f,
+                "A = B: fixed-point reference and emulated artifact identical ({} layers, {} spike bits)",
+                self.exact.layers, self.exact.bits
+            ),
+            Some(m) => writeln!(
+                f,
+                "A ≠ B: first difference in layer `{}`, neuron {}, step {}, sample {} (state q,u,v A {:?} B {:?}); {} bits differ",
+                m.layer, m.neuron, m.step, m.batch_item, self.exact.state_a, self.exact.state_b, m.differing_bits
+            ),
+        }
+    }
+}
+
+/// Compiles a quantized model and checks A = B on an input file.
+pub fn verify_quantized(
+    q: QModel,
+    target: &Target,
+    input: &Path,
+    steps: Option<usize>,
+    strict: bool,
+) -> Result<QuantVerifyReport, Error> {
+    let arr = nmc_reference::read_array(input)?;
+    let shape = q.inputs.first().map(|i| i.shape.clone()).unwrap_or_default();
+    let stim = Stimulus::from_array(arr, &shape)?;
+    let steps = steps.unwrap_or(stim.steps());
+    let compiled = compile_quantized(q, target, &PartitionOptions::default())?;
+    let (_, _, exact) = run_a_and_b(&compiled, target, &stim, steps, strict)?;
+    Ok(QuantVerifyReport {
+        schema: "nmc.verify-quantized/1",
+        model: compiled.qmodel.name.clone(),
+        target: target.name().to_string(),
+        batch: stim.batch(),
+        steps,
+        cores: compiled.artifact.cores.len(),
+        exact,
     })
 }

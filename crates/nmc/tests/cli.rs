@@ -130,3 +130,49 @@ fn nmc_target_source() -> String {
     assert_eq!(o.status.code(), Some(0));
     String::from_utf8(o.stdout).unwrap()
 }
+
+#[test]
+fn a_quantized_model_file_replays_through_compile_emulate_and_verify() {
+    let dir = std::env::temp_dir().join(format!("nmc-cli-q-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let q = dir.join("m.q.ron");
+    let a = dir.join("m.nmca");
+    let o = nmc(&["quantize", MNIST, "--target", "loihi1", "-o", q.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+    let o = nmc(&[
+        "verify",
+        q.to_str().unwrap(),
+        "--input",
+        IMAGES,
+        "--steps",
+        "8",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["exact"]["equal"], true);
+    let o = nmc(&["compile", q.to_str().unwrap(), "-o", a.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+    let o = nmc(&[
+        "emulate",
+        a.to_str().unwrap(),
+        "--input",
+        IMAGES,
+        "--steps",
+        "24",
+        "--labels",
+        LABELS,
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schema"], "nmc.emulate/1");
+    assert!(v["output"]["accuracy"].as_f64().unwrap() > 0.9, "{}", v["output"]);
+    // A truncated quantized model is an input error naming the file.
+    let text_q = std::fs::read_to_string(&q).unwrap();
+    let bad = dir.join("bad.q.ron");
+    std::fs::write(&bad, &text_q[..text_q.len() / 2]).unwrap();
+    let o = nmc(&["verify", bad.to_str().unwrap(), "--input", IMAGES]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(text(&o).1.contains("bad.q.ron"), "{}", text(&o).1);
+}
