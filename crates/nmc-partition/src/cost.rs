@@ -177,6 +177,9 @@ pub(crate) struct ConnCost {
     pub bits: u64,
     /// Routes into it (one per source element per axon it reaches).
     pub routes: u64,
+    /// Output slots those routes take in their source cores (each route the
+    /// slots of the cheapest axon kind that can hold its axon).
+    pub route_slots: u64,
     /// Non-zero synapses it implements.
     pub synapses: u64,
     /// Its synapse format (none when it has no axon).
@@ -209,6 +212,19 @@ pub(crate) fn base_of(m: u32, k: &AxonKindLimits) -> (u32, u32) {
     let q = m % period;
     let b = q - q % mult;
     (b, m - b)
+}
+
+/// Output slots a route to a population axon with compartment base `base`
+/// and `atoms` atoms takes: those of the cheapest population kind that can
+/// hold both (the artifact does not record the kind; the verifier infers it
+/// the same way). A base chosen by one kind's rule always fits that kind.
+pub(crate) fn pop_axon_slots(t: &Target, base: u32, atoms: u64) -> u32 {
+    [t.axons().population16(), t.axons().population32()]
+        .into_iter()
+        .filter(|k| k.max_atom_bits() > 0 && k.base_allowed(base) && atoms <= k.max_atoms())
+        .map(|k| k.slots())
+        .min()
+        .unwrap_or_else(|| t.axons().population32().slots())
 }
 
 /// The atom chunks of a population axon over input channels `[i0, i1)`.
@@ -350,6 +366,7 @@ fn conv_cost(cp: &ConvPrep, combos: &ConvCombos, t: &Target, weight_exp: i8, lay
         axons: 0,
         bits: 0,
         routes: 0,
+        route_slots: 0,
         synapses,
         format: None,
     };
@@ -371,6 +388,7 @@ fn conv_cost(cp: &ConvPrep, combos: &ConvCombos, t: &Target, weight_exp: i8, lay
                 }
             }
             c.routes = c.axons;
+            c.route_slots = c.routes * u64::from(t.axons().discrete().slots());
         }
         AxonMode::Population16 | AxonMode::Population32 => {
             let kind = t.axons().kind(mode.kind());
@@ -402,10 +420,11 @@ fn conv_cost(cp: &ConvPrep, combos: &ConvCombos, t: &Target, weight_exp: i8, lay
                         }
                         let rx = ox - lay.tile.x.start;
                         let m = m0 + g * (ry * tw + rx);
-                        let (_, r) = base_of(m, kind);
+                        let (b, r) = base_of(m, kind);
                         keys.push((j as u32, rp, cpi, r));
                         c.axons += 1;
                         c.routes += active[e];
+                        c.route_slots += active[e] * u64::from(pop_axon_slots(t, b, (ch.1 - ch.0) as u64));
                     }
                 }
                 keys.sort_unstable();
@@ -455,6 +474,7 @@ fn rows_cost(rp: &RowsPrep, view: [usize; 3], t: &Target, weight_exp: i8, lay: &
         axons: 0,
         bits: 0,
         routes: 0,
+        route_slots: 0,
         synapses: pairs.len() as u64,
         format: None,
     };
@@ -476,6 +496,7 @@ fn rows_cost(rp: &RowsPrep, view: [usize; 3], t: &Target, weight_exp: i8, lay: &
         i = j;
     }
     c.routes = c.axons;
+    c.route_slots = c.routes * u64::from(t.axons().discrete().slots());
     if c.axons > 0 {
         c.format = Some((weight_exp, wb as u8, mode.indexed()));
     }
@@ -621,6 +642,80 @@ pub(crate) fn combine<'b>(parts: impl IntoIterator<Item = &'b BlockParts>, outpu
     u
 }
 
+/// Every route into one input connection of a block: calls `f(source
+/// element, output slots of the route)` once per route.
+pub(crate) fn for_each_route(
+    prep: &Prepared<'_>,
+    t: &Target,
+    pop: usize,
+    b: &Block,
+    ci: usize,
+    mut f: impl FnMut(usize, u32),
+) {
+    let lay = Layout::of(b);
+    let mode = b.modes[ci];
+    match &prep.conns[pop][ci] {
+        ConnPrep::Conv(cp) => {
+            let combos = ConvCombos::new(cp, &b.tile);
+            let ncp = combos.cols.pats.len();
+            match mode {
+                AxonMode::Population16 | AxonMode::Population32 => {
+                    let kind = t.axons().kind(mode.kind());
+                    let c0 = b.tile.c.start as usize;
+                    let tw = b.tile.x.len();
+                    let g = b.inner.max(1);
+                    for ch in chunks(combos.i0, combos.i1, kind.max_atoms()) {
+                        let cf = chunk_first_out(cp, ch, c0);
+                        let m0 = lay.offset + layout_index(b.tile.shape(), b.inner, (cf - c0) as u32, 0, 0);
+                        let atoms = (ch.1 - ch.0) as u64;
+                        let mut ent: Vec<Option<bool>> = vec![None; combos.rows.pats.len() * ncp];
+                        for &(iy, rp, oy) in &combos.rows.coords {
+                            for &(ix, cpi, ox) in &combos.cols.coords {
+                                let any = *ent[rp as usize * ncp + cpi as usize]
+                                    .get_or_insert_with(|| (ch.0..ch.1).any(|x| combos.get(rp, cpi, x) > 0));
+                                if !any {
+                                    continue;
+                                }
+                                let m = m0 + g * ((oy - b.tile.y.start) * tw + (ox - b.tile.x.start));
+                                let (base, _) = base_of(m, kind);
+                                let slots = pop_axon_slots(t, base, atoms);
+                                for chn in ch.0..ch.1 {
+                                    if combos.get(rp, cpi, chn) > 0 {
+                                        f(cp.g.src(chn, iy as usize, ix as usize), slots);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                AxonMode::Discrete | AxonMode::DiscreteRun => {
+                    let slots = t.axons().discrete().slots();
+                    for &(iy, rp, _) in &combos.rows.coords {
+                        for &(ix, cpi, _) in &combos.cols.coords {
+                            for chn in combos.i0..combos.i1 {
+                                if combos.get(rp, cpi, chn) > 0 {
+                                    f(cp.g.src(chn, iy as usize, ix as usize), slots);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        ConnPrep::Rows(rp) => {
+            let slots = t.axons().discrete().slots();
+            let pairs = rows_pairs(rp, prep.views[pop], &lay);
+            let mut last = u32::MAX;
+            for &(src, _, _) in &pairs {
+                if src != last {
+                    f(src as usize, slots);
+                    last = src;
+                }
+            }
+        }
+    }
+}
+
 /// Output slots a source element needs, per population and neuron, given
 /// the blocks placed so far; `add_block_slots` adds one block's share.
 pub(crate) fn add_block_slots(prep: &Prepared<'_>, t: &Target, pop: usize, b: &Block, needs: &mut [Vec<u32>]) {
@@ -636,15 +731,7 @@ pub(crate) fn adjust_block_slots(
     needs: &mut [Vec<u32>],
     add: bool,
 ) {
-    let bump = |x: &mut u32, s: u32| {
-        if add {
-            *x += s;
-        } else {
-            *x = x.saturating_sub(s);
-        }
-    };
     let p = &prep.model.populations[pop];
-    let lay = Layout::of(b);
     for (ci, conn) in p.inputs.iter().enumerate() {
         let Source::Population(s) = conn.source else {
             continue;
@@ -652,32 +739,14 @@ pub(crate) fn adjust_block_slots(
         if needs[s].is_empty() {
             continue;
         }
-        let slots = t.axons().kind(b.modes[ci].kind()).slots();
-        match &prep.conns[pop][ci] {
-            ConnPrep::Conv(cp) => {
-                let combos = ConvCombos::new(cp, &b.tile);
-                for &(iy, rp, _) in &combos.rows.coords {
-                    for &(ix, cpi, _) in &combos.cols.coords {
-                        for chn in combos.i0..combos.i1 {
-                            if combos.get(rp, cpi, chn) > 0 {
-                                let src = cp.g.src(chn, iy as usize, ix as usize);
-                                bump(&mut needs[s][src], slots);
-                            }
-                        }
-                    }
-                }
+        let v = &mut needs[s];
+        for_each_route(prep, t, pop, b, ci, |src, slots| {
+            if add {
+                v[src] += slots;
+            } else {
+                v[src] = v[src].saturating_sub(slots);
             }
-            ConnPrep::Rows(rp) => {
-                let pairs = rows_pairs(rp, prep.views[pop], &lay);
-                let mut last = u32::MAX;
-                for &(src, _, _) in &pairs {
-                    if src != last {
-                        bump(&mut needs[s][src as usize], slots);
-                        last = src;
-                    }
-                }
-            }
-        }
+        });
     }
 }
 

@@ -260,7 +260,6 @@ pub(crate) fn core_traffic(
     pl: &Placement,
     rates: Option<&[Vec<f64>]>,
 ) -> Vec<(u32, u32, f64)> {
-    let _ = t;
     let model = prep.model;
     let core_of: Vec<Vec<u32>> = pl
         .layers
@@ -289,7 +288,7 @@ pub(crate) fn core_traffic(
                 let Some(s) = chip_source(model, conn.source) else {
                     continue;
                 };
-                route_sources(prep, k, b, ci, |n| {
+                route_sources(prep, t, k, b, ci, |n| {
                     let w = rates.map_or(1.0, |r| r[s][n]);
                     *acc.entry((core_of[s][n], b.core)).or_insert(0.0) += w;
                 });
@@ -406,7 +405,12 @@ fn layer_rows(
     rows
 }
 
-fn host_rows(prep: &Prepared<'_>, pl_layers: &[Option<Vec<Block>>], rates: Option<&[Vec<f64>]>) -> Vec<HostRow> {
+fn host_rows(
+    prep: &Prepared<'_>,
+    t: &Target,
+    pl_layers: &[Option<Vec<Block>>],
+    rates: Option<&[Vec<f64>]>,
+) -> Vec<HostRow> {
     let model = prep.model;
     let mut routes: Vec<Vec<u32>> = model
         .populations
@@ -426,7 +430,7 @@ fn host_rows(prep: &Prepared<'_>, pl_layers: &[Option<Vec<Block>>], rates: Optio
                 if let Source::Population(s) = conn.source
                     && model.populations[s].placement == Where::Host
                 {
-                    route_sources(prep, k, b, ci, |n| routes[s][n] += 1);
+                    route_sources(prep, t, k, b, ci, |n| routes[s][n] += 1);
                 }
             }
         }
@@ -507,7 +511,7 @@ pub(crate) fn build(
         usage.get(blocks[bi].core as usize).copied()
     };
     let layers = layer_rows(prep, t, &layer_blocks, &ub);
-    let host = host_rows(prep, &block_layers, opts.rates.as_deref());
+    let host = host_rows(prep, t, &block_layers, opts.rates.as_deref());
     let traffic = core_traffic(prep, t, pl, opts.rates.as_deref());
     let mut edges = 0u64;
     let mut inter = 0.0;
@@ -605,7 +609,7 @@ pub(crate) fn partial(
     }
     let ub = |k: usize, bi: usize| usages[k].get(bi).copied();
     let layers = layer_rows(prep, t, &layer_blocks, &ub);
-    let host = host_rows(prep, &block_layers, opts.rates.as_deref());
+    let host = host_rows(prep, t, &block_layers, opts.rates.as_deref());
     let lower_bound = layers.iter().map(|l| l.lower_bound).sum();
     let cores = core_rows.len() as u64;
     PartitionReport {
@@ -742,7 +746,7 @@ impl fmt::Display for PartitionReport {
                     l.placement.clone(),
                     l.neurons.to_string(),
                     l.blocks.to_string(),
-                    if l.placement == "chip" {
+                    if l.placement == "chip" && l.blocks > 0 {
                         format!("{}×{}×{}", l.tile_shape[0], l.tile_shape[1], l.tile_shape[2])
                     } else {
                         "-".into()
@@ -867,7 +871,12 @@ impl PartitionReport {
         }
         // The layer's colour, mixed with white: full at utilisation 1, pale at 0.
         let colour = |k: u32, util: f64| -> String {
-            let (r, g, b) = PALETTE[chip_rank.get(k as usize).copied().unwrap_or(0) % PALETTE.len()];
+            let rank = chip_rank.get(k as usize).copied().unwrap_or(0);
+            let (r, g, b) = match PALETTE.get(rank) {
+                Some(&c) => c,
+                // Beyond the palette: hues a golden angle apart.
+                None => hsl_rgb((rank as f64 * 137.508) % 360.0, 0.55, 0.5),
+            };
             let a = 0.25 + 0.75 * util.clamp(0.0, 1.0);
             let mix = |c: u8| (255.0 - (255.0 - f64::from(c)) * a).round() as u8;
             format!("#{:02x}{:02x}{:02x}", mix(r), mix(g), mix(b))
@@ -893,19 +902,26 @@ table{{border-collapse:collapse;margin-top:16px;font-size:12px}} td,th{{border:1
             cell = if self.cores_per_chip > 64 { 26 } else { 44 },
         );
         let _ = writeln!(h, "<h1>{} on {}</h1>", esc(&self.model), esc(&self.target));
-        let mut summary = format!(
-            "{} cores used (lower bound {}, {:+.1}%) on {} chip(s) of {} cores; inter-chip edges {}, traffic {} of {} {}",
-            tt.cores,
-            tt.lower_bound,
-            tt.over_lower_bound_pct,
-            tt.chips,
-            self.cores_per_chip,
-            tt.inter_chip_edges,
-            fmt_num(tt.inter_chip_traffic),
-            fmt_num(tt.total_traffic),
-            esc(&tt.traffic_unit)
-        );
-        if let Some(b) = &tt.baseline {
+        let mut summary = if self.failure.is_some() {
+            format!(
+                "{} cores placed before the failure (each tile on its own core); lower bound {}",
+                tt.cores, tt.lower_bound
+            )
+        } else {
+            format!(
+                "{} cores used (lower bound {}, {:+.1}%) on {} chip(s) of {} cores; inter-chip edges {}, traffic {} of {} {}",
+                tt.cores,
+                tt.lower_bound,
+                tt.over_lower_bound_pct,
+                tt.chips,
+                self.cores_per_chip,
+                tt.inter_chip_edges,
+                fmt_num(tt.inter_chip_traffic),
+                fmt_num(tt.total_traffic),
+                esc(&tt.traffic_unit)
+            )
+        };
+        if let Some(b) = tt.baseline.as_ref().filter(|_| self.failure.is_none()) {
             let _ = write!(summary, "; {} uses {} cores", esc(&b.name), b.cores);
         }
         let _ = writeln!(h, "<p class=\"sum\" id=\"summary\">{summary}</p>");
@@ -1004,7 +1020,12 @@ table{{border-collapse:collapse;margin-top:16px;font-size:12px}} td,th{{border:1
         }
         h.push_str("</div>\n<table><tr><th class=\"l\">layer</th><th>where</th><th>neurons</th><th>blocks</th><th>tile</th><th>lower bound</th><th class=\"l\">why</th></tr>\n");
         for l in &self.layers {
-            let (tile, lb) = if l.placement == "chip" {
+            let (tile, lb) = if l.placement == "chip" && l.blocks == 0 {
+                (
+                    "-".into(),
+                    format!("{} ({})", l.lower_bound, esc(&l.lower_bound_resource)),
+                )
+            } else if l.placement == "chip" {
                 (
                     format!("{}×{}×{}", l.tile_shape[0], l.tile_shape[1], l.tile_shape[2]),
                     format!("{} ({})", l.lower_bound, esc(&l.lower_bound_resource)),
@@ -1025,6 +1046,23 @@ table{{border-collapse:collapse;margin-top:16px;font-size:12px}} td,th{{border:1
         h.push_str("</table>\n</body></html>\n");
         h
     }
+}
+
+/// HSL (degrees, 0..1, 0..1) to RGB.
+fn hsl_rgb(h: f64, s: f64, l: f64) -> (u8, u8, u8) {
+    let c = (1.0 - (2.0 * l - 1.0).abs()) * s;
+    let x = c * (1.0 - ((h / 60.0) % 2.0 - 1.0).abs());
+    let m = l - c / 2.0;
+    let (r, g, b) = match (h / 60.0) as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let to = |v: f64| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
+    (to(r), to(g), to(b))
 }
 
 fn grid_cols(cpc: u32) -> u32 {

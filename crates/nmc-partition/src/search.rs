@@ -203,8 +203,8 @@ impl<'p, 'a> PopCtx<'p, 'a> {
     }
 }
 
-fn slots_of(t: &Target, c: &ConnCost) -> u64 {
-    c.routes * u64::from(t.axons().kind(c.mode.kind()).slots())
+fn slots_of(_t: &Target, c: &ConnCost) -> u64 {
+    c.route_slots
 }
 
 fn choice_key(t: &Target, u: &CoreUsage, conns: &[ConnCost]) -> (u64, u64, u64, u64) {
@@ -677,66 +677,24 @@ pub fn partition(
             return Err(fail_report(&tilings, k, f));
         }
     }
-    // Blocks to cores, packing small blocks into recent cores.
-    let mut cores: Vec<CoreSlot> = Vec::new();
-    let mut layers: Vec<LayerPlacement> = Vec::with_capacity(np);
-    for k in 0..np {
-        let Some(tl) = &tilings[k] else {
-            layers.push(LayerPlacement::Host);
-            continue;
-        };
-        let mut ctx = PopCtx::new(&prep, target, k, &needs[k]);
-        let mut blocks = Vec::with_capacity(tl.blocks.len());
-        for (b, u) in tl.blocks.iter().zip(&tl.usage) {
-            let small = u.max_utilisation(target) <= 0.5;
-            let mut placed = None;
-            if small {
-                let lo = cores.len().saturating_sub(PACK_WINDOW);
-                for ci in (lo..cores.len()).rev() {
-                    let core = &cores[ci];
-                    let base: Vec<&BlockParts> = core.parts.iter().collect();
-                    let offset = core.compartments as u32;
-                    // Joining may change the block's axon modes; a mode
-                    // that takes more output slots per route would raise
-                    // its sources' slots, which were checked with the old.
-                    if let Ok(c) = ctx.eval(&b.tile, offset, &base, core.slots)
-                        && c.modes.iter().zip(&b.modes).all(|(new, old)| {
-                            target.axons().kind(new.kind()).slots() <= target.axons().kind(old.kind()).slots()
-                        })
-                    {
-                        placed = Some((ci, offset, c));
-                        break;
-                    }
-                }
-            }
-            let (ci, offset, inner, modes, parts) = match placed {
-                Some((ci, offset, c)) => (ci, offset, c.inner, c.modes, c.parts),
-                None => {
-                    cores.push(CoreSlot::default());
-                    let c = ctx.eval(&b.tile, 0, &[], 0).map_err(|f| fail_report(&tilings, k, f))?;
-                    (cores.len() - 1, 0, c.inner, c.modes, c.parts)
-                }
-            };
-            let core = &mut cores[ci];
-            core.compartments += b.tile.len();
-            core.slots += tile_slots(&needs[k], prep.views[k], &b.tile);
-            core.parts.push(parts);
-            blocks.push(Block {
-                tile: b.tile,
-                core: ci as u32,
-                offset,
-                inner,
-                modes,
-            });
-        }
-        let v = prep.views[k];
-        layers.push(LayerPlacement::Chip {
-            view: [v[0] as u32, v[1] as u32, v[2] as u32],
-            blocks,
-        });
+    // Blocks to cores, packing small blocks into recent cores. Packing
+    // re-chooses a joining block's axons at its new offset, which can change
+    // the output slots its routes take on its sources: if any core then
+    // holds more slots than allowed, blocks are assembled without packing
+    // (which reproduces the tilings exactly).
+    let (mut n, mut layers) =
+        assemble(&prep, target, &tilings, &needs, true).map_err(|(k, f)| fail_report(&tilings, k, f))?;
+    let trial = Placement {
+        schema: PLACEMENT_SCHEMA.into(),
+        model: model.name.clone(),
+        target: target.name().into(),
+        cores: vec![CoreId { chip: 0, core: 0 }; n],
+        layers: layers.clone(),
+    };
+    if !slots_within(&prep, target, &trial) {
+        (n, layers) = assemble(&prep, target, &tilings, &needs, false).map_err(|(k, f)| fail_report(&tilings, k, f))?;
     }
     // Cores to chips.
-    let n = cores.len();
     let cpc = target.system().cores_per_chip() as usize;
     let chips_needed = n.div_ceil(cpc).max(1);
     if chips_needed > target.system().max_chips() as usize || n as u64 > target.system().max_cores() {
@@ -801,6 +759,85 @@ pub fn partition(
     let searches: Vec<Option<LayerSearch>> = tilings.iter().map(|t| t.as_ref().map(|t| t.search.clone())).collect();
     let rep = report::build(&prep, target, opts, &pl, &searches);
     Ok((pl, rep))
+}
+
+/// Blocks to cores: every tile on its own core, or (`pack`) small blocks
+/// (at most half of every limit) joining one of the recent cores when the
+/// union fits. Returns the core count and the layers.
+fn assemble(
+    prep: &Prepared<'_>,
+    target: &Target,
+    tilings: &[Option<Tiling>],
+    needs: &[Vec<u32>],
+    pack: bool,
+) -> Result<(usize, Vec<LayerPlacement>), (usize, Fail)> {
+    let mut cores: Vec<CoreSlot> = Vec::new();
+    let mut layers: Vec<LayerPlacement> = Vec::with_capacity(tilings.len());
+    for (k, tl) in tilings.iter().enumerate() {
+        let Some(tl) = tl else {
+            layers.push(LayerPlacement::Host);
+            continue;
+        };
+        let mut ctx = PopCtx::new(prep, target, k, &needs[k]);
+        let mut blocks = Vec::with_capacity(tl.blocks.len());
+        for (b, u) in tl.blocks.iter().zip(&tl.usage) {
+            let small = pack && u.max_utilisation(target) <= 0.5;
+            let mut placed = None;
+            if small {
+                let lo = cores.len().saturating_sub(PACK_WINDOW);
+                for ci in (lo..cores.len()).rev() {
+                    let core = &cores[ci];
+                    let base: Vec<&BlockParts> = core.parts.iter().collect();
+                    let offset = core.compartments as u32;
+                    if let Ok(c) = ctx.eval(&b.tile, offset, &base, core.slots) {
+                        placed = Some((ci, offset, c));
+                        break;
+                    }
+                }
+            }
+            let (ci, offset, inner, modes, parts) = match placed {
+                Some((ci, offset, c)) => (ci, offset, c.inner, c.modes, c.parts),
+                None => {
+                    cores.push(CoreSlot::default());
+                    let c = ctx.eval(&b.tile, 0, &[], 0).map_err(|f| (k, f))?;
+                    (cores.len() - 1, 0, c.inner, c.modes, c.parts)
+                }
+            };
+            let core = &mut cores[ci];
+            core.compartments += b.tile.len();
+            core.slots += tile_slots(&needs[k], prep.views[k], &b.tile);
+            core.parts.push(parts);
+            blocks.push(Block {
+                tile: b.tile,
+                core: ci as u32,
+                offset,
+                inner,
+                modes,
+            });
+        }
+        let v = prep.views[k];
+        layers.push(LayerPlacement::Chip {
+            view: [v[0] as u32, v[1] as u32, v[2] as u32],
+            blocks,
+        });
+    }
+    Ok((cores.len(), layers))
+}
+
+/// Whether every core's compartments take at most the slot limit, with
+/// slot needs re-derived from the placement's blocks.
+fn slots_within(prep: &Prepared<'_>, t: &Target, pl: &Placement) -> bool {
+    let needs = crate::cost::slot_needs(prep, t, pl);
+    let mut per_core = vec![0u64; pl.cores.len()];
+    for (k, l) in pl.layers.iter().enumerate() {
+        if let LayerPlacement::Chip { blocks, .. } = l {
+            for b in blocks {
+                per_core[b.core as usize] += tile_slots(&needs[k], prep.views[k], &b.tile);
+            }
+        }
+    }
+    let lim = u64::from(t.core().max_output_axon_slots());
+    per_core.iter().all(|&s| s <= lim)
 }
 
 #[derive(Default)]
@@ -985,33 +1022,10 @@ fn refine_chips(mut chip_of: Vec<usize>, cpc: usize, chips: usize, adj: &[Vec<(u
     chip_of
 }
 
-/// Which source elements a block's connection routes from (used for slots
-/// and traffic).
-pub(crate) fn route_sources(prep: &Prepared<'_>, k: usize, b: &Block, ci: usize, mut f: impl FnMut(usize)) {
-    match &prep.conns[k][ci] {
-        ConnPrep::Conv(cp) => {
-            let combos = crate::cost::ConvCombos::new(cp, &b.tile);
-            for &(iy, rp, _) in &combos.rows.coords {
-                for &(ix, cpi, _) in &combos.cols.coords {
-                    for chn in combos.i0..combos.i1 {
-                        if combos.get(rp, cpi, chn) > 0 {
-                            f(cp.g.src(chn, iy as usize, ix as usize));
-                        }
-                    }
-                }
-            }
-        }
-        ConnPrep::Rows(rp) => {
-            let pairs = crate::cost::rows_pairs(rp, prep.views[k], &Layout::of(b));
-            let mut last = u32::MAX;
-            for &(s, _, _) in &pairs {
-                if s != last {
-                    f(s as usize);
-                    last = s;
-                }
-            }
-        }
-    }
+/// Which source elements a block's connection routes from (used for
+/// traffic), once per route.
+pub(crate) fn route_sources(prep: &Prepared<'_>, t: &Target, k: usize, b: &Block, ci: usize, mut f: impl FnMut(usize)) {
+    crate::cost::for_each_route(prep, t, k, b, ci, |s, _| f(s));
 }
 
 /// Whether a connection's source is a chip population.

@@ -170,7 +170,10 @@ fn build(n: &Net, t: &Target) -> QModel {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    // PROPTEST_CASES overrides the count.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+    ))]
 
     #[test]
     fn placements_are_valid_or_the_error_is_not_fit(l in limits(), n in net()) {
