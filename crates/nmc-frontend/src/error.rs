@@ -22,7 +22,9 @@ pub enum FrontendError {
         source: std::io::Error,
     },
     /// The file's extension names no format this importer reads.
-    #[error("{file}: unsupported model format {ext}; supported formats: .nir (NIR graph in HDF5), .onnx (ANN, converted to a spiking network)")]
+    #[error(
+        "{file}: unsupported model format {ext}; supported formats: .nir (NIR graph in HDF5), .onnx (ANN, converted to a spiking network)"
+    )]
     UnsupportedFormat {
         /// The file.
         file: String,

@@ -255,11 +255,12 @@ fn file_truncated_inside_the_header() {
 
 #[test]
 fn unsupported_extension_names_the_supported_formats() {
-    let p = std::path::Path::new("model.onnx");
+    let p = std::path::Path::new("model.pt");
     let e = load(p, &LoadOptions::default()).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "model.onnx: unsupported model format .onnx; supported formats: .nir (NIR graph in HDF5)"
+        "model.pt: unsupported model format .pt; supported formats: .nir (NIR graph in HDF5), .onnx (ANN, \
+         converted to a spiking network)"
     );
     let e = load(std::path::Path::new("model"), &LoadOptions::default()).unwrap_err();
     assert!(e.to_string().contains("(no extension)"), "{e}");

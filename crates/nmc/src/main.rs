@@ -247,6 +247,9 @@ enum EncoderArg {
     Auto,
     /// No host encoder: inputs are event counts delivered to input axons.
     None,
+    /// Insert a fixed on/off encoder (an on and an off IF neuron per input element, on the
+    /// host) in front of a model that reads real values without an encoder of its own.
+    Onoff,
 }
 
 impl QuantArgs {
@@ -256,6 +259,7 @@ impl QuantArgs {
             encoder: match self.encoder {
                 EncoderArg::Auto => nmc_quant::EncoderMode::Auto,
                 EncoderArg::None => nmc_quant::EncoderMode::None,
+                EncoderArg::Onoff => nmc_quant::EncoderMode::OnOff,
             },
             max_input_events: self.max_input_events,
             ..Default::default()

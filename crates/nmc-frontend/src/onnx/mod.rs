@@ -146,7 +146,10 @@ impl fmt::Display for ConvertReport {
             "ONNX conversion (opset {}): {} normalisation, max rate {} Hz = {:.4} spikes/step",
             self.opset,
             if self.calibration_samples > 0 {
-                format!("percentile {} on {} calibration samples,", self.percentile, self.calibration_samples)
+                format!(
+                    "percentile {} on {} calibration samples,",
+                    self.percentile, self.calibration_samples
+                )
             } else {
                 "weight-based".to_string()
             },
@@ -431,9 +434,11 @@ fn tensor_to_const(file: &str, node: Option<&str>, field: &str, t: &pb::TensorPr
     use pb::tensor_proto::DataType as D;
     let e = |m: String| err(file, node, Some(field), m);
     if t.data_location() == pb::tensor_proto::DataLocation::External || !t.external_data.is_empty() {
-        return Err(e("tensor data stored in an external file is not supported; save the model with \
+        return Err(e(
+            "tensor data stored in an external file is not supported; save the model with \
              `onnx.save(model, path, save_as_external_data=False)`"
-            .into()));
+                .into(),
+        ));
     }
     let mut dims = Vec::with_capacity(t.dims.len());
     for &d in &t.dims {
@@ -524,8 +529,11 @@ impl<'a> Lower<'a> {
             let c = tensor_to_const(file, None, &format!("initializer `{}`", t.name()), t)?;
             self.consts.insert(t.name().to_string(), c);
         }
-        let inputs: Vec<&pb::ValueInfoProto> =
-            graph.input.iter().filter(|i| !self.consts.contains_key(i.name())).collect();
+        let inputs: Vec<&pb::ValueInfoProto> = graph
+            .input
+            .iter()
+            .filter(|i| !self.consts.contains_key(i.name()))
+            .collect();
         let [input] = inputs.as_slice() else {
             return Err(err(
                 file,
@@ -574,7 +582,10 @@ impl<'a> Lower<'a> {
                     file,
                     nn,
                     None,
-                    format!("{} after the Softmax `{s}`: Softmax is only supported as the last op{ctx}", n.op_type()),
+                    format!(
+                        "{} after the Softmax `{s}`: Softmax is only supported as the last op{ctx}",
+                        n.op_type()
+                    ),
                 ));
             }
             if n.op_type() == "Constant" {
@@ -650,7 +661,10 @@ impl<'a> Lower<'a> {
                     file,
                     nn,
                     None,
-                    format!("computes only from constants; constant folding of {} is not supported{ctx}", n.op_type()),
+                    format!(
+                        "computes only from constants; constant folding of {} is not supported{ctx}",
+                        n.op_type()
+                    ),
                 ));
             };
             let cst = |k: usize, what: &str| -> Result<Option<&Const>, FrontendError> {
@@ -673,12 +687,7 @@ impl<'a> Lower<'a> {
             };
             let data_first = |what: &str| -> Result<(), FrontendError> {
                 if k_data != 0 {
-                    return Err(err(
-                        file,
-                        nn,
-                        None,
-                        format!("the data must be input 0 ({what}){ctx}"),
-                    ));
+                    return Err(err(file, nn, None, format!("the data must be input 0 ({what}){ctx}")));
                 }
                 Ok(())
             };
@@ -705,7 +714,9 @@ impl<'a> Lower<'a> {
                             file,
                             nn,
                             Some("axis"),
-                            format!("Flatten with axis {axis} is not supported (only axis 1: keep the batch axis){ctx}"),
+                            format!(
+                                "Flatten with axis {axis} is not supported (only axis 1: keep the batch axis){ctx}"
+                            ),
                         ));
                     }
                     new_shape = vec![shape.iter().product()];
@@ -719,8 +730,7 @@ impl<'a> Lower<'a> {
                     let numel: usize = shape.iter().product();
                     let d: Vec<i64> = t.data.iter().map(|&v| v as i64).collect();
                     let flat = match d.as_slice() {
-                        [b, f] => (*b == 1 || *b == -1 || *b == 0) && (*f == -1 || *f == numel as i64)
-                            || (*b == -1 && *f == numel as i64),
+                        [b, f] => matches!(*b, -1..=1) && (*f == -1 || *f == numel as i64),
                         _ => false,
                     };
                     if !flat {
@@ -810,7 +820,12 @@ impl<'a> Lower<'a> {
                         out_len(shape[1], wd[2], stride[0], pad[0], dil[0]),
                         out_len(shape[2], wd[3], stride[1], pad[1], dil[1]),
                     ) else {
-                        return Err(err(file, nn, Some("W"), format!("kernel larger than the padded input {shape:?}{ctx}")));
+                        return Err(err(
+                            file,
+                            nn,
+                            Some("W"),
+                            format!("kernel larger than the padded input {shape:?}{ctx}"),
+                        ));
                     };
                     new_shape = vec![wd[0], oh, ow];
                     push = Some(Layer::Conv {
@@ -839,11 +854,21 @@ impl<'a> Lower<'a> {
                     }
                     let is_gemm = n.op_type() == "Gemm";
                     if is_gemm && attr_i(n, "transA", 0) != 0 {
-                        return Err(err(file, nn, Some("transA"), format!("transA = 1 is not supported{ctx}")));
+                        return Err(err(
+                            file,
+                            nn,
+                            Some("transA"),
+                            format!("transA = 1 is not supported{ctx}"),
+                        ));
                     }
                     let bmat = need(1, "the weight B")?;
                     if bmat.dims.len() != 2 {
-                        return Err(err(file, nn, Some("B"), format!("weight dims {:?}: expected 2-d{ctx}", bmat.dims)));
+                        return Err(err(
+                            file,
+                            nn,
+                            Some("B"),
+                            format!("weight dims {:?}: expected 2-d{ctx}", bmat.dims),
+                        ));
                     }
                     let trans_b = is_gemm && attr_i(n, "transB", 0) != 0;
                     let (out, inp) = if trans_b {
@@ -900,7 +925,9 @@ impl<'a> Lower<'a> {
                             file,
                             nn,
                             None,
-                            format!("Add is only supported as the bias of a directly preceding MatMul, Gemm or Conv{ctx}"),
+                            format!(
+                                "Add is only supported as the bias of a directly preceding MatMul, Gemm or Conv{ctx}"
+                            ),
                         ));
                     };
                     let (_, layer, _) = &mut layers[li];
@@ -910,7 +937,14 @@ impl<'a> Lower<'a> {
                     };
                     let nb = b.len();
                     let per_channel = other.data.len() == nb
-                        && (other.dims.len() <= 1 || other.dims.iter().rev().take(other.dims.len().saturating_sub(1)).all(|&d| d == 1) || shape.len() == 1);
+                        && (other.dims.len() <= 1
+                            || other
+                                .dims
+                                .iter()
+                                .rev()
+                                .take(other.dims.len().saturating_sub(1))
+                                .all(|&d| d == 1)
+                            || shape.len() == 1);
                     if other.data.len() == 1 {
                         b.iter_mut().for_each(|v| *v += other.data[0]);
                     } else if per_channel {
@@ -932,7 +966,12 @@ impl<'a> Lower<'a> {
                 "BatchNormalization" => {
                     data_first("BatchNormalization")?;
                     if attr_i(n, "training_mode", 0) != 0 {
-                        return Err(err(file, nn, Some("training_mode"), format!("training mode is not supported{ctx}")));
+                        return Err(err(
+                            file,
+                            nn,
+                            Some("training_mode"),
+                            format!("training mode is not supported{ctx}"),
+                        ));
                     }
                     let eps = attr_f(n, "epsilon", 1e-5) as f64;
                     let c = shape[0];
@@ -948,15 +987,18 @@ impl<'a> Lower<'a> {
                         }
                         Ok(t.data.clone())
                     };
-                    let (gamma, beta, mean, var) = (get(1, "scale")?, get(2, "B")?, get(3, "input_mean")?, get(4, "input_var")?);
+                    let (gamma, beta, mean, var) = (
+                        get(1, "scale")?,
+                        get(2, "B")?,
+                        get(3, "input_mean")?,
+                        get(4, "input_var")?,
+                    );
                     let Some(li) = foldable else {
                         return Err(err(
                             file,
                             nn,
                             None,
-                            format!(
-                                "BatchNormalization must directly follow a Conv or Gemm to be folded into it{ctx}"
-                            ),
+                            format!("BatchNormalization must directly follow a Conv or Gemm to be folded into it{ctx}"),
                         ));
                     };
                     let (_, layer, _) = &mut layers[li];
@@ -975,23 +1017,45 @@ impl<'a> Lower<'a> {
                 "AveragePool" | "GlobalAveragePool" => {
                     data_first(n.op_type())?;
                     if shape.len() != 3 {
-                        return Err(err(file, nn, None, format!("pooling needs a [C, H, W] input, got {shape:?}{ctx}")));
+                        return Err(err(
+                            file,
+                            nn,
+                            None,
+                            format!("pooling needs a [C, H, W] input, got {shape:?}{ctx}"),
+                        ));
                     }
                     let (kernel, stride, pad) = if n.op_type() == "GlobalAveragePool" {
                         ([shape[1], shape[2]], [shape[1], shape[2]], [0, 0])
                     } else {
                         let ks = attr_ints(n, "kernel_shape").unwrap_or_default();
                         if ks.len() != 2 || ks.iter().any(|&k| k < 1) {
-                            return Err(err(file, nn, Some("kernel_shape"), format!("{ks:?}: expected 2 values ≥ 1{ctx}")));
+                            return Err(err(
+                                file,
+                                nn,
+                                Some("kernel_shape"),
+                                format!("{ks:?}: expected 2 values ≥ 1{ctx}"),
+                            ));
                         }
                         let kernel = [ks[0] as usize, ks[1] as usize];
                         let stride = match attr_ints(n, "strides") {
                             None => [1, 1],
                             Some(v) if v.len() == 2 && v.iter().all(|&x| x >= 1) => [v[0] as usize, v[1] as usize],
-                            Some(v) => return Err(err(file, nn, Some("strides"), format!("{v:?}: expected 2 values ≥ 1{ctx}"))),
+                            Some(v) => {
+                                return Err(err(
+                                    file,
+                                    nn,
+                                    Some("strides"),
+                                    format!("{v:?}: expected 2 values ≥ 1{ctx}"),
+                                ));
+                            }
                         };
                         if attr_i(n, "ceil_mode", 0) != 0 {
-                            return Err(err(file, nn, Some("ceil_mode"), format!("ceil_mode = 1 is not supported{ctx}")));
+                            return Err(err(
+                                file,
+                                nn,
+                                Some("ceil_mode"),
+                                format!("ceil_mode = 1 is not supported{ctx}"),
+                            ));
                         }
                         let pad = pads2(file, nn, n, &shape[1..], kernel, stride, [1, 1], &ctx)?;
                         if pad != [0, 0] && attr_i(n, "count_include_pad", 0) == 0 {
@@ -1011,7 +1075,12 @@ impl<'a> Lower<'a> {
                         out_len(shape[1], kernel[0], stride[0], pad[0], 1),
                         out_len(shape[2], kernel[1], stride[1], pad[1], 1),
                     ) else {
-                        return Err(err(file, nn, Some("kernel_shape"), format!("window larger than the input {shape:?}{ctx}")));
+                        return Err(err(
+                            file,
+                            nn,
+                            Some("kernel_shape"),
+                            format!("window larger than the input {shape:?}{ctx}"),
+                        ));
                     };
                     new_shape = vec![shape[0], oh, ow];
                     push = Some(Layer::AvgPool { kernel, stride, pad });
@@ -1081,7 +1150,9 @@ impl<'a> Lower<'a> {
             return Err(e("has no tensor type"));
         };
         let Some(shape) = t.shape.as_ref() else {
-            return Err(e("dynamic shape: the input has no shape; export with fixed input dimensions"));
+            return Err(e(
+                "dynamic shape: the input has no shape; export with fixed input dimensions",
+            ));
         };
         let mut dims = Vec::new();
         for (k, d) in shape.dim.iter().enumerate() {
@@ -1143,7 +1214,12 @@ fn pads2(
                 }
                 Ok([p[0] as usize, p[1] as usize])
             }
-            Some(p) => Err(err(file, nn, Some("pads"), format!("{p:?}: expected 4 values ≥ 0{ctx}"))),
+            Some(p) => Err(err(
+                file,
+                nn,
+                Some("pads"),
+                format!("{p:?}: expected 4 values ≥ 0{ctx}"),
+            )),
         },
         "VALID" => Ok([0, 0]),
         "SAME_UPPER" | "SAME_LOWER" => {
@@ -1151,7 +1227,7 @@ fn pads2(
             for a in 0..2 {
                 let o = spatial[a].div_ceil(s[a]);
                 let need = ((o - 1) * s[a] + d[a] * (k[a] - 1) + 1).saturating_sub(spatial[a]);
-                if need % 2 != 0 {
+                if !need.is_multiple_of(2) {
                     return Err(err(
                         file,
                         nn,
@@ -1198,7 +1274,7 @@ fn stages(ann: &Ann) -> Vec<(std::ops::Range<usize>, bool)> {
 fn build(file: &str, ann: Ann, opts: &ConvertOptions) -> Result<Conversion, FrontendError> {
     let dt = opts.dt.unwrap_or(nmc_ir::DEFAULT_DT);
     let r = opts.max_rate_hz * dt;
-    if !(r > 0.0 && r <= 1.0) || !(opts.percentile > 0.0 && opts.percentile <= 100.0) {
+    if !(r > 0.0 && r <= 1.0 && opts.percentile > 0.0 && opts.percentile <= 100.0) {
         return Err(err(
             file,
             None,
@@ -1228,7 +1304,11 @@ fn build(file: &str, ann: Ann, opts: &ConvertOptions) -> Result<Conversion, Fron
                     Some("calibration"),
                     format!(
                         "calibration data of shape {dims:?}: expected (N, {}) with N ≥ 1",
-                        ann.input_shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+                        ann.input_shape
+                            .iter()
+                            .map(|d| d.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 ));
             }
@@ -1329,11 +1409,7 @@ fn build(file: &str, ann: Ann, opts: &ConvertOptions) -> Result<Conversion, Fron
         for i in rg.clone() {
             let (name, layer, os) = &ann.layers[i];
             onnx_nodes.push(name.clone());
-            let in_shape = if i == 0 {
-                &ann.input_shape
-            } else {
-                &ann.layers[i - 1].2
-            };
+            let in_shape = if i == 0 { &ann.input_shape } else { &ann.layers[i - 1].2 };
             match layer {
                 Layer::Relu => {}
                 Layer::Flatten => ops.push((
@@ -1389,9 +1465,11 @@ fn build(file: &str, ann: Ann, opts: &ConvertOptions) -> Result<Conversion, Fron
                     let kind = if let Some(j) = last_weighted {
                         scale_op(&mut ops[j].1, 1.0 / div);
                         PoolKind::Sum
-                    } else if rg.clone().skip(i + 1 - rg.start).any(|m| {
-                        matches!(ann.layers[m].1, Layer::Conv { .. } | Layer::Dense { .. })
-                    }) {
+                    } else if rg
+                        .clone()
+                        .skip(i + 1 - rg.start)
+                        .any(|m| matches!(ann.layers[m].1, Layer::Conv { .. } | Layer::Dense { .. }))
+                    {
                         pending_div *= div;
                         PoolKind::Sum
                     } else {
@@ -1514,7 +1592,13 @@ fn tensor(dims: Vec<usize>, data: Vec<f64>, file: &str, node: &str) -> Result<Te
 fn sanitize(s: &str) -> String {
     let t: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if t.is_empty() { "node".into() } else { t }
 }
