@@ -72,6 +72,7 @@ mod error;
 mod io;
 mod linmap;
 mod lower;
+mod onoff;
 mod quantize;
 mod report;
 mod sfr;
@@ -79,6 +80,7 @@ mod sfr;
 pub use algebra::{chip_gamma, effective_tau, float_decay, stored_decay};
 pub use error::QuantError;
 pub use io::{qmodel_from_ron, qmodel_to_ron, read_qmodel, write_qmodel};
+pub use onoff::insert_onoff_encoder;
 pub use quantize::{quantize, quantize_population_with_scale};
 pub use report::{
     ConnectionReport, DecayChange, InputReport, ParamChange, PopulationReport, QuantReport, REPORT_SCHEMA, RateChange,
@@ -98,6 +100,10 @@ pub enum EncoderMode {
     Auto,
     /// No host populations: every input carries events.
     None,
+    /// Insert a fixed on/off encoder (see [`insert_onoff_encoder`]) in front
+    /// of a model that reads real values without an encoder of its own, then
+    /// place it on the host as `Auto` does.
+    OnOff,
 }
 
 /// Quantization options.

@@ -140,6 +140,13 @@ pub fn quantize(graph: &Graph, target: &Target, opts: &QuantOptions) -> Result<(
     } else {
         graph
     };
+    let with_encoder;
+    let graph = if opts.encoder == EncoderMode::OnOff {
+        with_encoder = crate::insert_onoff_encoder(graph)?;
+        &with_encoder
+    } else {
+        graph
+    };
     let low = lower(graph, target)?;
     for name in opts.forced_scales.keys() {
         if !low.pops.iter().any(|p| &p.name == name) {
@@ -153,7 +160,7 @@ pub fn quantize(graph: &Graph, target: &Target, opts: &QuantOptions) -> Result<(
         .pops
         .iter()
         .map(|p| {
-            opts.encoder == EncoderMode::Auto
+            opts.encoder != EncoderMode::None
                 && !p.chains.is_empty()
                 && p.chains
                     .iter()
@@ -318,6 +325,7 @@ pub fn quantize(graph: &Graph, target: &Target, opts: &QuantOptions) -> Result<(
         encoder: match opts.encoder {
             EncoderMode::Auto => "auto",
             EncoderMode::None => "none",
+            EncoderMode::OnOff => "onoff",
         }
         .into(),
         inputs: input_reports,

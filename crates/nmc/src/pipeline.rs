@@ -223,12 +223,20 @@ fn spikes_of<'a>(name: &'a str, n: usize, batch: usize, steps: usize, bits: &'a 
 /// Runs the three executions of a float graph on `stim` and compares them.
 pub fn verify(g: &Graph, target: &Target, stim: &Stimulus, opts: &VerifyOptions) -> Result<VerifyOutcome, Error> {
     let sfr = opts.quant.scale_firing_rates;
-    let scaled;
-    let gf = if sfr != 1.0 {
-        scaled = nmc_quant::apply_scale_firing_rates(g, sfr)?;
-        &scaled
+    // Graph transforms apply to the float reference too, so both sides are one network.
+    let with_encoder;
+    let g0 = if opts.quant.encoder == nmc_quant::EncoderMode::OnOff {
+        with_encoder = nmc_quant::insert_onoff_encoder(g)?;
+        &with_encoder
     } else {
         g
+    };
+    let scaled;
+    let gf = if sfr != 1.0 {
+        scaled = nmc_quant::apply_scale_firing_rates(g0, sfr)?;
+        &scaled
+    } else {
+        g0
     };
     let steps = opts.steps.unwrap_or(stim.steps());
     // 1. Float reference.
@@ -236,6 +244,9 @@ pub fn verify(g: &Graph, target: &Target, stim: &Stimulus, opts: &VerifyOptions)
     // 2. Quantize (the graph already scaled: do not scale twice) + partition with float rates.
     let mut qopts = opts.quant.clone();
     qopts.scale_firing_rates = 1.0;
+    if qopts.encoder == nmc_quant::EncoderMode::OnOff {
+        qopts.encoder = nmc_quant::EncoderMode::Auto;
+    }
     let (q, qr) = quantize(gf, target, &qopts)?;
     let secs = steps as f64 * float.dt;
     let rates: Vec<Vec<f64>> = q

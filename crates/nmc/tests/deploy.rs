@@ -189,3 +189,31 @@ fn emulation_does_not_depend_on_thread_count() {
     }
     assert_eq!(one.syn_events, two.syn_events);
 }
+
+#[test]
+fn onoff_encoder_in_front_of_the_seeds_net_runs_on_the_host_and_is_exact() {
+    let g = nmc::load_model(
+        &root().join("tests/fixtures/seeds_mnist/seeds_mnist.nir"),
+        &Default::default(),
+    )
+    .unwrap();
+    let images = read_array(&root().join("examples/mnist_conv/test_images.npy")).unwrap();
+    let shape = g.node(g.input_nodes()[0]).out.shape.clone();
+    let all = Stimulus::from_array(images, &shape).unwrap();
+    let first8 = all
+        .values()
+        .slice_axis(ndarray::Axis(0), ndarray::Slice::from(0..8usize))
+        .to_owned();
+    let stim = Stimulus::new(first8).unwrap();
+    let mut opts = VerifyOptions {
+        steps: Some(8),
+        ..Default::default()
+    };
+    opts.quant.encoder = nmc_quant::EncoderMode::OnOff;
+    let out = verify(&g, &loihi1(), &stim, &opts).unwrap();
+    assert!(out.report.exact.equal, "{:?}", out.report.exact);
+    assert_eq!(out.report.host_layers, ["input.onoff"]);
+    // Pixels are in [0, 1]: only on channels fire, at a rate that follows the pixel.
+    assert!(out.report.layers[0].deployed_spikes > 0);
+    assert!(out.report.cores < 47, "seeds net needs {} cores", out.report.cores);
+}
