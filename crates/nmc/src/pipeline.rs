@@ -593,7 +593,7 @@ pub fn run_a_and_b(
         stim,
         &FixedOptions {
             steps: Some(run_steps),
-            strict: strict,
+            strict,
             probe: None,
         },
     )?;
