@@ -532,6 +532,13 @@ pub(crate) fn tile_population(
 ) -> Result<Tiling, Fail> {
     let mut ctx = PopCtx::new(prep, t, k, needs);
     ctx.pressure = pressure;
+    if prep.model.populations[k].shape.numel() == 0 {
+        return Ok(Tiling {
+            blocks: Vec::new(),
+            usage: Vec::new(),
+            search: LayerSearch::default(),
+        });
+    }
     let conv = prep.conns[k].iter().any(|c| matches!(c, ConnPrep::Conv(_)));
     let mut r = if conv { tile_conv(&mut ctx) } else { tile_flat(&mut ctx) };
     if let Ok(tl) = &mut r {
