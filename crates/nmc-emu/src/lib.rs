@@ -560,7 +560,16 @@ fn update<const FULL_U: bool, const NO_LEAK: bool>(num: &Numerics, seg: &net::Se
         &mut st.refr[range.clone()],
     );
     let bias = &bias[range];
+    // (A voltage is ≤ vth after every update only when vth ≥ 0: a spike resets it to 0.)
+    let may_rest = FULL_U && NO_LEAK && vth >= 0;
     for i in 0..q.len() {
+        // At rest: an IF compartment (instant current, no leak) with no input, no bias and
+        // no refractory count keeps its voltage (always ≤ vth after an update), cannot spike,
+        // and its current becomes 0. Skipping it is exact.
+        if may_rest && q[i] == 0 && bias[i] == 0 && refr[i] == 0 {
+            u[i] = 0;
+            continue;
+        }
         let qi = num.q.fit(q[i]);
         q[i] = 0;
         let ui = if FULL_U {
