@@ -689,17 +689,20 @@ pub fn partition(
     // the output slots its routes take on its sources: if any core then
     // holds more slots than allowed, blocks are assembled without packing
     // (which reproduces the tilings exactly).
-    let (mut n, mut layers) =
+    let (mut n, mut layers, packed) =
         assemble(&prep, target, &tilings, &needs, true).map_err(|(k, f)| fail_report(&tilings, k, f))?;
-    let trial = Placement {
-        schema: PLACEMENT_SCHEMA.into(),
-        model: model.name.clone(),
-        target: target.name().into(),
-        cores: vec![CoreId { chip: 0, core: 0 }; n],
-        layers: layers.clone(),
-    };
-    if !slots_within(&prep, target, &trial) {
-        (n, layers) = assemble(&prep, target, &tilings, &needs, false).map_err(|(k, f)| fail_report(&tilings, k, f))?;
+    if packed {
+        let trial = Placement {
+            schema: PLACEMENT_SCHEMA.into(),
+            model: model.name.clone(),
+            target: target.name().into(),
+            cores: vec![CoreId { chip: 0, core: 0 }; n],
+            layers: layers.clone(),
+        };
+        if !slots_within(&prep, target, &trial) {
+            (n, layers, _) =
+                assemble(&prep, target, &tilings, &needs, false).map_err(|(k, f)| fail_report(&tilings, k, f))?;
+        }
     }
     // Cores to chips.
     let cpc = target.system().cores_per_chip() as usize;
@@ -770,15 +773,17 @@ pub fn partition(
 
 /// Blocks to cores: every tile on its own core, or (`pack`) small blocks
 /// (at most half of every limit) joining one of the recent cores when the
-/// union fits. Returns the core count and the layers.
+/// union fits. Returns the core count, the layers and whether any block
+/// joined another's core.
 fn assemble(
     prep: &Prepared<'_>,
     target: &Target,
     tilings: &[Option<Tiling>],
     needs: &[Vec<u32>],
     pack: bool,
-) -> Result<(usize, Vec<LayerPlacement>), (usize, Fail)> {
+) -> Result<(usize, Vec<LayerPlacement>, bool), (usize, Fail)> {
     let mut cores: Vec<CoreSlot> = Vec::new();
+    let mut packed = false;
     let mut layers: Vec<LayerPlacement> = Vec::with_capacity(tilings.len());
     for (k, tl) in tilings.iter().enumerate() {
         let Some(tl) = tl else {
@@ -803,7 +808,10 @@ fn assemble(
                 }
             }
             let (ci, offset, inner, modes, parts) = match placed {
-                Some((ci, offset, c)) => (ci, offset, c.inner, c.modes, c.parts),
+                Some((ci, offset, c)) => {
+                    packed = true;
+                    (ci, offset, c.inner, c.modes, c.parts)
+                }
                 None => {
                     cores.push(CoreSlot::default());
                     let c = ctx.eval(&b.tile, 0, &[], 0).map_err(|f| (k, f))?;
@@ -828,7 +836,7 @@ fn assemble(
             blocks,
         });
     }
-    Ok((cores.len(), layers))
+    Ok((cores.len(), layers, packed))
 }
 
 /// Whether every core's compartments take at most the slot limit, with
