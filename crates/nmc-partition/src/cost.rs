@@ -488,7 +488,9 @@ fn rows_cost(rp: &RowsPrep, view: [usize; 3], t: &Target, weight_exp: i8, lay: &
         c.axons += 1;
         c.bits += match mode {
             AxonMode::DiscreteRun => {
-                let span = (pairs[j - 1].1 - pairs[i].1 + 1) as usize;
+                // A discrete axon has no compartment base: its dense run
+                // starts at compartment 0.
+                let span = (pairs[j - 1].1 + 1) as usize;
                 sc.bits(span, wb, 0)
             }
             _ => sc.bits(j - i, wb, sc.core_index_bits()),

@@ -367,7 +367,7 @@ fn emit_rows(
             j += 1;
         }
         let syns: Vec<Syn> = if mode == AxonMode::DiscreteRun {
-            let lo = pairs[i].1;
+            let lo = 0;
             let hi = pairs[j - 1].1;
             let mut v: Vec<Syn> = (lo..=hi)
                 .map(|cx| Syn {

@@ -113,9 +113,9 @@ pub enum AxonMode {
     /// One discrete axon per source element with a non-zero weight into the
     /// block; its list stores the non-zero weights with compartment indices.
     Discrete,
-    /// Discrete axons whose lists are dense runs: every compartment from the
-    /// list's first to its last target, zeros included, no index bits
-    /// (dense and sparse connections only).
+    /// Discrete axons whose lists are dense runs: every compartment from 0
+    /// (a discrete axon has no compartment base) to the list's last target,
+    /// zeros included, no index bits (dense and sparse connections only).
     DiscreteRun,
     /// Population axons of the 16-bit kind (convolutions only): one axon per
     /// input pixel and atom chunk, atom = input channel, tables shared.

@@ -22,7 +22,8 @@
 //! [`verify_artifact`] re-derives the per-core counts from an emitted
 //! artifact alone (compartments, axons, synapse bits of its tables with each
 //! table counted once, profiles, formats, voltage limits, output slots of
-//! its routes) and checks them and the chip/core ids against the target;
+//! its routes; dense lists must be runs of compartments from 0) and checks
+//! them and the chip/core ids against the target;
 //! [`verify_artifact_synapses`] expands an artifact's routes and tables
 //! back into synapses and compares them with the model's weights.
 //!
@@ -404,13 +405,20 @@ pub fn verify_artifact(a: &Artifact, t: &Target) -> Result<Vec<CoreUsage>, Verif
                 pr.push(format!("core {ci} table {ti}: synapses not sorted by (atom, cx)"));
             }
             if !f.indexed {
-                let run_ok = tb
-                    .syns
-                    .windows(2)
-                    .all(|w| w[0].atom != w[1].atom || w[1].cx == w[0].cx + 1);
+                // Per atom, compartments 0, 1, 2, … (discrete axons have no base).
+                let mut run_ok = true;
+                let mut prev: Option<(u16, u16)> = None;
+                for sy in &tb.syns {
+                    let want = match prev {
+                        Some((a, c)) if a == sy.atom => c + 1,
+                        _ => 0,
+                    };
+                    run_ok &= sy.cx == want;
+                    prev = Some((sy.atom, sy.cx));
+                }
                 if !run_ok {
                     pr.push(format!(
-                        "core {ci} table {ti}: a dense (non-indexed) list is not a run of consecutive compartments"
+                        "core {ci} table {ti}: a dense (non-indexed) list is not a run of compartments from 0"
                     ));
                 }
             }
