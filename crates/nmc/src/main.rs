@@ -368,6 +368,19 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
+/// Prints a report: its stable JSON with `--json`, else its table.
+fn print_report<T: serde::Serialize + std::fmt::Display>(json: bool, r: &T) -> Result<(), Failure> {
+    if json {
+        emit(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(r).context("serialising the report")?
+        ));
+    } else {
+        emit(&r.to_string());
+    }
+    Ok(())
+}
+
 /// Writes to stdout; a closed pipe (`nmc inspect … | head`) ends quietly.
 fn emit(s: &str) {
     use std::io::Write;
@@ -446,14 +459,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         )),
                     })?;
                     let r = nmc::pipeline::simulate_fixed_file(&q, &t, &input, steps, labels.as_deref())?;
-                    if json {
-                        emit(&format!(
-                            "{}\n",
-                            serde_json::to_string_pretty(&r).context("serialising the report")?
-                        ));
-                    } else {
-                        emit(&r.to_string());
-                    }
+                    print_report(json, &r)?;
                     return Ok(());
                 }
                 nmc::pipeline::AnyModel::Artifact(_) => {
@@ -464,14 +470,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
             };
             let report = nmc::simulate::run(&g, &input, steps, out.as_deref(), labels.as_deref())?;
-            if json {
-                emit(&format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&report).context("serialising the report")?
-                ));
-            } else {
-                emit(&report.to_string());
-            }
+            print_report(json, &report)?;
         }
         Cmd::Quantize {
             model,
@@ -552,14 +551,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if let Some(p) = &html {
                 write_file(p, &rep.to_html())?;
             }
-            if json {
-                emit(&format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&rep).context("serialising the report")?
-                ));
-            } else {
-                emit(&rep.to_string());
-            }
+            print_report(json, &rep)?;
         }
         Cmd::Compile {
             model,
@@ -604,14 +596,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         } => {
             let a = nmc_artifact::Artifact::read(&artifact).map_err(Error::from)?;
             let report = nmc::pipeline::emulate_file(&a, &input, steps, labels.as_deref(), out.as_deref())?;
-            if json {
-                emit(&format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&report).context("serialising the report")?
-                ));
-            } else {
-                emit(&report.to_string());
-            }
+            print_report(json, &report)?;
         }
         Cmd::Verify {
             model,
@@ -634,14 +619,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 // A quantized model has no float network: the A = B check alone.
                 let q = nmc_quant::read_qmodel(&model).map_err(nmc::Error::from)?;
                 let r = nmc::pipeline::verify_quantized(q, &t, &input, steps, strict)?;
-                if json {
-                    emit(&format!(
-                        "{}\n",
-                        serde_json::to_string_pretty(&r).context("serialising the report")?
-                    ));
-                } else {
-                    emit(&r.to_string());
-                }
+                print_report(json, &r)?;
                 if !r.exact.equal {
                     return Err(Failure {
                         code: exit::MISMATCH,

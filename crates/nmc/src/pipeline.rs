@@ -249,23 +249,7 @@ pub fn verify(g: &Graph, target: &Target, stim: &Stimulus, opts: &VerifyOptions)
     }
     let (q, qr) = quantize(gf, target, &qopts)?;
     let secs = steps as f64 * float.dt;
-    let rates: Vec<Vec<f64>> = q
-        .populations
-        .iter()
-        .map(|p| match float.layer(&p.name) {
-            Some(l) => {
-                let n = l.spikes.len() / (l.batch * l.steps).max(1);
-                let mut r = vec![0.0; n];
-                for b in 0..l.batch {
-                    for (i, c) in l.counts_of(b).iter().enumerate() {
-                        r[i] += *c as f64 / secs / l.batch as f64;
-                    }
-                }
-                r
-            }
-            None => vec![0.0; p.shape.numel()],
-        })
-        .collect();
+    let rates = population_rates(&float, &q);
     let mut compiled = compile_quantized(
         q,
         target,
@@ -282,20 +266,7 @@ pub fn verify(g: &Graph, target: &Target, stim: &Stimulus, opts: &VerifyOptions)
     // 3. Fixed reference (A) and emulator (B) over the same, longer run.
     let batch = stim.batch();
     let (fixed, em, exact) = run_a_and_b(&compiled, target, stim, run_steps, opts.strict)?;
-    let b: Vec<Spikes<'_>> = fixed
-        .layers
-        .iter()
-        .map(|l| match em.layers.iter().find(|e| e.name == l.name) {
-            Some(e) => Ok(spikes_of(
-                &e.name,
-                e.shape.iter().product(),
-                batch,
-                run_steps,
-                &e.spikes,
-            )),
-            None => Err(Error::Structure(format!("the artifact has no layer `{}`", l.name))),
-        })
-        .collect::<Result<_, _>>()?;
+    let b = b_views(&fixed, &em, batch, run_steps)?;
     // B vs float, per layer (populations the float reference records as spiking).
     let mut layers = Vec::new();
     let mut scatter = Vec::new();
@@ -576,6 +547,44 @@ impl std::fmt::Display for VerifyReport {
     }
 }
 
+/// B's layers as spike views, in A's (the fixed reference's) layer order.
+fn b_views<'a>(
+    fixed: &nmc_reference::FixedResult,
+    em: &'a EmuResult,
+    batch: usize,
+    steps: usize,
+) -> Result<Vec<Spikes<'a>>, Error> {
+    fixed
+        .layers
+        .iter()
+        .map(|l| match em.layers.iter().find(|e| e.name == l.name) {
+            Some(e) => Ok(spikes_of(&e.name, e.shape.iter().product(), batch, steps, &e.spikes)),
+            None => Err(Error::Structure(format!("the artifact has no layer `{}`", l.name))),
+        })
+        .collect()
+}
+
+/// Per population of `q` (by name), per neuron, the float reference's
+/// firing rate in Hz averaged over the batch (0 for populations the float
+/// reference does not record as spiking).
+fn population_rates(res: &nmc_reference::SimResult, q: &QModel) -> Vec<Vec<f64>> {
+    let secs = res.steps as f64 * res.dt;
+    q.populations
+        .iter()
+        .map(|p| {
+            let mut r = vec![0.0; p.shape.numel()];
+            if let Some(l) = res.layer(&p.name) {
+                for b in 0..l.batch {
+                    for (i, c) in l.counts_of(b).iter().enumerate().take(r.len()) {
+                        r[i] += *c as f64 / secs / l.batch as f64;
+                    }
+                }
+            }
+            r
+        })
+        .collect()
+}
+
 /// Runs the fixed-point reference (A) and the emulated artifact (B) of a
 /// compiled model for `run_steps` and compares them bit for bit; on a
 /// mismatch, probes both at the first differing neuron and step.
@@ -607,20 +616,7 @@ pub fn run_a_and_b(
         .iter()
         .map(|l| spikes_of(&l.name, l.shape.numel(), batch, run_steps, &l.spikes))
         .collect();
-    let b: Vec<Spikes<'_>> = fixed
-        .layers
-        .iter()
-        .map(|l| match em.layers.iter().find(|e| e.name == l.name) {
-            Some(e) => Ok(spikes_of(
-                &e.name,
-                e.shape.iter().product(),
-                batch,
-                run_steps,
-                &e.spikes,
-            )),
-            None => Err(Error::Structure(format!("the artifact has no layer `{}`", l.name))),
-        })
-        .collect::<Result<_, _>>()?;
+    let b = b_views(&fixed, &em, batch, run_steps)?;
     let mismatch = first_mismatch(&a, &b).map_err(Error::Structure)?;
     let (mut state_a, mut state_b) = (None, None);
     if let Some(m) = &mismatch {
@@ -683,22 +679,7 @@ pub fn read_stimulus(g: &Graph, input: &Path, labels: Option<&Path>) -> Result<(
 pub fn float_rates(g: &Graph, q: &QModel, input: &Path, steps: Option<usize>) -> Result<Vec<Vec<f64>>, Error> {
     let (stim, _) = read_stimulus(g, input, None)?;
     let res = nmc_reference::simulate(g, &stim, &SimOptions { steps })?;
-    let secs = res.steps as f64 * res.dt;
-    Ok(q.populations
-        .iter()
-        .map(|p| match res.layer(&p.name) {
-            Some(l) => {
-                let mut r = vec![0.0; p.shape.numel()];
-                for b in 0..l.batch {
-                    for (i, c) in l.counts_of(b).iter().enumerate().take(r.len()) {
-                        r[i] += *c as f64 / secs / l.batch as f64;
-                    }
-                }
-                r
-            }
-            None => vec![0.0; p.shape.numel()],
-        })
-        .collect())
+    Ok(population_rates(&res, q))
 }
 
 /// Emulates an artifact on an input file: the `nmc emulate` report, and

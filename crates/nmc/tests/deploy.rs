@@ -5,23 +5,8 @@
 
 use nmc::pipeline::{VerifyOptions, compile, verify};
 use nmc_reference::{Stimulus, read_array};
-use std::path::PathBuf;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn fixtures() -> PathBuf {
-    let p = std::env::var_os("NMC_SHARED_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/fixtures"));
-    assert!(
-        p.is_dir(),
-        "shared fixtures not found at {} (set NMC_SHARED_FIXTURES)",
-        p.display()
-    );
-    p
-}
+mod common;
+use common::{fixtures, root};
 
 fn loihi1() -> nmc_target::Target {
     nmc_target::Target::builtin("loihi1").unwrap()

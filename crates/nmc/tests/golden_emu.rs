@@ -6,23 +6,8 @@
 
 use nmc_reference::Stimulus;
 use std::fmt::Write as _;
-use std::path::PathBuf;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn fixtures() -> PathBuf {
-    let p = std::env::var_os("NMC_SHARED_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/fixtures"));
-    assert!(
-        p.is_dir(),
-        "shared fixtures not found at {} (set NMC_SHARED_FIXTURES)",
-        p.display()
-    );
-    p
-}
+mod common;
+use common::{fixtures, root};
 
 fn listing(g: &nmc_ir::Graph, stim: &Stimulus, steps: usize, title: &str) -> String {
     let t = nmc_target::Target::builtin("loihi1").unwrap();

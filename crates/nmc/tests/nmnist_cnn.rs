@@ -9,23 +9,8 @@
 
 use nmc_ir::{Graph, Op};
 use nmc_reference::{SimOptions, Stimulus, read_array, simulate};
-use std::path::PathBuf;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn fixtures() -> PathBuf {
-    let p = std::env::var_os("NMC_SHARED_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/fixtures"));
-    assert!(
-        p.is_dir(),
-        "shared fixtures not found at {} (set NMC_SHARED_FIXTURES)",
-        p.display()
-    );
-    p
-}
+mod common;
+use common::{fixtures, root};
 
 fn naive_first_layer(g: &Graph, frames: &[f64], steps: usize) -> Vec<u64> {
     let Op::Neuron(n) = &g.node(g.find("1").unwrap()).op else {
@@ -81,7 +66,7 @@ fn naive_first_layer(g: &Graph, frames: &[f64], steps: usize) -> Vec<u64> {
     counts
 }
 
-fn check(model: PathBuf) {
+fn check(model: std::path::PathBuf) {
     let g = nmc_frontend::load(&model, &Default::default()).unwrap();
     let sample = read_array(&fixtures().join("nir-paper/other/nir4s_cnn_sinabs_sample.npy")).unwrap();
     assert_eq!(sample.shape(), &[10, 2, 34, 34]);
