@@ -52,6 +52,7 @@ mod nir;
 pub mod onnx;
 
 pub use error::FrontendError;
+pub use nir::{NIR_VERSION, to_nir_bytes, write_nir};
 
 use nmc_ir::{Discretization, Graph, ResetMode};
 use std::path::Path;

@@ -27,7 +27,8 @@ enum Cmd {
         model: PathBuf,
         #[command(flatten)]
         load: LoadArgs,
-        /// Write the converted graph's IR text dump here (NIR writing is not implemented).
+        /// Write the converted spiking network here: a `.nir` file (readable by other NIR tools and
+        /// by every nmc command), or any other extension for nmc's IR text dump.
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
@@ -403,8 +404,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let c = load.convert(&model)?;
             emit(&c.report.to_string());
             if let Some(p) = &output {
-                write_file(p, &c.graph.to_string())?;
-                emit(&format!("IR dump: {}\n", p.display()));
+                if p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| e.eq_ignore_ascii_case("nir"))
+                {
+                    nmc_frontend::write_nir(&c.graph, p).map_err(Error::from)?;
+                    emit(&format!("wrote NIR {}\n", p.display()));
+                } else {
+                    write_file(p, &c.graph.to_string())?;
+                    emit(&format!("IR dump: {}\n", p.display()));
+                }
             }
         }
         Cmd::Inspect { model, load, json, ir } => {

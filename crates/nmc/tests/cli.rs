@@ -176,3 +176,30 @@ fn a_quantized_model_file_replays_through_compile_emulate_and_verify() {
     assert_eq!(o.status.code(), Some(3));
     assert!(text(&o).1.contains("bad.q.ron"), "{}", text(&o).1);
 }
+
+#[test]
+fn convert_writes_a_nir_file_every_command_reads() {
+    let dir = std::env::temp_dir().join(format!("nmc-cli-conv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("converted.nir");
+    let o = nmc(&[
+        "convert",
+        "examples/onnx_mnist/mnist_cnn.onnx",
+        "--calibrate",
+        "examples/onnx_mnist/calib_images.npy",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+    let o = nmc(&["inspect", out.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let kinds: Vec<&str> = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.iter().filter(|k| **k == "if").count() >= 3, "{kinds:?}");
+    assert_eq!(kinds.first(), Some(&"input"));
+}

@@ -11,6 +11,8 @@ mod fields;
 mod hdf5;
 mod lower;
 mod raw;
+mod write;
+pub use write::{NIR_VERSION, to_nir_bytes, write_nir};
 
 use crate::{FrontendError, LoadOptions};
 use nmc_ir::Graph;
