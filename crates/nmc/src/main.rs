@@ -21,7 +21,9 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Cmd {
     /// Convert an ONNX ANN into a spiking network: prints the conversion report (per layer the
-    /// activation scale, normalisation and expected rate) and writes the IR text dump with -o.
+    /// activation scale, normalisation and expected rate) and writes the network with -o. With
+    /// --input and --labels, also measures ANN vs SNN accuracy at several presentation times and
+    /// the float reference's per-layer rates.
     Convert {
         /// Model file (.onnx).
         model: PathBuf,
@@ -31,6 +33,15 @@ enum Cmd {
         /// by every nmc command), or any other extension for nmc's IR text dump.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// A labelled test set (with --labels) for the accuracy-vs-steps table.
+        #[arg(long, requires = "labels")]
+        input: Option<PathBuf>,
+        /// Labels of --input.
+        #[arg(long, requires = "input")]
+        labels: Option<PathBuf>,
+        /// Presentation times (steps) for the accuracy table.
+        #[arg(long, value_delimiter = ',', default_value = "25,50,100,200")]
+        steps_list: Vec<usize>,
     },
     /// Show a model's nodes, shapes, neuron and synapse counts and parameters.
     Inspect {
@@ -400,9 +411,20 @@ fn write_file(p: &std::path::Path, text: &str) -> Result<(), Failure> {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.cmd {
-        Cmd::Convert { model, load, output } => {
+        Cmd::Convert {
+            model,
+            load,
+            output,
+            input,
+            labels,
+            steps_list,
+        } => {
             let c = load.convert(&model)?;
             emit(&c.report.to_string());
+            if let (Some(inp), Some(lab)) = (&input, &labels) {
+                let t = nmc::pipeline::conversion_accuracy(&model, &c.graph, inp, lab, &steps_list)?;
+                emit(&t);
+            }
             if let Some(p) = &output {
                 if p.extension()
                     .and_then(|e| e.to_str())

@@ -203,3 +203,46 @@ fn convert_writes_a_nir_file_every_command_reads() {
     assert!(kinds.iter().filter(|k| **k == "if").count() >= 3, "{kinds:?}");
     assert_eq!(kinds.first(), Some(&"input"));
 }
+
+#[test]
+fn convert_measures_ann_against_snn_accuracy_by_presentation_time() {
+    let o = nmc(&[
+        "convert",
+        "examples/onnx_mnist/mnist_cnn.onnx",
+        "--calibrate",
+        "examples/onnx_mnist/calib_images.npy",
+        "--input",
+        "examples/onnx_mnist/test_images.npy",
+        "--labels",
+        "examples/onnx_mnist/test_labels.npy",
+        "--steps-list",
+        "10,100",
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    // The ANN accuracy nmc computes equals the one onnx's reference evaluator measured
+    // (examples/onnx_mnist/ann.json, `test500_onnx`).
+    let ann: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("examples/onnx_mnist/ann.json")).unwrap()).unwrap();
+    let want = format!("ANN {:.2}%", 100.0 * ann["test500_onnx"].as_f64().unwrap());
+    assert!(out.contains(&want), "{want} not in\n{out}");
+    let acc = |steps: &str| -> f64 {
+        let line = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(steps))
+            .unwrap();
+        line.split_whitespace()
+            .nth(1)
+            .unwrap()
+            .trim_end_matches('%')
+            .parse()
+            .unwrap()
+    };
+    // Longer presentations approach the ANN: 10 steps is far below, 100 within 1 point.
+    assert!(acc("10") < acc("100"), "{out}");
+    assert!(
+        (acc("100") - 100.0 * ann["test500_onnx"].as_f64().unwrap()).abs() <= 1.0,
+        "{out}"
+    );
+    assert!(out.contains("at ceiling"), "{out}");
+}
