@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used)]
-//! ResNet-sized stacks (over a million neurons, many chips) partition in
-//! seconds into placements the verifier accepts. Slow in debug builds:
-//! `cargo test --release -p nmc-partition --test scale -- --ignored --nocapture`.
+//! ResNet-sized stacks (over a million neurons, many chips) partition into
+//! placements the verifier accepts. Speed is measured by the criterion bench
+//! (`cargo bench -p nmc-partition`), not here; these run in the release-mode
+//! test suite (slow in debug builds).
 mod common;
 
 use common::*;
@@ -24,18 +25,15 @@ fn run(side: usize, width: usize) {
     );
     assert!(n >= 1_000_000);
     assert!(rep.totals.chips > 1);
-    assert!(dt.as_secs() < 30, "{dt:?}");
     nmc_partition::verify(&m, &t, &pl).unwrap();
 }
 
 #[test]
-#[ignore = "release-mode scale test"]
 fn resnet_like_256_width_8() {
     run(256, 8);
 }
 
 #[test]
-#[ignore = "release-mode scale test"]
 fn resnet_like_224_width_16() {
     run(224, 16);
 }
