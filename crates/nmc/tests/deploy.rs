@@ -6,7 +6,7 @@
 use nmc::pipeline::{VerifyOptions, compile, verify};
 use nmc_reference::{Stimulus, read_array};
 mod common;
-use common::{fixtures, root};
+use common::{braille_bias_zero, fixtures, lif_norse_with_exact_input, root, xorshift_spikes};
 
 fn loihi1() -> nmc_target::Target {
     nmc_target::Target::builtin("loihi1").unwrap()
@@ -62,27 +62,9 @@ fn nir_paper_cnn_on_a_real_nmnist_sample_is_exact() {
 
 #[test]
 fn recurrent_braille_rnn_is_exact() {
-    let opts = nmc::LoadOptions {
-        dt: Some(1e-4),
-        discretization: Some(nmc_ir::Discretization::Euler),
-        ..Default::default()
-    };
-    let g = nmc::load_model(
-        &fixtures().join("nir-paper/03_rnn/braille_noDelay_bias_zero.nir"),
-        &opts,
-    )
-    .unwrap();
+    let g = braille_bias_zero();
     // The Braille inputs are not available: random taxel spikes (fixed seed).
-    let mut x = 0x2545f4914f6cdd1du64;
-    let vals: Vec<f64> = (0..2 * 100 * 12)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            if x.is_multiple_of(10) { 1.0 } else { 0.0 }
-        })
-        .collect();
-    let stim = Stimulus::new(ndarray::Array3::from_shape_vec((2, 100, 12), vals).unwrap()).unwrap();
+    let stim = xorshift_spikes(2, 100, 12, 10);
     let out = verify(&g, &loihi1(), &stim, &VerifyOptions::default()).unwrap();
     assert!(out.report.exact.equal, "{:?}", out.report.exact);
     assert!(
@@ -94,17 +76,7 @@ fn recurrent_braille_rnn_is_exact() {
 
 #[test]
 fn single_lif_neuron_is_exact_and_fires() {
-    let opts = nmc::LoadOptions {
-        dt: Some(1e-4),
-        ..Default::default()
-    };
-    let g = nmc::load_model(&fixtures().join("nir-paper/01_lif/lif_norse.nir"), &opts).unwrap();
-    let csv = std::fs::read_to_string(fixtures().join("nir-paper/01_lif/traces/lif_exact.csv")).unwrap();
-    let vals: Vec<f64> = csv
-        .lines()
-        .map(|l| l.split(',').next().unwrap().trim().parse().unwrap())
-        .collect();
-    let stim = Stimulus::new(ndarray::Array3::from_shape_vec((1, vals.len(), 1), vals).unwrap()).unwrap();
+    let (g, stim) = lif_norse_with_exact_input();
     let out = verify(&g, &loihi1(), &stim, &VerifyOptions::default()).unwrap();
     assert!(out.report.exact.equal, "{:?}", out.report.exact);
     // Four spikes in the float reference, and the same count deployed.

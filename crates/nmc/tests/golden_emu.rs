@@ -7,7 +7,7 @@
 use nmc_reference::Stimulus;
 use std::fmt::Write as _;
 mod common;
-use common::{fixtures, root};
+use common::{braille_bias_zero, lif_norse_with_exact_input, root, xorshift_spikes};
 
 fn listing(g: &nmc_ir::Graph, stim: &Stimulus, steps: usize, title: &str) -> String {
     let t = nmc_target::Target::builtin("loihi1").unwrap();
@@ -50,18 +50,8 @@ fn check(name: &str, text: &str) {
 
 #[test]
 fn single_lif_neuron() {
-    let opts = nmc::LoadOptions {
-        dt: Some(1e-4),
-        ..Default::default()
-    };
-    let g = nmc::load_model(&fixtures().join("nir-paper/01_lif/lif_norse.nir"), &opts).unwrap();
-    let csv = std::fs::read_to_string(fixtures().join("nir-paper/01_lif/traces/lif_exact.csv")).unwrap();
-    let vals: Vec<f64> = csv
-        .lines()
-        .map(|l| l.split(',').next().unwrap().trim().parse().unwrap())
-        .collect();
-    let n = vals.len();
-    let stim = Stimulus::new(ndarray::Array3::from_shape_vec((1, n, 1), vals).unwrap()).unwrap();
+    let (g, stim) = lif_norse_with_exact_input();
+    let n = stim.steps();
     check(
         "lif_norse",
         &listing(&g, &stim, n, "lif_norse (lif_exact.csv input, dt 0.1 ms)"),
@@ -70,26 +60,8 @@ fn single_lif_neuron() {
 
 #[test]
 fn braille_rnn_on_fixed_random_taxels() {
-    let opts = nmc::LoadOptions {
-        dt: Some(1e-4),
-        discretization: Some(nmc_ir::Discretization::Euler),
-        ..Default::default()
-    };
-    let g = nmc::load_model(
-        &fixtures().join("nir-paper/03_rnn/braille_noDelay_bias_zero.nir"),
-        &opts,
-    )
-    .unwrap();
-    let mut x = 0x2545f4914f6cdd1du64;
-    let vals: Vec<f64> = (0..60 * 12)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            if x.is_multiple_of(8) { 1.0 } else { 0.0 }
-        })
-        .collect();
-    let stim = Stimulus::new(ndarray::Array3::from_shape_vec((1, 60, 12), vals).unwrap()).unwrap();
+    let g = braille_bias_zero();
+    let stim = xorshift_spikes(1, 60, 12, 8);
     check(
         "braille_bias_zero",
         &listing(

@@ -21,3 +21,53 @@ pub fn fixtures() -> PathBuf {
     );
     p
 }
+
+/// The NIR paper's Braille RNN (bias, reset to zero) with the dt and
+/// discretization it was trained with (0.1 ms, Euler).
+pub fn braille_bias_zero() -> nmc_ir::Graph {
+    let opts = nmc::LoadOptions {
+        dt: Some(1e-4),
+        discretization: Some(nmc_ir::Discretization::Euler),
+        ..Default::default()
+    };
+    nmc::load_model(
+        &fixtures().join("nir-paper/03_rnn/braille_noDelay_bias_zero.nir"),
+        &opts,
+    )
+    .unwrap()
+}
+
+/// Spikes from a fixed xorshift sequence: a 1 where the state is a multiple
+/// of `one_in` (the Braille inputs themselves are not available).
+pub fn xorshift_spikes(batch: usize, steps: usize, features: usize, one_in: u64) -> nmc_reference::Stimulus {
+    let mut x = 0x2545f4914f6cdd1du64;
+    let vals: Vec<f64> = (0..batch * steps * features)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if x.is_multiple_of(one_in) { 1.0 } else { 0.0 }
+        })
+        .collect();
+    nmc_reference::Stimulus::new(ndarray::Array3::from_shape_vec((batch, steps, features), vals).unwrap()).unwrap()
+}
+
+/// The NIR paper's single LIF neuron at dt = 0.1 ms, and the input column of
+/// the analytic trace `lif_exact.csv` as a one-sample stimulus.
+pub fn lif_norse_with_exact_input() -> (nmc_ir::Graph, nmc_reference::Stimulus) {
+    let opts = nmc::LoadOptions {
+        dt: Some(1e-4),
+        ..Default::default()
+    };
+    let g = nmc::load_model(&fixtures().join("nir-paper/01_lif/lif_norse.nir"), &opts).unwrap();
+    let csv = std::fs::read_to_string(fixtures().join("nir-paper/01_lif/traces/lif_exact.csv")).unwrap();
+    let vals: Vec<f64> = csv
+        .lines()
+        .map(|l| l.split(',').next().unwrap().trim().parse().unwrap())
+        .collect();
+    let n = vals.len();
+    (
+        g,
+        nmc_reference::Stimulus::new(ndarray::Array3::from_shape_vec((1, n, 1), vals).unwrap()).unwrap(),
+    )
+}
