@@ -20,6 +20,17 @@
 //!    >> decay_bits)` with `f = 2^decay_bits − (stored decay + offset)`.
 //! 3. **Send.** Spikes are queued for delivery at `t + L`.
 //!
+//! ## Overflow
+//!
+//! A *wrap* is a `fit` that changed `q`, `u` or `u + bias`; a *clip* is the
+//! voltage step changing `v` (its register or `[vmin, vmax]`) — the same
+//! definitions as the fixed-point reference, which must count the same
+//! numbers. Every one is counted per layer ([`LayerOverflow`]); with
+//! [`RunOptions::strict`] the earliest (by step, batch item, layer, neuron,
+//! register in step order) is an error ([`EmuError::Overflow`]). The checks
+//! sit on a branch that is not taken in a healthy run, so they cost a compare
+//! each.
+//!
 //! Batches run in parallel (rayon); results do not depend on the thread
 //! count.
 
@@ -45,6 +56,85 @@ pub enum EmuError {
     /// The input does not fit the artifact.
     #[error("input: {0}")]
     Input(String),
+    /// Strict mode: a register wrapped or the voltage was clipped.
+    #[error(
+        "overflow in layer `{layer}`, neuron {neuron}, step {step}, batch item {batch}: register {register} \
+         would hold {exact} but holds {stored} (strict mode)"
+    )]
+    Overflow {
+        /// Layer name (artifact layer order).
+        layer: String,
+        /// Neuron index within the layer (row-major).
+        neuron: usize,
+        /// Step.
+        step: usize,
+        /// Batch item.
+        batch: usize,
+        /// The register.
+        register: Register,
+        /// The exact value before fitting.
+        exact: i64,
+        /// What the register holds after its overflow rule.
+        stored: i64,
+    },
+}
+
+/// A state register of the compartment step, as named in overflow reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Register {
+    /// `q`, the input accumulator.
+    Accumulator,
+    /// `u`, the current.
+    Current,
+    /// `u + bias` (the current register).
+    CurrentBias,
+    /// `v`, the voltage: its register and `[vmin, vmax]`.
+    Voltage,
+}
+
+impl Register {
+    /// Short name: `q`, `u`, `u+bias` or `v` (as the fixed reference names them).
+    pub fn name(self) -> &'static str {
+        match self {
+            Register::Accumulator => "q",
+            Register::Current => "u",
+            Register::CurrentBias => "u+bias",
+            Register::Voltage => "v",
+        }
+    }
+}
+
+impl std::fmt::Display for Register {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Wraps and clips of one layer over a run, summed over the batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LayerOverflow {
+    /// Layer name.
+    pub layer: String,
+    /// Wraps (or clips) of `q` to the accumulator register.
+    pub q_wraps: u64,
+    /// Wraps (or clips) of `u` and of `u + bias` to the current register.
+    pub u_wraps: u64,
+    /// Clips of `v` to `[vmin, vmax]` (or its register).
+    pub v_clips: u64,
+}
+
+impl LayerOverflow {
+    /// `q_wraps + u_wraps + v_clips`.
+    pub fn total(&self) -> u64 {
+        self.q_wraps + self.u_wraps + self.v_clips
+    }
+}
+
+/// How to run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Any wrap or clip is an error ([`EmuError::Overflow`]) instead of being counted.
+    pub strict: bool,
 }
 
 /// One input array: `(batch, steps, features)` row-major. A time axis
@@ -111,6 +201,15 @@ pub struct EmuResult {
     pub host_spikes: u64,
     /// Synaptic events, total.
     pub syn_events: u64,
+    /// Wraps and clips per layer, in the artifact's layer order.
+    pub overflows: Vec<LayerOverflow>,
+}
+
+impl EmuResult {
+    /// Wraps and clips of the whole run.
+    pub fn total_overflows(&self) -> u64 {
+        self.overflows.iter().map(LayerOverflow::total).sum()
+    }
 }
 
 struct LayerInfo {
@@ -136,6 +235,62 @@ struct ItemOut {
     volts: Vec<Vec<i64>>,
     core_events: Vec<u64>,
     probe: Vec<ProbeState>,
+    /// Per layer (plus one slot for compartments in no layer): q, u, v counts.
+    overflow_counts: Vec<[u64; 3]>,
+    /// Strict mode: the first overflow (the item stopped at its step).
+    first_overflow: Option<OverflowEvent>,
+}
+
+/// One wrap or clip, by position in the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct OverflowEvent {
+    step: usize,
+    layer: u32,
+    neuron: u32,
+    register: Register,
+    exact: i64,
+    stored: i64,
+}
+
+/// Where the update loop reports overflows (off the hot path).
+struct OverflowSink<'a> {
+    rev: &'a [(u32, u32)],
+    counts: Vec<[u64; 3]>,
+    strict: bool,
+    step: usize,
+    first: Option<OverflowEvent>,
+}
+
+impl OverflowSink<'_> {
+    #[cold]
+    #[inline(never)]
+    fn hit(&mut self, register: Register, cx: u32, exact: i64, stored: i64) {
+        let (layer, neuron) = self.rev[cx as usize];
+        let slot = if layer == u32::MAX {
+            self.counts.len() - 1
+        } else {
+            layer as usize
+        };
+        let k = match register {
+            Register::Accumulator => 0,
+            Register::Current | Register::CurrentBias => 1,
+            Register::Voltage => 2,
+        };
+        self.counts[slot][k] += 1;
+        if self.strict {
+            let e = OverflowEvent {
+                step: self.step,
+                layer,
+                neuron: if layer == u32::MAX { cx } else { neuron },
+                register,
+                exact,
+                stored,
+            };
+            if self.first.is_none_or(|f| e < f) {
+                self.first = Some(e);
+            }
+        }
+    }
 }
 
 /// The state of one compartment after the update of one step.
@@ -264,15 +419,49 @@ impl Emulator {
         steps: usize,
         progress: &(dyn Fn() + Sync),
     ) -> Result<EmuResult, EmuError> {
+        self.run_opts(inputs, steps, &RunOptions::default(), progress)
+    }
+
+    /// Runs every batch item for `steps` steps (in parallel over the batch)
+    /// with `opts`, calling `progress` after each item. In strict mode the
+    /// earliest overflow (by step, batch item, layer, neuron, register) is the
+    /// error.
+    pub fn run_opts(
+        &self,
+        inputs: &[InputData],
+        steps: usize,
+        opts: &RunOptions,
+        progress: &(dyn Fn() + Sync),
+    ) -> Result<EmuResult, EmuError> {
         let batch = self.check_inputs(inputs)?;
         let items: Vec<ItemOut> = (0..batch)
             .into_par_iter()
             .map(|b| {
-                let r = self.run_item(inputs, b, steps, None);
+                let r = self.run_item(inputs, b, steps, None, opts.strict);
                 progress();
                 r
             })
             .collect();
+        if let Some((b, e)) = items
+            .iter()
+            .enumerate()
+            .filter_map(|(b, it)| it.first_overflow.map(|e| (b, e)))
+            .min_by_key(|&(b, e)| (e.step, b, e))
+        {
+            let layer = match self.layers.get(e.layer as usize) {
+                Some(l) => l.name.clone(),
+                None => "(compartment in no layer)".to_string(),
+            };
+            return Err(EmuError::Overflow {
+                layer,
+                neuron: e.neuron as usize,
+                step: e.step,
+                batch: b,
+                register: e.register,
+                exact: e.exact,
+                stored: e.stored,
+            });
+        }
         Ok(self.assemble(items, batch, steps))
     }
 
@@ -342,6 +531,21 @@ impl Emulator {
             })
             .collect();
         let syn_events = cores.iter().map(|c| c.syn_events).sum();
+        let mut overflows: Vec<LayerOverflow> = self
+            .layers
+            .iter()
+            .map(|l| LayerOverflow {
+                layer: l.name.clone(),
+                ..Default::default()
+            })
+            .collect();
+        for it in &items {
+            for (o, c) in overflows.iter_mut().zip(&it.overflow_counts) {
+                o.q_wraps += c[0];
+                o.u_wraps += c[1];
+                o.v_clips += c[2];
+            }
+        }
         EmuResult {
             batch,
             steps,
@@ -350,6 +554,7 @@ impl Emulator {
             cores,
             host_spikes,
             syn_events,
+            overflows,
         }
     }
 
@@ -373,10 +578,10 @@ impl Emulator {
         if b >= batch {
             return Err(EmuError::Input(format!("batch item {b} of {batch}")));
         }
-        Ok(self.run_item(inputs, b, steps, Some(*g as usize)).probe)
+        Ok(self.run_item(inputs, b, steps, Some(*g as usize), false).probe)
     }
 
-    fn run_item(&self, inputs: &[InputData], b: usize, steps: usize, probe_cx: Option<usize>) -> ItemOut {
+    fn run_item(&self, inputs: &[InputData], b: usize, steps: usize, probe_cx: Option<usize>, strict: bool) -> ItemOut {
         let net = &self.net;
         let num = &net.num;
         let n = net.n_cx;
@@ -403,6 +608,13 @@ impl Emulator {
             })
             .collect();
         let mut probe = Vec::new();
+        let mut ov = OverflowSink {
+            rev: &self.rev,
+            counts: vec![[0; 3]; self.layers.len() + 1],
+            strict,
+            step: 0,
+            first: None,
+        };
         let mut xint: Vec<Vec<i64>> = net.inputs.iter().map(|&(f, _)| vec![0i64; f]).collect();
         let row_of = |inp: &InputData, t: usize| {
             let base = (b * inp.steps + t % inp.steps) * inp.features;
@@ -473,6 +685,7 @@ impl Emulator {
             let probe_q = probe_cx.map(|p| num.q.fit(q[p]));
             let bias = &net.cx.bias;
             let one = 1i64 << num.decay_bits;
+            ov.step = t;
             for seg in &net.segments {
                 let st = State {
                     q: &mut q,
@@ -484,10 +697,10 @@ impl Emulator {
                 // Monomorphised for the common constants: u = q when the current decays
                 // fully (no synapse), v not decayed when there is no leak (IF).
                 match (seg.fu == 0, seg.fv == one) {
-                    (true, true) => update::<true, true>(num, seg, bias, st),
-                    (true, false) => update::<true, false>(num, seg, bias, st),
-                    (false, true) => update::<false, true>(num, seg, bias, st),
-                    (false, false) => update::<false, false>(num, seg, bias, st),
+                    (true, true) => update::<true, true>(num, seg, bias, st, &mut ov),
+                    (true, false) => update::<true, false>(num, seg, bias, st, &mut ov),
+                    (false, true) => update::<false, true>(num, seg, bias, st, &mut ov),
+                    (false, false) => update::<false, false>(num, seg, bias, st, &mut ov),
                 }
             }
             fired_ptr.push(fired.len());
@@ -505,13 +718,20 @@ impl Emulator {
                     volts[li].extend(l.gidx.iter().map(|&g| v[g as usize]));
                 }
             }
+            if ov.first.is_some() {
+                // Strict mode stops this item at the step of its first overflow.
+                break;
+            }
         }
+        let (overflow_counts, first_overflow) = (ov.counts, ov.first);
         ItemOut {
             fired,
             fired_ptr,
             volts,
             core_events,
             probe,
+            overflow_counts,
+            first_overflow,
         }
     }
 
@@ -542,7 +762,13 @@ struct State<'a> {
 /// the current decays fully each step (`u = q`); `NO_LEAK`: the voltage does
 /// not decay. Both are exact special cases of the general formula.
 #[inline(always)]
-fn update<const FULL_U: bool, const NO_LEAK: bool>(num: &Numerics, seg: &net::Segment, bias: &[i64], st: State<'_>) {
+fn update<const FULL_U: bool, const NO_LEAK: bool>(
+    num: &Numerics,
+    seg: &net::Segment,
+    bias: &[i64],
+    st: State<'_>,
+    ov: &mut OverflowSink<'_>,
+) {
     let (fu, fv, vth, r0, spiking) = (seg.fu, seg.fv, seg.vth, seg.refr, seg.spiking);
     // With a clipping voltage register the two clips merge into one.
     let (lo, hi, v_wraps) = match num.v.overflow {
@@ -570,17 +796,28 @@ fn update<const FULL_U: bool, const NO_LEAK: bool>(num: &Numerics, seg: &net::Se
             u[i] = 0;
             continue;
         }
+        let cx = seg.start + i as u32;
         let qi = num.q.fit(q[i]);
+        if qi != q[i] {
+            ov.hit(Register::Accumulator, cx, q[i], qi);
+        }
         q[i] = 0;
-        let ui = if FULL_U {
-            num.u.fit(qi)
-        } else {
-            num.u.fit(num.decay(u[i], fu) + qi)
-        };
+        let u_exact = if FULL_U { qi } else { num.decay(u[i], fu) + qi };
+        let ui = num.u.fit(u_exact);
+        if ui != u_exact {
+            ov.hit(Register::Current, cx, u_exact, ui);
+        }
         u[i] = ui;
         let u2 = num.u.fit(ui + bias[i]);
+        if u2 != ui + bias[i] {
+            ov.hit(Register::CurrentBias, cx, ui + bias[i], u2);
+        }
         let vd = if NO_LEAK { v[i] } else { num.decay(v[i], fv) };
-        let mut vi = if v_wraps { num.v.fit(vd + u2) } else { vd + u2 }.clamp(lo, hi);
+        let v_exact = vd + u2;
+        let mut vi = if v_wraps { num.v.fit(v_exact) } else { v_exact }.clamp(lo, hi);
+        if vi != v_exact {
+            ov.hit(Register::Voltage, cx, v_exact, vi);
+        }
         let ri = refr[i];
         if ri > 0 {
             vi = 0;
@@ -588,7 +825,7 @@ fn update<const FULL_U: bool, const NO_LEAK: bool>(num: &Numerics, seg: &net::Se
         if spiking && vi > vth {
             vi = 0;
             refr[i] = r0.saturating_sub(1);
-            st.fired.push(seg.start + i as u32);
+            st.fired.push(cx);
         } else {
             refr[i] = ri.saturating_sub(1);
         }

@@ -4,7 +4,11 @@
 //! JSON schema `nmc.emulate/1`: `{schema, model, target, batch, steps, dt,
 //! layers: [{name, neurons, spikes, mean_rate_hz, max_rate_hz, silent,
 //! at_ceiling}], cores: [{chip, core, spikes, syn_events}], host_spikes,
-//! syn_events, output: {layer, argmax, accuracy}}`.
+//! syn_events, output: {layer, argmax, accuracy}, overflows: [{layer,
+//! q_wraps, u_wraps, v_clips}], golden: null | {file, equal, samples,
+//! structure, layers: [{layer, spikes_expected, spikes_now, differing_bits,
+//! samples_differing}], first: {layer, sample, step, neuron,
+//! expected_spike}}}`.
 
 use crate::compare::{Spikes, argmax_u32};
 use serde::Serialize;
@@ -33,30 +37,65 @@ pub struct LayerActivity {
 impl LayerActivity {
     /// Activity of a spike view over its whole recording.
     pub fn of(s: &Spikes<'_>, dt: f64) -> Self {
+        let mut a = ActivityAcc::new(s.name, s.n, s.steps);
+        a.add(s);
+        a.finish(dt)
+    }
+}
+
+/// [`LayerActivity`] accumulated over batches of samples (for streamed runs).
+#[derive(Debug, Clone)]
+pub struct ActivityAcc {
+    name: String,
+    steps: usize,
+    batch: usize,
+    per: Vec<u64>,
+    ceiling: Vec<bool>,
+}
+
+impl ActivityAcc {
+    /// No samples yet, `n` neurons, `steps` steps per sample.
+    pub fn new(name: &str, n: usize, steps: usize) -> Self {
+        ActivityAcc {
+            name: name.to_string(),
+            steps,
+            batch: 0,
+            per: vec![0; n],
+            ceiling: vec![steps > 0; n],
+        }
+    }
+    /// Adds the samples of a view (same neurons and steps).
+    pub fn add(&mut self, s: &Spikes<'_>) {
         let c = s.counts(0, s.steps);
-        let n = s.n.max(1);
-        let secs = (s.steps as f64 * dt).max(f64::MIN_POSITIVE);
-        let mut per = vec![0u64; n];
-        let mut ceiling = vec![s.steps > 0; n];
         for b in 0..s.batch {
-            for i in 0..s.n {
+            for (i, (per, ceil)) in self.per.iter_mut().zip(&mut self.ceiling).enumerate().take(s.n) {
                 let k = c[b * s.n + i];
-                per[i] += k as u64;
-                if k as usize != s.steps {
-                    ceiling[i] = false;
+                *per += k as u64;
+                if k as usize != self.steps {
+                    *ceil = false;
                 }
             }
         }
-        let total: u64 = per.iter().sum();
-        let items = s.batch.max(1) as f64;
+        self.batch += s.batch;
+    }
+    /// The activity so far.
+    pub fn finish(&self, dt: f64) -> LayerActivity {
+        let n = self.per.len();
+        let secs = (self.steps as f64 * dt).max(f64::MIN_POSITIVE);
+        let total: u64 = self.per.iter().sum();
+        let items = self.batch.max(1) as f64;
         LayerActivity {
-            name: s.name.to_string(),
-            neurons: s.n,
+            name: self.name.clone(),
+            neurons: n,
             spikes: total,
-            mean_rate_hz: total as f64 / (items * n as f64 * secs),
-            max_rate_hz: per.iter().copied().max().unwrap_or(0) as f64 / (items * secs),
-            silent: per.iter().filter(|&&k| k == 0).count(),
-            at_ceiling: ceiling.iter().filter(|&&x| x).count(),
+            mean_rate_hz: total as f64 / (items * n.max(1) as f64 * secs),
+            max_rate_hz: self.per.iter().copied().max().unwrap_or(0) as f64 / (items * secs),
+            silent: self.per.iter().filter(|&&k| k == 0).count(),
+            at_ceiling: if self.batch == 0 {
+                0
+            } else {
+                self.ceiling.iter().filter(|&&x| x).count()
+            },
         }
     }
 }
@@ -126,6 +165,11 @@ pub struct EmulateReport {
     pub syn_events: u64,
     /// Output readout.
     pub output: Option<Readout>,
+    /// Wraps and clips of the integer registers per layer (all zero in a
+    /// healthy deployment; `--strict` turns the first into an error).
+    pub overflows: Vec<nmc_emu::LayerOverflow>,
+    /// The comparison with a golden spike file (`--expect`).
+    pub golden: Option<crate::spikefile::GoldenCheck>,
 }
 
 impl fmt::Display for EmulateReport {
@@ -166,6 +210,27 @@ impl fmt::Display for EmulateReport {
                 write!(f, "; accuracy {:.2}%", 100.0 * a)?;
             }
             writeln!(f)?;
+        }
+        let hit: Vec<_> = self.overflows.iter().filter(|o| o.total() > 0).collect();
+        if hit.is_empty() {
+            writeln!(f, "overflows: none (no register wrapped, no voltage clipped)")?;
+        } else {
+            writeln!(f, "overflows (counted; --strict makes the first an error):")?;
+            writeln!(
+                f,
+                "  {:<14} {:>10} {:>10} {:>10}",
+                "layer", "q wraps", "u wraps", "v clips"
+            )?;
+            for o in hit {
+                writeln!(
+                    f,
+                    "  {:<14} {:>10} {:>10} {:>10}",
+                    o.layer, o.q_wraps, o.u_wraps, o.v_clips
+                )?;
+            }
+        }
+        if let Some(g) = &self.golden {
+            write!(f, "{g}")?;
         }
         Ok(())
     }

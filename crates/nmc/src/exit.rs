@@ -14,3 +14,6 @@ pub const DOES_NOT_FIT: i32 = 4;
 /// Verification mismatch: fixed reference ≠ emulator, or a golden spike
 /// file differs.
 pub const MISMATCH: i32 = 5;
+/// Strict mode: a register of the integer run wrapped or the voltage was
+/// clipped (`--strict` on `simulate`, `emulate`, `verify`).
+pub const OVERFLOW: i32 = 6;

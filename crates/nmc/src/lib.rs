@@ -16,6 +16,7 @@ pub mod html;
 pub mod inspect;
 pub mod pipeline;
 pub mod simulate;
+pub mod spikefile;
 
 pub use nmc_frontend::LoadOptions;
 pub use nmc_ir::Graph;
@@ -52,6 +53,9 @@ pub enum Error {
     /// Two stages disagree on the structure of the network (a bug).
     #[error("internal inconsistency: {0}")]
     Structure(String),
+    /// A spike file could not be read, written, or compared.
+    #[error(transparent)]
+    SpikeFile(#[from] spikefile::SpikeFileError),
     /// A label file is unusable.
     #[error("{path}: {message}")]
     Labels {
@@ -75,7 +79,8 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Partition(nmc_partition::PartitionError::NotFit { .. }) => exit::DOES_NOT_FIT,
-            Error::Fixed(nmc_reference::FixedError::Overflow { .. }) => exit::MISMATCH,
+            Error::Fixed(nmc_reference::FixedError::Overflow { .. })
+            | Error::Emu(nmc_emu::EmuError::Overflow { .. }) => exit::OVERFLOW,
             Error::Structure(_) => exit::INTERNAL,
             _ => exit::INPUT_ERROR,
         }

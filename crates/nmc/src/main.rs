@@ -79,6 +79,11 @@ enum Cmd {
         /// Print the stable JSON report (schema nmc.simulate/1) instead of a table.
         #[arg(long)]
         json: bool,
+        /// Quantized models (.q.ron, run by the fixed-point reference): any wrap of q or u, or clip
+        /// of v, is an error naming layer, neuron, step and register (exit 6). Without it
+        /// overflows are counted per layer.
+        #[arg(long)]
+        strict: bool,
     },
     /// Quantize a float model for a target: integer weights, decays, thresholds; print the error report.
     Quantize {
@@ -150,9 +155,24 @@ enum Cmd {
         /// Labels for the accuracy of the output readout.
         #[arg(long)]
         labels: Option<PathBuf>,
-        /// Write per-layer spikes to this .npz file.
+        /// Write per-layer spikes to this .npz file (keeps the whole run in memory; prefer
+        /// --spikes for large batches).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Stream every layer's spikes, sample by sample, to this spike file (.nmcs) in bounded
+        /// memory.
+        #[arg(long, value_name = "FILE.nmcs")]
+        spikes: Option<PathBuf>,
+        /// Compare every spike with this golden spike file; exit 5 if any differs.
+        #[arg(long, value_name = "GOLDEN.nmcs")]
+        expect: Option<PathBuf>,
+        /// With --expect: write the golden file from this run instead of comparing.
+        #[arg(long, requires = "expect")]
+        bless: bool,
+        /// Any wrap of q or u, or clip of v, is an error naming layer, neuron, step and register
+        /// (exit 6). Without it overflows are counted per layer.
+        #[arg(long)]
+        strict: bool,
         /// Print the JSON report (schema nmc.emulate/1).
         #[arg(long)]
         json: bool,
@@ -177,9 +197,17 @@ enum Cmd {
         /// Labels: report float and deployed accuracy.
         #[arg(long)]
         labels: Option<PathBuf>,
-        /// Turn any wrap or clip of q, u or v in the fixed reference into an error.
+        /// Any wrap of q or u, or clip of v, in the fixed reference or the emulator is an error
+        /// naming layer, neuron, step and register (exit 6). Without it overflows are counted.
         #[arg(long)]
         strict: bool,
+        /// Compare the emulated spikes (every layer, sample and step of the deployed run) with
+        /// this golden spike file; exit 5 if any differs.
+        #[arg(long, value_name = "GOLDEN.nmcs")]
+        expect: Option<PathBuf>,
+        /// With --expect: write the golden file from this run instead of comparing.
+        #[arg(long, requires = "expect")]
+        bless: bool,
         /// Write the HTML report (plots) here.
         #[arg(long)]
         html: Option<PathBuf>,
@@ -409,6 +437,20 @@ fn write_file(p: &std::path::Path, text: &str) -> Result<(), Failure> {
     })
 }
 
+/// Exit 5 when a golden comparison found a difference.
+fn golden_verdict(g: Option<&nmc::spikefile::GoldenCheck>) -> Result<(), Failure> {
+    match g {
+        Some(g) if !g.equal => Err(Failure {
+            code: exit::MISMATCH,
+            err: anyhow::anyhow!(
+                "deployed spikes differ from the golden file {} (see the report above; re-record with --bless if the change is intended)",
+                g.file
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.cmd {
         Cmd::Convert {
@@ -477,6 +519,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             out,
             labels,
             json,
+            strict,
         } => {
             let g = match load.any(&model)? {
                 nmc::pipeline::AnyModel::Float(g) => g,
@@ -489,7 +532,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                             q.target
                         )),
                     })?;
-                    let r = nmc::pipeline::simulate_fixed_file(&q, &t, &input, steps, labels.as_deref())?;
+                    let r = nmc::pipeline::simulate_fixed_file(&q, &t, &input, steps, labels.as_deref(), strict)?;
                     print_report(json, &r)?;
                     return Ok(());
                 }
@@ -500,6 +543,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     });
                 }
             };
+            if strict {
+                return Err(Failure {
+                    code: exit::USAGE,
+                    err: anyhow::anyhow!(
+                        "--strict checks integer registers: give a quantized model (.q.ron from `nmc quantize`), \
+                         or use `nmc verify --strict` / `nmc emulate --strict`; the float reference has no registers"
+                    ),
+                });
+            }
             let report = nmc::simulate::run(&g, &input, steps, out.as_deref(), labels.as_deref())?;
             print_report(json, &report)?;
         }
@@ -623,11 +675,36 @@ fn run(cli: Cli) -> Result<(), Failure> {
             steps,
             labels,
             out,
+            spikes,
+            expect,
+            bless,
+            strict,
             json,
         } => {
             let a = nmc_artifact::Artifact::read(&artifact).map_err(Error::from)?;
-            let report = nmc::pipeline::emulate_file(&a, &input, steps, labels.as_deref(), out.as_deref())?;
+            let report = nmc::pipeline::emulate_file(
+                &a,
+                &input,
+                &nmc::pipeline::EmulateOptions {
+                    steps,
+                    labels: labels.as_deref(),
+                    out: out.as_deref(),
+                    spikes: spikes.as_deref(),
+                    expect: expect.as_deref(),
+                    bless,
+                    strict,
+                },
+            )?;
             print_report(json, &report)?;
+            if bless && let Some(p) = &expect {
+                eprintln!(
+                    "blessed {}: {} samples × {} steps",
+                    p.display(),
+                    report.batch,
+                    report.steps
+                );
+            }
+            golden_verdict(report.golden.as_ref())?;
         }
         Cmd::Verify {
             model,
@@ -638,6 +715,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             steps,
             labels,
             strict,
+            expect,
+            bless,
             html,
             json,
         } => {
@@ -649,7 +728,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             {
                 // A quantized model has no float network: the A = B check alone.
                 let q = nmc_quant::read_qmodel(&model).map_err(nmc::Error::from)?;
-                let r = nmc::pipeline::verify_quantized(q, &t, &input, steps, strict)?;
+                let r = nmc::pipeline::verify_quantized(
+                    q,
+                    &t,
+                    &input,
+                    steps,
+                    strict,
+                    expect.as_deref().map(|p| (p, bless)),
+                )?;
                 print_report(json, &r)?;
                 if !r.exact.equal {
                     return Err(Failure {
@@ -659,7 +745,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         ),
                     });
                 }
-                return Ok(());
+                return golden_verdict(r.golden.as_ref());
             }
             let g = load.graph(&model)?;
             let (stim, labels) = nmc::pipeline::read_stimulus(&g, &input, labels.as_deref())?;
@@ -672,6 +758,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     steps,
                     labels,
                     strict,
+                    expect: expect.clone(),
+                    bless,
                 },
             )?;
             if let Some(p) = &html {
@@ -700,6 +788,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     ),
                 });
             }
+            golden_verdict(out.report.golden.as_ref())?;
         }
         Cmd::Targets { check, show } => {
             if let Some(path) = check {

@@ -4,8 +4,9 @@
 use crate::Error;
 use crate::compare::{LayerFidelity, Mismatch, Spikes, argmax_u32, first_mismatch, layer_fidelity};
 use crate::html::{OutputTraces, VerifyPage};
+use crate::spikefile::{GoldenCheck, GoldenComparer, SampleSpikes, SpikeHeader, SpikeWriter, input_crc};
 use nmc_artifact::Artifact;
-use nmc_emu::{EmuResult, Emulator, InputData};
+use nmc_emu::{EmuError, EmuResult, Emulator, InputData, RunOptions};
 use nmc_ir::Graph;
 use nmc_ir::qmodel::{QModel, Source};
 use nmc_partition::{PartitionOptions, PartitionReport, Placement};
@@ -126,8 +127,14 @@ pub struct VerifyOptions {
     pub steps: Option<usize>,
     /// Labels, one class per batch item.
     pub labels: Option<Vec<usize>>,
-    /// Strict overflow mode for the fixed reference.
+    /// Strict overflow mode: any wrap or clip in the fixed reference or the
+    /// emulator is an error.
     pub strict: bool,
+    /// Compare the emulated spikes with this golden spike file (or write it,
+    /// with `bless`).
+    pub expect: Option<std::path::PathBuf>,
+    /// Write `expect` instead of comparing.
+    pub bless: bool,
 }
 
 /// The A = B check.
@@ -141,6 +148,8 @@ pub struct ExactCheck {
     pub bits: u64,
     /// The first mismatch, if any.
     pub mismatch: Option<Mismatch>,
+    /// Whether both executions count the same wraps and clips per layer.
+    pub overflow_counts_equal: bool,
     /// States of the mismatching neuron at the mismatch step: (q, u, v) of
     /// A and of B.
     pub state_a: Option<(i64, i64, i64)>,
@@ -196,8 +205,11 @@ pub struct VerifyReport {
     pub layers: Vec<LayerFidelity>,
     /// Output agreement.
     pub output: Option<OutputAgreement>,
-    /// Overflow counts per population (fixed reference), nonzero only.
-    pub overflows: Vec<(String, u64)>,
+    /// Wraps and clips per layer (emulator; the fixed reference counts the
+    /// same, or `exact` fails), layers with none left out.
+    pub overflows: Vec<nmc_emu::LayerOverflow>,
+    /// The comparison with a golden spike file (`--expect`).
+    pub golden: Option<GoldenCheck>,
 }
 
 /// What `verify` returns: the report, the HTML page, the compiled stages.
@@ -266,6 +278,10 @@ pub fn verify(g: &Graph, target: &Target, stim: &Stimulus, opts: &VerifyOptions)
     // 3. Fixed reference (A) and emulator (B) over the same, longer run.
     let batch = stim.batch();
     let (fixed, em, exact) = run_a_and_b(&compiled, target, stim, run_steps, opts.strict)?;
+    let golden = match &opts.expect {
+        Some(p) => check_golden(&compiled.artifact, &em, stimulus_crc(stim), p, opts.bless)?,
+        None => None,
+    };
     let b = b_views(&fixed, &em, batch, run_steps)?;
     // B vs float, per layer (populations the float reference records as spiking).
     let mut layers = Vec::new();
@@ -406,12 +422,8 @@ pub fn verify(g: &Graph, target: &Target, stim: &Stimulus, opts: &VerifyOptions)
         exact,
         layers,
         output,
-        overflows: fixed
-            .overflows
-            .iter()
-            .filter(|o| o.total() > 0)
-            .map(|o| (o.population.clone(), o.total()))
-            .collect(),
+        overflows: em.overflows.iter().filter(|o| o.total() > 0).cloned().collect(),
+        golden,
     };
     let mut summary = vec![
         ("model".to_string(), report.model.clone()),
@@ -521,15 +533,35 @@ impl std::fmt::Display for VerifyReport {
                 None => writeln!(f, "; output spike trains identical")?,
             }
         }
-        if !self.overflows.is_empty() {
-            writeln!(f, "overflows (wraps/clips, fixed reference): {:?}", self.overflows)?;
+        if self.overflows.is_empty() {
+            writeln!(f, "overflows: none (no register wrapped, no voltage clipped)")?;
+        } else {
+            writeln!(f, "overflows (counted; --strict makes the first an error):")?;
+            writeln!(
+                f,
+                "  {:<14} {:>10} {:>10} {:>10}",
+                "layer", "q wraps", "u wraps", "v clips"
+            )?;
+            for o in &self.overflows {
+                writeln!(
+                    f,
+                    "  {:<14} {:>10} {:>10} {:>10}",
+                    o.layer, o.q_wraps, o.u_wraps, o.v_clips
+                )?;
+            }
+        }
+        if !self.exact.overflow_counts_equal {
+            writeln!(
+                f,
+                "A ≠ B: the fixed reference and the emulator count different overflows"
+            )?;
         }
         match &self.exact.mismatch {
             None => writeln!(
                 f,
                 "A = B: fixed-point reference and emulated artifact identical ({} layers, {} spike bits)",
                 self.exact.layers, self.exact.bits
-            ),
+            )?,
             Some(m) => writeln!(
                 f,
                 "A ≠ B: first difference in layer `{}`, neuron {}, step {}, sample {}: reference {} / emulator {} (state q,u,v A {:?} B {:?}); {} bits differ",
@@ -542,8 +574,12 @@ impl std::fmt::Display for VerifyReport {
                 self.exact.state_a,
                 self.exact.state_b,
                 m.differing_bits
-            ),
+            )?,
         }
+        if let Some(g) = &self.golden {
+            write!(f, "{g}")?;
+        }
+        Ok(())
     }
 }
 
@@ -608,7 +644,7 @@ pub fn run_a_and_b(
     )?;
     let emu = Emulator::new(&compiled.artifact)?;
     let input = emu_input(stim);
-    let em: EmuResult = emu.run(std::slice::from_ref(&input), run_steps)?;
+    let em: EmuResult = emu.run_opts(std::slice::from_ref(&input), run_steps, &RunOptions { strict }, &|| {})?;
     let batch = stim.batch();
     // A = B.
     let a: Vec<Spikes<'_>> = fixed
@@ -647,8 +683,15 @@ pub fn run_a_and_b(
         }
     }
     let bits: u64 = a.iter().map(|s| (s.n * s.batch * s.steps) as u64).sum();
+    let overflow_counts_equal = fixed.overflows.iter().all(|o| {
+        let e = em.overflows.iter().find(|e| e.layer == o.population);
+        e.map_or(o.total() == 0, |e| {
+            (e.q_wraps, e.u_wraps, e.v_clips) == (o.q_wraps, o.u_wraps, o.v_clips)
+        })
+    });
     let exact = ExactCheck {
-        equal: mismatch.is_none(),
+        equal: mismatch.is_none() && overflow_counts_equal,
+        overflow_counts_equal,
         layers: a.len(),
         bits,
         mismatch,
@@ -682,16 +725,152 @@ pub fn float_rates(g: &Graph, q: &QModel, input: &Path, steps: Option<usize>) ->
     Ok(population_rates(&res, q))
 }
 
-/// Emulates an artifact on an input file: the `nmc emulate` report, and
-/// optionally the spikes written to `.npz` (`spikes.<layer>`, uint8
-/// `(batch, steps, *shape)`). A progress bar shows on a terminal.
+/// How [`emulate_file`] runs and what it writes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EmulateOptions<'a> {
+    /// Steps to run (default: the input's time axis).
+    pub steps: Option<usize>,
+    /// Labels (.npy) for the readout's accuracy.
+    pub labels: Option<&'a Path>,
+    /// Write every layer's spikes to this `.npz` (holds the whole run in memory).
+    pub out: Option<&'a Path>,
+    /// Stream every layer's spikes to this spike file (`.nmcs`, bounded memory).
+    pub spikes: Option<&'a Path>,
+    /// Compare the run with this golden spike file (or write it, with `bless`).
+    pub expect: Option<&'a Path>,
+    /// Write `expect` instead of comparing with it.
+    pub bless: bool,
+    /// Strict overflow mode.
+    pub strict: bool,
+}
+
+/// Samples emulated at a time by [`emulate_file`]: memory holds one chunk's
+/// spikes. A constant, so results never depend on the machine.
+pub const EMULATE_CHUNK: usize = 64;
+
+/// The spike-file header of an emulated run.
+fn spike_header(a: &Artifact, steps: usize, batch: usize, input_crc: u32) -> SpikeHeader {
+    SpikeHeader {
+        nmc_version: env!("CARGO_PKG_VERSION").to_string(),
+        model: a.model.clone(),
+        target: a.target_name.clone(),
+        steps: steps as u64,
+        batch: batch as u64,
+        input_crc,
+        layers: a
+            .layers
+            .iter()
+            .map(|l| (l.name.clone(), l.shape.iter().map(|&d| d as u64).collect()))
+            .collect(),
+    }
+}
+
+/// The CRC of a stimulus, as recorded in spike files.
+pub fn stimulus_crc(stim: &Stimulus) -> u32 {
+    let v = stim.values();
+    let (b, t, f) = v.dim();
+    input_crc(&[b, t, f], v.iter().copied())
+}
+
+/// Sample `b` of an emulator result, as a spike-file record.
+pub fn sample_spikes(res: &EmuResult, b: usize) -> SampleSpikes {
+    SampleSpikes {
+        layers: res
+            .layers
+            .iter()
+            .map(|l| {
+                let len = res.steps * l.shape.iter().product::<usize>();
+                l.spikes[b * len..(b + 1) * len].iter_ones().map(|x| x as u64).collect()
+            })
+            .collect(),
+    }
+}
+
+/// Where the samples of a run go: a spike file, a golden comparison, both.
+struct SampleSinks {
+    writers: Vec<SpikeWriter>,
+    cmp: Option<GoldenComparer>,
+    neurons: Vec<u64>,
+}
+
+impl SampleSinks {
+    fn new(
+        header: &SpikeHeader,
+        spikes: Option<&Path>,
+        expect: Option<&Path>,
+        bless: bool,
+    ) -> Result<SampleSinks, Error> {
+        let mut writers = Vec::new();
+        if let Some(p) = spikes {
+            writers.push(SpikeWriter::create(p, header.clone())?);
+        }
+        let mut cmp = None;
+        if let Some(p) = expect {
+            if bless {
+                if spikes != Some(p) {
+                    writers.push(SpikeWriter::create(p, header.clone())?);
+                }
+            } else {
+                cmp = Some(GoldenComparer::open(p, header)?);
+            }
+        }
+        let neurons = header.layers.iter().map(|(_, s)| s.iter().product()).collect();
+        Ok(SampleSinks { writers, cmp, neurons })
+    }
+    fn push(&mut self, res: &EmuResult) -> Result<(), Error> {
+        if self.writers.is_empty() && self.cmp.is_none() {
+            return Ok(());
+        }
+        for b in 0..res.batch {
+            let s = sample_spikes(res, b);
+            for w in &mut self.writers {
+                w.push(&s)?;
+            }
+            if let Some(c) = &mut self.cmp {
+                c.push(&s, &self.neurons)?;
+            }
+        }
+        Ok(())
+    }
+    fn finish(self) -> Result<Option<GoldenCheck>, Error> {
+        for w in self.writers {
+            w.finish()?;
+        }
+        Ok(match self.cmp {
+            Some(c) => Some(c.finish()?),
+            None => None,
+        })
+    }
+}
+
+/// Compares a whole emulator result with a golden spike file, or writes it
+/// (`bless`). `None` when blessing.
+pub fn check_golden(
+    a: &Artifact,
+    res: &EmuResult,
+    input_crc: u32,
+    path: &Path,
+    bless: bool,
+) -> Result<Option<GoldenCheck>, Error> {
+    let header = spike_header(a, res.steps, res.batch, input_crc);
+    let mut sinks = SampleSinks::new(&header, None, Some(path), bless)?;
+    sinks.push(res)?;
+    sinks.finish()
+}
+
+/// Emulates an artifact on an input file, [`EMULATE_CHUNK`] samples at a
+/// time: the `nmc emulate` report (with the golden comparison when
+/// `expect` is given), optionally streaming every sample's spikes to a
+/// spike file. Memory: the input array, the emulator, one chunk's spikes and
+/// per-layer counters; `out` (`.npz`, `spikes.<layer>`, uint8 `(batch,
+/// steps, *shape)`) alone keeps the whole run. A progress bar shows on a
+/// terminal.
 pub fn emulate_file(
     a: &Artifact,
     input: &Path,
-    steps: Option<usize>,
-    labels: Option<&Path>,
-    out: Option<&Path>,
+    opts: &EmulateOptions<'_>,
 ) -> Result<crate::activity::EmulateReport, Error> {
+    use crate::activity::ActivityAcc;
     use std::io::IsTerminal;
     let arr = nmc_reference::read_array(input)?;
     let in_shape = a
@@ -700,34 +879,116 @@ pub fn emulate_file(
         .map(|i| nmc_ir::Shape::new(i.shape.clone()))
         .unwrap_or_default();
     let stim = Stimulus::from_array(arr, &in_shape)?;
-    let steps = steps.unwrap_or(stim.steps());
-    let labels = match labels {
-        Some(p) => Some(crate::simulate::read_labels(p, stim.batch())?),
+    let steps = opts.steps.unwrap_or(stim.steps());
+    let batch = stim.batch();
+    let labels = match opts.labels {
+        Some(p) => Some(crate::simulate::read_labels(p, batch)?),
         None => None,
     };
     let emu = Emulator::new(a)?;
-    let input = emu_input(&stim);
-    let bar = if std::io::stderr().is_terminal() && stim.batch() > 1 {
-        indicatif::ProgressBar::new(stim.batch() as u64)
+    let header = spike_header(a, steps, batch, stimulus_crc(&stim));
+    let mut sinks = SampleSinks::new(&header, opts.spikes, opts.expect, opts.bless)?;
+    let bar = if std::io::stderr().is_terminal() && batch > 1 {
+        indicatif::ProgressBar::new(batch as u64)
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let res = emu.run_with_progress(std::slice::from_ref(&input), steps, &|| bar.inc(1))?;
-    bar.finish_and_clear();
-    let batch = res.batch;
-    let views: Vec<Spikes<'_>> = res
+    let mut acc: Vec<ActivityAcc> = a
         .layers
         .iter()
-        .map(|l| spikes_of(&l.name, l.shape.iter().product(), batch, steps, &l.spikes))
+        .map(|l| ActivityAcc::new(&l.name, l.shape.iter().product(), steps))
         .collect();
-    if let Some(p) = out {
-        write_spikes_npz(p, &res, steps)?;
+    let out_layer = a.outputs.first().map(|o| o.layer as usize);
+    let mut argmax = Vec::with_capacity(batch);
+    let mut cores: Vec<nmc_emu::CoreActivity> = Vec::new();
+    let mut overflows: Vec<nmc_emu::LayerOverflow> = Vec::new();
+    let (mut host_spikes, mut syn_events) = (0, 0);
+    let mut whole: Option<Vec<bitvec::vec::BitVec>> =
+        opts.out.map(|_| vec![bitvec::vec::BitVec::new(); a.layers.len()]);
+    let v = stim.values();
+    let (_, t_in, feats) = v.dim();
+    let run = RunOptions { strict: opts.strict };
+    let mut b0 = 0;
+    while b0 < batch {
+        let b1 = (b0 + EMULATE_CHUNK).min(batch);
+        let input = InputData {
+            batch: b1 - b0,
+            steps: t_in,
+            features: feats,
+            data: v.as_slice().map_or_else(
+                || {
+                    (b0..b1)
+                        .flat_map(|b| v.index_axis(ndarray::Axis(0), b).iter().copied().collect::<Vec<_>>())
+                        .collect()
+                },
+                |s| s[b0 * t_in * feats..b1 * t_in * feats].to_vec(),
+            ),
+        };
+        let res = emu
+            .run_opts(std::slice::from_ref(&input), steps, &run, &|| bar.inc(1))
+            .map_err(|e| match e {
+                EmuError::Overflow {
+                    layer,
+                    neuron,
+                    step,
+                    batch,
+                    register,
+                    exact,
+                    stored,
+                } => EmuError::Overflow {
+                    layer,
+                    neuron,
+                    step,
+                    batch: batch + b0,
+                    register,
+                    exact,
+                    stored,
+                },
+                e => e,
+            })?;
+        for (k, l) in res.layers.iter().enumerate() {
+            let view = spikes_of(&l.name, l.shape.iter().product(), res.batch, steps, &l.spikes);
+            acc[k].add(&view);
+            if out_layer == Some(k) {
+                let c = view.counts(0, steps);
+                argmax.extend((0..res.batch).map(|b| crate::compare::argmax_u32(&c[b * view.n..(b + 1) * view.n])));
+            }
+            if let Some(w) = &mut whole {
+                w[k].extend_from_bitslice(&l.spikes);
+            }
+        }
+        if cores.is_empty() {
+            cores = res.cores.clone();
+            overflows = res.overflows.clone();
+        } else {
+            for (c, r) in cores.iter_mut().zip(&res.cores) {
+                c.spikes += r.spikes;
+                c.syn_events += r.syn_events;
+            }
+            for (o, r) in overflows.iter_mut().zip(&res.overflows) {
+                o.q_wraps += r.q_wraps;
+                o.u_wraps += r.u_wraps;
+                o.v_clips += r.v_clips;
+            }
+        }
+        host_spikes += res.host_spikes;
+        syn_events += res.syn_events;
+        sinks.push(&res)?;
+        b0 = b1;
     }
-    let output = a
-        .outputs
-        .first()
-        .and_then(|o| views.get(o.layer as usize))
-        .map(|v| crate::activity::Readout::of(v, labels.as_deref()));
+    bar.finish_and_clear();
+    let golden = sinks.finish()?;
+    if let (Some(p), Some(w)) = (opts.out, &whole) {
+        write_spikes_npz(p, a, w, batch, steps)?;
+    }
+    let output = out_layer.and_then(|k| a.layers.get(k)).map(|l| {
+        let accuracy = labels.as_deref().map(|y| crate::simulate::accuracy(&argmax, y));
+        crate::activity::Readout {
+            layer: l.name.clone(),
+            argmax: argmax.clone(),
+            accuracy,
+        }
+    });
     Ok(crate::activity::EmulateReport {
         schema: "nmc.emulate/1",
         model: a.model.clone(),
@@ -735,18 +996,23 @@ pub fn emulate_file(
         batch,
         steps,
         dt: a.dt,
-        layers: views
-            .iter()
-            .map(|v| crate::activity::LayerActivity::of(v, a.dt))
-            .collect(),
-        cores: res.cores.clone(),
-        host_spikes: res.host_spikes,
-        syn_events: res.syn_events,
+        layers: acc.iter().map(|x| x.finish(a.dt)).collect(),
+        cores,
+        host_spikes,
+        syn_events,
         output,
+        overflows,
+        golden,
     })
 }
 
-fn write_spikes_npz(p: &Path, res: &EmuResult, steps: usize) -> Result<(), Error> {
+fn write_spikes_npz(
+    p: &Path,
+    a: &Artifact,
+    bits: &[bitvec::vec::BitVec],
+    batch: usize,
+    steps: usize,
+) -> Result<(), Error> {
     let io = |e: String| Error::Io {
         path: p.display().to_string(),
         source: std::io::Error::other(e),
@@ -756,10 +1022,10 @@ fn write_spikes_npz(p: &Path, res: &EmuResult, steps: usize) -> Result<(), Error
         source,
     })?;
     let mut w = ndarray_npy::NpzWriter::new_compressed(f);
-    for l in &res.layers {
-        let mut shape = vec![res.batch, steps];
+    for (l, b) in a.layers.iter().zip(bits) {
+        let mut shape = vec![batch, steps];
         shape.extend_from_slice(&l.shape);
-        let data: Vec<u8> = l.spikes.iter().map(|b| *b as u8).collect();
+        let data: Vec<u8> = b.iter().map(|b| *b as u8).collect();
         let arr = ndarray::ArrayD::from_shape_vec(shape, data).map_err(|e| io(e.to_string()))?;
         w.add_array(nmc_reference::npz_key("spikes", &l.name), &arr)
             .map_err(|e| io(e.to_string()))?;
@@ -776,6 +1042,7 @@ pub fn simulate_fixed_file(
     input: &Path,
     steps: Option<usize>,
     labels: Option<&Path>,
+    strict: bool,
 ) -> Result<crate::activity::EmulateReport, Error> {
     let arr = nmc_reference::read_array(input)?;
     let shape = q.inputs.first().map(|i| i.shape.clone()).unwrap_or_default();
@@ -791,7 +1058,7 @@ pub fn simulate_fixed_file(
         &stim,
         &FixedOptions {
             steps: Some(steps),
-            strict: false,
+            strict,
             probe: None,
         },
     )?;
@@ -820,6 +1087,17 @@ pub fn simulate_fixed_file(
         host_spikes: 0,
         syn_events: 0,
         output,
+        overflows: res
+            .overflows
+            .iter()
+            .map(|o| nmc_emu::LayerOverflow {
+                layer: o.population.clone(),
+                q_wraps: o.q_wraps,
+                u_wraps: o.u_wraps,
+                v_clips: o.v_clips,
+            })
+            .collect(),
+        golden: None,
     })
 }
 
@@ -840,6 +1118,8 @@ pub struct QuantVerifyReport {
     pub cores: usize,
     /// The check.
     pub exact: ExactCheck,
+    /// The comparison with a golden spike file (`--expect`).
+    pub golden: Option<GoldenCheck>,
 }
 
 impl std::fmt::Display for QuantVerifyReport {
@@ -854,13 +1134,23 @@ impl std::fmt::Display for QuantVerifyReport {
                 f,
                 "A = B: fixed-point reference and emulated artifact identical ({} layers, {} spike bits)",
                 self.exact.layers, self.exact.bits
-            ),
+            )?,
             Some(m) => writeln!(
                 f,
                 "A ≠ B: first difference in layer `{}`, neuron {}, step {}, sample {} (state q,u,v A {:?} B {:?}); {} bits differ",
                 m.layer, m.neuron, m.step, m.batch_item, self.exact.state_a, self.exact.state_b, m.differing_bits
-            ),
+            )?,
         }
+        if !self.exact.overflow_counts_equal {
+            writeln!(
+                f,
+                "A ≠ B: the fixed reference and the emulator count different overflows"
+            )?;
+        }
+        if let Some(g) = &self.golden {
+            write!(f, "{g}")?;
+        }
+        Ok(())
     }
 }
 
@@ -871,13 +1161,18 @@ pub fn verify_quantized(
     input: &Path,
     steps: Option<usize>,
     strict: bool,
+    expect: Option<(&Path, bool)>,
 ) -> Result<QuantVerifyReport, Error> {
     let arr = nmc_reference::read_array(input)?;
     let shape = q.inputs.first().map(|i| i.shape.clone()).unwrap_or_default();
     let stim = Stimulus::from_array(arr, &shape)?;
     let steps = steps.unwrap_or(stim.steps());
     let compiled = compile_quantized(q, target, &PartitionOptions::default())?;
-    let (_, _, exact) = run_a_and_b(&compiled, target, &stim, steps, strict)?;
+    let (_, em, exact) = run_a_and_b(&compiled, target, &stim, steps, strict)?;
+    let golden = match expect {
+        Some((p, bless)) => check_golden(&compiled.artifact, &em, stimulus_crc(&stim), p, bless)?,
+        None => None,
+    };
     Ok(QuantVerifyReport {
         schema: "nmc.verify-quantized/1",
         model: compiled.qmodel.name.clone(),
@@ -886,6 +1181,7 @@ pub fn verify_quantized(
         steps,
         cores: compiled.artifact.cores.len(),
         exact,
+        golden,
     })
 }
 
