@@ -59,7 +59,7 @@ pub enum EmuError {
     /// Strict mode: a register wrapped or the voltage was clipped.
     #[error(
         "overflow in layer `{layer}`, neuron {neuron}, step {step}, batch item {batch}: register {register} \
-         would hold {exact} but holds {stored} (strict mode)"
+         would be {exact}, the target stores {stored} (strict mode)"
     )]
     Overflow {
         /// Layer name (artifact layer order).

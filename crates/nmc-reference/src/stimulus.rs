@@ -86,7 +86,12 @@ impl Stimulus {
         } else {
             return Err(shape_error(got, input_shape));
         };
-        let a = a.as_standard_layout().into_owned();
+        // (No copy when the array is already row-major, as read from .npy.)
+        let a = if a.is_standard_layout() {
+            a
+        } else {
+            a.as_standard_layout().into_owned()
+        };
         let values = a
             .into_shape_with_order((batch, steps, n))
             .map_err(|_| shape_error(Vec::new(), input_shape))?

@@ -451,7 +451,26 @@ fn golden_verdict(g: Option<&nmc::spikefile::GoldenCheck>) -> Result<(), Failure
     }
 }
 
+/// With `NMC_REPORT_PEAK_RSS` set, prints the process's peak resident memory
+/// (Linux `VmHWM`) on stderr when the command ends: how the memory bounds of
+/// docs/reliability.md are measured.
+struct PeakRss(bool);
+
+impl Drop for PeakRss {
+    fn drop(&mut self) {
+        if !self.0 {
+            return;
+        }
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        match status.lines().find(|l| l.starts_with("VmHWM:")) {
+            Some(l) => eprintln!("peak RSS: {}", l.trim_start_matches("VmHWM:").trim()),
+            None => eprintln!("peak RSS: unknown (no /proc/self/status)"),
+        }
+    }
+}
+
 fn run(cli: Cli) -> Result<(), Failure> {
+    let _peak = PeakRss(std::env::var_os("NMC_REPORT_PEAK_RSS").is_some());
     match cli.cmd {
         Cmd::Convert {
             model,

@@ -746,7 +746,7 @@ pub struct EmulateOptions<'a> {
 
 /// Samples emulated at a time by [`emulate_file`]: memory holds one chunk's
 /// spikes. A constant, so results never depend on the machine.
-pub const EMULATE_CHUNK: usize = 64;
+pub const EMULATE_CHUNK: usize = 16;
 
 /// The spike-file header of an emulated run.
 fn spike_header(a: &Artifact, steps: usize, batch: usize, input_crc: u32) -> SpikeHeader {

@@ -233,3 +233,109 @@ fn a_network_spread_over_many_tiny_cores_and_chips_is_exact() {
     assert!(out.report.chips > 1, "expected several chips, got {}", out.report.chips);
     assert_eq!(out.report.host_layers, ["enc_if"]);
 }
+
+/// `net` quantized for `tiny`, then, for `heat < 9`, made to overflow: every
+/// connection at a large weight exponent (so `q` wraps), the current not
+/// decaying for odd `heat` (so `u` integrates and wraps), and
+/// `heat`-dependent voltage bounds (so `v` clips). `heat ≥ 9` leaves the
+/// model as quantized.
+fn overheated(net: &Net, heat: u8) -> (nmc::pipeline::Compiled, Stimulus, nmc_target::Target) {
+    let (g, stim) = build(net);
+    let target = nmc_target::Target::builtin("tiny").unwrap();
+    let (mut q, _) = nmc::pipeline::quantize(&g, &target, &Default::default()).unwrap();
+    for (k, p) in q.populations.iter_mut().enumerate().filter(|_| heat < 9) {
+        if heat % 2 == 1 {
+            p.compartment.decay_u = nmc_ir::qmodel::PerNeuron::Uniform(0);
+        }
+        for c in &mut p.inputs {
+            c.weight_exp = 7 - (heat % 3) as i8;
+        }
+        p.compartment.vmax_exp = (heat as usize + k) as u8 % 3;
+        p.compartment.vmin_exp = heat % 4;
+    }
+    let compiled = nmc::pipeline::compile_quantized(q, &target, &Default::default()).unwrap();
+    (compiled, stim, target)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+    /// Both executions count the same wraps and clips per layer, and in
+    /// strict mode stop at the same layer, neuron, step, item and register.
+    #[test]
+    fn emulator_and_fixed_reference_agree_on_overflows(net in nets(), heat in 0u8..12) {
+        let (compiled, stim, target) = overheated(&net, heat);
+        let steps = stim.steps();
+        let (fixed, em, exact) = nmc::pipeline::run_a_and_b(&compiled, &target, &stim, steps, false).unwrap();
+        prop_assert!(exact.equal, "{:?}", exact);
+        prop_assert!(exact.overflow_counts_equal);
+        for o in &fixed.overflows {
+            let e = em.overflows.iter().find(|e| e.layer == o.population).unwrap();
+            prop_assert_eq!((e.q_wraps, e.u_wraps, e.v_clips), (o.q_wraps, o.u_wraps, o.v_clips), "{}", o.population);
+        }
+        let fixed_total = fixed.total_overflows();
+        prop_assert_eq!(fixed_total, em.total_overflows());
+        // Strict: the fixed reference's first overflow, then the emulator's.
+        let a = nmc_reference::simulate_fixed(
+            &compiled.qmodel,
+            &target,
+            &stim,
+            &nmc_reference::FixedOptions { steps: Some(steps), strict: true, probe: None },
+        );
+        let emu = nmc_emu::Emulator::new(&compiled.artifact).unwrap();
+        let b = emu.run_opts(
+            &[nmc::pipeline::emu_input(&stim)],
+            steps,
+            &nmc_emu::RunOptions { strict: true },
+            &|| {},
+        );
+        match (a, b) {
+            (Ok(_), Ok(_)) => prop_assert_eq!(fixed_total, 0),
+            (
+                Err(nmc_reference::FixedError::Overflow { population, neuron, step, batch, register, exact, stored, .. }),
+                Err(nmc_emu::EmuError::Overflow {
+                    layer,
+                    neuron: n2,
+                    step: s2,
+                    batch: b2,
+                    register: r2,
+                    exact: e2,
+                    stored: st2,
+                }),
+            ) => {
+                prop_assert!(fixed_total > 0);
+                prop_assert_eq!((population, neuron, step, batch), (layer, n2, s2, b2));
+                prop_assert_eq!(register.name(), r2.name());
+                prop_assert_eq!((exact, stored), (i128::from(e2), st2));
+            }
+            (a, b) => prop_assert!(false, "strict runs disagree: {:?} vs {:?}", a.err(), b.err()),
+        }
+    }
+}
+
+/// The overheated generator reaches both strict branches and every register.
+#[test]
+fn overheated_networks_overflow_every_register() {
+    let (mut q, mut u, mut v, mut none) = (0, 0, 0, 0);
+    for seed in 0..20u64 {
+        let net = Net {
+            encoder: seed % 2 == 0 && seed % 3 != 0,
+            conv: seed % 3 != 0,
+            widths: vec![8 + seed as usize, 5],
+            lif: vec![seed % 2 == 1, true],
+            thr: vec![1.0, 1.5],
+            seed,
+            batch: 2,
+            steps: 10,
+        };
+        let (compiled, stim, target) = overheated(&net, (seed % 10) as u8);
+        let (_, em, exact) = nmc::pipeline::run_a_and_b(&compiled, &target, &stim, 10, false).unwrap();
+        assert!(exact.equal && exact.overflow_counts_equal);
+        q += em.overflows.iter().map(|o| o.q_wraps).sum::<u64>();
+        u += em.overflows.iter().map(|o| o.u_wraps).sum::<u64>();
+        v += em.overflows.iter().map(|o| o.v_clips).sum::<u64>();
+        none += usize::from(em.total_overflows() == 0);
+    }
+    eprintln!("q wraps {q}, u wraps {u}, v clips {v}; runs without overflow {none}");
+    assert!(q > 0 && u > 0 && v > 0, "q {q} u {u} v {v}");
+    assert!(none > 0, "some runs have no overflow");
+}
