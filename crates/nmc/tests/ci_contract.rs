@@ -474,3 +474,44 @@ fn outputs_are_byte_identical_across_runs_and_thread_counts() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Across machines: the artifact of the example model and its spikes on 8
+/// images are committed (blessed on the development machine); a fresh CI
+/// machine must reproduce both byte for byte. Bless with
+/// `NMC_BLESS=1 cargo test --release -p nmc --test ci_contract`.
+#[test]
+fn a_fresh_machine_reproduces_the_committed_artifact_and_spikes() {
+    let d = scratch("machines");
+    let input = images(&d, 8);
+    let a = compile(&d, "m.nmca", &[]);
+    let bytes = std::fs::read(&a).unwrap();
+    let crc = format!("{:08x} {}\n", crc32(&bytes), bytes.len());
+    let dir = root().join("tests/golden/deploy");
+    let crc_file = dir.join("mnist_conv_loihi1.nmca.crc32");
+    let golden = dir.join("mnist_conv_loihi1_8x20.nmcs");
+    if std::env::var_os("NMC_BLESS").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&crc_file, &crc).unwrap();
+        let o = nmc(&[
+            "emulate", s(&a), "--input", s(&input), "--steps", "20", "--expect", s(&golden), "--bless",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+    }
+    let want = std::fs::read_to_string(&crc_file).expect("missing golden (run with NMC_BLESS=1)");
+    assert_eq!(crc, want, "the compiled artifact differs from the one built on the development machine");
+    let o = nmc(&["emulate", s(&a), "--input", s(&input), "--steps", "20", "--expect", s(&golden)]);
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", text(&o).0, text(&o).1);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// CRC-32 (IEEE), bitwise: the test does not trust the crate it checks.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in bytes {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 != 0 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 };
+        }
+    }
+    !c
+}
