@@ -493,13 +493,33 @@ fn a_fresh_machine_reproduces_the_committed_artifact_and_spikes() {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(&crc_file, &crc).unwrap();
         let o = nmc(&[
-            "emulate", s(&a), "--input", s(&input), "--steps", "20", "--expect", s(&golden), "--bless",
+            "emulate",
+            s(&a),
+            "--input",
+            s(&input),
+            "--steps",
+            "20",
+            "--expect",
+            s(&golden),
+            "--bless",
         ]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
     }
     let want = std::fs::read_to_string(&crc_file).expect("missing golden (run with NMC_BLESS=1)");
-    assert_eq!(crc, want, "the compiled artifact differs from the one built on the development machine");
-    let o = nmc(&["emulate", s(&a), "--input", s(&input), "--steps", "20", "--expect", s(&golden)]);
+    assert_eq!(
+        crc, want,
+        "the compiled artifact differs from the one built on the development machine"
+    );
+    let o = nmc(&[
+        "emulate",
+        s(&a),
+        "--input",
+        s(&input),
+        "--steps",
+        "20",
+        "--expect",
+        s(&golden),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}\n{}", text(&o).0, text(&o).1);
     let _ = std::fs::remove_dir_all(&d);
 }
@@ -514,4 +534,44 @@ fn crc32(bytes: &[u8]) -> u32 {
         }
     }
     !c
+}
+
+/// The CI example of docs/reliability.md (examples/ci/check-deployment.sh):
+/// bless, pass, then fail with exit 5 once the model changes.
+#[test]
+fn the_documented_ci_script_catches_a_changed_model() {
+    let d = scratch("script");
+    let input = images(&d, 6);
+    let golden = d.join("model.nmcs");
+    let model = d.join("model.nir");
+    std::fs::copy(root().join(MNIST), &model).unwrap();
+    let script = |extra: &[&str]| {
+        let mut c = Command::new("bash");
+        c.arg(root().join("examples/ci/check-deployment.sh"))
+            .args([s(&model), s(&input), s(&golden)])
+            .args(extra)
+            .env("NMC", env!("CARGO_BIN_EXE_nmc"))
+            .env("TMPDIR", &d);
+        c.output().unwrap()
+    };
+    let o = script(&["--bless"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+    let o = script(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+    assert!(text(&o).0.contains("every spike identical"), "{}", text(&o).0);
+    // "Retrain": the output layer's weights move by up to ±5%, and the model file is rewritten.
+    let mut g = nmc::load_model(&model, &Default::default()).unwrap();
+    let fc = g.find("fc").unwrap();
+    match &mut g.node_mut(fc).op {
+        nmc_ir::Op::Affine { weight, .. } => weight
+            .data_mut()
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, w)| *w *= 1.0 + 0.05 * (i as f64).sin()),
+        op => panic!("fc is {op:?}"),
+    }
+    nmc_frontend::write_nir(&g, &model).unwrap();
+    let o = script(&[]);
+    assert_eq!(o.status.code(), Some(5), "{}\n{}", text(&o).0, text(&o).1);
+    let _ = std::fs::remove_dir_all(&d);
 }
