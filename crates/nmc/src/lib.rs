@@ -10,6 +10,7 @@
 //! verify. See docs/architecture.md.
 
 pub mod activity;
+pub mod budget;
 pub mod compare;
 pub mod exit;
 pub mod html;
@@ -56,6 +57,9 @@ pub enum Error {
     /// A spike file could not be read, written, or compared.
     #[error(transparent)]
     SpikeFile(#[from] spikefile::SpikeFileError),
+    /// The run would need more memory than the limit (docs/reliability.md).
+    #[error("{0}")]
+    TooLarge(String),
     /// A label file is unusable.
     #[error("{path}: {message}")]
     Labels {
@@ -82,6 +86,7 @@ impl Error {
             Error::Fixed(nmc_reference::FixedError::Overflow { .. })
             | Error::Emu(nmc_emu::EmuError::Overflow { .. }) => exit::OVERFLOW,
             Error::Structure(_) => exit::INTERNAL,
+            Error::TooLarge(_) => exit::USAGE,
             _ => exit::INPUT_ERROR,
         }
     }

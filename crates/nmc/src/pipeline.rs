@@ -251,6 +251,14 @@ pub fn verify(g: &Graph, target: &Target, stim: &Stimulus, opts: &VerifyOptions)
         g0
     };
     let steps = opts.steps.unwrap_or(stim.steps());
+    // Float, fixed and emulated spikes (one bit per neuron and step each, a few more
+    // steps for the deployed runs), the emulator's per-step bookkeeping, output traces.
+    crate::budget::check(
+        "`nmc verify`: float, fixed-point and emulated spikes",
+        stim.batch(),
+        steps.saturating_add(16),
+        3.0 * gf.neuron_count() as f64 / 8.0 + 8.0 + 8.0 * crate::simulate::output_features(gf) as f64,
+    )?;
     // 1. Float reference.
     let float = nmc_reference::simulate(gf, stim, &SimOptions { steps: Some(steps) })?;
     // 2. Quantize (the graph already scaled: do not scale twice) + partition with float rates.
@@ -885,6 +893,22 @@ pub fn emulate_file(
         Some(p) => Some(crate::simulate::read_labels(p, batch)?),
         None => None,
     };
+    let neurons: usize = a.layers.iter().map(|l| l.shape.iter().product::<usize>()).sum();
+    crate::budget::check(
+        "`nmc emulate`: one chunk of emulated spikes",
+        batch.min(EMULATE_CHUNK),
+        steps,
+        neurons as f64 / 8.0 + 8.0,
+    )?;
+    if opts.out.is_some() {
+        // The .npz keeps every spike of the run, one byte each while written.
+        crate::budget::check(
+            "`nmc emulate --out`: every spike of the run",
+            batch,
+            steps,
+            1.125 * neurons as f64,
+        )?;
+    }
     let emu = Emulator::new(a)?;
     let header = spike_header(a, steps, batch, stimulus_crc(&stim));
     let mut sinks = SampleSinks::new(&header, opts.spikes, opts.expect, opts.bless)?;
@@ -1048,6 +1072,12 @@ pub fn simulate_fixed_file(
     let shape = q.inputs.first().map(|i| i.shape.clone()).unwrap_or_default();
     let stim = Stimulus::from_array(arr, &shape)?;
     let steps = steps.unwrap_or(stim.steps());
+    crate::budget::check(
+        "`nmc simulate` (fixed point): spikes",
+        stim.batch(),
+        steps,
+        q.populations.iter().map(|p| p.shape.numel()).sum::<usize>() as f64 / 8.0 + 8.0,
+    )?;
     let labels = match labels {
         Some(p) => Some(crate::simulate::read_labels(p, stim.batch())?),
         None => None,
@@ -1167,6 +1197,12 @@ pub fn verify_quantized(
     let shape = q.inputs.first().map(|i| i.shape.clone()).unwrap_or_default();
     let stim = Stimulus::from_array(arr, &shape)?;
     let steps = steps.unwrap_or(stim.steps());
+    crate::budget::check(
+        "`nmc verify` (quantized model): fixed-point and emulated spikes",
+        stim.batch(),
+        steps,
+        2.0 * q.populations.iter().map(|p| p.shape.numel()).sum::<usize>() as f64 / 8.0 + 8.0,
+    )?;
     let compiled = compile_quantized(q, target, &PartitionOptions::default())?;
     let (_, em, exact) = run_a_and_b(&compiled, target, &stim, steps, strict)?;
     let golden = match expect {

@@ -81,6 +81,12 @@ pub fn run(
         .map(|&i| g.node(i).out.shape.clone())
         .unwrap_or_default();
     let stim = Stimulus::from_array(arr, &shape)?;
+    crate::budget::check(
+        "`nmc simulate`: float spikes and output traces",
+        stim.batch(),
+        steps.unwrap_or(stim.steps()),
+        g.neuron_count() as f64 / 8.0 + 8.0 * output_features(g) as f64,
+    )?;
     let res = nmc_reference::simulate(g, &stim, &SimOptions { steps })?;
     if let Some(p) = out {
         res.write_npz(p)?;
@@ -191,4 +197,9 @@ impl fmt::Display for SimulateReport {
         }
         Ok(())
     }
+}
+
+/// Features recorded by the output nodes (one f64 trace each).
+pub(crate) fn output_features(g: &Graph) -> usize {
+    g.output_nodes().iter().map(|&o| g.node(o).out.shape.numel()).sum()
 }

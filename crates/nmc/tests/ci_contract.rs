@@ -575,3 +575,35 @@ fn the_documented_ci_script_catches_a_changed_model() {
     assert_eq!(o.status.code(), Some(5), "{}\n{}", text(&o).0, text(&o).1);
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A presentation time far beyond memory is refused before the run starts
+/// (usage error naming the figures), by every command that records spikes.
+#[test]
+fn a_run_too_large_for_memory_is_refused_up_front() {
+    let d = scratch("budget");
+    let input = images(&d, 3);
+    let a = compile(&d, "m.nmca", &[]);
+    for args in [
+        vec!["emulate", s(&a), "--input", s(&input), "--steps", "100000000000"],
+        vec!["simulate", MNIST, "--input", s(&input), "--steps", "100000000000"],
+        vec!["verify", MNIST, "--input", s(&input), "--steps", "100000000000"],
+    ] {
+        let t0 = std::time::Instant::now();
+        let o = nmc(&args);
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(" × 1000000000") && err.contains(" steps need about") && err.contains("lower --steps"),
+            "{err}"
+        );
+        // A hang guard, not a speed test: the check comes before any work.
+        assert!(t0.elapsed().as_secs() < 30);
+    }
+    // The limit is the user's to raise or lower.
+    let o = nmc_env(
+        &["emulate", s(&a), "--input", s(&input), "--steps", "20"],
+        &[("NMC_MEMORY_LIMIT_MB", "0")],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
+    let _ = std::fs::remove_dir_all(&d);
+}
