@@ -44,6 +44,11 @@ use numerics::Numerics;
 use rayon::prelude::*;
 use serde::Serialize;
 
+/// Largest event count one input element may deliver in one step: with
+/// weights below 2^24 and fan-ins below 2^19 the accumulator's 64-bit sum
+/// cannot overflow (the register's own wrap is then applied exactly).
+pub const MAX_EVENTS: u32 = 1 << 20;
+
 /// Emulation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EmuError {
@@ -401,10 +406,11 @@ impl Emulator {
                 && let Some(x) = inp
                     .data
                     .iter()
-                    .find(|x| **x < 0.0 || x.fract() != 0.0 || **x > u32::MAX as f64)
+                    .find(|x| **x < 0.0 || x.fract() != 0.0 || **x > MAX_EVENTS as f64)
             {
                 return Err(EmuError::Input(format!(
-                    "input {k} carries events: values must be non-negative integer counts, found {x}"
+                    "input {k} carries events: values must be non-negative integer counts up to {MAX_EVENTS} \
+                     per element and step, found {x}"
                 )));
             }
         }
