@@ -267,6 +267,24 @@ struct OverflowSink<'a> {
 }
 
 impl OverflowSink<'_> {
+    /// Records every register of compartment `cx` whose stored value
+    /// differs from its exact one: `[q, u, u + bias, v]` as (exact, stored).
+    #[cold]
+    #[inline(never)]
+    fn hits(&mut self, cx: u32, regs: [(i64, i64); 4]) {
+        const ORDER: [Register; 4] = [
+            Register::Accumulator,
+            Register::Current,
+            Register::CurrentBias,
+            Register::Voltage,
+        ];
+        for (reg, (exact, stored)) in ORDER.into_iter().zip(regs) {
+            if exact != stored {
+                self.hit(reg, cx, exact, stored);
+            }
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn hit(&mut self, register: Register, cx: u32, exact: i64, stored: i64) {
@@ -802,27 +820,23 @@ fn update<const FULL_U: bool, const NO_LEAK: bool>(
             u[i] = 0;
             continue;
         }
-        let cx = seg.start + i as u32;
-        let qi = num.q.fit(q[i]);
-        if qi != q[i] {
-            ov.hit(Register::Accumulator, cx, q[i], qi);
-        }
+        let q_exact = q[i];
+        let qi = num.q.fit(q_exact);
         q[i] = 0;
         let u_exact = if FULL_U { qi } else { num.decay(u[i], fu) + qi };
         let ui = num.u.fit(u_exact);
-        if ui != u_exact {
-            ov.hit(Register::Current, cx, u_exact, ui);
-        }
         u[i] = ui;
-        let u2 = num.u.fit(ui + bias[i]);
-        if u2 != ui + bias[i] {
-            ov.hit(Register::CurrentBias, cx, ui + bias[i], u2);
-        }
+        let u2_exact = ui + bias[i];
+        let u2 = num.u.fit(u2_exact);
         let vd = if NO_LEAK { v[i] } else { num.decay(v[i], fv) };
         let v_exact = vd + u2;
         let mut vi = if v_wraps { num.v.fit(v_exact) } else { v_exact }.clamp(lo, hi);
-        if vi != v_exact {
-            ov.hit(Register::Voltage, cx, v_exact, vi);
+        // One test for all four registers; the cold path sorts out which.
+        if ((qi ^ q_exact) | (ui ^ u_exact) | (u2 ^ u2_exact) | (vi ^ v_exact)) != 0 {
+            ov.hits(
+                seg.start + i as u32,
+                [(q_exact, qi), (u_exact, ui), (u2_exact, u2), (v_exact, vi)],
+            );
         }
         let ri = refr[i];
         if ri > 0 {
@@ -831,7 +845,7 @@ fn update<const FULL_U: bool, const NO_LEAK: bool>(
         if spiking && vi > vth {
             vi = 0;
             refr[i] = r0.saturating_sub(1);
-            st.fired.push(cx);
+            st.fired.push(seg.start + i as u32);
         } else {
             refr[i] = ri.saturating_sub(1);
         }
