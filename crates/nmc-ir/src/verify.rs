@@ -12,6 +12,10 @@
 //!    `v_leak`, `v_reset` are finite; thresholds are not NaN; refractory ≥ 0.
 //! 6. Weights, biases, scales and thresholds are finite.
 //! 7. `dt` is positive and finite.
+//! 8. Every cycle passes through a neuron population or a Delay: a loop of
+//!    stateless ops (an algebraic loop) has no value to carry from one step
+//!    to the next on the chip. The error is reported at the cycle's first
+//!    node (insertion order) and lists the cycle's nodes.
 
 use crate::graph::Graph;
 use crate::op::Op;
@@ -155,6 +159,28 @@ pub fn verify(graph: &Graph) -> Result<(), Vec<VerifyError>> {
             }
             _ => {}
         }
+    }
+    for scc in petgraph::algo::kosaraju_scc(g) {
+        let cyclic = scc.len() > 1 || scc.iter().any(|&n| g.contains_edge(n, n));
+        if !cyclic || scc.iter().any(|&n| matches!(g[n].op, Op::Neuron(_) | Op::Delay { .. })) {
+            continue;
+        }
+        let mut members = scc;
+        members.sort_by_key(|n| n.index());
+        let names: Vec<String> = members.iter().take(8).map(|&n| format!("`{}`", g[n].name)).collect();
+        let more = if members.len() > 8 {
+            format!(" and {} more", members.len() - 8)
+        } else {
+            String::new()
+        };
+        err(
+            &g[members[0]].name,
+            format!(
+                "edges: algebraic loop: the cycle through {}{more} has no neuron population or Delay on it \
+                 (a recurrent connection must pass through one)",
+                names.join(", ")
+            ),
+        );
     }
     if errs.is_empty() { Ok(()) } else { Err(errs) }
 }
