@@ -52,6 +52,15 @@ pub enum Error {
     /// Two stages disagree on the structure of the network (a bug).
     #[error("internal inconsistency: {0}")]
     Structure(String),
+    /// An input array does not fit the model (feature count, NaN/Inf value):
+    /// the message names the input file, then the index or the shapes.
+    #[error("{path}: {error}")]
+    Input {
+        /// The input file.
+        path: String,
+        /// What is wrong (not a `source`: the message already includes it).
+        error: nmc_reference::SimError,
+    },
     /// A label file is unusable.
     #[error("{path}: {message}")]
     Labels {
@@ -79,6 +88,14 @@ impl Error {
             Error::Structure(_) => exit::INTERNAL,
             _ => exit::INPUT_ERROR,
         }
+    }
+}
+
+/// Wraps a stimulus error with the input file's name.
+pub(crate) fn input_error(path: &Path) -> impl FnOnce(nmc_reference::SimError) -> Error + '_ {
+    move |error| Error::Input {
+        path: path.display().to_string(),
+        error,
     }
 }
 

@@ -666,7 +666,7 @@ pub fn read_stimulus(g: &Graph, input: &Path, labels: Option<&Path>) -> Result<(
         .first()
         .map(|&i| g.node(i).out.shape.clone())
         .unwrap_or_default();
-    let stim = Stimulus::from_array(arr, &shape)?;
+    let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(input))?;
     let labels = match labels {
         Some(p) => Some(crate::simulate::read_labels(p, stim.batch())?),
         None => None,
@@ -699,7 +699,7 @@ pub fn emulate_file(
         .first()
         .map(|i| nmc_ir::Shape::new(i.shape.clone()))
         .unwrap_or_default();
-    let stim = Stimulus::from_array(arr, &in_shape)?;
+    let stim = Stimulus::from_array(arr, &in_shape).map_err(crate::input_error(input))?;
     let steps = steps.unwrap_or(stim.steps());
     let labels = match labels {
         Some(p) => Some(crate::simulate::read_labels(p, stim.batch())?),
@@ -779,7 +779,7 @@ pub fn simulate_fixed_file(
 ) -> Result<crate::activity::EmulateReport, Error> {
     let arr = nmc_reference::read_array(input)?;
     let shape = q.inputs.first().map(|i| i.shape.clone()).unwrap_or_default();
-    let stim = Stimulus::from_array(arr, &shape)?;
+    let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(input))?;
     let steps = steps.unwrap_or(stim.steps());
     let labels = match labels {
         Some(p) => Some(crate::simulate::read_labels(p, stim.batch())?),
@@ -874,7 +874,7 @@ pub fn verify_quantized(
 ) -> Result<QuantVerifyReport, Error> {
     let arr = nmc_reference::read_array(input)?;
     let shape = q.inputs.first().map(|i| i.shape.clone()).unwrap_or_default();
-    let stim = Stimulus::from_array(arr, &shape)?;
+    let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(input))?;
     let steps = steps.unwrap_or(stim.steps());
     let compiled = compile_quantized(q, target, &PartitionOptions::default())?;
     let (_, _, exact) = run_a_and_b(&compiled, target, &stim, steps, strict)?;
