@@ -58,8 +58,9 @@ pub enum Error {
     Input {
         /// The input file.
         path: String,
-        /// What is wrong (not a `source`: the message already includes it).
-        error: nmc_reference::SimError,
+        /// What is wrong (not a `source`: the message already includes it;
+        /// boxed: it is large).
+        error: Box<nmc_reference::SimError>,
     },
     /// A label file is unusable.
     #[error("{path}: {message}")]
@@ -95,7 +96,7 @@ impl Error {
 pub(crate) fn input_error(path: &Path) -> impl FnOnce(nmc_reference::SimError) -> Error + '_ {
     move |error| Error::Input {
         path: path.display().to_string(),
-        error,
+        error: Box::new(error),
     }
 }
 

@@ -150,11 +150,7 @@ fn a_valid_model_runs_under_the_bounds() {
 fn declared_sizes_beyond_the_file_are_refused_before_allocating() {
     rejects(
         &["inspect", &fixture("huge_weight.nir")],
-        &[
-            "huge_weight.nir",
-            "node `fc`, field `weight`",
-            "1000000000000 elements",
-        ],
+        &["huge_weight.nir", "node `fc`, field `weight`", "1000000000000 elements"],
     );
     rejects(
         &["inspect", &fixture("huge_dims.onnx")],
@@ -178,12 +174,21 @@ fn compression_bombs_are_refused_before_inflating() {
     // 256 MiB of float32 deflated into a 300 KB file.
     rejects(
         &["inspect", &fixture("gzip_bomb.nir")],
-        &["gzip_bomb.nir", "node `fc`, field `weight`", "resource limit", "67108864 elements"],
+        &[
+            "gzip_bomb.nir",
+            "node `fc`, field `weight`",
+            "resource limit",
+            "67108864 elements",
+        ],
     );
     // An entry declaring 4 float64 whose stream inflates to 512 MiB.
     rejects(
         &["simulate", SMALL, "--input", &fixture("zip_bomb.npz")],
-        &["zip_bomb.npz", "array `x`", "inflates to more than the 160 bytes its header declares"],
+        &[
+            "zip_bomb.npz",
+            "array `x`",
+            "inflates to more than the 160 bytes its header declares",
+        ],
     );
 }
 
@@ -215,7 +220,11 @@ fn nan_and_inf_are_errors_naming_node_and_field_or_file_and_index() {
     );
     rejects(
         &["inspect", &fixture("nan_threshold.nir")],
-        &["nan_threshold.nir", "node `lif`, field `v_threshold`", "neuron 0 is NaN"],
+        &[
+            "nan_threshold.nir",
+            "node `lif`, field `v_threshold`",
+            "neuron 0 is NaN",
+        ],
     );
     rejects(
         &["inspect", &fixture("inf_r.nir")],
@@ -273,7 +282,12 @@ fn disconnected_nodes_error_without_input_and_warn_without_output() {
 fn an_algebraic_loop_is_an_error_naming_its_nodes() {
     rejects(
         &["inspect", &fixture("algebraic_loop.nir")],
-        &["algebraic_loop.nir", "node `rec`, field `edges`", "algebraic loop", "`rec`, `scale`"],
+        &[
+            "algebraic_loop.nir",
+            "node `rec`, field `edges`",
+            "algebraic loop",
+            "`rec`, `scale`",
+        ],
     );
 }
 
