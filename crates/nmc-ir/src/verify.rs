@@ -12,10 +12,10 @@
 //!    `v_leak`, `v_reset` are finite; thresholds are not NaN; refractory ≥ 0.
 //! 6. Weights, biases, scales and thresholds are finite.
 //! 7. `dt` is positive and finite.
-//! 8. Every cycle passes through a neuron population or a Delay: a loop of
-//!    stateless ops (an algebraic loop) has no value to carry from one step
-//!    to the next on the chip. The error is reported at the cycle's first
-//!    node (insertion order) and lists the cycle's nodes.
+//!
+//! A cycle of stateless ops is legal here (its back edge reads the previous
+//! step's value, docs/ir.md); importers of continuous-time formats reject it
+//! with [`algebraic_loops`].
 
 use crate::graph::Graph;
 use crate::op::Op;
@@ -160,27 +160,25 @@ pub fn verify(graph: &Graph) -> Result<(), Vec<VerifyError>> {
             _ => {}
         }
     }
-    for scc in petgraph::algo::kosaraju_scc(g) {
-        let cyclic = scc.len() > 1 || scc.iter().any(|&n| g.contains_edge(n, n));
-        if !cyclic || scc.iter().any(|&n| matches!(g[n].op, Op::Neuron(_) | Op::Delay { .. })) {
-            continue;
-        }
-        let mut members = scc;
-        members.sort_by_key(|n| n.index());
-        let names: Vec<String> = members.iter().take(8).map(|&n| format!("`{}`", g[n].name)).collect();
-        let more = if members.len() > 8 {
-            format!(" and {} more", members.len() - 8)
-        } else {
-            String::new()
-        };
-        err(
-            &g[members[0]].name,
-            format!(
-                "edges: algebraic loop: the cycle through {}{more} has no neuron population or Delay on it \
-                 (a recurrent connection must pass through one)",
-                names.join(", ")
-            ),
-        );
-    }
     if errs.is_empty() { Ok(()) } else { Err(errs) }
+}
+
+/// The cycles (strongly connected components with an edge inside) that pass
+/// through no neuron population and no Delay: algebraic loops in a
+/// continuous-time reading such as NIR's. Each is listed in insertion order;
+/// the cycles are ordered by their first node. Linear in the graph, no
+/// recursion.
+pub fn algebraic_loops(graph: &Graph) -> Vec<Vec<crate::NodeId>> {
+    let g = graph.petgraph();
+    let mut out: Vec<Vec<crate::NodeId>> = petgraph::algo::kosaraju_scc(g)
+        .into_iter()
+        .filter(|scc| scc.len() > 1 || scc.iter().any(|&n| g.contains_edge(n, n)))
+        .filter(|scc| !scc.iter().any(|&n| matches!(g[n].op, Op::Neuron(_) | Op::Delay { .. })))
+        .map(|mut scc| {
+            scc.sort_by_key(|n| n.index());
+            scc
+        })
+        .collect();
+    out.sort_by_key(|scc| scc[0].index());
+    out
 }

@@ -1,6 +1,6 @@
 //! Hostile graph shapes (docs/reliability.md, "Hostile inputs"): a million
 //! nodes, a million edges into one node, and algebraic loops. Building,
-//! verifying and scheduling must be (near) linear, so these finish in well
+//! verifying and scheduling must be (near) linear (and iterative), so these finish in well
 //! under the 20 s hang guard even in a debug build.
 #![allow(clippy::unwrap_used)]
 
@@ -69,8 +69,10 @@ fn a_million_edges_into_one_node_are_checked_in_bounded_time() {
 }
 
 #[test]
-fn a_loop_without_a_neuron_is_an_error_naming_its_nodes() {
-    // in -> a -> b -> c -> a (no neuron on the loop), c -> lif -> out.
+fn loops_without_a_neuron_are_listed_but_legal_in_the_ir() {
+    // in -> a -> b -> c -> a (no neuron on the loop), c -> lif -> out: the IR
+    // reads the back edge one step late (verify accepts it); NIR's importer
+    // rejects what `algebraic_loops` lists.
     let mut g = GraphBuilder::new("loop");
     add(&mut g, "in", Op::Input { shape: Shape::new([3]) });
     for name in ["a", "b", "c"] {
@@ -81,19 +83,20 @@ fn a_loop_without_a_neuron_is_an_error_naming_its_nodes() {
     g.edge("in", "a").edge("a", "b").edge("b", "c").edge("c", "a");
     g.edge("c", "lif").edge("lif", "out");
     let g = g.build().unwrap();
-    let errs = verify(&g).unwrap_err();
-    assert_eq!(errs.len(), 1, "{errs:?}");
-    assert_eq!(errs[0].node, "a");
-    assert!(errs[0].message.starts_with("edges: algebraic loop"), "{}", errs[0]);
-    assert!(errs[0].message.contains("`a`, `b`, `c`"), "{}", errs[0]);
+    verify(&g).unwrap();
+    let loops = algebraic_loops(&g);
+    let names: Vec<Vec<&str>> = loops
+        .iter()
+        .map(|c| c.iter().map(|&i| g.node(i).name.as_str()).collect())
+        .collect();
+    assert_eq!(names, vec![vec!["a", "b", "c"]]);
     // A self-loop on a stateless op too.
     let mut g = GraphBuilder::new("self");
     add(&mut g, "in", Op::Input { shape: Shape::new([3]) });
     add(&mut g, "a", scale(3));
     add(&mut g, "out", Op::Output { shape: Shape::new([3]) });
     g.edge("in", "a").edge("a", "a").edge("a", "out");
-    let errs = verify(&g.build().unwrap()).unwrap_err();
-    assert!(errs[0].message.contains("algebraic loop"), "{errs:?}");
+    assert_eq!(algebraic_loops(&g.build().unwrap()).len(), 1);
 }
 
 #[test]
