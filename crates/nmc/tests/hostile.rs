@@ -219,6 +219,10 @@ fn nan_and_inf_are_errors_naming_node_and_field_or_file_and_index() {
         &["nan_weight.nir", "node `fc`, field `weight`", "NaN"],
     );
     rejects(
+        &["inspect", &fixture("nan_weight.onnx")],
+        &["nan_weight.onnx", "node `fc`, field `weight`", "NaN"],
+    );
+    rejects(
         &["inspect", &fixture("nan_threshold.nir")],
         &[
             "nan_threshold.nir",
