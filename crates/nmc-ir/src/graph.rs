@@ -236,12 +236,17 @@ impl GraphBuilder {
         // Infer facts: a node is ready when all its predecessors are known;
         // when nothing is ready but nodes remain (a cycle), take the first
         // node (in insertion order) with at least one known predecessor.
+        // `ready` holds the nodes not done whose predecessors all are, so the
+        // common case costs O(log n) per node (hostile graphs have 10^6).
         let mut facts: Vec<Option<Fact>> = vec![None; n];
         let mut done = vec![false; n];
+        let mut undone_preds: Vec<usize> = preds.iter().map(Vec::len).collect();
+        let mut ready: std::collections::BTreeSet<usize> = (0..n).filter(|&i| undone_preds[i] == 0).collect();
         let mut remaining = n;
         while remaining > 0 {
-            let pick = (0..n)
-                .find(|&i| !done[i] && preds[i].iter().all(|&p| done[p]))
+            let pick = ready
+                .first()
+                .copied()
                 .or_else(|| (0..n).find(|&i| !done[i] && preds[i].iter().any(|&p| done[p])));
             // A cycle no Input reaches (e.g. driven by a bias) starts at its
             // first node whose op fixes the input shape it accepts.
@@ -299,8 +304,24 @@ impl GraphBuilder {
             })?;
             facts[i] = Some(out);
             done[i] = true;
+            ready.remove(&i);
+            for &t in &succs[i] {
+                undone_preds[t] -= 1;
+                if undone_preds[t] == 0 && !done[t] {
+                    ready.insert(t);
+                }
+            }
             remaining -= 1;
         }
+        // Nodes whose inputs disagree on shape (checked edge by edge below,
+        // for the message; the others cost nothing per edge).
+        let mixed: Vec<bool> = preds
+            .iter()
+            .map(|ps| {
+                let mut shapes = ps.iter().filter_map(|&p| facts[p].as_ref().map(|f| &f.shape));
+                shapes.next().is_some_and(|s0| shapes.any(|s| s != s0))
+            })
+            .collect();
         // Check every edge (including the ones closing cycles).
         for &(si, di) in &edge_ix {
             let src_fact = facts[si].as_ref();
@@ -311,7 +332,8 @@ impl GraphBuilder {
                     kind: dop.kind_name(),
                     source,
                 })?;
-                for &p in &preds[di] {
+                let check: &[usize] = if mixed[di] { &preds[di] } else { &[] };
+                for &p in check {
                     if let Some(fp) = facts[p].as_ref()
                         && fp.shape != f.shape
                     {
@@ -469,10 +491,14 @@ impl Graph {
             }
         }
         back.sort_by_key(|e| e.index());
+        let mut is_back = vec![false; self.g.edge_count()];
+        for e in &back {
+            is_back[e.index()] = true;
+        }
         // Kahn on the DAG without back edges, smallest insertion index first.
         let mut indeg = vec![0usize; n];
         for e in self.g.edge_references() {
-            if !back.contains(&e.id()) {
+            if !is_back[e.id().index()] {
                 indeg[e.target().index()] += 1;
             }
         }
@@ -482,7 +508,7 @@ impl Graph {
             ready.remove(&i);
             order.push(NodeIndex::new(i));
             for (e, t) in self.out_edges(NodeIndex::new(i)) {
-                if back.contains(&e) {
+                if is_back[e.index()] {
                     continue;
                 }
                 indeg[t.index()] -= 1;

@@ -45,4 +45,4 @@ pub use fact::{Fact, Format, Shape};
 pub use graph::{BuildError, DEFAULT_DT, Discretization, Graph, GraphBuilder, Meta, Node, NodeId, Schedule};
 pub use op::{Neuron, NeuronModel, Op, OpError, PoolKind, ResetMode};
 pub use tensor::{Tensor, TensorShapeError};
-pub use verify::{VerifyError, verify};
+pub use verify::{VerifyError, algebraic_loops, verify};

@@ -12,6 +12,10 @@
 //!    `v_leak`, `v_reset` are finite; thresholds are not NaN; refractory ≥ 0.
 //! 6. Weights, biases, scales and thresholds are finite.
 //! 7. `dt` is positive and finite.
+//!
+//! A cycle of stateless ops is legal here (its back edge reads the previous
+//! step's value, docs/ir.md); importers of continuous-time formats reject it
+//! with [`algebraic_loops`].
 
 use crate::graph::Graph;
 use crate::op::Op;
@@ -157,4 +161,24 @@ pub fn verify(graph: &Graph) -> Result<(), Vec<VerifyError>> {
         }
     }
     if errs.is_empty() { Ok(()) } else { Err(errs) }
+}
+
+/// The cycles (strongly connected components with an edge inside) that pass
+/// through no neuron population and no Delay: algebraic loops in a
+/// continuous-time reading such as NIR's. Each is listed in insertion order;
+/// the cycles are ordered by their first node. Linear in the graph, no
+/// recursion.
+pub fn algebraic_loops(graph: &Graph) -> Vec<Vec<crate::NodeId>> {
+    let g = graph.petgraph();
+    let mut out: Vec<Vec<crate::NodeId>> = petgraph::algo::kosaraju_scc(g)
+        .into_iter()
+        .filter(|scc| scc.len() > 1 || scc.iter().any(|&n| g.contains_edge(n, n)))
+        .filter(|scc| !scc.iter().any(|&n| matches!(g[n].op, Op::Neuron(_) | Op::Delay { .. })))
+        .map(|mut scc| {
+            scc.sort_by_key(|n| n.index());
+            scc
+        })
+        .collect();
+    out.sort_by_key(|scc| scc[0].index());
+    out
 }

@@ -3,7 +3,7 @@
 
 use crate::error::SimError;
 use ndarray::ArrayD;
-use ndarray_npy::{NpzReader, ReadNpyError, ReadNpyExt, ReadNpzError, ReadableElement};
+use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement};
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read, Seek};
 use std::path::Path;
@@ -35,8 +35,111 @@ pub fn read_array(path: &Path) -> Result<ndarray::ArrayD<f64>, SimError> {
         if bytes.starts_with(b"PK\x03\x04") {
             return read_npz(path, None);
         }
-        let mut src = NpySource(&bytes);
-        load_f64(&mut src).map_err(|m| array_err(path, None, m))
+        load_npy_bytes(&bytes).map_err(|m| array_err(path, None, m))
+    }
+}
+
+/// Parses `.npy` bytes, refusing a header whose shape needs more bytes than
+/// follow it before anything is allocated for the data.
+fn load_npy_bytes(bytes: &[u8]) -> Result<ArrayD<f64>, String> {
+    if let Some(d) = Declared::parse(bytes)? {
+        let have = (bytes.len() - d.header_len) as u64;
+        if d.data_bytes > have {
+            return Err(format!(
+                "the header declares shape {:?} of dtype {} ({} bytes of data) but only {have} bytes follow it",
+                d.shape, d.descr, d.data_bytes
+            ));
+        }
+    }
+    load_f64(&mut NpySource(bytes))
+}
+
+/// An `.npz` entry's header may declare at most this many bytes of data per
+/// byte of compressed entry (deflate inflates at most about 1032:1), plus
+/// [`INFLATE_SLACK`]: more is a damaged or hostile archive, refused before it
+/// is inflated.
+const MAX_INFLATION: u64 = 1100;
+/// See [`MAX_INFLATION`].
+const INFLATE_SLACK: u64 = 1 << 20;
+/// Longest `.npy` header accepted (numpy's are a few hundred bytes).
+const MAX_HEADER: usize = 1 << 20;
+
+/// What an `.npy` header declares.
+struct Declared {
+    /// Bytes up to the end of the header.
+    header_len: usize,
+    /// Bytes of data the shape and dtype need.
+    data_bytes: u64,
+    shape: Vec<u64>,
+    descr: String,
+}
+
+impl Declared {
+    /// Reads the header at the start of `bytes`. `Ok(None)` when the header
+    /// is incomplete or not in numpy's usual form: the full parser then
+    /// reports it.
+    fn parse(bytes: &[u8]) -> Result<Option<Declared>, String> {
+        if bytes.len() < 10 || !bytes.starts_with(b"\x93NUMPY") {
+            return Ok(None);
+        }
+        let (start, hlen) = match bytes[6] {
+            1 => (10, usize::from(u16::from_le_bytes([bytes[8], bytes[9]]))),
+            _ if bytes.len() >= 12 => {
+                let n = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+                (12, usize::try_from(n).unwrap_or(usize::MAX))
+            }
+            _ => return Ok(None),
+        };
+        if hlen > MAX_HEADER {
+            return Err(format!(
+                "the .npy header claims {hlen} bytes (at most {MAX_HEADER} accepted)"
+            ));
+        }
+        let Some(text) = bytes.get(start..start + hlen).and_then(|h| std::str::from_utf8(h).ok()) else {
+            return Ok(None);
+        };
+        let value = |key: &str| {
+            text.split_once(key)
+                .map(|(_, rest)| rest.trim_start().trim_start_matches(':'))
+        };
+        let Some(descr) = value("'descr'")
+            .and_then(|r| r.trim_start().strip_prefix('\''))
+            .and_then(|r| r.split_once('\''))
+            .map(|(d, _)| d.to_string())
+        else {
+            return Ok(None);
+        };
+        let Some(item) = descr
+            .trim_start_matches(['<', '>', '|', '='])
+            .get(1..)
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            return Ok(None);
+        };
+        let Some(dims) = value("'shape'")
+            .and_then(|r| r.trim_start().strip_prefix('('))
+            .and_then(|r| r.split_once(')'))
+            .map(|(d, _)| d)
+        else {
+            return Ok(None);
+        };
+        let mut shape = Vec::new();
+        for d in dims.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+            match d.trim_end_matches('L').parse::<u64>() {
+                Ok(n) => shape.push(n),
+                Err(_) => return Ok(None),
+            }
+        }
+        let data_bytes = shape
+            .iter()
+            .try_fold(item, |acc, &n| acc.checked_mul(n))
+            .ok_or_else(|| format!("the header's shape {shape:?} of dtype {descr} needs more than 2^64 bytes"))?;
+        Ok(Some(Declared {
+            header_len: start + hlen,
+            data_bytes,
+            shape,
+            descr,
+        }))
     }
 }
 
@@ -66,11 +169,14 @@ fn read_npz(path: &Path, name: Option<&str>) -> Result<ArrayD<f64>, SimError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut npz = NpzReader::new(BufReader::new(file))
+    let mut zip = zip::ZipArchive::new(BufReader::new(file))
         .map_err(|e| array_err(path, None, format!("not a readable .npz archive ({e})")))?;
-    let names = npz
-        .names()
-        .map_err(|e| array_err(path, None, format!("cannot list the .npz archive ({e})")))?;
+    let names: Vec<String> = (0..zip.len())
+        .map(|i| {
+            let n = zip.name_for_index(i).unwrap_or_default();
+            n.strip_suffix(".npy").unwrap_or(n).to_string()
+        })
+        .collect();
     let (index, entry) = match name {
         None => match names.first() {
             Some(n) => (0, n.clone()),
@@ -87,8 +193,59 @@ fn read_npz(path: &Path, name: Option<&str>) -> Result<ArrayD<f64>, SimError> {
             }
         },
     };
-    let mut src = NpzSource { npz: &mut npz, index };
-    load_f64(&mut src).map_err(|m| array_err(path, Some(&entry), m))
+    let bytes = read_entry(&mut zip, index).map_err(|m| array_err(path, Some(&entry), m))?;
+    load_npy_bytes(&bytes).map_err(|m| array_err(path, Some(&entry), m))
+}
+
+/// Inflates one archive entry, never more than its `.npy` header declares
+/// (plus one byte, to detect a longer stream), and only when the declared
+/// size is one deflate can produce from the entry's compressed size.
+fn read_entry<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, index: usize) -> Result<Vec<u8>, String> {
+    let mut e = zip
+        .by_index(index)
+        .map_err(|z| format!("cannot read the archive entry ({z})"))?;
+    let compressed = e.compressed_size();
+    let io = |err: std::io::Error| format!("cannot read the archive entry ({err})");
+    let mut buf = Vec::new();
+    (&mut e).take(12).read_to_end(&mut buf).map_err(io)?;
+    let hlen = match buf.get(6) {
+        Some(1) if buf.len() >= 10 => usize::from(u16::from_le_bytes([buf[8], buf[9]])) + 10,
+        Some(_) if buf.len() >= 12 => {
+            usize::try_from(u32::from_le_bytes([buf[8], buf[9], buf[10], buf[11]])).unwrap_or(usize::MAX)
+        }
+        _ => 0,
+    };
+    let hlen = hlen.min(MAX_HEADER + 12);
+    let more = (hlen as u64).saturating_sub(buf.len() as u64);
+    (&mut e).take(more).read_to_end(&mut buf).map_err(io)?;
+    let Some(d) = Declared::parse(&buf)? else {
+        // Not a header this check understands: the full parser reports it,
+        // reading at most the slack.
+        (&mut e).take(INFLATE_SLACK).read_to_end(&mut buf).map_err(io)?;
+        return Ok(buf);
+    };
+    let limit = compressed.saturating_mul(MAX_INFLATION).saturating_add(INFLATE_SLACK);
+    if d.data_bytes > limit {
+        return Err(format!(
+            "the header declares shape {:?} of dtype {} ({} bytes of data) but the entry holds {compressed} \
+             compressed bytes, which cannot inflate to more than {limit}",
+            d.shape, d.descr, d.data_bytes
+        ));
+    }
+    let want = (d.header_len as u64 + d.data_bytes).saturating_sub(buf.len() as u64);
+    (&mut e)
+        .take(want.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(io)?;
+    if buf.len() as u64 > d.header_len as u64 + d.data_bytes {
+        return Err(format!(
+            "the entry inflates to more than the {} bytes its header declares (shape {:?} of dtype {})",
+            d.header_len as u64 + d.data_bytes,
+            d.shape,
+            d.descr
+        ));
+    }
+    Ok(buf)
 }
 
 /// Why one typed read failed.
@@ -119,20 +276,6 @@ struct NpySource<'a>(&'a [u8]);
 impl Source for NpySource<'_> {
     fn load<T: ReadableElement>(&mut self) -> Result<ArrayD<T>, LoadError> {
         ArrayD::<T>::read_npy(Cursor::new(self.0)).map_err(from_npy_error)
-    }
-}
-
-struct NpzSource<'a, R: Read + Seek> {
-    npz: &'a mut NpzReader<R>,
-    index: usize,
-}
-
-impl<R: Read + Seek> Source for NpzSource<'_, R> {
-    fn load<T: ReadableElement>(&mut self) -> Result<ArrayD<T>, LoadError> {
-        self.npz.by_index(self.index).map_err(|e| match e {
-            ReadNpzError::Npy(e) => from_npy_error(e),
-            ReadNpzError::Zip(z) => LoadError::Other(format!("cannot read the archive entry ({z})")),
-        })
     }
 }
 

@@ -60,6 +60,16 @@ pub enum Error {
     /// The run would need more memory than the limit (docs/reliability.md).
     #[error("{0}")]
     TooLarge(String),
+    /// An input array does not fit the model (feature count, NaN/Inf value):
+    /// the message names the input file, then the index or the shapes.
+    #[error("{path}: {error}")]
+    Input {
+        /// The input file.
+        path: String,
+        /// What is wrong (not a `source`: the message already includes it;
+        /// boxed: it is large).
+        error: Box<nmc_reference::SimError>,
+    },
     /// A label file is unusable.
     #[error("{path}: {message}")]
     Labels {
@@ -92,7 +102,55 @@ impl Error {
     }
 }
 
-/// Loads a model file (NIR `.nir`) into a verified graph.
+/// Wraps a stimulus error with the input file's name.
+pub(crate) fn input_error(path: &Path) -> impl FnOnce(nmc_reference::SimError) -> Error + '_ {
+    move |error| Error::Input {
+        path: path.display().to_string(),
+        error: Box::new(error),
+    }
+}
+
+/// Loads a model file (NIR `.nir`) into a verified graph. Nodes from which
+/// no Output node can be reached are legal but useless (they are simulated
+/// and placed on the chip, and nothing reads them): each gets a warning on
+/// stderr ([`dead_ends`]).
 pub fn load_model(path: &Path, opts: &LoadOptions) -> Result<Graph, Error> {
-    Ok(nmc_frontend::load(path, opts)?)
+    let g = nmc_frontend::load(path, opts)?;
+    let dead = dead_ends(&g);
+    if let Some(first) = dead.first() {
+        let more = match dead.len() {
+            1 => String::new(),
+            n => format!(" (and {} more nodes)", n - 1),
+        };
+        eprintln!(
+            "warning: {}: node `{first}`{more} reaches no Output node: it is computed but nothing reads it",
+            path.display()
+        );
+    }
+    Ok(g)
+}
+
+/// The nodes (insertion order) from which no Output node is reachable;
+/// empty when the graph has no Output node at all. Linear in the graph.
+pub fn dead_ends(g: &Graph) -> Vec<String> {
+    let mut live = vec![false; g.node_count()];
+    let mut stack = g.output_nodes();
+    if stack.is_empty() {
+        return Vec::new();
+    }
+    for o in &stack {
+        live[o.index()] = true;
+    }
+    while let Some(n) = stack.pop() {
+        for (_, p) in g.inputs(n) {
+            if !live[p.index()] {
+                live[p.index()] = true;
+                stack.push(p);
+            }
+        }
+    }
+    g.node_ids()
+        .filter(|i| !live[i.index()])
+        .map(|i| g.node(i).name.clone())
+        .collect()
 }

@@ -841,6 +841,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
+    // A panic is a bug: one line naming it, and exit code 1 (internal error) instead of Rust's 101.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info.payload_as_str().unwrap_or("panic").replace('\n', " ");
+        let at = info.location().map(|l| format!(" at {l}")).unwrap_or_default();
+        eprintln!("internal error{at}: {what} (a bug in nmc; please report it with the command line)");
+    }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -852,11 +858,18 @@ fn main() -> ExitCode {
             });
         }
     };
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) => {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // For the test of this safety net (crates/nmc/tests/hostile.rs).
+        if std::env::var_os("NMC_TEST_PANIC").is_some() {
+            panic!("NMC_TEST_PANIC is set");
+        }
+        run(cli)
+    })) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(f)) => {
             eprintln!("error: {:#}", f.err);
             ExitCode::from(f.code as u8)
         }
+        Err(_) => ExitCode::from(exit::INTERNAL as u8),
     }
 }

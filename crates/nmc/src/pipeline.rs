@@ -717,7 +717,7 @@ pub fn read_stimulus(g: &Graph, input: &Path, labels: Option<&Path>) -> Result<(
         .first()
         .map(|&i| g.node(i).out.shape.clone())
         .unwrap_or_default();
-    let stim = Stimulus::from_array(arr, &shape)?;
+    let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(input))?;
     let labels = match labels {
         Some(p) => Some(crate::simulate::read_labels(p, stim.batch())?),
         None => None,
@@ -886,7 +886,7 @@ pub fn emulate_file(
         .first()
         .map(|i| nmc_ir::Shape::new(i.shape.clone()))
         .unwrap_or_default();
-    let stim = Stimulus::from_array(arr, &in_shape)?;
+    let stim = Stimulus::from_array(arr, &in_shape).map_err(crate::input_error(input))?;
     let steps = opts.steps.unwrap_or(stim.steps());
     let batch = stim.batch();
     let labels = match opts.labels {
@@ -1070,7 +1070,7 @@ pub fn simulate_fixed_file(
 ) -> Result<crate::activity::EmulateReport, Error> {
     let arr = nmc_reference::read_array(input)?;
     let shape = q.inputs.first().map(|i| i.shape.clone()).unwrap_or_default();
-    let stim = Stimulus::from_array(arr, &shape)?;
+    let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(input))?;
     let steps = steps.unwrap_or(stim.steps());
     crate::budget::check(
         "`nmc simulate` (fixed point): spikes",
@@ -1195,7 +1195,7 @@ pub fn verify_quantized(
 ) -> Result<QuantVerifyReport, Error> {
     let arr = nmc_reference::read_array(input)?;
     let shape = q.inputs.first().map(|i| i.shape.clone()).unwrap_or_default();
-    let stim = Stimulus::from_array(arr, &shape)?;
+    let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(input))?;
     let steps = steps.unwrap_or(stim.steps());
     crate::budget::check(
         "`nmc verify` (quantized model): fixed-point and emulated spikes",

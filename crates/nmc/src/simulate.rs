@@ -80,7 +80,7 @@ pub fn run(
         .first()
         .map(|&i| g.node(i).out.shape.clone())
         .unwrap_or_default();
-    let stim = Stimulus::from_array(arr, &shape)?;
+    let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(input))?;
     crate::budget::check(
         "`nmc simulate`: float spikes and output traces",
         stim.batch(),

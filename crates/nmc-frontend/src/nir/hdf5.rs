@@ -18,6 +18,59 @@ const MAX_DEPTH: usize = 64;
 /// Largest decoded dataset the reader will allocate.
 const MAX_READ_BYTES: u64 = 4 << 30;
 
+/// Memory the decoded datasets of one file may take, beyond
+/// [`BYTES_PER_FILE_BYTE`] per byte of the file: the allowance for compressed
+/// datasets (a defence against compression bombs and against headers that
+/// declare far more elements than the file holds).
+const EXTRA_DECODED_BYTES: u64 = 64 << 20;
+
+/// Decoded bytes one byte of an uncompressed file can legitimately turn
+/// into: an `int8` element widened to `i64` is 8 bytes; a one-byte string
+/// becomes a `String` (24 bytes plus its heap buffer), counted as
+/// [`STRING_COST`].
+const BYTES_PER_FILE_BYTE: u64 = STRING_COST;
+
+/// What one decoded string is charged, whatever its length (plus its length).
+const STRING_COST: u64 = 40;
+
+/// The decoded-memory budget of one file: every dataset is charged what its
+/// decoded elements take (8 bytes per number, [`STRING_COST`] plus the
+/// stored size per string) before it is read.
+struct Budget {
+    left: u64,
+    total: u64,
+}
+
+impl Budget {
+    fn for_file(len: u64) -> Self {
+        let total = len
+            .saturating_mul(BYTES_PER_FILE_BYTE)
+            .saturating_add(EXTRA_DECODED_BYTES);
+        Budget { left: total, total }
+    }
+
+    /// Charges a dataset before it is decoded.
+    fn charge(&mut self, ds: &Dataset) -> Result<(), hdf5_reader::error::Error> {
+        let n = ds.num_elements()?;
+        let per = match ds.dtype() {
+            Datatype::String { .. } | Datatype::VarLen { .. } => {
+                STRING_COST.saturating_add(ds.raw_element_size().unwrap_or(16) as u64)
+            }
+            _ => 8,
+        };
+        let cost = n.saturating_mul(per);
+        if cost > self.left {
+            return Err(hdf5_reader::error::Error::ResourceLimit(format!(
+                "{n} elements would take {cost} bytes once decoded; the file's datasets may take {} bytes in \
+                 all (64 MiB plus {BYTES_PER_FILE_BYTE} per byte of the file), {} of which are left",
+                self.total, self.left
+            )));
+        }
+        self.left -= cost;
+        Ok(())
+    }
+}
+
 /// Opens `bytes` as HDF5 and reads the whole tree below the root group.
 pub(crate) fn read(bytes: Vec<u8>) -> Result<Group, ContainerError> {
     if bytes.is_empty() {
@@ -42,19 +95,24 @@ pub(crate) fn read(bytes: Vec<u8>) -> Result<Group, ContainerError> {
     let root = file
         .root_group()
         .map_err(|e| ContainerError::Corrupt(format!("cannot open the root group: {e}")))?;
-    read_group(&root, 0).map_err(|e| ContainerError::Corrupt(format!("cannot list the root group: {e}")))
+    let mut budget = Budget::for_file(len);
+    read_group(&root, 0, &mut budget).map_err(|e| ContainerError::Corrupt(format!("cannot list the root group: {e}")))
 }
 
 /// Reads a group recursively. Fails only when the group's own member list
 /// cannot be read; members that fail become [`Item::Unreadable`].
-fn read_group(g: &hdf5_reader::group::Group, depth: usize) -> Result<Group, hdf5_reader::error::Error> {
+fn read_group(
+    g: &hdf5_reader::group::Group,
+    depth: usize,
+    budget: &mut Budget,
+) -> Result<Group, hdf5_reader::error::Error> {
     let (group_names, dataset_names) = g.member_names()?;
     let mut out = Group::default();
     for name in group_names {
         let item = if depth >= MAX_DEPTH {
             Item::Unreadable(format!("groups nested deeper than {MAX_DEPTH} levels"))
         } else {
-            match g.group(&name).and_then(|sub| read_group(&sub, depth + 1)) {
+            match g.group(&name).and_then(|sub| read_group(&sub, depth + 1, budget)) {
                 Ok(sub) => Item::Group(sub),
                 Err(e) => Item::Unreadable(e.to_string()),
             }
@@ -62,7 +120,10 @@ fn read_group(g: &hdf5_reader::group::Group, depth: usize) -> Result<Group, hdf5
         out.items.insert(name, item);
     }
     for name in dataset_names {
-        let item = match g.dataset(&name).and_then(|ds| read_dataset(&ds)) {
+        let item = match g.dataset(&name).and_then(|ds| {
+            budget.charge(&ds)?;
+            read_dataset(&ds)
+        }) {
             Ok(v) => Item::Value(v),
             Err(e) => Item::Unreadable(e.to_string()),
         };

@@ -594,9 +594,10 @@ impl Lowerer<'_> {
                 })
                 .collect();
             let probe = builder(probe_ops)?;
+            let probe_ids = ids(&probe);
             for n in &self.nodes {
                 if let PendingOp::Neuron(NeuronSpec { shape: None, .. }) = &n.op
-                    && let Some(fact) = probe.find(&n.name).and_then(|id| probe.input_fact(id))
+                    && let Some(fact) = probe_ids.get(n.name.as_str()).and_then(|&id| probe.input_fact(id))
                 {
                     learned.insert(n.name.clone(), fact.shape.clone());
                 }
@@ -629,10 +630,11 @@ impl Lowerer<'_> {
             ops.push((n.name, op, n.meta));
         }
         let graph = builder(ops)?;
+        let graph_ids = ids(&graph);
 
         // Declared input shapes (Flatten `input_type`, Conv `input_shape`).
         for (name, c) in checks {
-            let Some(fact) = graph.find(&name).and_then(|id| graph.input_fact(id)) else {
+            let Some(fact) = graph_ids.get(name.as_str()).and_then(|&id| graph.input_fact(id)) else {
                 continue;
             };
             let got = fact.shape.dims();
@@ -658,7 +660,9 @@ impl Lowerer<'_> {
         // Subgraph ports: the values flowing through them must match.
         for (path, port) in &self.ports {
             for src in port_sources.get(path).map(Vec::as_slice).unwrap_or_default() {
-                let Some(id) = graph.find(src) else { continue };
+                let Some(&id) = graph_ids.get(src.as_str()) else {
+                    continue;
+                };
                 let got = &graph.node(id).out.shape;
                 if got.numel() != port.shape.numel() {
                     let kind = if port.is_input { "Input" } else { "Output" };
@@ -679,8 +683,37 @@ impl Lowerer<'_> {
             file: file.to_string(),
             errors,
         })?;
+        // NIR is continuous-time: a loop with no neuron or delay on it is an
+        // algebraic loop, not a one-step-late recurrence.
+        if let Some(cycle) = nmc_ir::algebraic_loops(&graph).first() {
+            let names: Vec<String> = cycle
+                .iter()
+                .take(8)
+                .map(|&i| format!("`{}`", graph.node(i).name))
+                .collect();
+            let more = match cycle.len() {
+                n if n > 8 => format!(" and {} more", n - 8),
+                _ => String::new(),
+            };
+            return Err(FrontendError::nir(
+                file,
+                Some(&graph.node(cycle[0]).name),
+                Some("edges"),
+                format!(
+                    "algebraic loop: the cycle through {}{more} has no neuron population or Delay on it (a \
+                     recurrent connection must pass through one)",
+                    names.join(", ")
+                ),
+            ));
+        }
         Ok(graph)
     }
+}
+
+/// Node ids by name (`Graph::find` is a linear scan; hostile files have
+/// many nodes).
+fn ids(g: &Graph) -> HashMap<&str, nmc_ir::NodeId> {
+    g.node_ids().map(|i| (g.node(i).name.as_str(), i)).collect()
 }
 
 /// A hint for an Affine/Linear whose weight would fit its input if it were
