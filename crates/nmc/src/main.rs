@@ -700,6 +700,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             strict,
             json,
         } => {
+            if !bless && spikes.is_some() && spikes == expect {
+                return Err(Failure {
+                    code: exit::USAGE,
+                    err: anyhow::anyhow!(
+                        "--spikes and --expect name the same file: to record a golden file use --expect FILE --bless"
+                    ),
+                });
+            }
             let a = nmc_artifact::Artifact::read(&artifact).map_err(Error::from)?;
             let report = nmc::pipeline::emulate_file(
                 &a,

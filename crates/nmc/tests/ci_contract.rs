@@ -166,6 +166,22 @@ fn a_blessed_golden_passes_and_a_changed_deployment_fails_with_exit_5() {
     assert_eq!(o.status.code(), Some(3));
     assert!(text(&o).1.contains("24 samples, this run has 25"), "{}", text(&o).1);
 
+    // Writing and reading the same file at once is refused.
+    let o = nmc(&[
+        "emulate",
+        s(&a),
+        "--input",
+        s(&input),
+        "--spikes",
+        s(&golden),
+        "--expect",
+        s(&golden),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).1.contains("--bless"), "{}", text(&o).1);
+    let o = run(&a, &[]);
+    assert_eq!(o.status.code(), Some(0), "the refused command left the golden intact");
+
     // A damaged golden file: an input error naming it.
     let bytes = std::fs::read(&golden).unwrap();
     let cut = d.join("cut.nmcs");
