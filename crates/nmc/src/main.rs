@@ -848,6 +848,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The model file a command reads, if any.
+fn model_of(cmd: &Cmd) -> Option<PathBuf> {
+    match cmd {
+        Cmd::Convert { model, .. }
+        | Cmd::Inspect { model, .. }
+        | Cmd::Simulate { model, .. }
+        | Cmd::Quantize { model, .. }
+        | Cmd::Partition { model, .. }
+        | Cmd::Compile { model, .. }
+        | Cmd::Verify { model, .. } => Some(model.clone()),
+        Cmd::Emulate { artifact, .. } => Some(artifact.clone()),
+        Cmd::Targets { .. } => None,
+    }
+}
+
 fn main() -> ExitCode {
     // A panic is a bug: one line naming it, and exit code 1 (internal error) instead of Rust's 101.
     std::panic::set_hook(Box::new(|info| {
@@ -866,6 +881,7 @@ fn main() -> ExitCode {
             });
         }
     };
+    let model = model_of(&cli.cmd);
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         // For the test of this safety net (crates/nmc/tests/hostile.rs).
         if std::env::var_os("NMC_TEST_PANIC").is_some() {
@@ -874,7 +890,19 @@ fn main() -> ExitCode {
         run(cli)
     })) {
         Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(f)) => {
+        Ok(Err(mut f)) => {
+            // Errors of later stages (quantize, partition) name the node and field but
+            // not the file: prefix the model file.
+            if let Some(m) = &model {
+                let shown = m.display().to_string();
+                let msg = format!("{:#}", f.err);
+                let names_no_file = ["node `", "layer `", "population `", "model `"]
+                    .iter()
+                    .any(|p| msg.starts_with(p));
+                if matches!(f.code, exit::INPUT_ERROR | exit::DOES_NOT_FIT) && names_no_file {
+                    f.err = f.err.context(shown);
+                }
+            }
             eprintln!("error: {:#}", f.err);
             ExitCode::from(f.code as u8)
         }

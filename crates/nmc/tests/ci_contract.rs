@@ -623,3 +623,36 @@ fn a_run_too_large_for_memory_is_refused_up_front() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Errors of later stages name the model file as well as the node and field.
+#[test]
+fn stage_errors_name_the_model_file() {
+    let o = nmc(&[
+        "verify",
+        "examples/nmnist_cnn/cnn_sinabs.nir",
+        "--input",
+        "examples/nmnist_cnn/sample.npy",
+        "--encoder",
+        "none",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let err = text(&o).1;
+    assert!(
+        err.starts_with("error: examples/nmnist_cnn/cnn_sinabs.nir: node `1`: v_reset:"),
+        "{err}"
+    );
+    let o = nmc(&[
+        "compile",
+        "tests/fixtures/seeds_mnist/seeds_mnist.nir",
+        "--target",
+        "tiny",
+        "-o",
+        "/dev/null",
+    ]);
+    assert_eq!(o.status.code(), Some(4));
+    let err = text(&o).1;
+    assert!(
+        err.starts_with("error: tests/fixtures/seeds_mnist/seeds_mnist.nir: layer `if_out` does not fit"),
+        "{err}"
+    );
+}
