@@ -888,6 +888,9 @@ pub fn emulate_file(
         .unwrap_or_default();
     let stim = Stimulus::from_array(arr, &in_shape).map_err(crate::input_error(input))?;
     let steps = opts.steps.unwrap_or(stim.steps());
+    if steps == 0 {
+        return Err(EmuError::Input("nothing to emulate: the number of steps is 0".into()).into());
+    }
     let batch = stim.batch();
     let labels = match opts.labels {
         Some(p) => Some(crate::simulate::read_labels(p, batch)?),

@@ -615,6 +615,16 @@ fn a_run_too_large_for_memory_is_refused_up_front() {
         // A hang guard, not a speed test: the check comes before any work.
         assert!(t0.elapsed().as_secs() < 30);
     }
+    // Zero steps is nothing to run, for every command.
+    for args in [
+        vec!["emulate", s(&a), "--input", s(&input), "--steps", "0"],
+        vec!["simulate", MNIST, "--input", s(&input), "--steps", "0"],
+        vec!["verify", MNIST, "--input", s(&input), "--steps", "0"],
+    ] {
+        let o = nmc(&args);
+        assert_eq!(o.status.code(), Some(3), "{args:?}");
+        assert!(text(&o).1.contains("the number of steps is 0"), "{}", text(&o).1);
+    }
     // The limit is the user's to raise or lower.
     let o = nmc_env(
         &["emulate", s(&a), "--input", s(&input), "--steps", "20"],
