@@ -40,6 +40,17 @@ pub fn read_array(path: &Path) -> Result<ndarray::ArrayD<f64>, SimError> {
     }
 }
 
+/// Reads an array from `.npy` or `.npz` bytes in memory (an archive is told
+/// by its zip signature), as [`read_array`] does; `name` stands for the file
+/// in errors.
+pub fn read_array_bytes(name: &str, bytes: &[u8]) -> Result<ndarray::ArrayD<f64>, SimError> {
+    let path = Path::new(name);
+    if bytes.starts_with(b"PK\x03\x04") {
+        return read_npz_from(path, Cursor::new(bytes), None);
+    }
+    load_f64(&mut NpySource(bytes)).map_err(|m| array_err(path, None, m))
+}
+
 /// Reads the array called `name` (without `.npy`) from a `.npz` archive, as
 /// `f64` (same types as [`read_array`]). The error for a missing name lists
 /// the names the archive holds.
@@ -66,8 +77,12 @@ fn read_npz(path: &Path, name: Option<&str>) -> Result<ArrayD<f64>, SimError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut npz = NpzReader::new(BufReader::new(file))
-        .map_err(|e| array_err(path, None, format!("not a readable .npz archive ({e})")))?;
+    read_npz_from(path, BufReader::new(file), name)
+}
+
+fn read_npz_from<R: Read + Seek>(path: &Path, reader: R, name: Option<&str>) -> Result<ArrayD<f64>, SimError> {
+    let mut npz =
+        NpzReader::new(reader).map_err(|e| array_err(path, None, format!("not a readable .npz archive ({e})")))?;
     let names = npz
         .names()
         .map_err(|e| array_err(path, None, format!("cannot list the .npz archive ({e})")))?;
