@@ -1,0 +1,154 @@
+#![allow(clippy::unwrap_used)]
+//! Inputs the fuzzers (fuzz/, docs/reliability.md) found that once panicked,
+//! hung or allocated without bound, minimised, under
+//! `tests/fuzz-regressions/<target>/`. Each is fed to the same reader the
+//! fuzz target calls, the same way; it must return (Ok or an error naming
+//! the file) without panicking. No cargo-fuzz or Python needed.
+
+use nmc_artifact::{Artifact, FORMAT_VERSION};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn dir(target: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fuzz-regressions")
+        .join(target)
+}
+
+/// Runs `read` on every file of the target's directory; collects panics
+/// (`read` asserts what a loaded model must satisfy) and errors that do not
+/// name the file, and fails listing them all.
+fn each_input(target: &str, read: impl Fn(&str, &[u8]) -> Result<(), String>) {
+    let Ok(entries) = std::fs::read_dir(dir(target)) else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
+    files.sort();
+    let mut failures = Vec::new();
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let bytes = std::fs::read(path).unwrap();
+        let start = Instant::now();
+        match catch_unwind(AssertUnwindSafe(|| read(&name, &bytes))) {
+            Ok(Ok(())) => {}
+            Ok(Err(msg)) if msg.contains(&name) => {}
+            Ok(Err(msg)) => failures.push(format!("{name}: the error does not name the file: {msg}")),
+            Err(p) => {
+                let why = p
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                failures.push(format!("{name}: panicked: {why}"));
+            }
+        }
+        // Generous: the fuzzers' limit is 10 s in a debug-assertion build.
+        let took = start.elapsed();
+        if took > Duration::from_secs(10) {
+            failures.push(format!("{name}: took {took:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{target}:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn nir_regressions_load_or_fail_cleanly() {
+    each_input("nir", |name, bytes| {
+        match nmc_frontend::load_nir_bytes(name, bytes, &nmc_frontend::LoadOptions::default()) {
+            Ok(g) => {
+                assert!(nmc_ir::verify(&g).is_ok(), "loaded but does not verify");
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    });
+}
+
+#[test]
+fn onnx_regressions_convert_or_fail_cleanly() {
+    each_input("onnx", |name, bytes| {
+        let opts = nmc_frontend::onnx::ConvertOptions::default();
+        match nmc_frontend::onnx::convert_bytes(name, bytes, &opts) {
+            Ok(c) => {
+                assert!(nmc_ir::verify(&c.graph).is_ok(), "converted but does not verify");
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    });
+}
+
+#[test]
+fn target_ron_regressions_parse_or_fail_cleanly() {
+    each_input("target_ron", |name, bytes| {
+        let Ok(src) = std::str::from_utf8(bytes) else {
+            return Ok(());
+        };
+        nmc_target::Target::from_ron_str(src, name)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+}
+
+#[test]
+fn qmodel_ron_regressions_parse_or_fail_cleanly() {
+    each_input("qmodel_ron", |name, bytes| {
+        let Ok(src) = std::str::from_utf8(bytes) else {
+            return Ok(());
+        };
+        nmc_quant::qmodel_from_ron(src, name)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+}
+
+/// As the fuzz target: input without the `NMCA` magic is the payload, given
+/// a valid header; an artifact that loads is prepared for emulation.
+#[test]
+fn artifact_regressions_load_or_fail_cleanly() {
+    each_input("artifact", |name, data| {
+        let a = Artifact::from_bytes(name, &wrap_payload(data)).map_err(|e| e.to_string())?;
+        // Any error is fine here (the emulator's do not name the file).
+        let _ = nmc_emu::Emulator::new(&a);
+        Ok(())
+    });
+}
+
+/// `layer-shape-product-overflow`: a layer shape whose element count
+/// overflows usize. `check` multiplied it out unchecked: a panic with
+/// overflow checks, and in release a wrapped count that could match the
+/// locations and let the artifact through.
+#[test]
+fn artifact_layer_shape_overflow_is_reported() {
+    let name = "layer-shape-product-overflow";
+    let data = std::fs::read(dir("artifact").join(name)).unwrap();
+    let e = Artifact::from_bytes(name, &wrap_payload(&data))
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with(name) && e.contains("overflows usize"), "{e}");
+}
+
+#[test]
+fn npy_regressions_read_or_fail_cleanly() {
+    each_input("npy", |name, bytes| {
+        nmc_reference::read_array_bytes(name, bytes)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+}
+
+/// As the artifact fuzz target reads its input: a whole file if it starts
+/// with the magic `NMCA`, else a payload given a valid header.
+fn wrap_payload(data: &[u8]) -> Vec<u8> {
+    if data.starts_with(b"NMCA") {
+        return data.to_vec();
+    }
+    let mut b = Vec::new();
+    b.extend_from_slice(b"NMCA");
+    b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    b.extend_from_slice(&(data.len() as u64).to_le_bytes());
+    b.extend_from_slice(&crc32fast::hash(data).to_le_bytes());
+    b.extend_from_slice(data);
+    b
+}
