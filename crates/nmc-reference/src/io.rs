@@ -133,8 +133,31 @@ struct NpySource<'a>(&'a [u8]);
 
 impl Source for NpySource<'_> {
     fn load<T: ReadableElement>(&mut self) -> Result<ArrayD<T>, LoadError> {
+        check_header_len(self.0)?;
         ArrayD::<T>::read_npy(Cursor::new(self.0)).map_err(from_npy_error)
     }
+}
+
+/// The header length in the `.npy` preamble must fit in the bytes that
+/// follow: `ndarray-npy` allocates it before reading, so a damaged length
+/// (up to 4 GiB in format 2 and 3) would be allocated, not reported.
+fn check_header_len(bytes: &[u8]) -> Result<(), LoadError> {
+    // Magic (6 bytes), version (2), header length (2 bytes in format 1, 4
+    // after). Anything shorter or without the magic: ndarray-npy reports it.
+    let (len, start) = match bytes {
+        [0x93, b'N', b'U', b'M', b'P', b'Y', 1, _, a, b, ..] => (usize::from(u16::from_le_bytes([*a, *b])), 10),
+        [0x93, b'N', b'U', b'M', b'P', b'Y', _, _, a, b, c, d, ..] => {
+            (u32::from_le_bytes([*a, *b, *c, *d]) as usize, 12)
+        }
+        _ => return Ok(()),
+    };
+    let left = bytes.len() - start;
+    if len > left {
+        return Err(LoadError::Other(format!(
+            "not a valid .npy header (it claims {len} bytes, {left} follow)"
+        )));
+    }
+    Ok(())
 }
 
 struct NpzSource<'a, R: Read + Seek> {

@@ -65,6 +65,25 @@ fn nir_regressions_load_or_fail_cleanly() {
     });
 }
 
+/// `huge-chunked-dataset-dim.nir`: kitchen_sink.nir with one byte changed,
+/// so that a chunked dataset's dimension reads 83,886,090; reading it
+/// allocated 671 MB for a 165 KB file. The reader now refuses a dataset
+/// larger than the file could hold, before allocating.
+#[test]
+fn nir_dataset_larger_than_the_file_could_hold_is_refused() {
+    let name = "huge-chunked-dataset-dim.nir";
+    let bytes = std::fs::read(dir("nir").join(name)).unwrap();
+    let e = nmc_frontend::load_nir_bytes(name, &bytes, &nmc_frontend::LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    // "…: node `cubali`, field `w_in`: cannot be read: … read of 83886090
+    // elements (671088720 bytes) exceeds the 168906752 byte read limit"
+    assert!(
+        e.starts_with(name) && e.contains("field `w_in`") && e.contains("read limit"),
+        "{e}"
+    );
+}
+
 #[test]
 fn onnx_regressions_convert_or_fail_cleanly() {
     each_input("onnx", |name, bytes| {
@@ -127,6 +146,30 @@ fn artifact_layer_shape_overflow_is_reported() {
         .unwrap_err()
         .to_string();
     assert!(e.starts_with(name) && e.contains("overflows usize"), "{e}");
+}
+
+/// `syn-format-weight-exp-64` (a payload: the braille artifact for `tiny`
+/// with one byte changed): a synapse format's weight exponent of 64. The
+/// emulator shifted the mantissa by it: a shift-overflow panic with
+/// overflow checks, a wrapped weight in release.
+#[test]
+fn artifact_weight_exponent_beyond_the_accumulator_is_an_error() {
+    let name = "syn-format-weight-exp-64";
+    let data = std::fs::read(dir("artifact").join(name)).unwrap();
+    let a = Artifact::from_bytes(name, &wrap_payload(&data)).unwrap();
+    let e = nmc_emu::Emulator::new(&a).err().unwrap().to_string();
+    assert!(e.contains("· 2^64 does not fit the accumulator"), "{e}");
+}
+
+/// `v3-header-len-662MB.npy` (12 bytes, hand-minimised from the fuzzer's
+/// 106): a format-3 preamble declaring a 662 MB header. ndarray-npy
+/// allocated it before reading; the reader now checks it against the file.
+#[test]
+fn npy_header_longer_than_the_file_is_refused() {
+    let name = "v3-header-len-662MB.npy";
+    let bytes = std::fs::read(dir("npy").join(name)).unwrap();
+    let e = nmc_reference::read_array_bytes(name, &bytes).unwrap_err().to_string();
+    assert!(e.starts_with(name) && e.contains("claims 662372470 bytes"), "{e}");
 }
 
 #[test]
