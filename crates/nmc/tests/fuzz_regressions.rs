@@ -98,6 +98,22 @@ fn onnx_regressions_convert_or_fail_cleanly() {
     });
 }
 
+/// `initializer-dims-product-overflow.onnx` (1,160 bytes, from the fuzzer
+/// and `tmin`): an initializer whose dims multiply past usize. The element
+/// count was an unchecked product: a panic with overflow checks, a wrapped
+/// count in release.
+#[test]
+fn onnx_initializer_dims_overflow_is_reported() {
+    let name = "initializer-dims-product-overflow.onnx";
+    let bytes = std::fs::read(dir("onnx").join(name)).unwrap();
+    let opts = nmc_frontend::onnx::ConvertOptions::default();
+    let e = nmc_frontend::onnx::convert_bytes(name, &bytes, &opts)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.starts_with(name) && e.contains("the element count overflows"), "{e}");
+}
+
 #[test]
 fn target_ron_regressions_parse_or_fail_cleanly() {
     each_input("target_ron", |name, bytes| {
