@@ -356,8 +356,12 @@ pub enum ArtifactError {
     },
 }
 
-/// The number of elements of `shape`; `None` if it overflows `usize`.
+/// The number of elements of `shape`; `None` if it overflows `usize` (a
+/// zero anywhere makes it 0).
 fn shape_len(shape: &[usize]) -> Option<usize> {
+    if shape.contains(&0) {
+        return Some(0);
+    }
     shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
 }
 
