@@ -356,6 +356,15 @@ pub enum ArtifactError {
     },
 }
 
+/// The number of elements of `shape`; `None` if it overflows `usize` (a
+/// zero anywhere makes it 0).
+fn shape_len(shape: &[usize]) -> Option<usize> {
+    if shape.contains(&0) {
+        return Some(0);
+    }
+    shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
+}
+
 impl Artifact {
     /// Encodes to the `.nmca` byte format (deterministic).
     pub fn to_bytes(&self) -> Result<Vec<u8>, ArtifactError> {
@@ -533,6 +542,7 @@ impl Artifact {
             }
         }
         for (ii, i) in self.inputs.iter().enumerate() {
+            shape_len(&i.shape).ok_or_else(|| format!("input `{}`: shape {:?} overflows usize", i.name, i.shape))?;
             for routes in &i.routes {
                 for r in routes {
                     route_ok(r).map_err(|m| format!("input {ii}: {m}"))?;
@@ -540,7 +550,8 @@ impl Artifact {
             }
         }
         for l in &self.layers {
-            let n: usize = l.shape.iter().product();
+            let n = shape_len(&l.shape)
+                .ok_or_else(|| format!("layer `{}`: shape {:?} overflows usize", l.name, l.shape))?;
             match &l.loc {
                 LayerLoc::Host(h) => {
                     let h = self

@@ -131,12 +131,19 @@ pub(crate) struct Net {
 type Csr = (Vec<u32>, Vec<u32>, Vec<i64>);
 
 fn expand_host(num: &Numerics, w: &HostWeights, exp: i8, n_out: usize, file_layer: usize) -> Result<Csr, EmuError> {
+    let weight = |m: i16| {
+        num.weight(m, exp).ok_or_else(|| {
+            EmuError::Invalid(format!(
+                "host layer {file_layer}: weight exponent {exp} overflows the 64-bit accumulator"
+            ))
+        })
+    };
     let mut row_ptr = vec![0u32];
     let mut col = Vec::new();
     let mut ws = Vec::new();
     match w {
         HostWeights::Dense { out, inp, mant } => {
-            if *out != n_out || mant.len() != out * inp {
+            if *out != n_out || Some(mant.len()) != out.checked_mul(*inp) {
                 return Err(EmuError::Invalid(format!(
                     "host layer {file_layer}: dense weights do not match its size"
                 )));
@@ -146,7 +153,7 @@ fn expand_host(num: &Numerics, w: &HostWeights, exp: i8, n_out: usize, file_laye
                     let m = mant[o * inp + i];
                     if m != 0 {
                         col.push(i as u32);
-                        ws.push(num.weight(m, exp));
+                        ws.push(weight(m)?);
                     }
                 }
                 row_ptr.push(col.len() as u32);
@@ -166,7 +173,8 @@ fn expand_host(num: &Numerics, w: &HostWeights, exp: i8, n_out: usize, file_laye
             let [co, ho, wo] = *out_shape;
             let g = (*groups).max(1);
             let (cig, cog) = (ci / g, co / g);
-            if co * ho * wo != n_out || mant.len() != co * cig * kernel[0] * kernel[1] {
+            let product = |dims: &[usize]| dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+            if product(&[co, ho, wo]) != Some(n_out) || product(&[co, cig, kernel[0], kernel[1]]) != Some(mant.len()) {
                 return Err(EmuError::Invalid(format!(
                     "host layer {file_layer}: conv weights do not match its size"
                 )));
@@ -178,19 +186,36 @@ fn expand_host(num: &Numerics, w: &HostWeights, exp: i8, n_out: usize, file_laye
                         for icg in 0..cig {
                             let ic = gi * cig + icg;
                             for ky in 0..kernel[0] {
-                                let iy = (oy * stride[0] + ky * dilation[0]) as isize - padding[0] as isize;
-                                if iy < 0 || iy >= h as isize {
+                                // Saturating: a damaged stride or dilation
+                                // lands outside the input, not in a panic.
+                                let iy = (oy.saturating_mul(stride[0]))
+                                    .saturating_add(ky.saturating_mul(dilation[0]))
+                                    .checked_sub(padding[0]);
+                                let Some(iy) = iy.filter(|&y| y < h) else {
                                     continue;
-                                }
+                                };
                                 for kx in 0..kernel[1] {
-                                    let ix = (ox * stride[1] + kx * dilation[1]) as isize - padding[1] as isize;
-                                    if ix < 0 || ix >= wd as isize {
+                                    let ix = (ox.saturating_mul(stride[1]))
+                                        .saturating_add(kx.saturating_mul(dilation[1]))
+                                        .checked_sub(padding[1]);
+                                    let Some(ix) = ix.filter(|&x| x < wd) else {
                                         continue;
-                                    }
+                                    };
                                     let m = mant[((oc * cig + icg) * kernel[0] + ky) * kernel[1] + kx];
                                     if m != 0 {
-                                        col.push(((ic * h + iy as usize) * wd + ix as usize) as u32);
-                                        ws.push(num.weight(m, exp));
+                                        let c = ic
+                                            .checked_mul(h)
+                                            .and_then(|x| x.checked_add(iy))
+                                            .and_then(|x| x.checked_mul(wd))
+                                            .and_then(|x| x.checked_add(ix))
+                                            .and_then(|x| u32::try_from(x).ok())
+                                            .ok_or_else(|| {
+                                                EmuError::Invalid(format!(
+                                                    "host layer {file_layer}: conv input index beyond 2^32"
+                                                ))
+                                            })?;
+                                        col.push(c);
+                                        ws.push(weight(m)?);
                                     }
                                 }
                             }
@@ -261,10 +286,15 @@ impl Net {
                     atom_ptr.push(syn.len() as u32);
                     while k < t.syns.len() && t.syns[k].atom == atom {
                         let s = t.syns[k];
-                        let w = num.weight(s.mant, fmt.weight_exp);
-                        let w = i32::try_from(w).map_err(|_| {
-                            EmuError::Invalid(format!("core {ci}: weight {w} does not fit the accumulator"))
-                        })?;
+                        let w = num
+                            .weight(s.mant, fmt.weight_exp)
+                            .and_then(|w| i32::try_from(w).ok())
+                            .ok_or_else(|| {
+                                EmuError::Invalid(format!(
+                                    "core {ci}: weight {} · 2^{} does not fit the accumulator",
+                                    s.mant, fmt.weight_exp
+                                ))
+                            })?;
                         syn.push((s.cx as u32, w));
                         k += 1;
                     }

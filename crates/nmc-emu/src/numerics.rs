@@ -116,12 +116,22 @@ impl Numerics {
     }
 
     /// Integer weight added to `q` for mantissa `mant` and exponent `exp`:
-    /// `floor(mant · 2^(weight_shift + exp))`.
+    /// `floor(mant · 2^(weight_shift + exp))`; `None` when it does not fit
+    /// an i64 (an exponent no compiler emits: the file is damaged).
     #[inline]
-    pub fn weight(&self, mant: i16, exp: i8) -> i64 {
-        let s = self.weight_shift + exp as i32;
-        let m = mant as i64;
-        if s >= 0 { m << s } else { m >> (-s) }
+    pub fn weight(&self, mant: i16, exp: i8) -> Option<i64> {
+        let s = self.weight_shift + i32::from(exp);
+        let m = i64::from(mant);
+        if s >= 0 {
+            // |mant| ≤ 2^15, so shifts up to 47 stay below 2^62.
+            match s {
+                _ if m == 0 => Some(0),
+                0..=47 => Some(m << s),
+                _ => None,
+            }
+        } else {
+            Some(m >> (-s).min(63))
+        }
     }
     /// Multiplier of a decayed value: `2^decay_bits − (stored + offset)`,
     /// clamped at 0.

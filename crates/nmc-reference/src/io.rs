@@ -143,6 +143,17 @@ impl Declared {
     }
 }
 
+/// Reads an array from `.npy` or `.npz` bytes in memory (an archive is told
+/// by its zip signature), as [`read_array`] does; `name` stands for the file
+/// in errors.
+pub fn read_array_bytes(name: &str, bytes: &[u8]) -> Result<ndarray::ArrayD<f64>, SimError> {
+    let path = Path::new(name);
+    if bytes.starts_with(b"PK\x03\x04") {
+        return read_npz_from(path, Cursor::new(bytes), None);
+    }
+    load_f64(&mut NpySource(bytes)).map_err(|m| array_err(path, None, m))
+}
+
 /// Reads the array called `name` (without `.npy`) from a `.npz` archive, as
 /// `f64` (same types as [`read_array`]). The error for a missing name lists
 /// the names the archive holds.
@@ -169,7 +180,11 @@ fn read_npz(path: &Path, name: Option<&str>) -> Result<ArrayD<f64>, SimError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut zip = zip::ZipArchive::new(BufReader::new(file))
+    read_npz_from(path, BufReader::new(file), name)
+}
+
+fn read_npz_from<R: Read + Seek>(path: &Path, reader: R, name: Option<&str>) -> Result<ArrayD<f64>, SimError> {
+    let mut zip = zip::ZipArchive::new(reader)
         .map_err(|e| array_err(path, None, format!("not a readable .npz archive ({e})")))?;
     let names: Vec<String> = (0..zip.len())
         .map(|i| {
@@ -275,8 +290,31 @@ struct NpySource<'a>(&'a [u8]);
 
 impl Source for NpySource<'_> {
     fn load<T: ReadableElement>(&mut self) -> Result<ArrayD<T>, LoadError> {
+        check_header_len(self.0)?;
         ArrayD::<T>::read_npy(Cursor::new(self.0)).map_err(from_npy_error)
     }
+}
+
+/// The header length in the `.npy` preamble must fit in the bytes that
+/// follow: `ndarray-npy` allocates it before reading, so a damaged length
+/// (up to 4 GiB in format 2 and 3) would be allocated, not reported.
+fn check_header_len(bytes: &[u8]) -> Result<(), LoadError> {
+    // Magic (6 bytes), version (2), header length (2 bytes in format 1, 4
+    // after). Anything shorter or without the magic: ndarray-npy reports it.
+    let (len, start) = match bytes {
+        [0x93, b'N', b'U', b'M', b'P', b'Y', 1, _, a, b, ..] => (usize::from(u16::from_le_bytes([*a, *b])), 10),
+        [0x93, b'N', b'U', b'M', b'P', b'Y', _, _, a, b, c, d, ..] => {
+            (u32::from_le_bytes([*a, *b, *c, *d]) as usize, 12)
+        }
+        _ => return Ok(()),
+    };
+    let left = bytes.len() - start;
+    if len > left {
+        return Err(LoadError::Other(format!(
+            "not a valid .npy header (it claims {len} bytes, {left} follow)"
+        )));
+    }
+    Ok(())
 }
 
 /// Reads as f64; on a descriptor mismatch dispatches on the dtype the file

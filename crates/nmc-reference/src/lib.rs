@@ -123,7 +123,7 @@ mod stimulus;
 pub use error::SimError;
 pub use fixed::{FixedError, FixedLayer, FixedOptions, FixedResult, OverflowCount, ProbeState, simulate_fixed};
 pub use float::{Probe, ProbeKind, simulate};
-pub use io::{read_array, read_array_named};
+pub use io::{read_array, read_array_bytes, read_array_named};
 pub use rates::{LayerRates, NonSpiking, RateReport};
 pub use result::{LayerSpikes, OutputTrace, ProbeTrace, SimResult, npz_key};
 pub use stimulus::{SimOptions, Stimulus};

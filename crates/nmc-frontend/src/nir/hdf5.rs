@@ -71,15 +71,27 @@ impl Budget {
     }
 }
 
+/// How many times the whole file's size one decoded dataset may take:
+/// deflate, the best ratio HDF5 filters reach on real data, stays below
+/// 1032:1; beyond that the extent is a damaged or hostile header (or a
+/// dataset of unwritten chunks, which NIR writers do not produce).
+const MAX_EXPANSION: u64 = 1024;
+
+/// The per-dataset limit for small files (no real NIR file is refused by
+/// it; a 16 KiB file may still decode a 16 MiB dataset).
+const MIN_READ_BYTES: u64 = 16 << 20;
+
 /// Opens `bytes` as HDF5 and reads the whole tree below the root group.
 pub(crate) fn read(bytes: Vec<u8>) -> Result<Group, ContainerError> {
     if bytes.is_empty() {
         return Err(ContainerError::Empty);
     }
     let len = bytes.len() as u64;
-    // A damaged header can claim any extent; refuse reads beyond 4 GiB
-    // instead of attempting the allocation.
-    let options = OpenOptions::default().with_max_read_bytes(usize::try_from(MAX_READ_BYTES).unwrap_or(usize::MAX));
+    // A damaged header can claim any extent; refuse reads larger than the
+    // file could hold (MAX_EXPANSION times its size, at most 4 GiB) instead
+    // of attempting the allocation.
+    let max_read = len.saturating_mul(MAX_EXPANSION).clamp(MIN_READ_BYTES, MAX_READ_BYTES);
+    let options = OpenOptions::default().with_max_read_bytes(usize::try_from(max_read).unwrap_or(usize::MAX));
     let file = Hdf5File::from_vec_with_options(bytes, options).map_err(|e| match e {
         hdf5_reader::error::Error::InvalidMagic => ContainerError::NotContainer("no HDF5 signature found".into()),
         hdf5_reader::error::Error::UnexpectedEof { .. } | hdf5_reader::error::Error::OffsetOutOfBounds(_) => {

@@ -447,7 +447,12 @@ fn tensor_to_const(file: &str, node: Option<&str>, field: &str, t: &pb::TensorPr
         }
         dims.push(d as usize);
     }
-    let n: usize = dims.iter().product();
+    let n = (if dims.contains(&0) {
+        Some(0)
+    } else {
+        dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
+    })
+    .ok_or_else(|| e(format!("dims {dims:?}: the element count overflows")))?;
     let raw = t.raw_data();
     let dt = D::try_from(t.data_type()).unwrap_or(D::Undefined);
     fn chunks<const N: usize>(raw: &[u8]) -> impl Iterator<Item = [u8; N]> + '_ {
@@ -1179,6 +1184,9 @@ impl<'a> Lower<'a> {
                 dims.len(),
                 dims
             )));
+        }
+        if dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).is_none() {
+            return Err(e(&format!("dims {dims:?}: the element count overflows")));
         }
         Ok(dims[1..].to_vec())
     }

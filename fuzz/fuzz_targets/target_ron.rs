@@ -1,0 +1,11 @@
+//! Target description RON text → `Target::from_ron_str`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use nmc_target::Target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(src) = std::str::from_utf8(data) {
+        let _ = Target::from_ron_str(src, "fuzz.ron");
+    }
+});
