@@ -288,3 +288,32 @@ fn npz_round_trip() {
     let s = read_array_named(&p, "spikes.conv_lif").expect("read");
     assert_eq!(s, spikes.mapv(f64::from));
 }
+
+/// The fuzz finding `npy/v3-header-len-662MB.npy` (a header length of 662 MB
+/// in a 12-byte file) stored inside an `.npz` archive, both deflated and
+/// stored: refused as a damaged header, not allocated.
+#[test]
+fn a_huge_header_length_inside_an_npz_entry_is_refused() {
+    use std::io::Write as _;
+    let npy = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fuzz-regressions/npy/v3-header-len-662MB.npy"),
+    )
+    .unwrap();
+    for method in [zip::CompressionMethod::Stored, zip::CompressionMethod::Deflated] {
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let mut w = zip::ZipWriter::new(&mut buf);
+        w.start_file(
+            "x.npy",
+            zip::write::SimpleFileOptions::default().compression_method(method),
+        )
+        .unwrap();
+        w.write_all(&npy).unwrap();
+        w.finish().unwrap();
+        let e = nmc_reference::read_array_bytes("bad.npz", buf.get_ref())
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("bad.npz") && e.contains("array `x`"), "{method:?}: {e}");
+        assert!(e.contains("header"), "{method:?}: {e}");
+    }
+}

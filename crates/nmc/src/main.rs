@@ -896,9 +896,16 @@ fn main() -> ExitCode {
             if let Some(m) = &model {
                 let shown = m.display().to_string();
                 let msg = format!("{:#}", f.err);
-                let names_no_file = ["node `", "layer `", "population `", "model `"]
-                    .iter()
-                    .any(|p| msg.starts_with(p));
+                let names_no_file = [
+                    "node `",
+                    "layer `",
+                    "population `",
+                    "model `",
+                    "invalid artifact",
+                    "artifact target",
+                ]
+                .iter()
+                .any(|p| msg.starts_with(p));
                 if matches!(f.code, exit::INPUT_ERROR | exit::DOES_NOT_FIT) && names_no_file {
                     f.err = f.err.context(shown);
                 }
