@@ -115,6 +115,26 @@ pub fn table(rows: &[LayerActivity]) -> String {
     s
 }
 
+/// The overflow lines of a report: `overflows: none …`, or a table of the
+/// layers with wraps or clips.
+pub fn overflow_table(overflows: &[nmc_emu::LayerOverflow]) -> String {
+    let hit: Vec<_> = overflows.iter().filter(|o| o.total() > 0).collect();
+    if hit.is_empty() {
+        return "overflows: none (no register wrapped, no voltage clipped)\n".to_string();
+    }
+    let mut s = format!(
+        "overflows (counted; --strict makes the first an error):\n  {:<14} {:>10} {:>10} {:>10}\n",
+        "layer", "q wraps", "u wraps", "v clips"
+    );
+    for o in hit {
+        s.push_str(&format!(
+            "  {:<14} {:>10} {:>10} {:>10}\n",
+            o.layer, o.q_wraps, o.u_wraps, o.v_clips
+        ));
+    }
+    s
+}
+
 /// Output readout of an integer execution.
 #[derive(Debug, Clone, Serialize)]
 pub struct Readout {
@@ -211,24 +231,7 @@ impl fmt::Display for EmulateReport {
             }
             writeln!(f)?;
         }
-        let hit: Vec<_> = self.overflows.iter().filter(|o| o.total() > 0).collect();
-        if hit.is_empty() {
-            writeln!(f, "overflows: none (no register wrapped, no voltage clipped)")?;
-        } else {
-            writeln!(f, "overflows (counted; --strict makes the first an error):")?;
-            writeln!(
-                f,
-                "  {:<14} {:>10} {:>10} {:>10}",
-                "layer", "q wraps", "u wraps", "v clips"
-            )?;
-            for o in hit {
-                writeln!(
-                    f,
-                    "  {:<14} {:>10} {:>10} {:>10}",
-                    o.layer, o.q_wraps, o.u_wraps, o.v_clips
-                )?;
-            }
-        }
+        f.write_str(&overflow_table(&self.overflows))?;
         if let Some(g) = &self.golden {
             write!(f, "{g}")?;
         }

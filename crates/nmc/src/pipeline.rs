@@ -541,23 +541,7 @@ impl std::fmt::Display for VerifyReport {
                 None => writeln!(f, "; output spike trains identical")?,
             }
         }
-        if self.overflows.is_empty() {
-            writeln!(f, "overflows: none (no register wrapped, no voltage clipped)")?;
-        } else {
-            writeln!(f, "overflows (counted; --strict makes the first an error):")?;
-            writeln!(
-                f,
-                "  {:<14} {:>10} {:>10} {:>10}",
-                "layer", "q wraps", "u wraps", "v clips"
-            )?;
-            for o in &self.overflows {
-                writeln!(
-                    f,
-                    "  {:<14} {:>10} {:>10} {:>10}",
-                    o.layer, o.q_wraps, o.u_wraps, o.v_clips
-                )?;
-            }
-        }
+        f.write_str(&crate::activity::overflow_table(&self.overflows))?;
         if !self.exact.overflow_counts_equal {
             writeln!(
                 f,
