@@ -461,6 +461,26 @@ pub fn verify(g: &Graph, target: &Target, stim: &Stimulus, opts: &VerifyOptions)
             ));
         }
     }
+    let wraps: u64 = report.overflows.iter().map(|o| o.total()).sum();
+    summary.push((
+        "overflows".into(),
+        if wraps == 0 {
+            "none".into()
+        } else {
+            let layers: Vec<&str> = report.overflows.iter().map(|o| o.layer.as_str()).collect();
+            format!("{wraps} wraps/clips in {}", layers.join(", "))
+        },
+    ));
+    if let Some(g) = &report.golden {
+        summary.push((
+            "golden spikes".into(),
+            if g.equal {
+                format!("equal to {}", g.file)
+            } else {
+                format!("DIFFER from {}", g.file)
+            },
+        ));
+    }
     let page = VerifyPage {
         title: format!("nmc verify: {} on {}", report.model, report.target),
         summary,
