@@ -57,6 +57,9 @@ pub enum Error {
     /// A spike file could not be read, written, or compared.
     #[error(transparent)]
     SpikeFile(#[from] spikefile::SpikeFileError),
+    /// Options that contradict each other.
+    #[error("{0}")]
+    Usage(String),
     /// The run would need more memory than the limit (docs/reliability.md).
     #[error("{0}")]
     TooLarge(String),
@@ -96,7 +99,7 @@ impl Error {
             Error::Fixed(nmc_reference::FixedError::Overflow { .. })
             | Error::Emu(nmc_emu::EmuError::Overflow { .. }) => exit::OVERFLOW,
             Error::Structure(_) => exit::INTERNAL,
-            Error::TooLarge(_) => exit::USAGE,
+            Error::TooLarge(_) | Error::Usage(_) => exit::USAGE,
             _ => exit::INPUT_ERROR,
         }
     }

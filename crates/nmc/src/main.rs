@@ -163,16 +163,8 @@ enum Cmd {
         /// memory.
         #[arg(long, value_name = "FILE.nmcs")]
         spikes: Option<PathBuf>,
-        /// Compare every spike with this golden spike file; exit 5 if any differs.
-        #[arg(long, value_name = "GOLDEN.nmcs")]
-        expect: Option<PathBuf>,
-        /// With --expect: write the golden file from this run instead of comparing.
-        #[arg(long, requires = "expect")]
-        bless: bool,
-        /// Any wrap of q or u, or clip of v, is an error naming layer, neuron, step and register
-        /// (exit 6). Without it overflows are counted per layer.
-        #[arg(long)]
-        strict: bool,
+        #[command(flatten)]
+        check: CheckArgs,
         /// Print the JSON report (schema nmc.emulate/1).
         #[arg(long)]
         json: bool,
@@ -197,17 +189,8 @@ enum Cmd {
         /// Labels: report float and deployed accuracy.
         #[arg(long)]
         labels: Option<PathBuf>,
-        /// Any wrap of q or u, or clip of v, in the fixed reference or the emulator is an error
-        /// naming layer, neuron, step and register (exit 6). Without it overflows are counted.
-        #[arg(long)]
-        strict: bool,
-        /// Compare the emulated spikes (every layer, sample and step of the deployed run) with
-        /// this golden spike file; exit 5 if any differs.
-        #[arg(long, value_name = "GOLDEN.nmcs")]
-        expect: Option<PathBuf>,
-        /// With --expect: write the golden file from this run instead of comparing.
-        #[arg(long, requires = "expect")]
-        bless: bool,
+        #[command(flatten)]
+        check: CheckArgs,
         /// Write the HTML report (plots) here.
         #[arg(long)]
         html: Option<PathBuf>,
@@ -224,6 +207,23 @@ enum Cmd {
         #[arg(long, value_name = "NAME|FILE")]
         show: Option<String>,
     },
+}
+
+/// The checks of an integer run a CI job relies on (`emulate`, `verify`).
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Any wrap of q or u, or clip of v, in an integer run (fixed reference or emulator) is an
+    /// error naming layer, neuron, step and register (exit 6). Without it overflows are counted
+    /// per layer.
+    #[arg(long)]
+    strict: bool,
+    /// Compare every emulated spike (every layer, sample and step) with this golden spike file;
+    /// exit 5 if any differs.
+    #[arg(long, value_name = "GOLDEN.nmcs")]
+    expect: Option<PathBuf>,
+    /// With --expect: write the golden file from this run instead of comparing.
+    #[arg(long, requires = "expect")]
+    bless: bool,
 }
 
 #[derive(Args, Debug)]
@@ -695,19 +695,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             labels,
             out,
             spikes,
-            expect,
-            bless,
-            strict,
+            check: CheckArgs { strict, expect, bless },
             json,
         } => {
-            if !bless && spikes.is_some() && spikes == expect {
-                return Err(Failure {
-                    code: exit::USAGE,
-                    err: anyhow::anyhow!(
-                        "--spikes and --expect name the same file: to record a golden file use --expect FILE --bless"
-                    ),
-                });
-            }
             let a = nmc_artifact::Artifact::read(&artifact).map_err(Error::from)?;
             let report = nmc::pipeline::emulate_file(
                 &a,
@@ -741,9 +731,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             input,
             steps,
             labels,
-            strict,
-            expect,
-            bless,
+            check: CheckArgs { strict, expect, bless },
             html,
             json,
         } => {

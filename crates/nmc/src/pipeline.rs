@@ -157,6 +157,40 @@ pub struct ExactCheck {
     pub state_b: Option<(i64, i64, i64)>,
 }
 
+impl std::fmt::Display for ExactCheck {
+    /// The A = B lines of the verify reports: overflow-count agreement, then
+    /// identical or the first difference with both executions' states.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.overflow_counts_equal {
+            writeln!(
+                f,
+                "A ≠ B: the fixed reference and the emulator count different overflows"
+            )?;
+        }
+        match &self.mismatch {
+            None => writeln!(
+                f,
+                "A = B: fixed-point reference and emulated artifact identical ({} layers, {} spike bits)",
+                self.layers, self.bits
+            )?,
+            Some(m) => writeln!(
+                f,
+                "A ≠ B: first difference in layer `{}`, neuron {}, step {}, sample {}: reference {} / emulator {} (state q,u,v A {:?} B {:?}); {} bits differ",
+                m.layer,
+                m.neuron,
+                m.step,
+                m.batch_item,
+                if m.a_spiked { "spiked" } else { "silent" },
+                if m.b_spiked { "spiked" } else { "silent" },
+                self.state_a,
+                self.state_b,
+                m.differing_bits
+            )?,
+        }
+        Ok(())
+    }
+}
+
 /// Output agreement between deployed and float.
 #[derive(Debug, Clone, Serialize)]
 pub struct OutputAgreement {
@@ -562,32 +596,7 @@ impl std::fmt::Display for VerifyReport {
             }
         }
         f.write_str(&crate::activity::overflow_table(&self.overflows))?;
-        if !self.exact.overflow_counts_equal {
-            writeln!(
-                f,
-                "A ≠ B: the fixed reference and the emulator count different overflows"
-            )?;
-        }
-        match &self.exact.mismatch {
-            None => writeln!(
-                f,
-                "A = B: fixed-point reference and emulated artifact identical ({} layers, {} spike bits)",
-                self.exact.layers, self.exact.bits
-            )?,
-            Some(m) => writeln!(
-                f,
-                "A ≠ B: first difference in layer `{}`, neuron {}, step {}, sample {}: reference {} / emulator {} (state q,u,v A {:?} B {:?}); {} bits differ",
-                m.layer,
-                m.neuron,
-                m.step,
-                m.batch_item,
-                if m.a_spiked { "spiked" } else { "silent" },
-                if m.b_spiked { "spiked" } else { "silent" },
-                self.exact.state_a,
-                self.exact.state_b,
-                m.differing_bits
-            )?,
-        }
+        write!(f, "{}", self.exact)?;
         if let Some(g) = &self.golden {
             write!(f, "{g}")?;
         }
@@ -812,6 +821,12 @@ impl SampleSinks {
         expect: Option<&Path>,
         bless: bool,
     ) -> Result<SampleSinks, Error> {
+        if !bless && spikes.is_some() && spikes == expect {
+            // Writing the file would truncate the golden it is compared with.
+            return Err(Error::Usage(
+                "--spikes and --expect name the same file: to record a golden file use --expect FILE --bless".into(),
+            ));
+        }
         let mut writers = Vec::new();
         if let Some(p) = spikes {
             writers.push(SpikeWriter::create(p, header.clone())?);
@@ -942,7 +957,7 @@ pub fn emulate_file(
     let mut b0 = 0;
     while b0 < batch {
         let b1 = (b0 + EMULATE_CHUNK).min(batch);
-        let input = InputData {
+        let chunk = InputData {
             batch: b1 - b0,
             steps: t_in,
             features: feats,
@@ -956,7 +971,7 @@ pub fn emulate_file(
             ),
         };
         let res = emu
-            .run_opts(std::slice::from_ref(&input), steps, &run, &|| bar.inc(1))
+            .run_opts(std::slice::from_ref(&chunk), steps, &run, &|| bar.inc(1))
             .map_err(|e| match e {
                 EmuError::Overflow {
                     layer,
@@ -975,6 +990,7 @@ pub fn emulate_file(
                     exact,
                     stored,
                 },
+                EmuError::Input(m) => EmuError::Input(format!("{}: {m}", input.display())),
                 e => e,
             })?;
         for (k, l) in res.layers.iter().enumerate() {
@@ -1166,24 +1182,7 @@ impl std::fmt::Display for QuantVerifyReport {
             "verify (quantized model, no float reference): {} on {} ({} cores), {} samples × {} steps",
             self.model, self.target, self.cores, self.batch, self.steps
         )?;
-        match &self.exact.mismatch {
-            None => writeln!(
-                f,
-                "A = B: fixed-point reference and emulated artifact identical ({} layers, {} spike bits)",
-                self.exact.layers, self.exact.bits
-            )?,
-            Some(m) => writeln!(
-                f,
-                "A ≠ B: first difference in layer `{}`, neuron {}, step {}, sample {} (state q,u,v A {:?} B {:?}); {} bits differ",
-                m.layer, m.neuron, m.step, m.batch_item, self.exact.state_a, self.exact.state_b, m.differing_bits
-            )?,
-        }
-        if !self.exact.overflow_counts_equal {
-            writeln!(
-                f,
-                "A ≠ B: the fixed reference and the emulator count different overflows"
-            )?;
-        }
+        write!(f, "{}", self.exact)?;
         if let Some(g) = &self.golden {
             write!(f, "{g}")?;
         }

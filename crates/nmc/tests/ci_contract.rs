@@ -666,3 +666,29 @@ fn stage_errors_name_the_model_file() {
         "{err}"
     );
 }
+
+/// Event inputs beyond the emulator's per-step count (2^20, where 64-bit
+/// accumulation stays exact) or negative are input errors naming the file.
+#[test]
+fn event_counts_the_emulator_cannot_sum_exactly_are_refused() {
+    let d = scratch("events");
+    let a = d.join("ev.nmca");
+    let o = nmc(&[
+        "compile",
+        "tests/fixtures/seeds_mnist/seeds_mnist.nir",
+        "--encoder",
+        "none",
+        "-o",
+        s(&a),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+    for (name, value) in [("huge.npy", f64::from(1u32 << 21)), ("negative.npy", -1.0)] {
+        let p = d.join(name);
+        ndarray_npy::write_npy(&p, &ndarray::Array3::<f64>::from_elem((1, 2, 784), value)).unwrap();
+        let o = nmc(&["emulate", s(&a), "--input", s(&p), "--steps", "2"]);
+        let err = text(&o).1;
+        assert_eq!(o.status.code(), Some(3), "{err}");
+        assert!(err.contains(name) && err.contains("up to 1048576"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
