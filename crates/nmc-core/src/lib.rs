@@ -5,3 +5,4 @@
 //! module documents the one function that implements its rule.
 
 pub mod output;
+pub mod text;
