@@ -68,12 +68,12 @@ pub fn render(header: &[&str], rows: &[Vec<String>], align: &[Align]) -> String 
     let mut out = String::new();
     for r in std::iter::once(&head).chain(&body) {
         let mut line = String::new();
-        for c in 0..cols {
+        for (c, &w) in width.iter().enumerate() {
             if c > 0 {
                 line.push_str("  ");
             }
             let s = r.get(c).map(String::as_str).unwrap_or("");
-            push_cell(&mut line, s, width[c], align.get(c).copied().unwrap_or(Align::Left));
+            push_cell(&mut line, s, w, align.get(c).copied().unwrap_or(Align::Left));
         }
         out.push_str(line.trim_end());
         out.push('\n');
