@@ -89,6 +89,18 @@ pub enum SimError {
         /// What is wrong.
         message: String,
     },
+    /// A node's state would exceed the float reference's memory bound: its
+    /// shape (or a delay's length in steps) comes from a file and claims more
+    /// than a simulation can hold.
+    #[error("node `{node}`, field `{field}`: {message}")]
+    TooLarge {
+        /// The node.
+        node: String,
+        /// The field whose value sets the size (`shape`, `delay`).
+        field: &'static str,
+        /// The figures.
+        message: String,
+    },
     /// A file could not be opened, read or written.
     #[error("{}: {source}", .path.display())]
     Io {

@@ -134,6 +134,21 @@ impl Declared {
             .iter()
             .try_fold(item, |acc, &n| acc.checked_mul(n))
             .ok_or_else(|| format!("the header's shape {shape:?} of dtype {descr} needs more than 2^64 bytes"))?;
+        // A zero dimension makes the array empty, but array libraries still
+        // multiply the other dimensions (ndarray requires every partial
+        // product to fit in isize): refuse a shape whose non-zero dimensions
+        // overflow, whatever the data size.
+        let nonzero = shape
+            .iter()
+            .filter(|&&n| n != 0)
+            .try_fold(item, |acc, &n| acc.checked_mul(n))
+            .filter(|&b| b <= isize::MAX as u64);
+        if nonzero.is_none() {
+            return Err(format!(
+                "the header's shape {shape:?} of dtype {descr}: the product of its dimensions overflows (an array \
+                 with a zero dimension is empty, but its other dimensions must still multiply to a representable size)"
+            ));
+        }
         Ok(Some(Declared {
             header_len: start + hlen,
             data_bytes,

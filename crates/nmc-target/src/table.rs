@@ -71,7 +71,16 @@ impl Target {
 /// numbers right-aligned, two spaces between columns, one line per target
 /// after the header, each line ending in `\n`).
 pub fn render_table(targets: &[Target]) -> String {
-    let rows: Vec<[String; 8]> = targets.iter().map(|t| t.summary_row().cells()).collect();
+    // A target name comes from a file and may be any length: shorten it here
+    // (`format!` width arguments panic past u16::MAX; JSON keeps it whole).
+    let rows: Vec<[String; 8]> = targets
+        .iter()
+        .map(|t| {
+            t.summary_row()
+                .cells()
+                .map(|c| nmc_core::text::shorten(&c, nmc_core::text::MAX_CELL).into_owned())
+        })
+        .collect();
     let mut widths = SummaryRow::HEADER.map(str::len);
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {

@@ -17,3 +17,7 @@ pub const MISMATCH: i32 = 5;
 /// Strict mode: a register of the integer run wrapped or the voltage was
 /// clipped (`--strict` on `simulate`, `emulate`, `verify`).
 pub const OVERFLOW: i32 = 6;
+/// Standard output could not be written (a full disk, an I/O error) by a
+/// command that otherwise succeeded. A command that fails for another reason
+/// keeps its own code; a reader closing the pipe (`| head`) is not an error.
+pub const OUTPUT_ERROR: i32 = 7;

@@ -189,6 +189,23 @@ impl fmt::Display for InspectReport {
                 ]
             })
             .collect();
+        // Names come from the file and may be any length: table cells are
+        // shortened (the JSON report keeps them whole), so widths stay small.
+        let rows: Vec<Vec<String>> = rows
+            .into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if i < 6 {
+                            nmc_core::text::shorten(&c, nmc_core::text::MAX_CELL).into_owned()
+                        } else {
+                            c
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
         let header = ["node", "op", "inputs", "output", "neurons", "synapses", "parameters"];
         let mut w = header.map(|h| h.chars().count());
         for r in &rows {

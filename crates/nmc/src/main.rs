@@ -346,7 +346,7 @@ impl LoadArgs {
     fn convert(&self, model: &std::path::Path) -> Result<nmc_frontend::onnx::Conversion, Failure> {
         let c = nmc_frontend::onnx::convert(model, &self.convert_options()?).map_err(Error::from)?;
         for w in &c.report.warnings {
-            eprintln!("warning: {w}");
+            note(&format!("warning: {w}"));
         }
         Ok(c)
     }
@@ -421,13 +421,53 @@ fn print_report<T: serde::Serialize + std::fmt::Display>(json: bool, r: &T) -> R
     Ok(())
 }
 
-/// Writes to stdout; a closed pipe (`nmc inspect … | head`) ends quietly.
+/// What became of standard output: still writable, closed by the reader
+/// (`nmc inspect … | head`: later output is dropped quietly), or failed
+/// (`>/dev/full`: the run goes on and ends with [`exit::OUTPUT_ERROR`] unless
+/// it already ends with a non-zero code). The verdict of a command is never
+/// lost to its output: see `final_code`.
+static STDOUT: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(STDOUT_OK);
+const STDOUT_OK: u8 = 0;
+const STDOUT_CLOSED: u8 = 1;
+const STDOUT_FAILED: u8 = 2;
+
+/// Writes to stdout (see [`STDOUT`]).
 fn emit(s: &str) {
     use std::io::Write;
-    let mut o = std::io::stdout().lock();
-    if o.write_all(s.as_bytes()).and_then(|_| o.flush()).is_err() {
-        std::process::exit(exit::OK);
+    use std::sync::atomic::Ordering;
+    if STDOUT.load(Ordering::Relaxed) != STDOUT_OK {
+        return;
     }
+    let mut o = std::io::stdout().lock();
+    if let Err(e) = o.write_all(s.as_bytes()).and_then(|_| o.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            STDOUT.store(STDOUT_CLOSED, Ordering::Relaxed);
+        } else {
+            STDOUT.store(STDOUT_FAILED, Ordering::Relaxed);
+            note(&format!("error: cannot write standard output: {e}"));
+        }
+    }
+}
+
+/// Writes one line to stderr; a failure to do so is not itself reported
+/// (there is nowhere left to report it) and never changes the exit code.
+fn note(line: &str) {
+    use std::io::Write;
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "{line}");
+}
+
+/// The exit code of a finished command: its own code, or
+/// [`exit::OUTPUT_ERROR`] when it succeeded but its standard output could
+/// not be written. A closed pipe is not a failure.
+fn final_code(code: i32) -> ExitCode {
+    let failed = STDOUT.load(std::sync::atomic::Ordering::Relaxed) == STDOUT_FAILED;
+    let code = if code == exit::OK && failed {
+        exit::OUTPUT_ERROR
+    } else {
+        code
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 fn write_file(p: &std::path::Path, text: &str) -> Result<(), Failure> {
@@ -463,8 +503,8 @@ impl Drop for PeakRss {
         }
         let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
         match status.lines().find(|l| l.starts_with("VmHWM:")) {
-            Some(l) => eprintln!("peak RSS: {}", l.trim_start_matches("VmHWM:").trim()),
-            None => eprintln!("peak RSS: unknown (no /proc/self/status)"),
+            Some(l) => note(&format!("peak RSS: {}", l.trim_start_matches("VmHWM:").trim())),
+            None => note("peak RSS: unknown (no /proc/self/status)"),
         }
     }
 }
@@ -714,12 +754,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
             )?;
             print_report(json, &report)?;
             if bless && let Some(p) = &expect {
-                eprintln!(
+                note(&format!(
                     "blessed {}: {} samples × {} steps",
                     p.display(),
                     report.batch,
                     report.steps
-                );
+                ));
             }
             golden_verdict(report.golden.as_ref())?;
         }
@@ -856,7 +896,9 @@ fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         let what = info.payload_as_str().unwrap_or("panic").replace('\n', " ");
         let at = info.location().map(|l| format!(" at {l}")).unwrap_or_default();
-        eprintln!("internal error{at}: {what} (a bug in nmc; please report it with the command line)");
+        note(&format!(
+            "internal error{at}: {what} (a bug in nmc; please report it with the command line)"
+        ));
     }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -877,7 +919,7 @@ fn main() -> ExitCode {
         }
         run(cli)
     })) {
-        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Ok(())) => final_code(exit::OK),
         Ok(Err(mut f)) => {
             // Errors of later stages (quantize, partition) name the node and field but
             // not the file: prefix the model file.
@@ -898,8 +940,8 @@ fn main() -> ExitCode {
                     f.err = f.err.context(shown);
                 }
             }
-            eprintln!("error: {:#}", f.err);
-            ExitCode::from(f.code as u8)
+            note(&format!("error: {:#}", f.err));
+            final_code(f.code)
         }
         Err(_) => ExitCode::from(exit::INTERNAL as u8),
     }

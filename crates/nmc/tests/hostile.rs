@@ -318,3 +318,181 @@ fn a_panic_is_a_one_line_internal_error() {
     assert!(r.stderr.starts_with("internal error at "), "{}", r.stderr);
     assert!(r.stderr.contains("please report"), "{}", r.stderr);
 }
+
+// ---------------------------------------------------------------- issue 18
+// Sizes taken from a file are bounded before allocation (files from
+// tests/fixtures/hostile/make_sizes.py), long names never panic a table, and
+// the exit code survives a standard output that cannot be written.
+
+#[test]
+fn delays_from_the_file_are_bounded_before_the_ring_is_allocated() {
+    let d = scratch("delay");
+    let x = write(&d, "x.npy", &npy(&[5, 3], &[1.0; 15]));
+    // 10^6 s at 1 ms: 10^9 steps (a 32 GB ring); 1e300 s overflows every
+    // integer type (it wrapped to a zero-length ring and divided by zero).
+    for f in ["delay_huge.nir", "delay_1e300.nir"] {
+        rejects(
+            &["simulate", &fixture(f), "--input", &x],
+            &[f, "node `delay`", "field `delay`", "at most 1048576 steps"],
+        );
+    }
+}
+
+#[test]
+fn shape_fields_of_a_small_file_cannot_claim_huge_populations() {
+    // A 30 KB file whose Input `shape` gives a single-valued LIF 2^34 neurons
+    // (68+ GB of parameters): refused by `inspect`, before broadcasting.
+    rejects(
+        &["inspect", &fixture("population_shape_huge.nir")],
+        &[
+            "population_shape_huge.nir",
+            "node `lif`",
+            "field `shape`",
+            "decode budget",
+        ],
+    );
+    // Huge Input shape and Conv padding in front of a fixed-size population:
+    // a shape error naming the node, not an allocation.
+    rejects(
+        &["inspect", &fixture("input_shape_huge.nir")],
+        &["node `conv`", "2147483648"],
+    );
+    rejects(
+        &["inspect", &fixture("conv_padding_huge.nir")],
+        &["node `lif`", "2199023255558"],
+    );
+}
+
+#[test]
+fn onnx_attributes_cannot_claim_huge_layers() {
+    // pads = 2^40: the calibration activations would take 422 TB.
+    rejects(
+        &["inspect", &fixture("conv_pads_huge.onnx")],
+        &["conv_pads_huge.onnx", "node `conv`", "field `output shape`", "pads"],
+    );
+}
+
+#[test]
+fn an_npy_shape_with_a_zero_dimension_must_still_multiply() {
+    // (0, 2^62, 2^62): empty, but ndarray multiplies the other dimensions
+    // (it panicked inside the npy reader).
+    rejects(
+        &["simulate", SMALL, "--input", &fixture("npy_dims_overflow.npy")],
+        &["npy_dims_overflow.npy", "product of its dimensions overflows"],
+    );
+}
+
+#[test]
+fn a_70000_character_name_is_shortened_in_tables_and_whole_in_json() {
+    let r = nmc(&["inspect", &fixture("long_name.nir")]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nmc"))
+        .args(["inspect", &fixture("long_name.nir")])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let table: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with('n') || l.starts_with("input"))
+        .collect();
+    assert!(
+        table.iter().any(|l| l.contains('…')),
+        "the long name is shortened:\n{}",
+        &text[..text.len().min(2000)]
+    );
+    assert!(
+        text.lines().all(|l| !l.contains(&"n".repeat(1000))),
+        "no table cell holds the whole name"
+    );
+    let json = std::process::Command::new(env!("CARGO_BIN_EXE_nmc"))
+        .args(["inspect", &fixture("long_name.nir"), "--json"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(json.status.success());
+    assert!(
+        String::from_utf8(json.stdout).unwrap().contains(&"n".repeat(70_000)),
+        "JSON keeps the name whole"
+    );
+}
+
+#[test]
+fn a_target_with_a_70000_character_name_renders_its_table() {
+    let d = scratch("long-target");
+    let tiny = std::fs::read_to_string(root().join("targets/tiny.ron")).unwrap();
+    let long = "t".repeat(70_000);
+    let renamed = tiny.replacen("name: \"tiny\"", &format!("name: \"{long}\""), 1);
+    assert_ne!(renamed, tiny, "targets/tiny.ron names itself `tiny`");
+    let p = write(&d, "long.ron", renamed.as_bytes());
+    let r = nmc(&["targets", "--check", &p]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+}
+
+/// Runs `bash -o pipefail -c script` with `$NMC` set to the binary, from
+/// the workspace root (pipefail: a pipeline ends with nmc's code).
+fn shell(script: &str) -> (Option<i32>, String) {
+    let out = Command::new("bash")
+        .args(["-o", "pipefail", "-c", script])
+        .env("NMC", env!("CARGO_BIN_EXE_nmc"))
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn the_exit_code_survives_a_standard_output_that_cannot_be_written() {
+    let d = scratch("stdout");
+    let x = write(
+        &d,
+        "x.npy",
+        &npy(&[4, 3], &[1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0]),
+    );
+    let a = d.join("m.nmca").display().to_string();
+    let b = d.join("m2.nmca").display().to_string();
+    let g = d.join("g.nmcs").display().to_string();
+    let (c, e) = shell(&format!("\"$NMC\" compile {SMALL} --target tiny -o {a} >/dev/null"));
+    assert_eq!(c, Some(0), "{e}");
+    let (c, e) = shell(&format!(
+        "\"$NMC\" emulate {a} --input {x} --steps 6 --expect {g} --bless >/dev/null"
+    ));
+    assert_eq!(c, Some(0), "{e}");
+    // The model with other weights differs from the golden file (exit 5),
+    // whatever becomes of its report. (It used to exit 0 on a full disk.)
+    let (c, e) = shell(&format!(
+        "\"$NMC\" compile {SMALL} --target tiny --scale-firing-rates 3 -o {b} >/dev/null"
+    ));
+    assert_eq!(c, Some(0), "{e}");
+    let mismatch = format!("\"$NMC\" emulate {b} --input {x} --steps 6 --expect {g}");
+    for redirect in [">/dev/null", ">/dev/full", "| head -c 1 >/dev/null", "| true"] {
+        let (c, e) = shell(&format!("{mismatch} {redirect}"));
+        assert_eq!(c, Some(5), "`{redirect}` changed the verdict: {e}");
+    }
+    // A command that succeeds but cannot write its report ends with 7 and
+    // says why; a reader that closes the pipe early is not a failure.
+    let (c, e) = shell(&format!("\"$NMC\" inspect {SMALL} >/dev/full"));
+    assert_eq!(c, Some(7), "{e}");
+    assert!(e.contains("cannot write standard output"), "{e}");
+    let (c, e) = shell(&format!("\"$NMC\" inspect {SMALL} --json | head -c 1 >/dev/null"));
+    assert_eq!(c, Some(0), "{e}");
+}
+
+#[test]
+fn chained_subgraphs_are_inlined_through_their_ports() {
+    // 200 subgraphs in a chain, each only an Input -> Output port pair: the
+    // whole chain splices to one edge into `lif`. (2,500 of them took over a
+    // minute when every port walk scanned every edge; see docs/reliability.md.)
+    let out = Command::new(env!("CARGO_BIN_EXE_nmc"))
+        .args(["inspect", &fixture("subgraph_chain.nir"), "--json"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let nodes = j["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3, "input, lif, output");
+    let lif = nodes.iter().find(|n| n["name"] == "lif").unwrap();
+    assert_eq!(lif["inputs"], serde_json::json!(["input"]));
+}

@@ -41,6 +41,13 @@ struct Budget {
     total: u64,
 }
 
+/// The decoded-memory budget, in bytes, of a file of `len` bytes (the same
+/// budget the container reader charges datasets to; lowering charges
+/// shape-derived allocations to it as well).
+pub(crate) fn decoded_budget(len: u64) -> u64 {
+    Budget::for_file(len).total
+}
+
 impl Budget {
     fn for_file(len: u64) -> Self {
         let total = len

@@ -44,10 +44,15 @@ const SUPPORTED: &str = "Input, Output, Affine, Linear, Scale, Conv1d, Conv2d, F
 const REFRACTORY_KEYS: [&str; 2] = ["refractory", "t_ref"];
 
 /// Lowers the root group of a NIR file.
-pub(crate) fn lower(file: &str, root: &Group, opts: &LoadOptions) -> Result<Graph, FrontendError> {
+///
+/// `budget` is the file's decoded-memory budget in bytes: the parameter
+/// vectors of populations whose size comes from a shape field (not from
+/// decoded data) are charged to it before they are allocated.
+pub(crate) fn lower(file: &str, root: &Group, opts: &LoadOptions, budget: u64) -> Result<Graph, FrontendError> {
     let mut lw = Lowerer {
         file,
         opts,
+        budget,
         nodes: Vec::new(),
         edges: Vec::new(),
         ports: BTreeMap::new(),
@@ -161,6 +166,8 @@ enum Endpoint {
 struct Lowerer<'a> {
     file: &'a str,
     opts: &'a LoadOptions,
+    /// Bytes the lowering may still allocate for shape-derived parameters.
+    budget: u64,
     nodes: Vec<PendingNode>,
     /// Edges by full path; may name ports.
     edges: Vec<(String, String)>,
@@ -606,6 +613,7 @@ impl Lowerer<'_> {
 
         let mut ops = Vec::with_capacity(self.nodes.len());
         let mut checks = Vec::new();
+        let mut budget = self.budget;
         for n in self.nodes {
             let op = match n.op {
                 PendingOp::Ready(op) => op,
@@ -621,6 +629,7 @@ impl Lowerer<'_> {
                             ));
                         }
                     };
+                    charge_population(file, &n.name, &shape, &mut budget)?;
                     Op::Neuron(population(file, &n.name, spec, shape)?)
                 }
             };
@@ -893,6 +902,35 @@ fn refractory(f: &Fields<'_>, meta: &BTreeMap<String, Meta>) -> Result<f64, Fron
     Ok(found.map_or(0.0, |(_, x)| x))
 }
 
+/// Bytes per neuron of a population's parameter vectors (eight `f64`s).
+const POPULATION_BYTES_PER_NEURON: u64 = 8 * 8;
+
+/// Charges a population over `shape` to the decode budget before its
+/// parameters are broadcast: a shape field of a small file (an Input's
+/// `shape`, a Conv's `padding`) can claim any size.
+fn charge_population(file: &str, node: &str, shape: &Shape, budget: &mut u64) -> Result<(), FrontendError> {
+    let neurons = shape.dims().iter().try_fold(1u64, |a, &d| a.checked_mul(d as u64));
+    let need = neurons.and_then(|n| n.checked_mul(POPULATION_BYTES_PER_NEURON));
+    match need {
+        Some(b) if b <= *budget => {
+            *budget -= b;
+            Ok(())
+        }
+        _ => Err(FrontendError::nir(
+            file,
+            Some(node),
+            Some("shape"),
+            format!(
+                "a population of shape {shape} (from its input's shape) needs {} of parameters, more than this \
+                 file's decode budget allows ({} left of the budget for a file of this size); the shape fields \
+                 upstream (Input `shape`, Conv `padding`/`stride`) claim more than the file holds",
+                need.map_or_else(|| "more than 2^64 bytes".to_string(), |b| format!("{b} bytes")),
+                budget
+            ),
+        )),
+    }
+}
+
 /// A population over `shape` from the NIR parameters, broadcast per neuron.
 fn population(file: &str, node: &str, spec: NeuronSpec, shape: Shape) -> Result<Neuron, FrontendError> {
     let mut n = Neuron::neutral(spec.model, shape);
@@ -927,33 +965,35 @@ fn population(file: &str, node: &str, spec: NeuronSpec, shape: Shape) -> Result<
 /// value flows into it.
 fn splice(edges: &[(String, String)], ports: &BTreeMap<String, Port>) -> (Vec<Edge>, BTreeMap<String, Vec<String>>) {
     let is_port = |n: &str| ports.contains_key(n);
-    // Depth-first through ports, collecting real nodes in edge order.
-    fn walk(
-        edges: &[(String, String)],
-        is_port: &dyn Fn(&str) -> bool,
-        at: &str,
-        forward: bool,
-        seen: &mut HashSet<String>,
-        out: &mut Vec<String>,
-    ) {
-        for (s, d) in edges {
-            let (from, to) = if forward { (s, d) } else { (d, s) };
-            if from != at {
-                continue;
-            }
+    // Edges by source and by destination, in edge order: a walk looks at the
+    // edges of one node, not at all of them (chains of subgraphs made the
+    // scan-everything version cubic in the number of ports).
+    let mut by_src: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut by_dst: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (s, d) in edges {
+        by_src.entry(s.as_str()).or_default().push(d.as_str());
+        by_dst.entry(d.as_str()).or_default().push(s.as_str());
+    }
+    // Depth-first through ports (an explicit stack: chains can be long),
+    // collecting real nodes in edge order, each once.
+    let reach = |start: &str, forward: bool| -> Vec<String> {
+        let adj = if forward { &by_src } else { &by_dst };
+        let next = |n: &str| adj.get(n).map_or(&[][..], Vec::as_slice);
+        let mut out = Vec::new();
+        let mut listed: HashSet<&str> = HashSet::new();
+        let mut seen: HashSet<&str> = HashSet::from([start]);
+        let mut stack: Vec<(&str, usize)> = vec![(start, 0)];
+        while let Some((at, k)) = stack.pop() {
+            let Some(&to) = next(at).get(k) else { continue };
+            stack.push((at, k + 1));
             if is_port(to) {
-                if seen.insert(to.clone()) {
-                    walk(edges, is_port, to, forward, seen, out);
+                if seen.insert(to) {
+                    stack.push((to, 0));
                 }
-            } else if !out.contains(to) {
-                out.push(to.clone());
+            } else if listed.insert(to) {
+                out.push(to.to_string());
             }
         }
-    }
-    let reach = |start: &str, forward: bool| {
-        let mut out = Vec::new();
-        let mut seen = HashSet::from([start.to_string()]);
-        walk(edges, &is_port, start, forward, &mut seen, &mut out);
         out
     };
     let mut out = Vec::with_capacity(edges.len());

@@ -20,11 +20,12 @@ use raw::ContainerError;
 
 /// Parses and lowers the bytes of a `.nir` file; `file` names it in errors.
 pub(crate) fn load(file: &str, bytes: Vec<u8>, opts: &LoadOptions) -> Result<Graph, FrontendError> {
+    let budget = hdf5::decoded_budget(bytes.len() as u64);
     let tree = hdf5::read(bytes).map_err(|e| FrontendError::Container {
         file: file.to_string(),
         reason: container_reason(e),
     })?;
-    lower::lower(file, &tree, opts)
+    lower::lower(file, &tree, opts, budget)
 }
 
 fn container_reason(e: ContainerError) -> String {

@@ -304,9 +304,15 @@ pub struct Ann {
     pub notes: Vec<String>,
 }
 
+/// The most elements one layer's output may have per sample (2^26): more is
+/// refused before calibration allocates it.
+const MAX_LAYER_ELEMENTS: usize = 1 << 26;
+
 fn out_len(len: usize, k: usize, s: usize, p: usize, d: usize) -> Option<usize> {
-    let eff = d * (k.max(1) - 1) + 1;
-    let padded = len + 2 * p;
+    // Every operand comes from the file: checked, so a hostile attribute is
+    // an error, never a wrap.
+    let eff = d.checked_mul(k.max(1) - 1)?.checked_add(1)?;
+    let padded = p.checked_mul(2)?.checked_add(len)?;
     if padded < eff || s == 0 {
         return None;
     }
@@ -1108,6 +1114,19 @@ impl<'a> Lower<'a> {
                 Some(_) => None,
                 None => foldable,
             };
+            let numel = new_shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+            if numel.is_none_or(|e| e > MAX_LAYER_ELEMENTS) {
+                return Err(err(
+                    file,
+                    nn,
+                    Some("output shape"),
+                    format!(
+                        "the layer's output {new_shape:?} has more than {MAX_LAYER_ELEMENTS} elements per sample: \
+                         its attributes (pads, strides, dilations, kernel) or its input claim more than a network can \
+                         hold{ctx}"
+                    ),
+                ));
+            }
             if let Some(l) = push {
                 layers.push((nname.clone(), l, new_shape.clone()));
             }

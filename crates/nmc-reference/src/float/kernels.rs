@@ -2,6 +2,7 @@
 //! node's whole output slice and allocates nothing.
 
 use super::plan::NeuronState;
+use crate::error::SimError;
 use nmc_ir::{Discretization, Neuron, PoolKind, ResetMode, Tensor};
 
 /// `y = W·x + b`, with `W` stored transposed (`[in][out]`) so that each
@@ -269,11 +270,42 @@ pub(super) struct DelayPlan {
     pub(super) ring: usize,
 }
 
+/// `x` in plain notation when short, else in scientific notation.
+fn short_num(x: f64) -> String {
+    if x.is_finite() && x.abs() < 1e12 {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// The longest delay the float reference runs, in steps (2^20).
+pub const MAX_DELAY_STEPS: usize = 1 << 20;
+
 impl DelayPlan {
-    pub(super) fn new(delay_s: &[f64], dt: f64, state: usize) -> DelayPlan {
-        let d: Vec<usize> = delay_s.iter().map(|&s| (s / dt).round().max(0.0) as usize).collect();
+    /// The delays of `node` in steps (`round(delay / dt)`); a delay that is
+    /// not a finite number ≥ 0 or longer than [`MAX_DELAY_STEPS`] is an error
+    /// (it comes from a file, and the ring is allocated from it).
+    pub(super) fn new(node: &str, delay_s: &[f64], dt: f64, state: usize) -> Result<DelayPlan, SimError> {
+        let mut d = Vec::with_capacity(delay_s.len());
+        for (i, &s) in delay_s.iter().enumerate() {
+            let steps = (s / dt).round();
+            if !(steps.is_finite() && steps >= 0.0 && steps <= MAX_DELAY_STEPS as f64) {
+                return Err(SimError::TooLarge {
+                    node: node.to_string(),
+                    field: "delay",
+                    message: format!(
+                        "element {i}: {} s is {} steps of {dt} s; a delay must be a finite number of seconds \
+                         ≥ 0 and at most {MAX_DELAY_STEPS} steps",
+                        short_num(s),
+                        short_num(steps)
+                    ),
+                });
+            }
+            d.push(steps as usize);
+        }
         let ring = d.iter().copied().max().unwrap_or(0) + 1;
-        DelayPlan { state, d, ring }
+        Ok(DelayPlan { state, d, ring })
     }
 
     pub(super) fn run(&self, t: usize, x: &[f64], out: &mut [f64], buf: &mut [f64]) {

@@ -100,7 +100,7 @@ pub fn simulate_with(
         graph: graph.name.clone(),
         errors,
     })?;
-    let plan = Plan::compile(graph);
+    let plan = Plan::compile(graph)?;
     let input_ids = graph.input_nodes();
     if stims.len() != input_ids.len() {
         return Err(SimError::InputCount {

@@ -8,6 +8,16 @@ use bitvec::vec::BitVec;
 use nmc_ir::{Graph, Op};
 use std::collections::HashMap;
 
+/// Elements of per-node state the bound below counts per output element
+/// (value, scratch, previous value, a neuron's `i`, `v` and refractory
+/// counter, with room to spare).
+const STATE_WORDS_PER_ELEMENT: usize = 8;
+
+/// The float reference's bound on one sample's state, in 8-byte words
+/// (1 GiB): a model whose shapes or delays claim more is refused before
+/// anything is allocated.
+const MAX_STATE_WORDS: usize = 1 << 27;
+
 /// What a node computes, with its constants.
 pub(super) enum Kernel {
     /// Takes stimulus number `slot`.
@@ -82,15 +92,35 @@ enum ProbeSource {
 
 impl Plan {
     /// Compiles a verified graph.
-    pub(super) fn compile(graph: &Graph) -> Plan {
+    pub(super) fn compile(graph: &Graph) -> Result<Plan, SimError> {
         let sched = graph.schedule();
         let dt = graph.dt;
         let disc = graph.discretization;
         let mut offsets: HashMap<nmc_ir::NodeId, usize> = HashMap::new();
-        let mut off = 0;
+        let mut off = 0usize;
+        // Every size below is bounded by this sum, checked before anything
+        // is allocated: shapes come from files.
+        let mut state = 0usize;
         for &id in &sched.order {
+            let node = graph.node(id);
             offsets.insert(id, off);
-            off += graph.node(id).out.shape.numel();
+            let n = node.out.shape.numel();
+            // Values, scratch, previous values and a neuron's i, v and
+            // refractory counter: a generous bound on the per-element state.
+            state = state.saturating_add(n.saturating_mul(STATE_WORDS_PER_ELEMENT));
+            if state > MAX_STATE_WORDS {
+                return Err(SimError::TooLarge {
+                    node: node.name.clone(),
+                    field: "shape",
+                    message: format!(
+                        "the float reference would hold more than {} MiB of state up to this node (shape {}); \
+                         the model's shapes claim more than a simulation can hold",
+                        (MAX_STATE_WORDS * 8) >> 20,
+                        node.out.shape
+                    ),
+                });
+            }
+            off += n;
         }
         let vals_len = off;
         // prev slots for sources of recurrent edges
@@ -194,8 +224,22 @@ impl Plan {
                     node.out.shape.dims(),
                 )),
                 Op::Delay { delay } => {
-                    let p = DelayPlan::new(&broadcast(delay, len), dt, delay_sizes.len());
-                    delay_sizes.push(p.ring * len);
+                    let p = DelayPlan::new(&node.name, &broadcast(delay, len), dt, delay_sizes.len())?;
+                    let ring = p.ring.saturating_mul(len);
+                    state = state.saturating_add(ring);
+                    if state > MAX_STATE_WORDS {
+                        return Err(SimError::TooLarge {
+                            node: node.name.clone(),
+                            field: "delay",
+                            message: format!(
+                                "a delay line of {} steps × {len} elements is over the float reference's \
+                                 {} MiB state bound",
+                                p.ring - 1,
+                                (MAX_STATE_WORDS * 8) >> 20
+                            ),
+                        });
+                    }
+                    delay_sizes.push(ring);
                     Kernel::Delay(p)
                 }
                 Op::Neuron(n) => {
@@ -220,7 +264,7 @@ impl Plan {
                 kernel,
             });
         }
-        Plan {
+        Ok(Plan {
             nodes,
             vals_len,
             prev_len,
@@ -232,7 +276,7 @@ impl Plan {
             outputs,
             non_spiking,
             by_name,
-        }
+        })
     }
 
     /// Resolves a probe against the plan.
