@@ -434,13 +434,35 @@ impl Artifact {
         Ok(a)
     }
 
-    /// Writes the artifact to a file.
+    /// Writes the artifact to a file atomically: to a temporary file beside
+    /// it, synced, then renamed over `path`, so a failure or a kill leaves
+    /// the previous file (or none) under the final name. (nmc-core's
+    /// `output::AtomicFile` does the same for every other output; this crate
+    /// depends on no nmc crate, so it keeps its own few lines.)
     pub fn write(&self, path: &std::path::Path) -> Result<(), ArtifactError> {
         let bytes = self.to_bytes()?;
-        std::fs::write(path, bytes).map_err(|source| ArtifactError::Io {
+        let io = |source| ArtifactError::Io {
             file: path.display().to_string(),
             source,
-        })
+        };
+        let name = path
+            .file_name()
+            .ok_or_else(|| io(std::io::Error::other("the path names no file")))?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".nmc-tmp-{}", std::process::id()));
+        let tmp = path.with_file_name(tmp_name);
+        let written = (|| {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written.map_err(io)
     }
 
     /// Reads an artifact file.

@@ -113,6 +113,12 @@ impl Write for AtomicFile {
     }
 }
 
+impl std::io::Seek for AtomicFile {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> io::Result<u64> {
+        self.writer()?.seek(pos)
+    }
+}
+
 impl Drop for AtomicFile {
     fn drop(&mut self) {
         if self.out.take().is_some() {

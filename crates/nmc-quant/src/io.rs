@@ -58,7 +58,7 @@ pub fn write_qmodel(path: &Path, model: &QModel) -> Result<(), QuantError> {
         path: shown.clone(),
         message: e.to_string(),
     })?;
-    std::fs::write(path, text).map_err(|source| QuantError::Io { path: shown, source })
+    nmc_core::output::write_atomic(path, text.as_bytes()).map_err(|source| QuantError::Io { path: shown, source })
 }
 
 /// Reads a QModel file: checks `schema_version`, parses (errors name file,

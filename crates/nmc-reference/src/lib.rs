@@ -125,5 +125,5 @@ pub use fixed::{FixedError, FixedLayer, FixedOptions, FixedResult, OverflowCount
 pub use float::{Probe, ProbeKind, simulate};
 pub use io::{read_array, read_array_bytes, read_array_named};
 pub use rates::{LayerRates, NonSpiking, RateReport};
-pub use result::{LayerSpikes, OutputTrace, ProbeTrace, SimResult, npz_key};
+pub use result::{LayerSpikes, OutputTrace, ProbeTrace, SimResult, check_unique_keys, npz_key};
 pub use stimulus::{SimOptions, Stimulus};

@@ -8,8 +8,6 @@ use bitvec::vec::BitVec;
 use ndarray::{Array3, ArrayD, IxDyn};
 use ndarray_npy::NpzWriter;
 use nmc_ir::Shape;
-use std::fs::File;
-use std::io::BufWriter;
 use std::path::Path;
 
 /// The result of a run over a batch.
@@ -161,8 +159,20 @@ impl SimResult {
             path: path.to_path_buf(),
             message: format!("cannot write .npz: {e}"),
         };
-        let file = File::create(path).map_err(io_err)?;
-        let mut npz = NpzWriter::new_compressed(BufWriter::new(file));
+        let keys: Vec<(String, &str)> = self
+            .layers
+            .iter()
+            .map(|l| (npz_key("spikes", &l.name), l.name.as_str()))
+            .chain(
+                self.outputs
+                    .iter()
+                    .map(|o| (npz_key("output", &o.name), o.name.as_str())),
+            )
+            .collect();
+        check_unique_keys(path, &keys)?;
+        // Written beside `path` and renamed over it once complete.
+        let file = nmc_core::output::AtomicFile::create(path).map_err(io_err)?;
+        let mut npz = NpzWriter::new_compressed(file);
         for l in &self.layers {
             npz.add_array(npz_key("spikes", &l.name), &l.to_array())
                 .map_err(write_err)?;
@@ -175,8 +185,25 @@ impl SimResult {
             let key = format!("{}.{}", npz_key("probe", &p.node), p.kind.name());
             npz.add_array(key, &p.values).map_err(write_err)?;
         }
-        let mut w = npz.finish().map_err(write_err)?;
-        std::io::Write::flush(&mut w).map_err(io_err)?;
-        Ok(())
+        let w = npz.finish().map_err(write_err)?;
+        w.commit().map_err(io_err)
     }
+}
+
+/// Fails before anything is written when two names map to one `.npz` key
+/// (`a\b` and `a_b` both become `…a_b`), naming both.
+pub fn check_unique_keys(path: &Path, keys: &[(String, &str)]) -> Result<(), SimError> {
+    let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for (k, name) in keys {
+        if let Some(first) = seen.insert(k.as_str(), name) {
+            return Err(SimError::Array {
+                path: path.to_path_buf(),
+                message: format!(
+                    "layers `{first}` and `{name}` map to the same .npz key `{k}`; rename one of them (nothing was \
+                     written)"
+                ),
+            });
+        }
+    }
+    Ok(())
 }

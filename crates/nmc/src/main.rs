@@ -471,7 +471,7 @@ fn final_code(code: i32) -> ExitCode {
 }
 
 fn write_file(p: &std::path::Path, text: &str) -> Result<(), Failure> {
-    std::fs::write(p, text).map_err(|e| Failure {
+    nmc_core::output::write_atomic(p, text.as_bytes()).map_err(|e| Failure {
         code: exit::INPUT_ERROR,
         err: anyhow::anyhow!("{}: {e}", p.display()),
     })
@@ -510,6 +510,7 @@ impl Drop for PeakRss {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
+    same_file_guard(&cli.cmd)?;
     let _peak = PeakRss(std::env::var_os("NMC_REPORT_PEAK_RSS").is_some());
     match cli.cmd {
         Cmd::Convert {
@@ -877,6 +878,189 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 /// The model file a command reads, if any.
+/// The files a command reads and the files it writes (with their flags).
+fn files_of(cmd: &Cmd) -> (Vec<&std::path::Path>, Vec<(&'static str, &std::path::Path)>) {
+    use std::path::Path;
+    let mut inputs: Vec<&Path> = Vec::new();
+    let mut outputs: Vec<(&'static str, &Path)> = Vec::new();
+    fn load<'a>(l: &'a LoadArgs, inputs: &mut Vec<&'a Path>) {
+        inputs.extend(l.calibrate.as_deref());
+    }
+    fn target<'a>(t: &'a TargetArgs, inputs: &mut Vec<&'a Path>) {
+        let p = Path::new(&t.target);
+        if p.exists() {
+            inputs.push(p);
+        }
+    }
+    fn check<'a>(c: &'a CheckArgs, inputs: &mut Vec<&'a Path>, outputs: &mut Vec<(&'static str, &'a Path)>) {
+        if let Some(e) = c.expect.as_deref() {
+            if c.bless {
+                outputs.push(("--expect", e));
+            } else {
+                inputs.push(e);
+            }
+        }
+    }
+    match cmd {
+        Cmd::Convert {
+            model,
+            load: l,
+            output,
+            input,
+            labels,
+            ..
+        } => {
+            inputs.extend(
+                [Some(model.as_path()), input.as_deref(), labels.as_deref()]
+                    .into_iter()
+                    .flatten(),
+            );
+            load(l, &mut inputs);
+            outputs.extend(output.as_deref().map(|o| ("-o", o)));
+        }
+        Cmd::Inspect { model, load: l, .. } => {
+            inputs.push(model);
+            load(l, &mut inputs);
+        }
+        Cmd::Simulate {
+            model,
+            input,
+            load: l,
+            out,
+            labels,
+            ..
+        } => {
+            inputs.extend(
+                [Some(model.as_path()), Some(input.as_path()), labels.as_deref()]
+                    .into_iter()
+                    .flatten(),
+            );
+            load(l, &mut inputs);
+            outputs.extend(out.as_deref().map(|o| ("--out", o)));
+        }
+        Cmd::Quantize {
+            model,
+            target: t,
+            load: l,
+            output,
+            ..
+        } => {
+            inputs.push(model);
+            target(t, &mut inputs);
+            load(l, &mut inputs);
+            outputs.extend(output.as_deref().map(|o| ("-o", o)));
+        }
+        Cmd::Partition {
+            model,
+            target: t,
+            load: l,
+            input,
+            report,
+            html,
+            ..
+        } => {
+            inputs.extend([Some(model.as_path()), input.as_deref()].into_iter().flatten());
+            target(t, &mut inputs);
+            load(l, &mut inputs);
+            outputs.extend(report.as_deref().map(|o| ("--report", o)));
+            outputs.extend(html.as_deref().map(|o| ("--html", o)));
+        }
+        Cmd::Compile {
+            model,
+            target: t,
+            load: l,
+            output,
+            ..
+        } => {
+            inputs.push(model);
+            target(t, &mut inputs);
+            load(l, &mut inputs);
+            outputs.push(("-o", output));
+        }
+        Cmd::Emulate {
+            artifact,
+            input,
+            labels,
+            out,
+            spikes,
+            check: c,
+            ..
+        } => {
+            inputs.extend(
+                [Some(artifact.as_path()), Some(input.as_path()), labels.as_deref()]
+                    .into_iter()
+                    .flatten(),
+            );
+            outputs.extend(out.as_deref().map(|o| ("--out", o)));
+            outputs.extend(spikes.as_deref().map(|o| ("--spikes", o)));
+            check(c, &mut inputs, &mut outputs);
+        }
+        Cmd::Verify {
+            model,
+            target: t,
+            load: l,
+            input,
+            labels,
+            check: c,
+            html,
+            ..
+        } => {
+            inputs.extend(
+                [Some(model.as_path()), Some(input.as_path()), labels.as_deref()]
+                    .into_iter()
+                    .flatten(),
+            );
+            target(t, &mut inputs);
+            load(l, &mut inputs);
+            outputs.extend(html.as_deref().map(|o| ("--html", o)));
+            check(c, &mut inputs, &mut outputs);
+        }
+        Cmd::Targets { check, .. } => inputs.extend(check.as_deref()),
+    }
+    (inputs, outputs)
+}
+
+/// Refuses a command line on which an output names an input file, or two
+/// outputs name one file, by file identity (device and inode; for a file not
+/// there yet, its canonical directory and name): `./m.nir`, `m.nir` and a
+/// link to it are one file. (`--spikes F --expect F --bless` is the one
+/// allowed pair: both record the same spikes; the library writes F once.)
+fn same_file_guard(cmd: &Cmd) -> Result<(), Failure> {
+    let (inputs, outputs) = files_of(cmd);
+    let usage = |m: String| Failure {
+        code: exit::USAGE,
+        err: anyhow::anyhow!(m),
+    };
+    for (flag, o) in &outputs {
+        if let Some(i) = inputs.iter().find(|i| nmc_core::output::same_file(i, o)) {
+            let hint = if *flag == "--spikes" {
+                " (to record a golden file use --expect FILE --bless)"
+            } else {
+                ""
+            };
+            return Err(usage(format!(
+                "{flag} {} is the input file {}: writing it would replace the input; choose another output \
+                 path{hint}",
+                o.display(),
+                i.display()
+            )));
+        }
+    }
+    for (k, (f1, o1)) in outputs.iter().enumerate() {
+        for (f2, o2) in &outputs[k + 1..] {
+            let spikes_bless = matches!((*f1, *f2), ("--spikes", "--expect") | ("--expect", "--spikes"));
+            if !spikes_bless && nmc_core::output::same_file(o1, o2) {
+                return Err(usage(format!(
+                    "{f1} {} and {f2} {} name the same file",
+                    o1.display(),
+                    o2.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn model_of(cmd: &Cmd) -> Option<PathBuf> {
     match cmd {
         Cmd::Convert { model, .. }

@@ -155,6 +155,107 @@ pub struct ExactCheck {
     pub state_a: Option<(i64, i64, i64)>,
     /// See `state_a`.
     pub state_b: Option<(i64, i64, i64)>,
+    /// Integer voltages of non-spiking (read-out) populations compared
+    /// (item × step × neuron values).
+    pub voltages: u64,
+    /// The first read-out voltage that differs, if any.
+    pub voltage_mismatch: Option<VoltageMismatch>,
+}
+
+/// The first read-out voltage on which the fixed reference and the emulator
+/// disagree (or a read-out population recorded by only one of them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VoltageMismatch {
+    /// Population name.
+    pub layer: String,
+    /// Batch item.
+    pub batch_item: usize,
+    /// Step.
+    pub step: usize,
+    /// Neuron index (row-major over the population shape).
+    pub neuron: usize,
+    /// The fixed reference's voltage (`None`: it recorded none).
+    pub a: Option<i64>,
+    /// The emulator's voltage (`None`: it recorded none).
+    pub b: Option<i64>,
+    /// Voltages that differ over all read-out populations.
+    pub differing: u64,
+}
+
+/// Compares the recorded voltages of every non-spiking population: A = B
+/// covers them as it covers spike bits. Returns (values compared, the
+/// earliest difference in step order).
+fn compare_voltages(fixed: &nmc_reference::FixedResult, em: &EmuResult) -> (u64, Option<VoltageMismatch>) {
+    let (batch, steps) = (fixed.batch, fixed.steps);
+    let mut compared = 0u64;
+    let mut differing = 0u64;
+    let mut first: Option<VoltageMismatch> = None;
+    let note = |m: VoltageMismatch, first: &mut Option<VoltageMismatch>| {
+        if first.as_ref().is_none_or(|f| m.step < f.step) {
+            *first = Some(m);
+        }
+    };
+    let names: Vec<&str> = fixed
+        .layers
+        .iter()
+        .filter(|l| l.voltages.is_some())
+        .map(|l| l.name.as_str())
+        .chain(em.voltages.iter().map(|v| v.name.as_str()))
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for name in names {
+        if !seen.insert(name) {
+            continue;
+        }
+        let a = fixed.layer(name).and_then(|l| l.voltages.as_deref());
+        let b = em.voltages.iter().find(|v| v.name == name).map(|v| v.v.as_slice());
+        let n = fixed.layer(name).map_or(0, |l| l.neurons());
+        match (a, b) {
+            (Some(a), Some(b)) if a.len() == b.len() => {
+                compared += a.len() as u64;
+                if let Some(k) = a.iter().zip(b).position(|(x, y)| x != y) {
+                    differing += a.iter().zip(b).filter(|(x, y)| x != y).count() as u64;
+                    let n = n.max(1);
+                    let (bt, i) = (k / n, k % n);
+                    note(
+                        VoltageMismatch {
+                            layer: name.to_string(),
+                            batch_item: bt / steps.max(1),
+                            step: bt % steps.max(1),
+                            neuron: i,
+                            a: Some(a[k]),
+                            b: Some(b[k]),
+                            differing: 0,
+                        },
+                        &mut first,
+                    );
+                }
+            }
+            (a, b) => {
+                // Recorded by one side only, or of different lengths.
+                differing += (batch * steps * n.max(1)) as u64;
+                note(
+                    VoltageMismatch {
+                        layer: name.to_string(),
+                        batch_item: 0,
+                        step: 0,
+                        neuron: 0,
+                        a: a.and_then(|v| v.first().copied()),
+                        b: b.and_then(|v| v.first().copied()),
+                        differing: 0,
+                    },
+                    &mut first,
+                );
+            }
+        }
+    }
+    (
+        compared,
+        first.map(|mut m| {
+            m.differing = differing;
+            m
+        }),
+    )
 }
 
 impl std::fmt::Display for ExactCheck {
@@ -167,7 +268,33 @@ impl std::fmt::Display for ExactCheck {
                 "A ≠ B: the fixed reference and the emulator count different overflows"
             )?;
         }
+        if let Some(v) = &self.voltage_mismatch {
+            let show = |x: Option<i64>| x.map_or_else(|| "not recorded".to_string(), |x| x.to_string());
+            writeln!(
+                f,
+                "A ≠ B: read-out voltages differ: first in layer `{}`, neuron {}, step {}, sample {}: reference {} / \
+                 emulator {}; {} voltages differ",
+                v.layer,
+                v.neuron,
+                v.step,
+                v.batch_item,
+                show(v.a),
+                show(v.b),
+                v.differing
+            )?;
+        }
         match &self.mismatch {
+            None if self.voltage_mismatch.is_some() => writeln!(
+                f,
+                "spikes: fixed-point reference and emulated artifact identical ({} layers, {} spike bits)",
+                self.layers, self.bits
+            )?,
+            None if self.voltages > 0 => writeln!(
+                f,
+                "A = B: fixed-point reference and emulated artifact identical ({} layers, {} spike bits, {} read-out \
+                 voltages)",
+                self.layers, self.bits, self.voltages
+            )?,
             None => writeln!(
                 f,
                 "A = B: fixed-point reference and emulated artifact identical ({} layers, {} spike bits)",
@@ -710,8 +837,11 @@ pub fn run_a_and_b(
             (e.q_wraps, e.u_wraps, e.v_clips) == (o.q_wraps, o.u_wraps, o.v_clips)
         })
     });
+    let (voltages, voltage_mismatch) = compare_voltages(&fixed, &em);
     let exact = ExactCheck {
-        equal: mismatch.is_none() && overflow_counts_equal,
+        equal: mismatch.is_none() && overflow_counts_equal && voltage_mismatch.is_none(),
+        voltages,
+        voltage_mismatch,
         overflow_counts_equal,
         layers: a.len(),
         bits,
@@ -821,7 +951,8 @@ impl SampleSinks {
         expect: Option<&Path>,
         bless: bool,
     ) -> Result<SampleSinks, Error> {
-        if !bless && spikes.is_some() && spikes == expect {
+        let same = matches!((spikes, expect), (Some(s), Some(e)) if nmc_core::output::same_file(s, e));
+        if !bless && same {
             // Writing the file would truncate the golden it is compared with.
             return Err(Error::Usage(
                 "--spikes and --expect name the same file: to record a golden file use --expect FILE --bless".into(),
@@ -834,7 +965,7 @@ impl SampleSinks {
         let mut cmp = None;
         if let Some(p) = expect {
             if bless {
-                if spikes != Some(p) {
+                if !same {
                     writers.push(SpikeWriter::create(p, header.clone())?);
                 }
             } else {
@@ -1064,7 +1195,14 @@ fn write_spikes_npz(
         path: p.display().to_string(),
         source: std::io::Error::other(e),
     };
-    let f = std::fs::File::create(p).map_err(|source| Error::Io {
+    let keys: Vec<(String, &str)> = a
+        .layers
+        .iter()
+        .map(|l| (nmc_reference::npz_key("spikes", &l.name), l.name.as_str()))
+        .collect();
+    nmc_reference::check_unique_keys(p, &keys)?;
+    // Written beside `p` and renamed over it once complete.
+    let f = nmc_core::output::AtomicFile::create(p).map_err(|source| Error::Io {
         path: p.display().to_string(),
         source,
     })?;
@@ -1077,8 +1215,11 @@ fn write_spikes_npz(
         w.add_array(nmc_reference::npz_key("spikes", &l.name), &arr)
             .map_err(|e| io(e.to_string()))?;
     }
-    w.finish().map_err(|e| io(e.to_string()))?;
-    Ok(())
+    let f = w.finish().map_err(|e| io(e.to_string()))?;
+    f.commit().map_err(|source| Error::Io {
+        path: p.display().to_string(),
+        source,
+    })
 }
 
 /// The fixed-point reference of a quantized model on an input file, as an

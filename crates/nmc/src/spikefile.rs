@@ -23,7 +23,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 4] = b"NMCS";
@@ -142,7 +142,9 @@ pub enum SpikeFileError {
 /// Writes a spike file sample by sample.
 pub struct SpikeWriter {
     path: PathBuf,
-    out: BufWriter<std::fs::File>,
+    /// Written beside `path` and renamed over it by [`SpikeWriter::finish`]:
+    /// a run that fails or is killed leaves the old file (or none).
+    out: nmc_core::output::AtomicFile,
     header: SpikeHeader,
     written: u64,
     buf: Vec<u8>,
@@ -151,13 +153,13 @@ pub struct SpikeWriter {
 impl SpikeWriter {
     /// Creates the file and writes its header.
     pub fn create(path: &Path, header: SpikeHeader) -> Result<Self, SpikeFileError> {
-        let f = std::fs::File::create(path).map_err(|source| SpikeFileError::Io {
+        let out = nmc_core::output::AtomicFile::create(path).map_err(|source| SpikeFileError::Io {
             path: path.display().to_string(),
             source,
         })?;
         let mut w = SpikeWriter {
             path: path.to_path_buf(),
-            out: BufWriter::new(f),
+            out,
             header,
             written: 0,
             buf: Vec::new(),
@@ -219,10 +221,8 @@ impl SpikeWriter {
         tail.extend_from_slice(&END.to_le_bytes());
         tail.extend_from_slice(&self.written.to_le_bytes());
         self.write(&tail)?;
-        self.out.flush().map_err(|source| SpikeFileError::Io {
-            path: self.path.display().to_string(),
-            source,
-        })
+        let path = self.path.display().to_string();
+        self.out.commit().map_err(|source| SpikeFileError::Io { path, source })
     }
 }
 

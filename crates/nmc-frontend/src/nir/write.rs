@@ -191,5 +191,5 @@ pub fn to_nir_bytes(g: &Graph, file: &str) -> Result<Vec<u8>, FrontendError> {
 pub fn write_nir(g: &Graph, path: &std::path::Path) -> Result<(), FrontendError> {
     let file = path.display().to_string();
     let bytes = to_nir_bytes(g, &file)?;
-    std::fs::write(path, bytes).map_err(|source| FrontendError::Io { file, source })
+    nmc_core::output::write_atomic(path, &bytes).map_err(|source| FrontendError::Io { file, source })
 }
