@@ -44,6 +44,17 @@ pub fn read_array(path: &Path) -> Result<ndarray::ArrayD<f64>, SimError> {
 fn load_npy_bytes(bytes: &[u8]) -> Result<ArrayD<f64>, String> {
     if let Some(d) = Declared::parse(bytes)? {
         let have = (bytes.len() - d.header_len) as u64;
+        // An empty array (a zero dimension) whose other dimensions claim far
+        // more than the file holds: array readers size buffers from those
+        // dimensions (a structure-aware generator found a 2^60-byte
+        // allocation), so they are held to the same bound plus 1 MiB.
+        if d.data_bytes == 0 && d.nonzero_bytes > have.saturating_add(1 << 20) {
+            return Err(format!(
+                "the header declares shape {:?} of dtype {}: empty, but its other dimensions claim {} bytes, more \
+                 than the {have} bytes that follow it",
+                d.shape, d.descr, d.nonzero_bytes
+            ));
+        }
         if d.data_bytes > have {
             return Err(format!(
                 "the header declares shape {:?} of dtype {} ({} bytes of data) but only {have} bytes follow it",
@@ -68,6 +79,8 @@ const MAX_HEADER: usize = 1 << 20;
 struct Declared {
     /// Bytes up to the end of the header.
     header_len: usize,
+    /// The data size with every zero dimension taken as absent.
+    nonzero_bytes: u64,
     /// Bytes of data the shape and dtype need.
     data_bytes: u64,
     shape: Vec<u64>,
@@ -143,13 +156,14 @@ impl Declared {
             .filter(|&&n| n != 0)
             .try_fold(item, |acc, &n| acc.checked_mul(n))
             .filter(|&b| b <= isize::MAX as u64);
-        if nonzero.is_none() {
+        let Some(nonzero_bytes) = nonzero else {
             return Err(format!(
                 "the header's shape {shape:?} of dtype {descr}: the product of its dimensions overflows (an array \
                  with a zero dimension is empty, but its other dimensions must still multiply to a representable size)"
             ));
-        }
+        };
         Ok(Some(Declared {
+            nonzero_bytes,
             header_len: start + hlen,
             data_bytes,
             shape,
@@ -166,7 +180,9 @@ pub fn read_array_bytes(name: &str, bytes: &[u8]) -> Result<ndarray::ArrayD<f64>
     if bytes.starts_with(b"PK\x03\x04") {
         return read_npz_from(path, Cursor::new(bytes), None);
     }
-    load_f64(&mut NpySource(bytes)).map_err(|m| array_err(path, None, m))
+    // The same declared-size checks as a file (the generator in
+    // crates/nmc-frontend/tests/hostile_gen.rs found this path without them).
+    load_npy_bytes(bytes).map_err(|m| array_err(path, None, m))
 }
 
 /// Reads the array called `name` (without `.npy`) from a `.npz` archive, as
