@@ -1,8 +1,11 @@
-//! # nmc-core — the vocabulary every nmc stage shares
+//! # nmc-core — rules every nmc stage shares
 //!
-//! A leaf crate (serde and thiserror only): the small types that more than
-//! one stage must agree on, so that they are defined exactly once. Each
-//! module documents the one function that implements its rule.
+//! A leaf crate (no dependencies): what more than one crate must do the same
+//! way, defined once.
+//!
+//! - [`output`]: files appear whole or not at all ([`output::AtomicFile`]),
+//!   and two paths are compared by file identity ([`output::same_file`]).
+//! - [`text`]: text tables that cannot fail on long names.
 
 pub mod output;
 pub mod text;
