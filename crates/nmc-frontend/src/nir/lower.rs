@@ -996,6 +996,17 @@ fn splice(edges: &[(String, String)], ports: &BTreeMap<String, Port>) -> (Vec<Ed
         }
         out
     };
+    // Each port's reach, computed once bottom-up (linear for chains of
+    // subgraphs); the walk above is the definition and the fallback when
+    // ports form a cycle.
+    let fwd = memo_reach(&by_src, &is_port, ports.keys().map(String::as_str));
+    let bwd = memo_reach(&by_dst, &is_port, ports.keys().map(String::as_str));
+    let reach = |start: &str, forward: bool| -> Vec<String> {
+        match (if forward { &fwd } else { &bwd }).as_ref().and_then(|m| m.get(start)) {
+            Some(r) => r.iter().map(|t| t.to_string()).collect(),
+            None => reach(start, forward),
+        }
+    };
     let mut out = Vec::with_capacity(edges.len());
     for (s, d) in edges {
         if is_port(s) {
@@ -1011,6 +1022,58 @@ fn splice(edges: &[(String, String)], ports: &BTreeMap<String, Port>) -> (Vec<Ed
     }
     let sources = ports.keys().map(|p| (p.clone(), reach(p, false))).collect();
     (out, sources)
+}
+
+/// For every port, the real nodes reachable through ports along `adj`, in the
+/// order of [`splice`]'s depth-first walk, each once: a port's list is the
+/// ordered union of its successors' (a real node stands for itself), computed
+/// after them with an explicit stack. For a graph of ports without cycles
+/// this equals the walk; `None` when ports form a cycle (the caller walks).
+fn memo_reach<'a>(
+    adj: &HashMap<&'a str, Vec<&'a str>>,
+    is_port: &dyn Fn(&str) -> bool,
+    ports: impl Iterator<Item = &'a str>,
+) -> Option<HashMap<&'a str, Vec<&'a str>>> {
+    let next = |n: &str| adj.get(n).map_or(&[][..], Vec::as_slice);
+    let mut done: HashMap<&'a str, Vec<&'a str>> = HashMap::new();
+    let mut open: HashSet<&'a str> = HashSet::new();
+    for root in ports {
+        if done.contains_key(root) {
+            continue;
+        }
+        open.insert(root);
+        let mut stack: Vec<(&'a str, usize)> = vec![(root, 0)];
+        while let Some(&mut (at, ref mut k)) = stack.last_mut() {
+            if let Some(&to) = next(at).get(*k) {
+                *k += 1;
+                if is_port(to) && !done.contains_key(to) {
+                    if !open.insert(to) {
+                        return None; // a cycle of ports
+                    }
+                    stack.push((to, 0));
+                }
+                continue;
+            }
+            stack.pop();
+            open.remove(at);
+            let mut list = Vec::new();
+            let mut listed = HashSet::new();
+            for &to in next(at) {
+                let items: &[&'a str] = if is_port(to) {
+                    done.get(to).map_or(&[][..], Vec::as_slice)
+                } else {
+                    std::slice::from_ref(&to)
+                };
+                for &t in items {
+                    if listed.insert(t) {
+                        list.push(t);
+                    }
+                }
+            }
+            done.insert(at, list);
+        }
+    }
+    Some(done)
 }
 
 /// Natural order: digit runs compare as numbers (`2` < `10`).
