@@ -169,6 +169,6 @@ fn loihi1_numerics_come_from_the_target_file() {
     let t = nmc_target::Target::builtin("loihi1").unwrap();
     let n = Numerics::from_target(&t).unwrap();
     let mut expect = numerics();
-    expect.host_latency = 2; // loihi1.md: host spikes arrive one step later still
+    expect.host_latency = 1; // loihi1.md: host spikes take one step, like nengo-loihi's
     assert_eq!(n, expect);
 }

@@ -49,8 +49,8 @@ fn lif_integers_by_hand() {
     assert_eq!(r.populations[0].scale_rule, "forced");
     // The widest voltage bounds of loihi1.
     assert_eq!((c.vmin_exp, c.vmax_exp), (31, 7));
-    // Events input → chip: the host latency.
-    assert_eq!(p.inputs[0].latency, 2);
+    // Events input → chip: the host latency (loihi1: 1 step).
+    assert_eq!(p.inputs[0].latency, 1);
 }
 
 /// IF, r = 0.5, θ = 1, weights [0.8, −0.4], bias 0.05, forced s = 2^14:

@@ -76,7 +76,7 @@ fn render(title: &str, r: &FixedResult) -> String {
     s
 }
 
-/// Events [6] → `hidden` [5] (dense, host latency 2, mixed-sign weights,
+/// Events [6] → `hidden` [5] (dense, host latency, mixed-sign weights,
 /// per-neuron decays/biases/refractory) → `out` [3] (dense, latency 1) with a
 /// sparse inhibitory self-connection (latency 1).
 fn dense_chain(t: &Target) -> (QModel, Stimulus) {

@@ -10,10 +10,10 @@
 //! Timing: in the trace an input spike at step t shows up in the voltage at
 //! step t + 1 — Lava's process chain (spike source → Dense → LIF) has
 //! latency 1. On loihi1 an input from the host takes the host latency,
-//! synapse delay 1 + host extra delay 1 = 2 steps, so the loihi1 run is the
-//! trace delayed by one step. A variant target with
-//! `host_input_extra_delay_steps: 0` (host latency 1) reproduces the trace
-//! with no shift.
+//! synapse delay 1 + host extra delay 0 = 1 step (nengo-loihi's), so the
+//! loihi1 run reproduces the trace with no shift. A variant target with
+//! `host_input_extra_delay_steps: 1` (host latency 2, like `tiny`) runs the
+//! same trace one step later.
 
 mod fixed_common;
 
@@ -78,9 +78,13 @@ fn run(target: &Target, trace: &Trace) -> FixedResult {
 }
 
 #[test]
-fn loihi1_reproduces_the_lava_cpu_trace_one_step_later() {
+fn a_host_latency_of_two_runs_the_lava_cpu_trace_one_step_later() {
     let trace = read_trace("lif_lava_cpu_fixed.csv");
-    let t = loihi1();
+    let t = loihi1_variant(
+        "loihi1-host2",
+        "host_input_extra_delay_steps: 0",
+        "host_input_extra_delay_steps: 1",
+    );
     assert_eq!(t.timing().host_input_delay_steps(), 2);
     let r = run(&t, &trace);
     assert_eq!(r.probe.len(), 1000);
@@ -99,13 +103,9 @@ fn loihi1_reproduces_the_lava_cpu_trace_one_step_later() {
 }
 
 #[test]
-fn host_latency_one_reproduces_the_lava_cpu_trace_exactly() {
+fn loihi1_reproduces_the_lava_cpu_trace_exactly() {
     let trace = read_trace("lif_lava_cpu_fixed.csv");
-    let t = loihi1_variant(
-        "loihi1-host1",
-        "host_input_extra_delay_steps: 1",
-        "host_input_extra_delay_steps: 0",
-    );
+    let t = loihi1();
     assert_eq!(t.timing().host_input_delay_steps(), 1);
     let r = run(&t, &trace);
     let v: Vec<i64> = r.probe.iter().map(|p| p.v).collect();
@@ -128,11 +128,7 @@ fn loihi_hardware_trace_differs_only_at_the_spike_readouts() {
     let cpu = read_trace("lif_lava_cpu_fixed.csv");
     let hw = read_trace("lif_lava_loihi_fixed.csv");
     assert_eq!(cpu.input, hw.input);
-    let t = loihi1_variant(
-        "loihi1-host1",
-        "host_input_extra_delay_steps: 1",
-        "host_input_extra_delay_steps: 0",
-    );
+    let t = loihi1();
     let r = run(&t, &hw);
     let mut differ = vec![];
     for step in 0..1000 {

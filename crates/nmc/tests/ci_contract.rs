@@ -505,7 +505,7 @@ fn a_fresh_machine_reproduces_the_committed_artifact_and_spikes() {
     let dir = root().join("tests/golden/deploy");
     let crc_file = dir.join("mnist_conv_loihi1.nmca.crc32");
     let golden = dir.join("mnist_conv_loihi1_8x20.nmcs");
-    if std::env::var_os("NMC_BLESS").is_some() {
+    if std::env::var_os("NMC_BLESS").is_some_and(|v| v == "1") {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(&crc_file, &crc).unwrap();
         let o = nmc(&[

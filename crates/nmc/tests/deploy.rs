@@ -37,7 +37,8 @@ fn trained_example_deploys_within_one_point_of_float_accuracy() {
     assert!(r.exact.equal, "{:?}", r.exact);
     let o = r.output.as_ref().unwrap();
     let (fa, da) = (o.float_accuracy.unwrap(), o.deployed_accuracy.unwrap());
-    assert!((fa - da).abs() <= 0.01, "float {fa} vs deployed {da}");
+    // One point of accuracy (1e-9: the two are ratios of the same count).
+    assert!((fa - da).abs() <= 0.01 + 1e-9, "float {fa} vs deployed {da}");
     assert!(da > 0.9, "deployed accuracy {da}");
     assert_eq!(r.host_layers, ["enc_if"], "the 1×1-conv encoder runs on the host");
     for l in &r.layers {

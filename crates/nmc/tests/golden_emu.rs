@@ -34,7 +34,7 @@ fn listing(g: &nmc_ir::Graph, stim: &Stimulus, steps: usize, title: &str) -> Str
 
 fn check(name: &str, text: &str) {
     let path = root().join("tests/golden/emu").join(format!("{name}.txt"));
-    if std::env::var_os("NMC_BLESS").is_some() {
+    if std::env::var_os("NMC_BLESS").is_some_and(|v| v == "1") {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, text).unwrap();
         return;

@@ -77,7 +77,8 @@
 //! step `t + L`; events of input time index `s` (step `s` of the run) at
 //! `s + L`. Latencies are the model's ([`nmc_ir::qmodel::QConnection::latency`]),
 //! not re-derived from the target: on `loihi1` a quantizer writes 1 for
-//! on-chip connections and the host latency 2 for host → chip ones.
+//! on-chip connections and the target's host latency (1 on loihi1, 2 on
+//! tiny) for host → chip ones.
 //! Past spikes are kept in a ring buffer per population sized by the largest
 //! latency reading it.
 //!
