@@ -6,13 +6,12 @@
 //! run). Temporary files a kill leaves are named `.NAME.nmc-tmp-…`.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::root;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 const MODEL: &str = "examples/mnist_conv/mnist_conv.nir";
 const IMAGES: &str = "examples/mnist_conv/test_images.npy";
@@ -108,17 +107,8 @@ fn npy_prefix(bytes: &[u8], n: usize) -> Vec<u8> {
     let item = if header.contains("<f4") { 4 } else { 8 };
     let per: usize = dims[1..].iter().product::<usize>() * item;
     let rest: Vec<String> = dims[1..].iter().map(|d| d.to_string()).collect();
-    let mut h = format!("{}{n}, {}){}", &header[..open], rest.join(", "), &header[close + 1..]);
-    h = h.trim_end().to_string();
-    while (10 + h.len() + 1) % 64 != 0 {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&u16::try_from(h.len()).unwrap().to_le_bytes());
-    out.extend_from_slice(h.as_bytes());
-    out.extend_from_slice(&bytes[10 + hlen..10 + hlen + n * per]);
-    out
+    let h = format!("{}{n}, {}){}", &header[..open], rest.join(", "), &header[close + 1..]);
+    common::npy_file(&h, &bytes[10 + hlen..10 + hlen + n * per])
 }
 
 fn xorshift(s: &mut u64) -> u64 {

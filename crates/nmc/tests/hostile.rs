@@ -9,6 +9,10 @@
 //! are written here.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::npy_f64 as npy;
+use common::root;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -19,10 +23,6 @@ const MEM_LIMIT_KIB: u64 = 256 * 1024;
 /// The wall-clock bound of every run (the issue-18 bound: 10 s; each case
 /// takes milliseconds).
 const TIME_LIMIT: Duration = Duration::from_secs(10);
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn fixture(name: &str) -> String {
     format!("tests/fixtures/hostile/{name}")
@@ -98,29 +98,6 @@ fn rejects(args: &[&str], parts: &[&str]) {
     for p in parts {
         assert!(r.stderr.contains(p), "nmc {args:?}: `{p}` missing in\n{}", r.stderr);
     }
-}
-
-/// An `.npy` (version 1, little-endian float64) with the given header shape
-/// and data.
-fn npy(shape: &[usize], data: &[f64]) -> Vec<u8> {
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let shape = if dims.len() == 1 {
-        format!("({},)", dims[0])
-    } else {
-        format!("({})", dims.join(", "))
-    };
-    let mut h = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
-    while (10 + h.len() + 1) % 64 != 0 {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&u16::try_from(h.len()).unwrap().to_le_bytes());
-    out.extend_from_slice(h.as_bytes());
-    for x in data {
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {

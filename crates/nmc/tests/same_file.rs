@@ -6,12 +6,11 @@
 //! that map to one `.npz` key fail before the file is created.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::root;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// A fresh scratch directory holding a copy of the small hostile-suite model
 /// (`m.nir`) and an input array (`x.npy`, 5 samples × 3 features).
@@ -20,23 +19,8 @@ fn scratch(test: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     std::fs::copy(root().join("tests/fixtures/hostile/small.nir"), d.join("m.nir")).unwrap();
-    std::fs::write(d.join("x.npy"), npy_ones(5, 3)).unwrap();
+    std::fs::write(d.join("x.npy"), common::npy_f64(&[5, 3], &[1.0; 15])).unwrap();
     d
-}
-
-fn npy_ones(rows: usize, cols: usize) -> Vec<u8> {
-    let mut h = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
-    while (10 + h.len() + 1) % 64 != 0 {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&u16::try_from(h.len()).unwrap().to_le_bytes());
-    out.extend_from_slice(h.as_bytes());
-    for _ in 0..rows * cols {
-        out.extend_from_slice(&1.0f64.to_le_bytes());
-    }
-    out
 }
 
 /// Runs `nmc` in `dir` (relative paths are relative to it).

@@ -71,3 +71,34 @@ pub fn lif_norse_with_exact_input() -> (nmc_ir::Graph, nmc_reference::Stimulus) 
         nmc_reference::Stimulus::new(ndarray::Array3::from_shape_vec((1, n, 1), vals).unwrap()).unwrap(),
     )
 }
+
+/// A version-1 `.npy` file: `dict` (the header's Python dict, without
+/// padding), padded to 64 bytes as numpy does, followed by `data`.
+pub fn npy_file(dict: &str, data: &[u8]) -> Vec<u8> {
+    let mut h = dict.trim_end().to_string();
+    while !(10 + h.len() + 1).is_multiple_of(64) {
+        h.push(' ');
+    }
+    h.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&u16::try_from(h.len()).expect("short header").to_le_bytes());
+    out.extend_from_slice(h.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// A little-endian float64 `.npy` with the given header shape and data (the
+/// two need not agree: hostile tests declare more than they hold).
+pub fn npy_f64(shape: &[usize], data: &[f64]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let shape = if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    };
+    let bytes: Vec<u8> = data.iter().flat_map(|x| x.to_le_bytes()).collect();
+    npy_file(
+        &format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}"),
+        &bytes,
+    )
+}
