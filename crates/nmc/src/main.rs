@@ -676,6 +676,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 _ => None,
             };
+            nmc_reference::validate(&q, &t).map_err(Error::from)?;
             let (_, rep) = nmc_partition::partition(
                 &q,
                 &t,
@@ -875,6 +876,24 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// An error and its causes, `a: b: c`, leaving out a cause its parent already
+/// ends with (an I/O error that names its source would otherwise print the
+/// operating system's message twice).
+fn chain(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let c = cause.to_string();
+        if out.ends_with(&c) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&c);
+    }
+    out
 }
 
 /// The model file a command reads, if any.
@@ -1124,7 +1143,7 @@ fn main() -> ExitCode {
                     f.err = f.err.context(shown);
                 }
             }
-            note(&format!("error: {:#}", f.err));
+            note(&format!("error: {}", chain(&f.err)));
             final_code(f.code)
         }
         Err(_) => ExitCode::from(exit::INTERNAL as u8),

@@ -62,8 +62,11 @@ pub fn quantize(g: &Graph, target: &Target, opts: &QuantOptions) -> Result<(QMod
     Ok(nmc_quant::quantize(g, target, opts)?)
 }
 
-/// Partitions and emits a quantized model.
+/// Partitions and emits a quantized model. The model is first checked by the
+/// fixed reference's validator (`nmc_reference::validate`): `compile`
+/// accepts exactly the integers the fixed reference runs.
 pub fn compile_quantized(q: QModel, target: &Target, popts: &PartitionOptions) -> Result<Compiled, Error> {
+    nmc_reference::validate(&q, target)?;
     let (placement, partition_report) = nmc_partition::partition(&q, target, popts)?;
     let artifact = nmc_partition::emit(&q, &placement, target)?;
     nmc_partition::verify_artifact(&artifact, target).map_err(nmc_partition::PartitionError::from)?;

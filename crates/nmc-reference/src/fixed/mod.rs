@@ -263,6 +263,17 @@ impl FixedResult {
     }
 }
 
+/// Checks that `model` is legal on `target`: its structure, the target it
+/// names, its input encodings and every stored integer against the target's
+/// formats (decays, thresholds, biases, refractory delays, voltage bounds,
+/// weight mantissas at their exponent in their synapse format). The fixed
+/// reference runs exactly the models this accepts, and the partitioner
+/// (`nmc compile`) calls it first, so the two cannot disagree about what is
+/// legal. Errors name the population and field.
+pub fn validate(model: &QModel, target: &Target) -> Result<(), FixedError> {
+    plan::validate(model, target)
+}
+
 /// Runs `model` on `target`'s integer semantics over the batch of `stim`
 /// (see the module documentation for the exact step).
 ///

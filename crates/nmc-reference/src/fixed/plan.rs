@@ -117,7 +117,14 @@ fn field_of<T>(name: &str, p: &PerNeuron<T>, i: usize) -> String {
 }
 
 /// Checks the model against the target and resolves it.
-pub(crate) fn build(model: &QModel, target: &Target) -> Result<Plan, FixedError> {
+/// Checks that `model` is legal on `target`: the model's structure
+/// ([`QModel::check`]), the target it names, every input encoding and every
+/// stored integer against the target's formats (decays, threshold and bias
+/// mantissas and exponents, refractory delays, voltage bounds, weight
+/// mantissas at their exponent and synapse format). The one rule the fixed
+/// reference and the partitioner (`nmc compile`) share, so both accept
+/// exactly the same models.
+pub(crate) fn validate(model: &QModel, target: &Target) -> Result<(), FixedError> {
     model.check()?;
     if model.target != target.name() {
         return Err(FixedError::TargetMismatch {
@@ -126,31 +133,36 @@ pub(crate) fn build(model: &QModel, target: &Target) -> Result<Plan, FixedError>
             target: target.name().to_string(),
         });
     }
+    for (k, inp) in model.inputs.iter().enumerate() {
+        if let InputEncoding::Real { bits, .. } = inp.encoding
+            && !(1..=63).contains(&bits)
+        {
+            return Err(param_err(
+                "<model>",
+                format!("inputs[{k}].encoding.bits"),
+                format!("is {bits}; a real input is encoded in 1..=63 bits"),
+            ));
+        }
+    }
+    for p in &model.populations {
+        population(model, target, p)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn build(model: &QModel, target: &Target) -> Result<Plan, FixedError> {
+    validate(model, target)?;
     if model.inputs.len() > 1 {
         return Err(FixedError::InputCount {
             model: model.name.clone(),
             inputs: model.inputs.len(),
         });
     }
-    let input = match model.inputs.first() {
-        None => None,
-        Some(inp) => {
-            if let InputEncoding::Real { bits, .. } = inp.encoding
-                && !(1..=63).contains(&bits)
-            {
-                return Err(param_err(
-                    "<model>",
-                    "inputs[0].encoding.bits",
-                    format!("is {bits}; a real input is encoded in 1..=63 bits"),
-                ));
-            }
-            Some(InputPlan {
-                name: inp.name.clone(),
-                features: inp.shape.numel(),
-                encoding: inp.encoding,
-            })
-        }
-    };
+    let input = model.inputs.first().map(|inp| InputPlan {
+        name: inp.name.clone(),
+        features: inp.shape.numel(),
+        encoding: inp.encoding,
+    });
 
     let mut pops = Vec::with_capacity(model.populations.len());
     for p in &model.populations {
