@@ -461,7 +461,7 @@ impl Emulator {
         let items: Vec<ItemOut> = (0..batch)
             .into_par_iter()
             .map(|b| {
-                let r = self.run_item(inputs, b, steps, None, opts.strict);
+                let r = self.run_item(inputs, None, b, steps, None, opts.strict);
                 progress();
                 r
             })
@@ -472,21 +472,108 @@ impl Emulator {
             .filter_map(|(b, it)| it.first_overflow.map(|e| (b, e)))
             .min_by_key(|&(b, e)| (e.step, b, e))
         {
-            let layer = match self.layers.get(e.layer as usize) {
-                Some(l) => l.name.clone(),
-                None => "(compartment in no layer)".to_string(),
-            };
-            return Err(EmuError::Overflow {
-                layer,
-                neuron: e.neuron as usize,
-                step: e.step,
-                batch: b,
-                register: e.register,
-                exact: e.exact,
-                stored: e.stored,
-            });
+            return Err(self.overflow_error(b, e));
         }
         Ok(self.assemble(items, batch, steps))
+    }
+
+    /// The artifact's host layer, when it has exactly one: (layer index in
+    /// the artifact's layer order, name, shape).
+    pub fn host_layer(&self) -> Option<(usize, &str, &[usize])> {
+        let nh = self.net.n_host_cx as u32;
+        let mut host = self
+            .layers
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !l.gidx.is_empty() && l.gidx.iter().all(|&g| g < nh));
+        match (host.next(), host.next()) {
+            (Some((i, l)), None) => Some((i, l.name.as_str(), l.shape.as_slice())),
+            _ => None,
+        }
+    }
+
+    /// Runs every batch item with recorded spikes in place of the host layer
+    /// (`--input-spikes`): `spikes` is `(batch, steps, host neurons)` of 0/1;
+    /// at step `t` the host layer fires exactly the neurons marked at
+    /// `t mod steps`, which reach the chip after the target's host latency,
+    /// as its own spikes would. The host layer is not updated and the
+    /// real-valued inputs are not read. The artifact must have exactly one
+    /// host layer and no event inputs.
+    pub fn run_host_spikes(
+        &self,
+        spikes: &InputData,
+        steps: usize,
+        opts: &RunOptions,
+        progress: &(dyn Fn() + Sync),
+    ) -> Result<EmuResult, EmuError> {
+        let nh_layers = self
+            .layers
+            .iter()
+            .filter(|l| !l.gidx.is_empty() && l.gidx.iter().all(|&g| (g as usize) < self.net.n_host_cx))
+            .count();
+        let Some((li, name, shape)) = self.host_layer() else {
+            return Err(EmuError::Input(format!(
+                "input spikes replace the artifact's host layer, but it has {nh_layers} host layers \
+                 (compile with an encoder, or give the spikes as --input to a model without one)"
+            )));
+        };
+        if self.net.inputs.iter().any(|&(_, e)| e == Encoding::Events) {
+            return Err(EmuError::Input(
+                "input spikes replace the host layer, but the artifact also reads event inputs".into(),
+            ));
+        }
+        let n = self.layers[li].gidx.len();
+        if spikes.features != n {
+            return Err(EmuError::Input(format!(
+                "input spikes have {} values per step; host layer `{name}` has {n} neurons (shape {shape:?})",
+                spikes.features
+            )));
+        }
+        if spikes.batch == 0 || spikes.steps == 0 || spikes.data.len() != spikes.batch * spikes.steps * n {
+            return Err(EmuError::Input(
+                "input spikes: inconsistent batch/steps/data length".into(),
+            ));
+        }
+        if let Some((i, x)) = spikes.data.iter().enumerate().find(|&(_, &x)| x != 0.0 && x != 1.0) {
+            let (b, t, j) = (i / (spikes.steps * n), i / n % spikes.steps, i % n);
+            return Err(EmuError::Input(format!(
+                "input spikes must be 0 or 1 (one spike per neuron and step at most); sample {b}, step {t}, \
+                 neuron {j} of `{name}` is {x}"
+            )));
+        }
+        let items: Vec<ItemOut> = (0..spikes.batch)
+            .into_par_iter()
+            .map(|b| {
+                let r = self.run_item(&[], Some((li, spikes)), b, steps, None, opts.strict);
+                progress();
+                r
+            })
+            .collect();
+        if let Some((b, e)) = items
+            .iter()
+            .enumerate()
+            .filter_map(|(b, it)| it.first_overflow.map(|e| (b, e)))
+            .min_by_key(|&(b, e)| (e.step, b, e))
+        {
+            return Err(self.overflow_error(b, e));
+        }
+        Ok(self.assemble(items, spikes.batch, steps))
+    }
+
+    fn overflow_error(&self, b: usize, e: OverflowEvent) -> EmuError {
+        let layer = match self.layers.get(e.layer as usize) {
+            Some(l) => l.name.clone(),
+            None => "(compartment in no layer)".to_string(),
+        };
+        EmuError::Overflow {
+            layer,
+            neuron: e.neuron as usize,
+            step: e.step,
+            batch: b,
+            register: e.register,
+            exact: e.exact,
+            stored: e.stored,
+        }
     }
 
     /// Runs every batch item for `steps` steps.
@@ -602,10 +689,20 @@ impl Emulator {
         if b >= batch {
             return Err(EmuError::Input(format!("batch item {b} of {batch}")));
         }
-        Ok(self.run_item(inputs, b, steps, Some(*g as usize), false).probe)
+        Ok(self.run_item(inputs, None, b, steps, Some(*g as usize), false).probe)
     }
 
-    fn run_item(&self, inputs: &[InputData], b: usize, steps: usize, probe_cx: Option<usize>, strict: bool) -> ItemOut {
+    /// One batch item. `host`: recorded spikes of the (single) host layer, fed
+    /// instead of running it (`(layer, spikes)`; see [`Emulator::run_host_spikes`]).
+    fn run_item(
+        &self,
+        inputs: &[InputData],
+        host: Option<(usize, &InputData)>,
+        b: usize,
+        steps: usize,
+        probe_cx: Option<usize>,
+        strict: bool,
+    ) -> ItemOut {
         let net = &self.net;
         let num = &net.num;
         let n = net.n_cx;
@@ -684,7 +781,7 @@ impl Emulator {
                 }
             }
             // 1c. Real-valued inputs of this step into the host layers (latency 0).
-            for (k, inp) in inputs.iter().enumerate() {
+            for (k, inp) in inputs.iter().enumerate().filter(|_| host.is_none()) {
                 if let Encoding::Real { frac_bits, bits } = net.inputs[k].1 {
                     let hi = (1i64 << (bits.clamp(2, 32) - 1)) - 1;
                     let scale = (1u64 << frac_bits.min(40)) as f64;
@@ -693,7 +790,7 @@ impl Emulator {
                     }
                 }
             }
-            for h in &net.host {
+            for h in net.host.iter().filter(|_| host.is_none()) {
                 let xs = &xint[h.input];
                 for o in 0..h.n {
                     let (e0, e1) = (h.row_ptr[o] as usize, h.row_ptr[o + 1] as usize);
@@ -710,7 +807,28 @@ impl Emulator {
             let bias = &net.cx.bias;
             let one = 1i64 << num.decay_bits;
             ov.step = t;
+            // Recorded host spikes: the host layer "fires" them and is not updated.
+            let first_cx = if let Some((li, hs)) = host {
+                let row = (b * hs.steps + t % hs.steps) * hs.features;
+                let start = fired.len();
+                for (j, &x) in hs.data[row..row + hs.features].iter().enumerate() {
+                    if x != 0.0 {
+                        fired.push(self.layers[li].gidx[j]);
+                    }
+                }
+                fired[start..].sort_unstable();
+                nh as u32
+            } else {
+                0
+            };
             for seg in &net.segments {
+                if seg.end <= first_cx {
+                    continue;
+                }
+                let seg = &net::Segment {
+                    start: seg.start.max(first_cx),
+                    ..*seg
+                };
                 let st = State {
                     q: &mut q,
                     u: &mut u,

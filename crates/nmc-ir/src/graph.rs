@@ -426,6 +426,57 @@ impl Graph {
         v.sort_by_key(|(e, _)| e.index());
         v.into_iter().map(|(_, n)| n).collect()
     }
+    /// The graph downstream of node `name`, with `name` replaced by an Input
+    /// of its output shape (same name): what runs when that node's output is
+    /// given (recorded host-encoder spikes, `--input-spikes`). Nodes that
+    /// only feed `name` (the encoder and the original input) are dropped.
+    /// Fails when a kept node still reads an original input (the input
+    /// reaches the rest of the network around `name`).
+    pub fn with_input_at(&self, name: &str) -> Result<Graph, String> {
+        let at = self.find(name).ok_or_else(|| format!("no node `{name}`"))?;
+        // Keep what reaches an Output without passing through `at`, and `at` itself.
+        let mut keep = vec![false; self.g.node_count()];
+        let mut stack: Vec<NodeId> = self.output_nodes();
+        while let Some(n) = stack.pop() {
+            if std::mem::replace(&mut keep[n.index()], true) || n == at {
+                continue;
+            }
+            stack.extend(self.inputs(n).into_iter().map(|(_, s)| s));
+        }
+        keep[at.index()] = true;
+        let mut b = GraphBuilder::new(self.name.clone());
+        b.dt(self.dt).discretization(self.discretization);
+        for (k, v) in &self.meta {
+            b.meta(k.clone(), v.clone());
+        }
+        for id in self.node_ids().filter(|i| keep[i.index()]) {
+            let node = &self.g[id];
+            if id != at && matches!(node.op, Op::Input { .. }) {
+                return Err(format!(
+                    "input `{}` also feeds the network beyond `{name}`; recorded spikes of `{name}` cannot replace it",
+                    node.name
+                ));
+            }
+            let op = if id == at {
+                Op::Input {
+                    shape: node.out.shape.clone(),
+                }
+            } else {
+                node.op.clone()
+            };
+            b.node(node.name.clone(), op, node.meta.clone())
+                .map_err(|e| e.to_string())?;
+        }
+        for e in self.g.edge_indices() {
+            let Some((s, d)) = self.g.edge_endpoints(e) else {
+                continue;
+            };
+            if keep[s.index()] && keep[d.index()] && d != at {
+                b.edge(self.g[s].name.clone(), self.g[d].name.clone());
+            }
+        }
+        b.build().map_err(|e| e.to_string())
+    }
     /// Input nodes, in insertion order.
     pub fn input_nodes(&self) -> Vec<NodeId> {
         self.node_ids()

@@ -302,6 +302,78 @@ impl QWeights {
 }
 
 impl QModel {
+    /// The model with its host population replaced by an event input of the
+    /// same shape, named after it: what the chip sees when recorded spikes
+    /// are fed in place of the host encoder (`--input-spikes`). Connections
+    /// that read the host population read the new input with the same
+    /// latency (the target's host latency either way), so a run of this
+    /// model on spikes `s` equals a run of the original whose host layer
+    /// fired `s`. The real-valued inputs only the host population read are
+    /// dropped. Fails unless there is exactly one host population, read only
+    /// by chip populations, and no chip population reads a graph input.
+    pub fn with_host_spikes_input(&self) -> Result<QModel, QModelError> {
+        let err = |m: String| QModelError {
+            population: "<model>".into(),
+            field: "populations".into(),
+            message: m,
+        };
+        let hosts: Vec<usize> = (0..self.populations.len())
+            .filter(|&k| self.populations[k].placement == Placement::Host)
+            .collect();
+        let [h] = hosts[..] else {
+            return Err(err(format!(
+                "recorded input spikes replace exactly one host population; the model has {}",
+                hosts.len()
+            )));
+        };
+        let host = &self.populations[h];
+        let remap = |s: Source, who: &str| -> Result<Source, QModelError> {
+            match s {
+                Source::Population(k) if k == h => Ok(Source::Input(0)),
+                Source::Population(k) => Ok(Source::Population(if k > h { k - 1 } else { k })),
+                Source::Input(i) => Err(err(format!(
+                    "{who} reads graph input {i} directly; with recorded host spikes only the host layer's \
+                     spikes enter the chip"
+                ))),
+            }
+        };
+        let mut populations = Vec::with_capacity(self.populations.len() - 1);
+        for (k, p) in self.populations.iter().enumerate() {
+            if k == h {
+                continue;
+            }
+            let mut p = p.clone();
+            for c in &mut p.inputs {
+                c.source = remap(c.source, &format!("population `{}`", p.name))?;
+            }
+            populations.push(p);
+        }
+        let mut outputs = Vec::with_capacity(self.outputs.len());
+        for o in &self.outputs {
+            let source = match o.source {
+                Source::Input(_) => continue,
+                s => remap(s, "an output")?,
+            };
+            outputs.push(QOutput {
+                name: o.name.clone(),
+                source,
+            });
+        }
+        Ok(QModel {
+            schema_version: self.schema_version,
+            name: self.name.clone(),
+            target: self.target.clone(),
+            dt: self.dt,
+            inputs: vec![QInput {
+                name: host.name.clone(),
+                shape: host.shape.clone(),
+                encoding: InputEncoding::Events,
+            }],
+            populations,
+            outputs,
+        })
+    }
+
     /// Number of elements a source produces per step.
     pub fn source_len(&self, s: Source) -> Option<usize> {
         match s {

@@ -60,6 +60,9 @@ pub enum Error {
     /// Options that contradict each other.
     #[error("{0}")]
     Usage(String),
+    /// An input file's content is wrong (names the file).
+    #[error("{0}")]
+    BadInput(String),
     /// The run would need more memory than the limit (docs/reliability.md).
     #[error("{0}")]
     TooLarge(String),

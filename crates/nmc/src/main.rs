@@ -62,8 +62,17 @@ enum Cmd {
         model: PathBuf,
         /// Input array (.npy/.npz): (steps, features), (batch, steps, features), or with the
         /// model's input shape as trailing dimensions, e.g. (steps, 2, 34, 34).
-        #[arg(long)]
-        input: PathBuf,
+        #[arg(long, required_unless_present = "input_spikes", conflicts_with = "input_spikes")]
+        input: Option<PathBuf>,
+        /// Recorded spikes of the host layer (.npy/.npz, 0/1, (batch, steps, *layer shape)) in place
+        /// of --input: the network after that layer runs on them. A quantized model names its host
+        /// layer; for a float model name it with --host-layer.
+        #[arg(long, value_name = "FILE")]
+        input_spikes: Option<PathBuf>,
+        /// With --input-spikes on a float model: the neuron population the spikes are the output of
+        /// (the host encoder; `nmc quantize` and the partition report name it).
+        #[arg(long, value_name = "NODE", requires = "input_spikes")]
+        host_layer: Option<String>,
         /// Presentation time in steps: the input's time axis is repeated (or truncated) to N steps.
         #[arg(long)]
         steps: Option<usize>,
@@ -147,8 +156,13 @@ enum Cmd {
         /// Artifact (.nmca).
         artifact: PathBuf,
         /// Input array (.npy/.npz), as for `simulate`.
-        #[arg(long)]
-        input: PathBuf,
+        #[arg(long, required_unless_present = "input_spikes", conflicts_with = "input_spikes")]
+        input: Option<PathBuf>,
+        /// Recorded spikes of the host layer (.npy/.npz, 0/1, (batch, steps, *host shape)), fed to
+        /// the chip instead of running the host encoder: spikes of step t reach the chip after the
+        /// target's host latency, as the encoder's own would.
+        #[arg(long, value_name = "FILE")]
+        input_spikes: Option<PathBuf>,
         /// Steps to run (default: the input's time axis).
         #[arg(long)]
         steps: Option<usize>,
@@ -181,8 +195,13 @@ enum Cmd {
         #[command(flatten)]
         load: LoadArgs,
         /// Input array (.npy/.npz), as for `simulate`.
-        #[arg(long)]
-        input: PathBuf,
+        #[arg(long, required_unless_present = "input_spikes", conflicts_with = "input_spikes")]
+        input: Option<PathBuf>,
+        /// Recorded spikes of the host layer (.npy/.npz, 0/1, (batch, steps, *host shape)) in place
+        /// of --input: the float reference runs the network after the host layer on them, the
+        /// fixed reference and the emulator feed them to the chip after the target's host latency.
+        #[arg(long, value_name = "FILE")]
+        input_spikes: Option<PathBuf>,
         /// Presentation time in steps.
         #[arg(long)]
         steps: Option<usize>,
@@ -574,6 +593,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Cmd::Simulate {
             model,
             input,
+            input_spikes,
+            host_layer,
             steps,
             load,
             out,
@@ -581,6 +602,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             json,
             strict,
         } => {
+            let (input, host_spikes) = match (input, input_spikes) {
+                (Some(i), None) => (i, false),
+                (None, Some(s)) => (s, true),
+                _ => unreachable!("clap: exactly one of --input and --input-spikes"),
+            };
             let g = match load.any(&model)? {
                 nmc::pipeline::AnyModel::Float(g) => g,
                 nmc::pipeline::AnyModel::Quant(q) => {
@@ -592,6 +618,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
                             q.target
                         )),
                     })?;
+                    let q = if host_spikes {
+                        nmc::pipeline::host_shape(&q, &input)?;
+                        nmc::pipeline::check_spike_file(&input)?;
+                        Box::new(q.with_host_spikes_input().map_err(|e| Failure {
+                            code: exit::USAGE,
+                            err: anyhow::anyhow!("--input-spikes {}: {e}", input.display()),
+                        })?)
+                    } else {
+                        q
+                    };
                     let r = nmc::pipeline::simulate_fixed_file(&q, &t, &input, steps, labels.as_deref(), strict)?;
                     print_report(json, &r)?;
                     return Ok(());
@@ -612,6 +648,26 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     ),
                 });
             }
+            let g = match (host_spikes, &host_layer) {
+                (false, _) => g,
+                (true, None) => {
+                    return Err(Failure {
+                        code: exit::USAGE,
+                        err: anyhow::anyhow!(
+                            "--input-spikes {}: a float model does not say which layer is its host encoder; \
+                             name the layer the spikes come from with --host-layer NODE",
+                            input.display()
+                        ),
+                    });
+                }
+                (true, Some(node)) => {
+                    nmc::pipeline::check_spike_file(&input)?;
+                    Box::new(g.with_input_at(node).map_err(|m| Failure {
+                        code: exit::USAGE,
+                        err: anyhow::anyhow!("--input-spikes {} --host-layer {node}: {m}", input.display()),
+                    })?)
+                }
+            };
             let report = nmc::simulate::run(&g, &input, steps, out.as_deref(), labels.as_deref())?;
             print_report(json, &report)?;
         }
@@ -733,6 +789,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Cmd::Emulate {
             artifact,
             input,
+            input_spikes,
             steps,
             labels,
             out,
@@ -741,10 +798,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             json,
         } => {
             let a = nmc_artifact::Artifact::read(&artifact).map_err(Error::from)?;
+            let (input, host_spikes) = match (input, input_spikes) {
+                (Some(i), None) => (i, false),
+                (None, Some(s)) => (s, true),
+                _ => unreachable!("clap: exactly one of --input and --input-spikes"),
+            };
             let report = nmc::pipeline::emulate_file(
                 &a,
                 &input,
                 &nmc::pipeline::EmulateOptions {
+                    host_spikes,
                     steps,
                     labels: labels.as_deref(),
                     out: out.as_deref(),
@@ -771,6 +834,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             quant,
             load,
             input,
+            input_spikes,
             steps,
             labels,
             check: CheckArgs { strict, expect, bless },
@@ -785,13 +849,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
             {
                 // A quantized model has no float network: the A = B check alone.
                 let q = nmc_quant::read_qmodel(&model).map_err(nmc::Error::from)?;
+                let (path, host_spikes) = match (&input, &input_spikes) {
+                    (Some(i), None) => (i, false),
+                    (None, Some(s)) => (s, true),
+                    _ => unreachable!("clap: exactly one of --input and --input-spikes"),
+                };
                 let r = nmc::pipeline::verify_quantized(
                     q,
                     &t,
-                    &input,
+                    path,
                     steps,
                     strict,
                     expect.as_deref().map(|p| (p, bless)),
+                    host_spikes,
                 )?;
                 print_report(json, &r)?;
                 if !r.exact.equal {
@@ -805,20 +875,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 return golden_verdict(r.golden.as_ref());
             }
             let g = load.graph(&model)?;
-            let (stim, labels) = nmc::pipeline::read_stimulus(&g, &input, labels.as_deref())?;
-            let out = nmc::pipeline::verify(
-                &g,
-                &t,
-                &stim,
-                &nmc::pipeline::VerifyOptions {
-                    quant: quant.options(),
-                    steps,
-                    labels,
-                    strict,
-                    expect: expect.clone(),
-                    bless,
-                },
-            )?;
+            let mut vopts = nmc::pipeline::VerifyOptions {
+                quant: quant.options(),
+                steps,
+                labels: None,
+                strict,
+                expect: expect.clone(),
+                bless,
+            };
+            let out = match (&input, &input_spikes) {
+                (Some(input), None) => {
+                    let (stim, labels) = nmc::pipeline::read_stimulus(&g, input, labels.as_deref())?;
+                    vopts.labels = labels;
+                    nmc::pipeline::verify(&g, &t, &stim, &vopts)?
+                }
+                (None, Some(spikes)) => nmc::pipeline::verify_host_spikes(&g, &t, spikes, labels.as_deref(), &vopts)?,
+                _ => unreachable!("clap: exactly one of --input and --input-spikes"),
+            };
             if let Some(p) = &html {
                 let page = out.page.render().map_err(|e| Failure {
                     code: exit::INTERNAL,
@@ -944,15 +1017,21 @@ fn files_of(cmd: &Cmd) -> (Vec<&std::path::Path>, Vec<(&'static str, &std::path:
         Cmd::Simulate {
             model,
             input,
+            input_spikes,
             load: l,
             out,
             labels,
             ..
         } => {
             inputs.extend(
-                [Some(model.as_path()), Some(input.as_path()), labels.as_deref()]
-                    .into_iter()
-                    .flatten(),
+                [
+                    Some(model.as_path()),
+                    input.as_deref(),
+                    input_spikes.as_deref(),
+                    labels.as_deref(),
+                ]
+                .into_iter()
+                .flatten(),
             );
             load(l, &mut inputs);
             outputs.extend(out.as_deref().map(|o| ("--out", o)));
@@ -999,6 +1078,7 @@ fn files_of(cmd: &Cmd) -> (Vec<&std::path::Path>, Vec<(&'static str, &std::path:
         Cmd::Emulate {
             artifact,
             input,
+            input_spikes,
             labels,
             out,
             spikes,
@@ -1006,9 +1086,14 @@ fn files_of(cmd: &Cmd) -> (Vec<&std::path::Path>, Vec<(&'static str, &std::path:
             ..
         } => {
             inputs.extend(
-                [Some(artifact.as_path()), Some(input.as_path()), labels.as_deref()]
-                    .into_iter()
-                    .flatten(),
+                [
+                    Some(artifact.as_path()),
+                    input.as_deref(),
+                    input_spikes.as_deref(),
+                    labels.as_deref(),
+                ]
+                .into_iter()
+                .flatten(),
             );
             outputs.extend(out.as_deref().map(|o| ("--out", o)));
             outputs.extend(spikes.as_deref().map(|o| ("--spikes", o)));
@@ -1019,15 +1104,21 @@ fn files_of(cmd: &Cmd) -> (Vec<&std::path::Path>, Vec<(&'static str, &std::path:
             target: t,
             load: l,
             input,
+            input_spikes,
             labels,
             check: c,
             html,
             ..
         } => {
             inputs.extend(
-                [Some(model.as_path()), Some(input.as_path()), labels.as_deref()]
-                    .into_iter()
-                    .flatten(),
+                [
+                    Some(model.as_path()),
+                    input.as_deref(),
+                    input_spikes.as_deref(),
+                    labels.as_deref(),
+                ]
+                .into_iter()
+                .flatten(),
             );
             target(t, &mut inputs);
             load(l, &mut inputs);

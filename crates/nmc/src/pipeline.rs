@@ -363,6 +363,9 @@ pub struct VerifyReport {
     pub chips: usize,
     /// Host (encoder) layers.
     pub host_layers: Vec<String>,
+    /// The host layer did not run: recorded spikes (`--input-spikes`) were
+    /// fed in its place, and the float reference starts after it.
+    pub host_spikes_given: bool,
     /// A = B.
     pub exact: ExactCheck,
     /// Per layer, deployed vs float.
@@ -398,22 +401,80 @@ fn spikes_of<'a>(name: &'a str, n: usize, batch: usize, steps: usize, bits: &'a 
 
 /// Runs the three executions of a float graph on `stim` and compares them.
 pub fn verify(g: &Graph, target: &Target, stim: &Stimulus, opts: &VerifyOptions) -> Result<VerifyOutcome, Error> {
+    let gf = verify_graph(g, opts)?;
+    let (q, qr) = verify_quantize(&gf, target, opts)?;
+    verify_inner(&gf, q, qr, target, stim, opts, false)
+}
+
+/// [`verify`] with recorded spikes of the host layer in place of the real
+/// input (`--input-spikes`, `(batch, steps, *host shape)` of 0/1): the float
+/// reference runs the network downstream of the host layer
+/// ([`Graph::with_input_at`]) on them, the fixed reference and the emulator
+/// feed them to the chip after the target's host latency. Returns the spikes'
+/// batch size too (for labels).
+pub fn verify_host_spikes(
+    g: &Graph,
+    target: &Target,
+    spikes: &Path,
+    labels: Option<&Path>,
+    opts: &VerifyOptions,
+) -> Result<VerifyOutcome, Error> {
+    let gf = verify_graph(g, opts)?;
+    let (q, qr) = verify_quantize(&gf, target, opts)?;
+    let shape = host_shape(&q, spikes)?;
+    let host = q
+        .populations
+        .iter()
+        .find(|p| p.placement == nmc_ir::qmodel::Placement::Host)
+        .map(|p| p.name.clone())
+        .unwrap_or_default();
+    let cut = gf
+        .with_input_at(&host)
+        .map_err(|m| Error::Usage(format!("--input-spikes {}: {m}", spikes.display())))?;
+    let arr = nmc_reference::read_array(spikes)?;
+    let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(spikes))?;
+    check_spike_file(spikes)?;
+    let mut opts = opts.clone();
+    if let Some(p) = labels {
+        opts.labels = Some(crate::simulate::read_labels(p, stim.batch())?);
+    }
+    verify_inner(&cut, q, qr, target, &stim, &opts, true)
+}
+
+/// The float network `verify` compares against: the on/off encoder and
+/// `scale_firing_rates` applied, so both sides are one network.
+fn verify_graph<'g>(g: &'g Graph, opts: &VerifyOptions) -> Result<std::borrow::Cow<'g, Graph>, Error> {
+    let mut gf = std::borrow::Cow::Borrowed(g);
+    if opts.quant.encoder == nmc_quant::EncoderMode::OnOff {
+        gf = std::borrow::Cow::Owned(nmc_quant::insert_onoff_encoder(&gf)?);
+    }
     let sfr = opts.quant.scale_firing_rates;
-    // Graph transforms apply to the float reference too, so both sides are one network.
-    let with_encoder;
-    let g0 = if opts.quant.encoder == nmc_quant::EncoderMode::OnOff {
-        with_encoder = nmc_quant::insert_onoff_encoder(g)?;
-        &with_encoder
-    } else {
-        g
-    };
-    let scaled;
-    let gf = if sfr != 1.0 {
-        scaled = nmc_quant::apply_scale_firing_rates(g0, sfr)?;
-        &scaled
-    } else {
-        g0
-    };
+    if sfr != 1.0 {
+        gf = std::borrow::Cow::Owned(nmc_quant::apply_scale_firing_rates(&gf, sfr)?);
+    }
+    Ok(gf)
+}
+
+/// Quantizes the `verify` network (already scaled and encoded: do not do either twice).
+fn verify_quantize(gf: &Graph, target: &Target, opts: &VerifyOptions) -> Result<(QModel, QuantReport), Error> {
+    let mut qopts = opts.quant.clone();
+    qopts.scale_firing_rates = 1.0;
+    if qopts.encoder == nmc_quant::EncoderMode::OnOff {
+        qopts.encoder = nmc_quant::EncoderMode::Auto;
+    }
+    quantize(gf, target, &qopts)
+}
+
+/// Float reference of `gf` on `stim`, compile of `q`, A and B, and the report.
+fn verify_inner(
+    gf: &Graph,
+    q: QModel,
+    qr: QuantReport,
+    target: &Target,
+    stim: &Stimulus,
+    opts: &VerifyOptions,
+    host_spikes: bool,
+) -> Result<VerifyOutcome, Error> {
     let steps = opts.steps.unwrap_or(stim.steps());
     // Float, fixed and emulated spikes (one bit per neuron and step each, a few more
     // steps for the deployed runs), the emulator's per-step bookkeeping, output traces.
@@ -425,13 +486,7 @@ pub fn verify(g: &Graph, target: &Target, stim: &Stimulus, opts: &VerifyOptions)
     )?;
     // 1. Float reference.
     let float = nmc_reference::simulate(gf, stim, &SimOptions { steps: Some(steps) })?;
-    // 2. Quantize (the graph already scaled: do not scale twice) + partition with float rates.
-    let mut qopts = opts.quant.clone();
-    qopts.scale_firing_rates = 1.0;
-    if qopts.encoder == nmc_quant::EncoderMode::OnOff {
-        qopts.encoder = nmc_quant::EncoderMode::Auto;
-    }
-    let (q, qr) = quantize(gf, target, &qopts)?;
+    // 2. Partition with the float rates.
     let secs = steps as f64 * float.dt;
     let rates = population_rates(&float, &q);
     let mut compiled = compile_quantized(
@@ -449,7 +504,7 @@ pub fn verify(g: &Graph, target: &Target, stim: &Stimulus, opts: &VerifyOptions)
     let run_steps = steps + max_lag;
     // 3. Fixed reference (A) and emulator (B) over the same, longer run.
     let batch = stim.batch();
-    let (fixed, em, exact) = run_a_and_b(&compiled, target, stim, run_steps, opts.strict)?;
+    let (fixed, em, exact) = run_a_and_b_with(&compiled, target, stim, run_steps, opts.strict, host_spikes)?;
     let golden = match &opts.expect {
         Some(p) => check_golden(&compiled.artifact, &em, stimulus_crc(stim), p, opts.bless)?,
         None => None,
@@ -581,16 +636,17 @@ pub fn verify(g: &Graph, target: &Target, stim: &Stimulus, opts: &VerifyOptions)
         .collect();
     let report = VerifyReport {
         schema: "nmc.verify/1",
-        model: g.name.clone(),
+        model: gf.name.clone(),
         target: target.name().to_string(),
         batch,
         steps,
         deployed_steps: run_steps,
         dt: float.dt,
-        scale_firing_rates: sfr,
+        scale_firing_rates: opts.quant.scale_firing_rates,
         cores,
         chips: chips.len(),
         host_layers,
+        host_spikes_given: host_spikes,
         exact,
         layers,
         output,
@@ -678,6 +734,11 @@ impl std::fmt::Display for VerifyReport {
             self.chips,
             if self.host_layers.is_empty() {
                 "none".into()
+            } else if self.host_spikes_given {
+                format!(
+                    "{} (not run: recorded spikes given with --input-spikes)",
+                    self.host_layers.join(", ")
+                )
             } else {
                 self.host_layers.join(", ")
             }
@@ -782,7 +843,32 @@ pub fn run_a_and_b(
     run_steps: usize,
     strict: bool,
 ) -> Result<(nmc_reference::FixedResult, EmuResult, ExactCheck), Error> {
-    let q = &compiled.qmodel;
+    run_a_and_b_with(compiled, target, stim, run_steps, strict, false)
+}
+
+/// [`run_a_and_b`]; with `host_spikes`, `stim` holds recorded spikes of the
+/// host layer: the fixed reference runs the model with the host population
+/// replaced by an event input ([`QModel::with_host_spikes_input`]) and the
+/// emulator feeds them in place of the artifact's host layer
+/// ([`Emulator::run_host_spikes`]); A = B then covers every chip layer.
+pub fn run_a_and_b_with(
+    compiled: &Compiled,
+    target: &Target,
+    stim: &Stimulus,
+    run_steps: usize,
+    strict: bool,
+    host_spikes: bool,
+) -> Result<(nmc_reference::FixedResult, EmuResult, ExactCheck), Error> {
+    let cut;
+    let q = if host_spikes {
+        cut = compiled
+            .qmodel
+            .with_host_spikes_input()
+            .map_err(nmc_reference::FixedError::from)?;
+        &cut
+    } else {
+        &compiled.qmodel
+    };
     let fixed = nmc_reference::simulate_fixed(
         q,
         target,
@@ -795,7 +881,11 @@ pub fn run_a_and_b(
     )?;
     let emu = Emulator::new(&compiled.artifact)?;
     let input = emu_input(stim);
-    let em: EmuResult = emu.run_opts(std::slice::from_ref(&input), run_steps, &RunOptions { strict }, &|| {})?;
+    let em: EmuResult = if host_spikes {
+        emu.run_host_spikes(&input, run_steps, &RunOptions { strict }, &|| {})?
+    } else {
+        emu.run_opts(std::slice::from_ref(&input), run_steps, &RunOptions { strict }, &|| {})?
+    };
     let batch = stim.batch();
     // A = B.
     let a: Vec<Spikes<'_>> = fixed
@@ -827,7 +917,8 @@ pub fn run_a_and_b(
             .iter()
             .position(|l| l.name == m.layer)
             .unwrap_or(0);
-        if let Ok(pb) = emu.probe(std::slice::from_ref(&input), m.batch_item, m.step + 1, li, m.neuron)
+        if !host_spikes
+            && let Ok(pb) = emu.probe(std::slice::from_ref(&input), m.batch_item, m.step + 1, li, m.neuron)
             && let Some(s) = pb.get(m.step)
         {
             state_b = Some((s.q, s.u, s.v));
@@ -896,6 +987,10 @@ pub struct EmulateOptions<'a> {
     pub bless: bool,
     /// Strict overflow mode.
     pub strict: bool,
+    /// The input file holds recorded spikes of the artifact's host layer,
+    /// `(batch, steps, *host shape)` of 0/1 (`--input-spikes`), fed instead
+    /// of running the host layer on real-valued input.
+    pub host_spikes: bool,
 }
 
 /// Samples emulated at a time by [`emulate_file`]: memory holds one chunk's
@@ -1034,11 +1129,23 @@ pub fn emulate_file(
     use crate::activity::ActivityAcc;
     use std::io::IsTerminal;
     let arr = nmc_reference::read_array(input)?;
-    let in_shape = a
-        .inputs
-        .first()
-        .map(|i| nmc_ir::Shape::new(i.shape.clone()))
-        .unwrap_or_default();
+    let emu = Emulator::new(a)?;
+    let in_shape = if opts.host_spikes {
+        let (_, _, shape) = emu.host_layer().ok_or_else(|| {
+            Error::Usage(format!(
+                "--input-spikes {}: the artifact has {} host layers; recorded spikes replace exactly one \
+                 (an artifact without a host encoder takes event inputs: pass them with --input)",
+                input.display(),
+                a.host.len()
+            ))
+        })?;
+        nmc_ir::Shape::new(shape.to_vec())
+    } else {
+        a.inputs
+            .first()
+            .map(|i| nmc_ir::Shape::new(i.shape.clone()))
+            .unwrap_or_default()
+    };
     let stim = Stimulus::from_array(arr, &in_shape).map_err(crate::input_error(input))?;
     let steps = opts.steps.unwrap_or(stim.steps());
     if steps == 0 {
@@ -1065,7 +1172,6 @@ pub fn emulate_file(
             1.125 * neurons as f64,
         )?;
     }
-    let emu = Emulator::new(a)?;
     let header = spike_header(a, steps, batch, stimulus_crc(&stim));
     let mut sinks = SampleSinks::new(&header, opts.spikes, opts.expect, opts.bless)?;
     let bar = if std::io::stderr().is_terminal() && batch > 1 {
@@ -1104,29 +1210,32 @@ pub fn emulate_file(
                 |s| s[b0 * t_in * feats..b1 * t_in * feats].to_vec(),
             ),
         };
-        let res = emu
-            .run_opts(std::slice::from_ref(&chunk), steps, &run, &|| bar.inc(1))
-            .map_err(|e| match e {
-                EmuError::Overflow {
-                    layer,
-                    neuron,
-                    step,
-                    batch,
-                    register,
-                    exact,
-                    stored,
-                } => EmuError::Overflow {
-                    layer,
-                    neuron,
-                    step,
-                    batch: batch + b0,
-                    register,
-                    exact,
-                    stored,
-                },
-                EmuError::Input(m) => EmuError::Input(format!("{}: {m}", input.display())),
-                e => e,
-            })?;
+        let res = if opts.host_spikes {
+            emu.run_host_spikes(&chunk, steps, &run, &|| bar.inc(1))
+        } else {
+            emu.run_opts(std::slice::from_ref(&chunk), steps, &run, &|| bar.inc(1))
+        };
+        let res = res.map_err(|e| match e {
+            EmuError::Overflow {
+                layer,
+                neuron,
+                step,
+                batch,
+                register,
+                exact,
+                stored,
+            } => EmuError::Overflow {
+                layer,
+                neuron,
+                step,
+                batch: batch + b0,
+                register,
+                exact,
+                stored,
+            },
+            EmuError::Input(m) => EmuError::Input(format!("{}: {m}", input.display())),
+            e => e,
+        })?;
         for (k, l) in res.layers.iter().enumerate() {
             let view = spikes_of(&l.name, l.shape.iter().product(), res.batch, steps, &l.spikes);
             acc[k].add(&view);
@@ -1334,7 +1443,42 @@ impl std::fmt::Display for QuantVerifyReport {
     }
 }
 
-/// Compiles a quantized model and checks A = B on an input file.
+/// Checks that a recorded spike file (`--input-spikes`) holds only 0 and 1:
+/// a neuron spikes at most once per step.
+pub fn check_spike_file(spikes: &Path) -> Result<(), Error> {
+    let arr = nmc_reference::read_array(spikes)?;
+    if let Some((i, x)) = arr.iter().enumerate().find(|&(_, &x)| x != 0.0 && x != 1.0) {
+        return Err(Error::BadInput(format!(
+            "--input-spikes {}: spikes must be 0 or 1 (one per neuron and step at most); element {i} \
+             (row-major) is {x}",
+            spikes.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The shape of `q`'s single host population (what `--input-spikes` holds
+/// per step), or a usage error naming the spike file.
+pub fn host_shape(q: &QModel, spikes: &Path) -> Result<nmc_ir::Shape, Error> {
+    let hosts: Vec<&nmc_ir::qmodel::QPopulation> = q
+        .populations
+        .iter()
+        .filter(|p| p.placement == nmc_ir::qmodel::Placement::Host)
+        .collect();
+    match hosts[..] {
+        [h] => Ok(h.shape.clone()),
+        _ => Err(Error::Usage(format!(
+            "--input-spikes {}: model `{}` has {} host layers; recorded spikes replace exactly one \
+             (a model without a host encoder takes event inputs: pass them with --input)",
+            spikes.display(),
+            q.name,
+            hosts.len()
+        ))),
+    }
+}
+
+/// Compiles a quantized model and checks A = B on an input file (with
+/// `host_spikes`, recorded spikes of its host layer).
 pub fn verify_quantized(
     q: QModel,
     target: &Target,
@@ -1342,9 +1486,14 @@ pub fn verify_quantized(
     steps: Option<usize>,
     strict: bool,
     expect: Option<(&Path, bool)>,
+    host_spikes: bool,
 ) -> Result<QuantVerifyReport, Error> {
     let arr = nmc_reference::read_array(input)?;
-    let shape = q.inputs.first().map(|i| i.shape.clone()).unwrap_or_default();
+    let shape = if host_spikes {
+        host_shape(&q, input)?
+    } else {
+        q.inputs.first().map(|i| i.shape.clone()).unwrap_or_default()
+    };
     let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(input))?;
     let steps = steps.unwrap_or(stim.steps());
     crate::budget::check(
@@ -1354,7 +1503,7 @@ pub fn verify_quantized(
         2.0 * q.populations.iter().map(|p| p.shape.numel()).sum::<usize>() as f64 / 8.0 + 8.0,
     )?;
     let compiled = compile_quantized(q, target, &PartitionOptions::default())?;
-    let (_, em, exact) = run_a_and_b(&compiled, target, &stim, steps, strict)?;
+    let (_, em, exact) = run_a_and_b_with(&compiled, target, &stim, steps, strict, host_spikes)?;
     let golden = match expect {
         Some((p, bless)) => check_golden(&compiled.artifact, &em, stimulus_crc(&stim), p, bless)?,
         None => None,
