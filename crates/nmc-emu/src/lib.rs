@@ -23,7 +23,8 @@
 //! ## Overflow
 //!
 //! A *wrap* is a `fit` that changed `q`, `u` or `u + bias`; a *clip* is the
-//! voltage step changing `v` (its register or `[vmin, vmax]`) — the same
+//! voltage step changing `v` by its register, `vmax`, or the target's widest
+//! `vmin` (a narrower vmin is the neuron's floor, not counted) — the same
 //! definitions as the fixed-point reference, which must count the same
 //! numbers. Every one is counted per layer ([`LayerOverflow`]); with
 //! [`RunOptions::strict`] the earliest (by step, batch item, layer, neuron,
@@ -913,12 +914,21 @@ fn update<const FULL_U: bool, const NO_LEAK: bool>(
 ) {
     let (fu, fv, vth, r0, spiking) = (seg.fu, seg.fv, seg.vth, seg.refr, seg.spiking);
     // With a clipping voltage register the two clips merge into one.
-    let (lo, hi, v_wraps) = match num.v.overflow {
+    // `count_lo`: the lower bound whose clamp is a counted clip — vmin when it is the
+    // target's widest, else only the register (a narrower vmin is the neuron's floor).
+    let floor_is_design = seg.vmin > num.vmin_widest;
+    let (lo, hi, v_wraps, count_lo) = match num.v.overflow {
         numerics::Overflow::Clip => {
             let m = (1i64 << (num.v.bits - 1)) - 1;
-            (seg.vmin.max(-m - 1), seg.vmax.min(m), false)
+            let lo = seg.vmin.max(-m - 1);
+            (lo, seg.vmax.min(m), false, if floor_is_design { -m - 1 } else { lo })
         }
-        numerics::Overflow::Wrap => (seg.vmin, seg.vmax, true),
+        numerics::Overflow::Wrap => (
+            seg.vmin,
+            seg.vmax,
+            true,
+            if floor_is_design { i64::MIN } else { seg.vmin },
+        ),
     };
     let range = seg.start as usize..seg.end as usize;
     let (q, u, v, refr) = (
@@ -948,14 +958,15 @@ fn update<const FULL_U: bool, const NO_LEAK: bool>(
         let u2 = num.u.fit(u2_exact);
         let vd = if NO_LEAK { v[i] } else { num.decay(v[i], fv) };
         let v_exact = vd + u2;
-        let mut vi = if v_wraps { num.v.fit(v_exact) } else { v_exact }.clamp(lo, hi);
+        let v_sat = if v_wraps { num.v.fit(v_exact) } else { v_exact }.clamp(count_lo, hi);
         // One test for all four registers; the cold path sorts out which.
-        if ((qi ^ q_exact) | (ui ^ u_exact) | (u2 ^ u2_exact) | (vi ^ v_exact)) != 0 {
+        if ((qi ^ q_exact) | (ui ^ u_exact) | (u2 ^ u2_exact) | (v_sat ^ v_exact)) != 0 {
             ov.hits(
                 seg.start + i as u32,
-                [(q_exact, qi), (u_exact, ui), (u2_exact, u2), (v_exact, vi)],
+                [(q_exact, qi), (u_exact, ui), (u2_exact, u2), (v_exact, v_sat)],
             );
         }
+        let mut vi = v_sat.max(lo);
         let ri = refr[i];
         if ri > 0 {
             vi = 0;

@@ -62,6 +62,9 @@ pub struct Numerics {
     pub decay_v_offset: i64,
     /// Threshold scale shift: `vth = vth_mant · 2^vth_shift`.
     pub vth_shift: u32,
+    /// The widest `vmin` the target allows (`−2^k_max + 1`): clamping there is a
+    /// counted clip; a narrower vmin is the neuron's floor and is not counted.
+    pub vmin_widest: i64,
     /// `vmax = 2^(vmax_base + vmax_step·m) − 1`.
     pub vmax_base: u32,
     /// See `vmax_base`.
@@ -92,6 +95,7 @@ impl Numerics {
             decay_u_offset: f.decay().u_offset() as i64,
             decay_v_offset: f.decay().v_offset() as i64,
             vth_shift: f.threshold().shift(),
+            vmin_widest: -(1i64 << (*f.voltage().vmin_exp_range().end()).min(62)) + 1,
             vmax_base: f.voltage().vmax_base(),
             vmax_step: f.voltage().vmax_step(),
             chip_latency: t.timing().synapse_delay_steps(),

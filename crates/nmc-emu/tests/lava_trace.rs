@@ -51,6 +51,7 @@ fn numerics() -> Numerics {
         decay_u_offset: 1,
         decay_v_offset: 0,
         vth_shift: 6,
+        vmin_widest: -(1 << 31) + 1,
         vmax_base: 9,
         vmax_step: 2,
         chip_latency: 1,

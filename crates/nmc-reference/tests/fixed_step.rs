@@ -266,7 +266,11 @@ fn u_wraps_at_2_pow_23() {
 /// vmax = 2^(9 + 2·0) − 1 = 511 with vmax_exp 0; bias 200, no leak:
 ///   v = 200, 400, 600 → 511, 711 → 511, …  (3 clips in 5 steps).
 /// vmin = −2^5 + 1 = −31 with vmin_exp 5; bias −5 · 2^2 = −20:
-///   v = −20, −40 → −31, −51 → −31, …  (4 clips in 5 steps).
+///   v = −20, −40 → −31, −51 → −31, …: held at the floor, but a vmin narrower
+///   than the target's widest is the neuron's own floor (nengo's
+///   min_voltage), so none of it is a clip.
+/// At the widest vmin (vmin_exp 31, −2^31 + 1) the clamp is saturation and
+/// counts: bias −4095 · 2^7 = −524160 per step passes it at the 4098th step.
 #[test]
 fn v_clips_at_vmin_and_vmax() {
     let t = loihi1();
@@ -300,10 +304,24 @@ fn v_clips_at_vmin_and_vmax() {
     c.vmin_exp = 5;
     c.bias_mant = PerNeuron::Uniform(-5);
     c.bias_exp = PerNeuron::Uniform(2);
-    let m = one_neuron(&t, c, 0, vec![0]);
+    let m = one_neuron(&t, c.clone(), 0, vec![0]);
     let r = probe_run(&m, &t, &events_at(5, &[]), false).unwrap();
     assert_eq!(column(&r.probe, |p| p.v), vec![-20, -31, -31, -31, -31]);
-    assert_eq!(r.overflows[0].v_clips, 4);
+    assert_eq!(r.overflows[0].v_clips, 0);
+    assert!(
+        probe_run(&m, &t, &events_at(5, &[]), true).is_ok(),
+        "a designed floor is not an overflow"
+    );
+
+    c.vmin_exp = 31;
+    c.bias_mant = PerNeuron::Uniform(-4095);
+    c.bias_exp = PerNeuron::Uniform(7);
+    let m = one_neuron(&t, c, 0, vec![0]);
+    let r = probe_run(&m, &t, &events_at(4100, &[]), false).unwrap();
+    let v = column(&r.probe, |p| p.v);
+    assert_eq!(v[4096], -524_160 * 4097);
+    assert_eq!(v[4097..], [-(1i64 << 31) + 1; 3]);
+    assert_eq!(r.overflows[0].v_clips, 3);
 }
 
 /// The refractory hold happens after the clip and is not itself a clip; a

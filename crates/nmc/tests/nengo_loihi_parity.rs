@@ -279,3 +279,46 @@ fn compile_and_fixed_reference_refuse_the_same_integers() {
     assert!(!a.exists(), "no artifact is written");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// nengo-loihi's vmin = 0 is the neuron's floor (nengo's `min_voltage`), not
+/// an overflow: the replays hold v at 0 thousands of times, and `--strict`
+/// runs (emulator and fixed reference) still pass with no clip counted.
+#[test]
+fn a_designed_vmin_is_not_an_overflow() {
+    let dir = scratch("vmin");
+    for net in NETS {
+        let q = fixture(&format!("{net}.q.ron"));
+        let host = fixture(&format!("{net}.host_spikes.npy"));
+        let a = dir.join(format!("{net}.nmca"));
+        nmc(&[
+            "compile",
+            q.to_str().unwrap(),
+            "--target",
+            "loihi1",
+            "-o",
+            a.to_str().unwrap(),
+        ]);
+        let e = nmc(&[
+            "emulate",
+            a.to_str().unwrap(),
+            "--input",
+            host.to_str().unwrap(),
+            "--strict",
+            "--json",
+        ]);
+        let j: serde_json::Value = serde_json::from_slice(&e.stdout).unwrap();
+        for o in j["overflows"].as_array().unwrap() {
+            assert_eq!(o["v_clips"], 0, "{net}: {o}");
+        }
+        nmc(&[
+            "verify",
+            q.to_str().unwrap(),
+            "--target",
+            "loihi1",
+            "--input",
+            host.to_str().unwrap(),
+            "--strict",
+        ]);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -85,14 +85,17 @@
 //! ## Overflow
 //!
 //! A *wrap* is a `fit` that changed `q`, `u` or `u2`; a *clip* of `v` is step
-//! 4 changing `v` (its register, or `[vmin, vmax]`). Every one is counted per
+//! 4 changing `v` by its register, by `vmax`, or by `vmin` when `vmin` is the
+//! target's widest (`vmin_exp` at its maximum). A narrower `vmin` is the
+//! neuron's own floor (nengo's `min_voltage`, 0 in nengo-loihi): `v` is held
+//! there as the neuron model says, and that is not counted. Every one is counted per
 //! population ([`OverflowCount`], summed over the batch; `u_wraps` counts
 //! both `u` and `u2`). With [`FixedOptions::strict`] the earliest one (by
 //! step, then batch item, population, neuron, register in step order) is an
 //! error naming population, neuron, step and register
-//! ([`FixedError::Overflow`]). Strict mode counts the `[vmin, vmax]` clip as
-//! well: the float model has no voltage bounds, so a clipped `v` is a place
-//! where the integer run departs from it.
+//! ([`FixedError::Overflow`]). Strict mode counts the `vmax` and widest-`vmin`
+//! clips as well: the float model has no such bounds, so a clipped `v` is a
+//! place where the integer run departs from it.
 //!
 //! ## Results
 //!

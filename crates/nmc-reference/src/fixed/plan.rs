@@ -40,6 +40,9 @@ pub(crate) struct PopPlan {
     pub(crate) bias: Vec<i64>,
     pub(crate) refractory: Vec<u32>,
     pub(crate) vmin: i64,
+    /// `vmin` when it is the target's widest (a clamp there is a counted clip),
+    /// else `i64::MIN`: a narrower vmin is the neuron's floor, not an overflow.
+    pub(crate) vmin_counted: i64,
     pub(crate) vmax: i64,
     pub(crate) conns: Vec<ConnPlan>,
     /// Largest latency of a connection reading this population (0: none).
@@ -304,6 +307,13 @@ fn population(model: &QModel, target: &Target, p: &QPopulation) -> Result<PopPla
     }
     // vmin = −2^k + 1, vmax = 2^(base + step·m) − 1 (both ≤ 63 bits by the target's rules).
     let vmin = (1 - (1i128 << k.min(63))) as i64;
+    // Clamping at the widest vmin is saturation (counted as a clip); a narrower vmin is
+    // the neuron's own floor (nengo's min_voltage) and clamping there is its rule.
+    let vmin_counted = if k == *vf.vmin_exp_range().end() {
+        vmin
+    } else {
+        i64::MIN
+    };
     let vmax_bits = (vf.vmax_base() + vf.vmax_step() * m).min(63);
     let vmax = ((1i128 << vmax_bits) - 1) as i64;
 
@@ -324,6 +334,7 @@ fn population(model: &QModel, target: &Target, p: &QPopulation) -> Result<PopPla
         bias,
         refractory,
         vmin,
+        vmin_counted,
         vmax,
         conns,
         max_read_latency: 0,

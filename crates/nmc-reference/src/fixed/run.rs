@@ -161,10 +161,12 @@ pub(crate) fn run_item(
                 }
                 // 4. v = decay(v) + u2, fitted to the voltage register, clipped to [vmin, vmax].
                 let v_exact = decay(st.v[i], pop.v_factor[i], plan.decay_bits) + i128::from(u2);
-                let mut v = plan.volt.apply(v_exact).clamp(pop.vmin, pop.vmax);
-                if i128::from(v) != v_exact {
-                    flag(StateRegister::Voltage, i, v_exact, v)?;
+                let v_sat = plan.volt.apply(v_exact).clamp(pop.vmin_counted, pop.vmax);
+                if i128::from(v_sat) != v_exact {
+                    flag(StateRegister::Voltage, i, v_exact, v_sat)?;
                 }
+                // A vmin narrower than the widest is the neuron's floor: applied, not counted.
+                let mut v = v_sat.max(pop.vmin);
                 // 5. Refractory: held at 0.
                 if st.refractory[i] > 0 {
                     v = 0;
