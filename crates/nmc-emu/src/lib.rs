@@ -826,9 +826,15 @@ impl Emulator {
                 if seg.end <= first_cx {
                     continue;
                 }
-                let seg = &net::Segment {
-                    start: seg.start.max(first_cx),
-                    ..*seg
+                let clipped;
+                let seg = if seg.start < first_cx {
+                    clipped = net::Segment {
+                        start: first_cx,
+                        ..*seg
+                    };
+                    &clipped
+                } else {
+                    seg
                 };
                 let st = State {
                     q: &mut q,
@@ -914,22 +920,14 @@ fn update<const FULL_U: bool, const NO_LEAK: bool>(
 ) {
     let (fu, fv, vth, r0, spiking) = (seg.fu, seg.fv, seg.vth, seg.refr, seg.spiking);
     // With a clipping voltage register the two clips merge into one.
-    // `count_lo`: the lower bound whose clamp is a counted clip — vmin when it is the
-    // target's widest, else only the register (a narrower vmin is the neuron's floor).
-    let floor_is_design = seg.vmin > num.vmin_widest;
-    let (lo, hi, v_wraps, count_lo) = match num.v.overflow {
-        numerics::Overflow::Clip => {
-            let m = (1i64 << (num.v.bits - 1)) - 1;
-            let lo = seg.vmin.max(-m - 1);
-            (lo, seg.vmax.min(m), false, if floor_is_design { -m - 1 } else { lo })
-        }
-        numerics::Overflow::Wrap => (
-            seg.vmin,
-            seg.vmax,
-            true,
-            if floor_is_design { i64::MIN } else { seg.vmin },
-        ),
+    let m = (1i64 << (num.v.bits - 1)) - 1;
+    let (lo, hi, v_wraps) = match num.v.overflow {
+        numerics::Overflow::Clip => (seg.vmin.max(-m - 1), seg.vmax.min(m), false),
+        numerics::Overflow::Wrap => (seg.vmin, seg.vmax, true),
     };
+    // A vmin narrower than the target's widest is the neuron's floor (nengo's
+    // min_voltage): holding v there is not a clip. Decided on the cold path.
+    let floor_is_design = seg.vmin > num.vmin_widest;
     let range = seg.start as usize..seg.end as usize;
     let (q, u, v, refr) = (
         &mut st.q[range.clone()],
@@ -958,15 +956,25 @@ fn update<const FULL_U: bool, const NO_LEAK: bool>(
         let u2 = num.u.fit(u2_exact);
         let vd = if NO_LEAK { v[i] } else { num.decay(v[i], fv) };
         let v_exact = vd + u2;
-        let v_sat = if v_wraps { num.v.fit(v_exact) } else { v_exact }.clamp(count_lo, hi);
+        let mut vi = if v_wraps { num.v.fit(v_exact) } else { v_exact }.clamp(lo, hi);
         // One test for all four registers; the cold path sorts out which.
-        if ((qi ^ q_exact) | (ui ^ u_exact) | (u2 ^ u2_exact) | (v_sat ^ v_exact)) != 0 {
+        if ((qi ^ q_exact) | (ui ^ u_exact) | (u2 ^ u2_exact) | (vi ^ v_exact)) != 0 {
+            let in_register = if v_wraps {
+                num.v.fit(v_exact) == v_exact
+            } else {
+                (-m - 1..=m).contains(&v_exact)
+            };
+            // Held at a designed floor only: not a clip (reported as unchanged).
+            let v_seen = if floor_is_design && v_exact < lo && in_register {
+                v_exact
+            } else {
+                vi
+            };
             ov.hits(
                 seg.start + i as u32,
-                [(q_exact, qi), (u_exact, ui), (u2_exact, u2), (v_exact, v_sat)],
+                [(q_exact, qi), (u_exact, ui), (u2_exact, u2), (v_exact, v_seen)],
             );
         }
-        let mut vi = v_sat.max(lo);
         let ri = refr[i];
         if ri > 0 {
             vi = 0;
