@@ -116,7 +116,9 @@ pub struct HostRow {
 pub struct Totals {
     /// Cores used.
     pub cores: u64,
-    /// Sum over chip layers of their lower bounds.
+    /// Lower bound on cores for the whole network (docs/partition.md):
+    /// the largest single layer's bound, or the compartments and synapse
+    /// memory of all chip layers together, whichever is larger.
     pub lower_bound: u64,
     /// `100 · (cores − lower_bound) / lower_bound`.
     pub over_lower_bound_pct: f64,
@@ -195,6 +197,45 @@ fn amounts(u: &CoreUsage, t: &Target) -> Vec<ResourceAmount> {
 /// A layer's lower bound: `max over resources of ceil(total / limit)` with
 /// mapping-independent totals (docs/partition.md).
 pub(crate) fn layer_lower_bound(prep: &Prepared<'_>, t: &Target, k: usize) -> (u64, Resource) {
+    let mut best = (0u64, Resource::Compartments);
+    for (r, total) in layer_totals(prep, t, k) {
+        let lb = total.div_ceil(r.limit(t));
+        if lb > best.0 {
+            best = (lb, r);
+        }
+    }
+    best
+}
+
+/// The network's lower bound on cores. Layers may share a core, so the
+/// per-layer bounds do not add up; what does add is every resource no two
+/// layers can share on a core — compartments and synapse memory (each entry
+/// belongs to one destination compartment). The bound is the larger of the
+/// largest single layer's bound and `⌈Σ total ÷ limit⌉` of those two
+/// resources over the chip layers. (Input axons and profiles may be shared by
+/// layers on one core, so they bound layers only one at a time.)
+pub(crate) fn network_lower_bound(prep: &Prepared<'_>, t: &Target) -> u64 {
+    let (mut cx, mut bits, mut single) = (0u64, 0u64, 0u64);
+    for (k, p) in prep.model.populations.iter().enumerate() {
+        if p.placement != Where::Chip {
+            continue;
+        }
+        single = single.max(layer_lower_bound(prep, t, k).0);
+        for (r, total) in layer_totals(prep, t, k) {
+            match r {
+                Resource::Compartments => cx += total,
+                Resource::SynapseBits => bits += total,
+                _ => {}
+            }
+        }
+    }
+    single
+        .max(cx.div_ceil(Resource::Compartments.limit(t)))
+        .max(bits.div_ceil(Resource::SynapseBits.limit(t)))
+}
+
+/// A layer's mapping-independent resource totals (docs/partition.md).
+fn layer_totals(prep: &Prepared<'_>, t: &Target, k: usize) -> [(Resource, u64); 5] {
     let p = &prep.model.populations[k];
     let n = p.shape.numel() as u64;
     let sc = t.synapse_cost();
@@ -242,14 +283,7 @@ pub(crate) fn layer_lower_bound(prep: &Prepared<'_>, t: &Target, k: usize) -> (u
         (Resource::CompartmentProfiles, cxp.len() as u64),
         (Resource::ThresholdProfiles, vth.len() as u64),
     ];
-    let mut best = (0u64, Resource::Compartments);
-    for (r, total) in totals {
-        let lb = total.div_ceil(r.limit(t));
-        if lb > best.0 {
-            best = (lb, r);
-        }
-    }
-    best
+    totals
 }
 
 /// Spike traffic between cores: (source core, destination core, weight),
@@ -526,7 +560,7 @@ pub(crate) fn build(
             inter += w;
         }
     }
-    let lower_bound: u64 = layers.iter().map(|l| l.lower_bound).sum();
+    let lower_bound = network_lower_bound(prep, t);
     let cores = pl.cores.len() as u64;
     let mut chips: Vec<u16> = pl.cores.iter().map(|c| c.chip).collect();
     chips.sort_unstable();

@@ -67,3 +67,23 @@ fn json_report() {
     let back: nmc_partition::Placement = serde_json::from_str(&s).unwrap();
     assert_eq!(back, pl);
 }
+
+/// The network lower bound is a bound: never above the cores a placement
+/// uses, never below any single layer's bound, even where layers share a
+/// core (the sum of the layers' bounds is not a bound then).
+#[test]
+fn network_lower_bound_is_a_bound() {
+    for (name, m, tn) in cases() {
+        let Ok((_, r)) = partition(&m, &target(tn), &PartitionOptions::default()) else {
+            continue;
+        };
+        let lb = r.totals.lower_bound;
+        assert!(
+            lb <= r.totals.cores,
+            "{name}: lower bound {lb} > {} cores used",
+            r.totals.cores
+        );
+        let single = r.layers.iter().map(|l| l.lower_bound).max().unwrap_or(0);
+        assert!(lb >= single, "{name}: {lb} below a layer's own bound {single}");
+    }
+}

@@ -246,3 +246,27 @@ fn convert_measures_ann_against_snn_accuracy_by_presentation_time() {
     );
     assert!(out.contains("at ceiling"), "{out}");
 }
+
+/// mnist_conv packs its last two layers onto one core: the report's lower
+/// bound must not exceed the cores used (the layers' own bounds summed do).
+#[test]
+fn partition_lower_bound_holds_when_layers_share_a_core() {
+    let m = root().join("examples/mnist_conv/mnist_conv.nir");
+    let o = nmc(&["partition", m.to_str().unwrap(), "--target", "loihi1", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let cores = j["totals"]["cores"].as_u64().unwrap();
+    let lb = j["totals"]["lower_bound"].as_u64().unwrap();
+    let summed: u64 = j["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["lower_bound"].as_u64().unwrap())
+        .sum();
+    assert!(
+        summed > cores,
+        "the case shares a core: layer bounds sum to {summed}, {cores} cores used"
+    );
+    assert!(lb <= cores, "lower bound {lb} > {cores} cores used");
+    assert!(j["totals"]["over_lower_bound_pct"].as_f64().unwrap() >= 0.0);
+}
