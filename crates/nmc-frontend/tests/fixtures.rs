@@ -348,7 +348,7 @@ fn bytes_and_file_give_the_same_graph() {
 #[test]
 fn goldens_match() {
     let golden_dir = workspace().join("tests/golden/nir");
-    let bless = std::env::var_os("NMC_BLESS").is_some_and(|v| v == "1");
+    let bless = nmc_golden::blessing();
     let mut files = nir_files(&nir_paper());
     files.extend(nir_files(&workspace().join("tests/fixtures/bad-nir/valid")));
     let mut dumps: BTreeMap<String, String> = BTreeMap::new();
@@ -376,17 +376,8 @@ fn goldens_match() {
     let mut drift = Vec::new();
     for (stem, dump) in &dumps {
         let path = golden_dir.join(format!("{stem}.txt"));
-        if bless {
-            std::fs::write(&path, dump).unwrap();
-            continue;
-        }
-        match std::fs::read_to_string(&path) {
-            Ok(want) if want == *dump => {}
-            Ok(want) => drift.push(format!(
-                "{}: differs\n--- golden\n{want}+++ now\n{dump}",
-                path.display()
-            )),
-            Err(_) => drift.push(format!("{}: missing", path.display())),
+        if let Err(m) = nmc_golden::check_with(&path, dump, bless) {
+            drift.push(m);
         }
     }
     if !bless {

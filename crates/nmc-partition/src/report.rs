@@ -276,14 +276,13 @@ fn layer_totals(prep: &Prepared<'_>, t: &Target, k: usize) -> [(Resource, u64); 
         x: crate::placement::Span::new(0, view[2] as u32),
     };
     let (cxp, vth, _) = crate::cost::tile_profiles(p, view, &whole);
-    let totals = [
+    [
         (Resource::Compartments, n),
         (Resource::InputAxons, axons),
         (Resource::SynapseBits, bits),
         (Resource::CompartmentProfiles, cxp.len() as u64),
         (Resource::ThresholdProfiles, vth.len() as u64),
-    ];
-    totals
+    ]
 }
 
 /// Spike traffic between cores: (source core, destination core, weight),

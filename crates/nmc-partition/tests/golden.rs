@@ -28,27 +28,15 @@ fn render(m: &nmc_ir::qmodel::QModel, t: &nmc_target::Target) -> String {
 #[test]
 fn golden_reports() {
     let dir = repo().join("tests/golden/partition");
-    let bless = std::env::var_os("NMC_BLESS").is_some_and(|v| v == "1");
+    let bless = nmc_golden::blessing();
     let mut failed = Vec::new();
     for (name, m, tn) in cases() {
         let text = render(&m, &target(tn));
-        let file = dir.join(format!("{name}.txt"));
-        if bless {
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(&file, &text).unwrap();
-            continue;
-        }
-        let want = std::fs::read_to_string(&file)
-            .unwrap_or_else(|e| panic!("{}: {e} (run with NMC_BLESS=1 to create it)", file.display()));
-        if want != text {
-            eprintln!("--- {} differs; got:\n{text}", file.display());
-            failed.push(name);
+        if let Err(m) = nmc_golden::check_with(&dir.join(format!("{name}.txt")), &text, bless) {
+            failed.push(m);
         }
     }
-    assert!(
-        failed.is_empty(),
-        "goldens differ: {failed:?} (NMC_BLESS=1 rewrites them)"
-    );
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
 
 /// The JSON report carries the schema id, parses back, and agrees with the text.

@@ -21,35 +21,7 @@ fn golden_dir() -> PathBuf {
 }
 
 fn check_golden(name: &str, text: &str) {
-    let path = golden_dir().join(format!("{name}.txt"));
-    if std::env::var_os("NMC_BLESS").is_some_and(|v| v == "1") {
-        std::fs::create_dir_all(golden_dir()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read golden {}: {e}; create it with NMC_BLESS=1 cargo test -p nmc-reference --test fixed_golden",
-            path.display()
-        )
-    });
-    if want != text {
-        let first = want
-            .lines()
-            .zip(text.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(want.lines().count().min(text.lines().count()));
-        panic!(
-            "{} differs from the run at line {} (golden {} lines, run {} lines):\n golden: {:?}\n run:    {:?}\n\
-             re-bless with NMC_BLESS=1 if the change is intended",
-            path.display(),
-            first + 1,
-            want.lines().count(),
-            text.lines().count(),
-            want.lines().nth(first),
-            text.lines().nth(first)
-        );
-    }
+    nmc_golden::assert_golden(&golden_dir().join(format!("{name}.txt")), text);
 }
 
 /// The listing plus, for non-spiking layers, the voltages at the last step.

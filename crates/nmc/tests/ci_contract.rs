@@ -505,9 +505,8 @@ fn a_fresh_machine_reproduces_the_committed_artifact_and_spikes() {
     let dir = root().join("tests/golden/deploy");
     let crc_file = dir.join("mnist_conv_loihi1.nmca.crc32");
     let golden = dir.join("mnist_conv_loihi1_8x20.nmcs");
-    if std::env::var_os("NMC_BLESS").is_some_and(|v| v == "1") {
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(&crc_file, &crc).unwrap();
+    let bless = nmc_golden::blessing();
+    if bless {
         let o = nmc(&[
             "emulate",
             s(&a),
@@ -521,11 +520,9 @@ fn a_fresh_machine_reproduces_the_committed_artifact_and_spikes() {
         ]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
     }
-    let want = std::fs::read_to_string(&crc_file).expect("missing golden (run with NMC_BLESS=1)");
-    assert_eq!(
-        crc, want,
-        "the compiled artifact differs from the one built on the development machine"
-    );
+    if let Err(m) = nmc_golden::check_with(&crc_file, &crc, bless) {
+        panic!("the compiled artifact differs from the one built on the development machine: {m}");
+    }
     let o = nmc(&[
         "emulate",
         s(&a),

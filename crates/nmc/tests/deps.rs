@@ -20,6 +20,8 @@ const RULES: &[(&str, &[&str])] = &[
     ("nmc-quant", &["nmc-core", "nmc-ir", "nmc-target"]),
     ("nmc-partition", &["nmc-ir", "nmc-target", "nmc-artifact"]),
     ("nmc-emu", &["nmc-artifact", "nmc-target"]),
+    // Dev-only (tests' golden harness): no crate may use it as a normal dependency.
+    ("nmc-golden", &[]),
     (
         "nmc",
         &[

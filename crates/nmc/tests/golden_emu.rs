@@ -33,19 +33,7 @@ fn listing(g: &nmc_ir::Graph, stim: &Stimulus, steps: usize, title: &str) -> Str
 }
 
 fn check(name: &str, text: &str) {
-    let path = root().join("tests/golden/emu").join(format!("{name}.txt"));
-    if std::env::var_os("NMC_BLESS").is_some_and(|v| v == "1") {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing golden {} (run with NMC_BLESS=1)", path.display()));
-    assert!(
-        want == text,
-        "golden {} differs; rerun with NMC_BLESS=1 and review the diff",
-        path.display()
-    );
+    nmc_golden::assert_golden(&root().join("tests/golden/emu").join(format!("{name}.txt")), text);
 }
 
 #[test]
