@@ -60,9 +60,18 @@ pub enum Error {
     /// Options that contradict each other.
     #[error("{0}")]
     Usage(String),
-    /// An input file's content is wrong (names the file).
+    /// An input file's content is wrong, or a file of the wrong kind for the
+    /// command (names the file).
     #[error("{0}")]
     BadInput(String),
+    /// Verification failed: the emulated artifact differs from the
+    /// fixed-point reference, or deployed spikes differ from a golden file.
+    #[error("{0}")]
+    Mismatch(String),
+    /// A bug in nmc that is not a structural disagreement (e.g. a report that
+    /// cannot be rendered).
+    #[error("{0}")]
+    Internal(String),
     /// The run would need more memory than the limit (docs/reliability.md).
     #[error("{0}")]
     TooLarge(String),
@@ -97,13 +106,28 @@ pub enum Error {
 impl Error {
     /// The process exit code for this error (docs/cli.md).
     pub fn exit_code(&self) -> i32 {
+        // Exhaustive on purpose: a new variant must be given its code here (and a row in
+        // the table test, crates/nmc/tests/exit_codes.rs).
         match self {
             Error::Partition(nmc_partition::PartitionError::NotFit { .. }) => exit::DOES_NOT_FIT,
             Error::Fixed(nmc_reference::FixedError::Overflow { .. })
             | Error::Emu(nmc_emu::EmuError::Overflow { .. }) => exit::OVERFLOW,
-            Error::Structure(_) => exit::INTERNAL,
+            Error::Structure(_) | Error::Internal(_) => exit::INTERNAL,
             Error::TooLarge(_) | Error::Usage(_) => exit::USAGE,
-            _ => exit::INPUT_ERROR,
+            Error::Mismatch(_) => exit::MISMATCH,
+            Error::Frontend(_)
+            | Error::Sim(_)
+            | Error::Quant(_)
+            | Error::Partition(_)
+            | Error::Fixed(_)
+            | Error::Emu(_)
+            | Error::Artifact(_)
+            | Error::Target(_)
+            | Error::SpikeFile(_)
+            | Error::BadInput(_)
+            | Error::Input { .. }
+            | Error::Labels { .. }
+            | Error::Io { .. } => exit::INPUT_ERROR,
         }
     }
 }

@@ -277,10 +277,7 @@ struct TargetArgs {
 
 impl TargetArgs {
     fn load(&self) -> Result<nmc_target::Target, Failure> {
-        nmc_target::Target::load(&self.target).map_err(|e| Failure {
-            code: exit::INPUT_ERROR,
-            err: e.into(),
-        })
+        nmc_target::Target::load(&self.target).map_err(|e| Error::from(e).into())
     }
 }
 
@@ -345,10 +342,7 @@ enum ResetArg {
 impl LoadArgs {
     fn convert_options(&self) -> Result<nmc_frontend::onnx::ConvertOptions, Failure> {
         let calibration = match &self.calibrate {
-            Some(p) => Some(nmc_reference::read_array(p).map_err(|e| Failure {
-                code: exit::INPUT_ERROR,
-                err: e.into(),
-            })?),
+            Some(p) => Some(nmc_reference::read_array(p).map_err(Error::from)?),
             None => None,
         };
         let o = self.options();
@@ -490,22 +484,22 @@ fn final_code(code: i32) -> ExitCode {
 }
 
 fn write_file(p: &std::path::Path, text: &str) -> Result<(), Failure> {
-    nmc_core::output::write_atomic(p, text.as_bytes()).map_err(|e| Failure {
-        code: exit::INPUT_ERROR,
-        err: anyhow::anyhow!("{}: {e}", p.display()),
+    nmc_core::output::write_atomic(p, text.as_bytes()).map_err(|source| {
+        Error::Io {
+            path: p.display().to_string(),
+            source,
+        }
+        .into()
     })
 }
 
 /// Exit 5 when a golden comparison found a difference.
 fn golden_verdict(g: Option<&nmc::spikefile::GoldenCheck>) -> Result<(), Failure> {
     match g {
-        Some(g) if !g.equal => Err(Failure {
-            code: exit::MISMATCH,
-            err: anyhow::anyhow!(
-                "deployed spikes differ from the golden file {} (see the report above; re-record with --bless if the change is intended)",
-                g.file
-            ),
-        }),
+        Some(g) if !g.equal => Err(Failure::from(Error::Mismatch(format!(
+            "deployed spikes differ from the golden file {} (see the report above; re-record with --bless if the change is intended)",
+            g.file
+        )))),
         _ => Ok(()),
     }
 }
@@ -610,21 +604,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let g = match load.any(&model)? {
                 nmc::pipeline::AnyModel::Float(g) => g,
                 nmc::pipeline::AnyModel::Quant(q) => {
-                    let t = nmc_target::Target::load(&q.target).map_err(|e| Failure {
-                        code: exit::INPUT_ERROR,
-                        err: anyhow::Error::from(e).context(format!(
-                            "{}: the quantized model names target `{}`",
+                    let t = nmc_target::Target::load(&q.target).map_err(|e| {
+                        Error::BadInput(format!(
+                            "{}: the quantized model names target `{}`: {e}",
                             model.display(),
                             q.target
-                        )),
+                        ))
                     })?;
                     let q = if host_spikes {
                         nmc::pipeline::host_shape(&q, &input)?;
                         nmc::pipeline::check_spike_file(&input)?;
-                        Box::new(q.with_host_spikes_input().map_err(|e| Failure {
-                            code: exit::USAGE,
-                            err: anyhow::anyhow!("--input-spikes {}: {e}", input.display()),
-                        })?)
+                        Box::new(
+                            q.with_host_spikes_input()
+                                .map_err(|e| Error::Usage(format!("--input-spikes {}: {e}", input.display())))?,
+                        )
                     } else {
                         q
                     };
@@ -633,38 +626,33 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     return Ok(());
                 }
                 nmc::pipeline::AnyModel::Artifact(_) => {
-                    return Err(Failure {
-                        code: exit::USAGE,
-                        err: anyhow::anyhow!("{}: an artifact runs with `nmc emulate`", model.display()),
-                    });
+                    return Err(
+                        Error::Usage(format!("{}: an artifact runs with `nmc emulate`", model.display())).into(),
+                    );
                 }
             };
             if strict {
-                return Err(Failure {
-                    code: exit::USAGE,
-                    err: anyhow::anyhow!(
-                        "--strict checks integer registers: give a quantized model (.q.ron from `nmc quantize`), \
-                         or use `nmc verify --strict` / `nmc emulate --strict`; the float reference has no registers"
-                    ),
-                });
+                return Err(Error::Usage(
+                    "--strict checks integer registers: give a quantized model (.q.ron from `nmc quantize`), \
+                     or use `nmc verify --strict` / `nmc emulate --strict`; the float reference has no registers"
+                        .into(),
+                )
+                .into());
             }
             let g = match (host_spikes, &host_layer) {
                 (false, _) => g,
                 (true, None) => {
-                    return Err(Failure {
-                        code: exit::USAGE,
-                        err: anyhow::anyhow!(
-                            "--input-spikes {}: a float model does not say which layer is its host encoder; \
-                             name the layer the spikes come from with --host-layer NODE",
-                            input.display()
-                        ),
-                    });
+                    return Err(Error::Usage(format!(
+                        "--input-spikes {}: a float model does not say which layer is its host encoder; \
+                         name the layer the spikes come from with --host-layer NODE",
+                        input.display()
+                    ))
+                    .into());
                 }
                 (true, Some(node)) => {
                     nmc::pipeline::check_spike_file(&input)?;
-                    Box::new(g.with_input_at(node).map_err(|m| Failure {
-                        code: exit::USAGE,
-                        err: anyhow::anyhow!("--input-spikes {} --host-layer {node}: {m}", input.display()),
+                    Box::new(g.with_input_at(node).map_err(|m| {
+                        Error::Usage(format!("--input-spikes {} --host-layer {node}: {m}", input.display()))
                     })?)
                 }
             };
@@ -713,22 +701,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 nmc::pipeline::AnyModel::Float(g) => (nmc::pipeline::quantize(&g, &t, &quant.options())?.0, Some(g)),
                 nmc::pipeline::AnyModel::Quant(q) => (*q, None),
                 nmc::pipeline::AnyModel::Artifact(_) => {
-                    return Err(Failure {
-                        code: exit::INPUT_ERROR,
-                        err: anyhow::anyhow!(
-                            "{}: already an artifact; partition takes a .nir or .ron model",
-                            model.display()
-                        ),
-                    });
+                    return Err(Error::Usage(format!(
+                        "{}: already an artifact; partition takes a .nir or .ron model",
+                        model.display()
+                    ))
+                    .into());
                 }
             };
             let rates = match (input, g) {
                 (Some(inp), Some(g)) => Some(nmc::pipeline::float_rates(&g, &q, &inp, steps)?),
                 (Some(_), None) => {
-                    return Err(Failure {
-                        code: exit::USAGE,
-                        err: anyhow::anyhow!("--input needs a float model (.nir) to simulate"),
-                    });
+                    return Err(Error::Usage("--input needs a float model (.nir) to simulate".into()).into());
                 }
                 _ => None,
             };
@@ -767,10 +750,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 nmc::pipeline::AnyModel::Quant(q) => nmc::pipeline::compile_quantized(*q, &t, &Default::default())?,
                 nmc::pipeline::AnyModel::Artifact(_) => {
-                    return Err(Failure {
-                        code: exit::INPUT_ERROR,
-                        err: anyhow::anyhow!("{}: already an artifact", model.display()),
-                    });
+                    return Err(Error::Usage(format!(
+                        "{}: already an artifact; compile takes a .nir, .onnx or .ron model",
+                        model.display()
+                    ))
+                    .into());
                 }
             };
             c.artifact.write(&output).map_err(Error::from)?;
@@ -865,12 +849,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 )?;
                 print_report(json, &r)?;
                 if !r.exact.equal {
-                    return Err(Failure {
-                        code: exit::MISMATCH,
-                        err: anyhow::anyhow!(
-                            "verification failed: the emulated artifact differs from the fixed-point reference"
-                        ),
-                    });
+                    return Err(Error::Mismatch(
+                        "verification failed: the emulated artifact differs from the fixed-point reference".into(),
+                    )
+                    .into());
                 }
                 return golden_verdict(r.golden.as_ref());
             }
@@ -893,10 +875,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 _ => unreachable!("clap: exactly one of --input and --input-spikes"),
             };
             if let Some(p) = &html {
-                let page = out.page.render().map_err(|e| Failure {
-                    code: exit::INTERNAL,
-                    err: anyhow::anyhow!("rendering the HTML report: {e}"),
-                })?;
+                let page = out
+                    .page
+                    .render()
+                    .map_err(|e| Error::Internal(format!("rendering the HTML report: {e}")))?;
                 write_file(p, &page)?;
             }
             if json {
@@ -911,31 +893,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
             if !out.report.exact.equal {
-                return Err(Failure {
-                    code: exit::MISMATCH,
-                    err: anyhow::anyhow!(
-                        "verification failed: the emulated artifact differs from the fixed-point reference"
-                    ),
-                });
+                return Err(Error::Mismatch(
+                    "verification failed: the emulated artifact differs from the fixed-point reference".into(),
+                )
+                .into());
             }
             golden_verdict(out.report.golden.as_ref())?;
         }
         Cmd::Targets { check, show } => {
             if let Some(path) = check {
-                let t = nmc_target::Target::from_file(&path).map_err(|e| Failure {
-                    code: exit::INPUT_ERROR,
-                    err: e.into(),
-                })?;
+                let t = nmc_target::Target::from_file(&path).map_err(Error::from)?;
                 emit(&format!("{}: valid target `{}`\n", path.display(), t.name()));
                 emit(&nmc_target::render_table(&[t]).to_string());
             } else if let Some(name) = show {
                 match nmc_target::builtin_source(&name) {
                     Some(src) => emit(src),
                     None => {
-                        let t = nmc_target::Target::load(&name).map_err(|e| Failure {
-                            code: exit::INPUT_ERROR,
-                            err: e.into(),
-                        })?;
+                        let t = nmc_target::Target::load(&name).map_err(Error::from)?;
                         emit(&t.to_ron().context("serialising the target")?.to_string());
                     }
                 }
@@ -1137,10 +1111,7 @@ fn files_of(cmd: &Cmd) -> (Vec<&std::path::Path>, Vec<(&'static str, &std::path:
 /// allowed pair: both record the same spikes; the library writes F once.)
 fn same_file_guard(cmd: &Cmd) -> Result<(), Failure> {
     let (inputs, outputs) = files_of(cmd);
-    let usage = |m: String| Failure {
-        code: exit::USAGE,
-        err: anyhow::anyhow!(m),
-    };
+    let usage = |m: String| Failure::from(Error::Usage(m));
     for (flag, o) in &outputs {
         if let Some(i) = inputs.iter().find(|i| nmc_core::output::same_file(i, o)) {
             let hint = if *flag == "--spikes" {
