@@ -226,10 +226,11 @@ impl SpikeWriter {
     }
 }
 
-/// Reads a spike file sample by sample.
-pub struct SpikeReader {
+/// Reads a spike file sample by sample, from a file ([`SpikeReader::open`])
+/// or any byte stream ([`SpikeReader::from_reader`], what the fuzzer drives).
+pub struct SpikeReader<R: Read = BufReader<std::fs::File>> {
     path: String,
-    inp: BufReader<std::fs::File>,
+    inp: R,
     /// The header.
     pub header: SpikeHeader,
     read: u64,
@@ -243,9 +244,16 @@ impl SpikeReader {
             path: p.clone(),
             source,
         })?;
+        SpikeReader::from_reader(&p, BufReader::new(f))
+    }
+}
+
+impl<R: Read> SpikeReader<R> {
+    /// Reads the header from `inp`; `name` stands for the file in errors.
+    pub fn from_reader(name: &str, inp: R) -> Result<Self, SpikeFileError> {
         let mut r = SpikeReader {
-            path: p,
-            inp: BufReader::new(f),
+            path: name.to_string(),
+            inp,
             header: SpikeHeader {
                 nmc_version: String::new(),
                 model: String::new(),

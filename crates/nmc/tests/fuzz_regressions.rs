@@ -215,3 +215,66 @@ fn wrap_payload(data: &[u8]) -> Vec<u8> {
     b.extend_from_slice(data);
     b
 }
+
+/// Every file format nmc reads has a fuzz target, and the fuzz campaign
+/// (scripts/fuzz.sh, docs/reliability.md) runs and documents each: a reader
+/// added without its target fails here.
+#[test]
+fn every_reader_is_fuzzed() {
+    // format → fuzz target
+    const READERS: [(&str, &str); 7] = [
+        (".nir (NIR, HDF5)", "nir"),
+        (".onnx", "onnx"),
+        ("target .ron", "target_ron"),
+        (".q.ron", "qmodel_ron"),
+        (".nmca", "artifact"),
+        (".npy / .npz", "npy"),
+        (".nmcs", "nmcs"),
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cargo = std::fs::read_to_string(root.join("fuzz/Cargo.toml")).unwrap();
+    let mut bins: Vec<&str> = cargo
+        .split("[[bin]]")
+        .skip(1)
+        .filter_map(|b| b.lines().find_map(|l| l.trim().strip_prefix("name = ")))
+        .map(|n| n.trim_matches('"'))
+        .collect();
+    bins.sort_unstable();
+    let mut want: Vec<&str> = READERS.iter().map(|r| r.1).collect();
+    want.sort_unstable();
+    assert_eq!(bins, want, "fuzz/Cargo.toml targets vs the formats nmc reads");
+    let script = std::fs::read_to_string(root.join("scripts/fuzz.sh")).unwrap();
+    let defaults: Vec<&str> = script
+        .lines()
+        .find_map(|l| l.split("|| targets=(").nth(1))
+        .and_then(|l| l.split(')').next())
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let docs = std::fs::read_to_string(root.join("docs/reliability.md")).unwrap();
+    for (format, t) in READERS {
+        assert!(
+            root.join(format!("fuzz/fuzz_targets/{t}.rs")).is_file(),
+            "{format}: no fuzz_targets/{t}.rs"
+        );
+        assert!(
+            defaults.contains(&t),
+            "{format}: scripts/fuzz.sh does not run `{t}` by default"
+        );
+        assert!(
+            docs.contains(&format!("| `{t}` |")),
+            "{format}: docs/reliability.md has no row for `{t}`"
+        );
+    }
+}
+
+/// Spike-file inputs found by the `nmcs` target: the reader returns an error
+/// naming the file (or reads every sample) and never panics.
+#[test]
+fn nmcs_regressions() {
+    each_input("nmcs", |name, bytes| {
+        let mut r = nmc::spikefile::SpikeReader::from_reader(name, bytes).map_err(|e| e.to_string())?;
+        while r.next_sample().map_err(|e| e.to_string())?.is_some() {}
+        Ok(())
+    });
+}
