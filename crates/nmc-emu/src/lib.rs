@@ -459,10 +459,24 @@ impl Emulator {
         progress: &(dyn Fn() + Sync),
     ) -> Result<EmuResult, EmuError> {
         let batch = self.check_inputs(inputs)?;
+        self.run_batch(inputs, None, batch, steps, opts, progress)
+    }
+
+    /// Every batch item in parallel, then the earliest strict overflow (by
+    /// step, batch item, layer, neuron, register) or the assembled result.
+    fn run_batch(
+        &self,
+        inputs: &[InputData],
+        host: Option<(usize, &InputData)>,
+        batch: usize,
+        steps: usize,
+        opts: &RunOptions,
+        progress: &(dyn Fn() + Sync),
+    ) -> Result<EmuResult, EmuError> {
         let items: Vec<ItemOut> = (0..batch)
             .into_par_iter()
             .map(|b| {
-                let r = self.run_item(inputs, None, b, steps, None, opts.strict);
+                let r = self.run_item(inputs, host, b, steps, None, opts.strict);
                 progress();
                 r
             })
@@ -542,23 +556,7 @@ impl Emulator {
                  neuron {j} of `{name}` is {x}"
             )));
         }
-        let items: Vec<ItemOut> = (0..spikes.batch)
-            .into_par_iter()
-            .map(|b| {
-                let r = self.run_item(&[], Some((li, spikes)), b, steps, None, opts.strict);
-                progress();
-                r
-            })
-            .collect();
-        if let Some((b, e)) = items
-            .iter()
-            .enumerate()
-            .filter_map(|(b, it)| it.first_overflow.map(|e| (b, e)))
-            .min_by_key(|&(b, e)| (e.step, b, e))
-        {
-            return Err(self.overflow_error(b, e));
-        }
-        Ok(self.assemble(items, spikes.batch, steps))
+        self.run_batch(&[], Some((li, spikes)), spikes.batch, steps, opts, progress)
     }
 
     fn overflow_error(&self, b: usize, e: OverflowEvent) -> EmuError {

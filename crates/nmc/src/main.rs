@@ -596,11 +596,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             json,
             strict,
         } => {
-            let (input, host_spikes) = match (input, input_spikes) {
-                (Some(i), None) => (i, false),
-                (None, Some(s)) => (s, true),
-                _ => unreachable!("clap: exactly one of --input and --input-spikes"),
-            };
+            let (input, host_spikes) = one_input(input.as_ref(), input_spikes.as_ref())?;
             let g = match load.any(&model)? {
                 nmc::pipeline::AnyModel::Float(g) => g,
                 nmc::pipeline::AnyModel::Quant(q) => {
@@ -782,11 +778,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             json,
         } => {
             let a = nmc_artifact::Artifact::read(&artifact).map_err(Error::from)?;
-            let (input, host_spikes) = match (input, input_spikes) {
-                (Some(i), None) => (i, false),
-                (None, Some(s)) => (s, true),
-                _ => unreachable!("clap: exactly one of --input and --input-spikes"),
-            };
+            let (input, host_spikes) = one_input(input.as_ref(), input_spikes.as_ref())?;
             let report = nmc::pipeline::emulate_file(
                 &a,
                 &input,
@@ -833,15 +825,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             {
                 // A quantized model has no float network: the A = B check alone.
                 let q = nmc_quant::read_qmodel(&model).map_err(nmc::Error::from)?;
-                let (path, host_spikes) = match (&input, &input_spikes) {
-                    (Some(i), None) => (i, false),
-                    (None, Some(s)) => (s, true),
-                    _ => unreachable!("clap: exactly one of --input and --input-spikes"),
-                };
+                let (path, host_spikes) = one_input(input.as_ref(), input_spikes.as_ref())?;
                 let r = nmc::pipeline::verify_quantized(
                     q,
                     &t,
-                    path,
+                    &path,
                     steps,
                     strict,
                     expect.as_deref().map(|p| (p, bless)),
@@ -865,14 +853,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 expect: expect.clone(),
                 bless,
             };
-            let out = match (&input, &input_spikes) {
-                (Some(input), None) => {
-                    let (stim, labels) = nmc::pipeline::read_stimulus(&g, input, labels.as_deref())?;
-                    vopts.labels = labels;
-                    nmc::pipeline::verify(&g, &t, &stim, &vopts)?
-                }
-                (None, Some(spikes)) => nmc::pipeline::verify_host_spikes(&g, &t, spikes, labels.as_deref(), &vopts)?,
-                _ => unreachable!("clap: exactly one of --input and --input-spikes"),
+            let (path, host_spikes) = one_input(input.as_ref(), input_spikes.as_ref())?;
+            let out = if host_spikes {
+                nmc::pipeline::verify_host_spikes(&g, &t, &path, labels.as_deref(), &vopts)?
+            } else {
+                let (stim, labels) = nmc::pipeline::read_stimulus(&g, &path, labels.as_deref())?;
+                vopts.labels = labels;
+                nmc::pipeline::verify(&g, &t, &stim, &vopts)?
             };
             if let Some(p) = &html {
                 let page = out
@@ -923,6 +910,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// The one input file of a command taking `--input` or `--input-spikes`, and
+/// whether it holds recorded host spikes. (clap already enforces exactly one.)
+fn one_input(input: Option<&PathBuf>, spikes: Option<&PathBuf>) -> Result<(PathBuf, bool), Failure> {
+    match (input, spikes) {
+        (Some(i), None) => Ok((i.clone(), false)),
+        (None, Some(s)) => Ok((s.clone(), true)),
+        _ => Err(Error::Usage("give exactly one of --input and --input-spikes".into()).into()),
+    }
 }
 
 /// An error and its causes, `a: b: c`, leaving out a cause its parent already
