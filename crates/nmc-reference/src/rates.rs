@@ -19,6 +19,11 @@ pub struct RateReport {
     pub layers: Vec<LayerRates>,
     /// Neuron populations that do not spike (I, LI, CubaLI): no rate.
     pub non_spiking: Vec<NonSpiking>,
+    /// Layers whose activity says the network is probably not what was
+    /// meant: the first layer (schedule order) that never fired, and every
+    /// layer whose neurons all fired on every step, each naming the layer and
+    /// the likely causes.
+    pub warnings: Vec<String>,
 }
 
 /// Spike statistics of one spiking layer.
@@ -88,15 +93,59 @@ impl SimResult {
                     ceiling_hz: 1.0 / self.dt,
                 }
             })
-            .collect();
+            .collect::<Vec<LayerRates>>();
+        let warnings = activity_warnings(&layers, self.batch, self.steps);
         RateReport {
             dt: self.dt,
             steps: self.steps,
             batch: self.batch,
             layers,
             non_spiking: self.non_spiking.clone(),
+            warnings,
         }
     }
+}
+
+/// The warnings of [`RateReport::warnings`]. Only the first silent layer is
+/// named as the place to look: the silent layers after it may be silent only
+/// because it is.
+pub fn activity_warnings(layers: &[LayerRates], batch: usize, steps: usize) -> Vec<String> {
+    let mut w = Vec::new();
+    if batch == 0 || steps == 0 {
+        return w;
+    }
+    if let Some(k) = layers.iter().position(|l| l.neurons > 0 && l.spikes == 0) {
+        let l = &layers[k];
+        let later: Vec<&str> = layers[k + 1..]
+            .iter()
+            .filter(|l| l.neurons > 0 && l.spikes == 0)
+            .map(|l| l.name.as_str())
+            .collect();
+        let mut m = format!(
+            "layer `{}` ({} neurons) never fired in {batch} sample(s) × {steps} steps. Likely causes: the spike \
+             convention (a network trained with spikes of height 1/dt, as nengo's, has weights dt times smaller \
+             than one that counts a spike as 1 per step), the weight or input scale (scale_firing_rates, input \
+             gain), or the threshold and bias",
+            l.name, l.neurons
+        );
+        if !later.is_empty() {
+            m.push_str(&format!(
+                "; later silent layers, possibly only because of it: {}",
+                later.join(", ")
+            ));
+        }
+        w.push(m);
+    }
+    for l in layers.iter().filter(|l| l.neurons > 0 && l.at_ceiling == l.neurons) {
+        w.push(format!(
+            "layer `{}`: every one of its {} neurons fired on every step (rate 1/dt): its rates no longer follow \
+             its input. Likely causes: the spike convention (weights meant for spikes of height 1 per step read \
+             as 1/dt impulses), too large a weight or input scale, a threshold or bias off by a unit, or too \
+             coarse a dt",
+            l.name, l.neurons
+        ));
+    }
+    w
 }
 
 fn hz(x: f64) -> String {
@@ -178,6 +227,9 @@ impl fmt::Display for RateReport {
                      follows their input (use a smaller dt or lower input gains)"
                 )?;
             }
+        }
+        for m in &self.warnings {
+            writeln!(f, "warning: {m}")?;
         }
         if !self.non_spiking.is_empty() {
             let list: Vec<String> = self

@@ -270,3 +270,59 @@ fn partition_lower_bound_holds_when_layers_share_a_core() {
     assert!(lb <= cores, "lower bound {lb} > {cores} cores used");
     assert!(j["totals"]["over_lower_bound_pct"].as_f64().unwrap() >= 0.0);
 }
+
+/// A layer that never fires, or fires on every step, is named in a warning
+/// with its likely causes (spike convention, scale, threshold), in the text
+/// and the JSON report; a healthy run has none.
+#[test]
+fn simulate_warns_about_silent_and_saturated_layers() {
+    let m = root().join("examples/mnist_conv/mnist_conv.nir");
+    let d = std::env::temp_dir().join(format!("nmc-cli-warn-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let write = |name: &str, v: f32| {
+        let p = d.join(name);
+        ndarray_npy::write_npy(&p, &ndarray::Array3::<f32>::from_elem((2, 1, 784), v)).unwrap();
+        p
+    };
+    let (zeros, big) = (write("zeros.npy", 0.0), write("big.npy", 50.0));
+    let json = |x: &std::path::Path| -> serde_json::Value {
+        let o = nmc(&[
+            "simulate",
+            m.to_str().unwrap(),
+            "--input",
+            x.to_str().unwrap(),
+            "--steps",
+            "10",
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let w = json(&zeros)["rates"]["warnings"].clone();
+    let w0 = w[0].as_str().unwrap_or_else(|| panic!("no warning: {w}"));
+    assert!(
+        w0.contains("layer `enc_if`") && w0.contains("never fired") && w0.contains("spike convention"),
+        "{w0}"
+    );
+    let w = json(&big)["rates"]["warnings"].clone();
+    assert!(
+        w.as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x.as_str().unwrap().contains("`enc_if`: every one")),
+        "{w}"
+    );
+    let o = nmc(&[
+        "simulate",
+        m.to_str().unwrap(),
+        "--input",
+        big.to_str().unwrap(),
+        "--steps",
+        "10",
+    ]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("warning: layer `enc_if`: every one"));
+    let healthy = root().join("examples/mnist_conv/test_images.npy");
+    let w = json(&healthy)["rates"]["warnings"].clone();
+    assert_eq!(w, serde_json::json!([]), "a trained net on its test digits: no warning");
+    let _ = std::fs::remove_dir_all(&d);
+}
