@@ -492,6 +492,12 @@ impl Emulator {
         Ok(self.assemble(items, batch, steps))
     }
 
+    /// Whether each layer (artifact layer order) spikes; non-spiking layers
+    /// are read out as voltages.
+    pub fn layer_spiking(&self) -> Vec<bool> {
+        self.layers.iter().map(|l| l.spiking).collect()
+    }
+
     /// The artifact's host layer, when it has exactly one: (layer index in
     /// the artifact's layer order, name, shape).
     pub fn host_layer(&self) -> Option<(usize, &str, &[usize])> {

@@ -126,6 +126,6 @@ pub use fixed::{
 };
 pub use float::{Probe, ProbeKind, simulate};
 pub use io::{read_array, read_array_bytes, read_array_named};
-pub use rates::{LayerRates, NonSpiking, RateReport};
+pub use rates::{LayerRates, LayerStat, NonSpiking, RateReport, activity_warnings};
 pub use result::{LayerSpikes, OutputTrace, ProbeTrace, SimResult, check_unique_keys, npz_key};
 pub use stimulus::{SimOptions, Stimulus};

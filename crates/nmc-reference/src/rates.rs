@@ -94,7 +94,8 @@ impl SimResult {
                 }
             })
             .collect::<Vec<LayerRates>>();
-        let warnings = activity_warnings(&layers, self.batch, self.steps);
+        let stats: Vec<LayerStat<'_>> = layers.iter().map(LayerStat::from).collect();
+        let warnings = activity_warnings(&stats, self.batch, self.steps);
         RateReport {
             dt: self.dt,
             steps: self.steps,
@@ -109,7 +110,9 @@ impl SimResult {
 /// The warnings of [`RateReport::warnings`]. Only the first silent layer is
 /// named as the place to look: the silent layers after it may be silent only
 /// because it is.
-pub fn activity_warnings(layers: &[LayerRates], batch: usize, steps: usize) -> Vec<String> {
+/// `layers`: (name, neurons, spikes, neurons at the ceiling) of each
+/// spiking layer in schedule order.
+pub fn activity_warnings(layers: &[LayerStat<'_>], batch: usize, steps: usize) -> Vec<String> {
     let mut w = Vec::new();
     if batch == 0 || steps == 0 {
         return w;
@@ -119,7 +122,7 @@ pub fn activity_warnings(layers: &[LayerRates], batch: usize, steps: usize) -> V
         let later: Vec<&str> = layers[k + 1..]
             .iter()
             .filter(|l| l.neurons > 0 && l.spikes == 0)
-            .map(|l| l.name.as_str())
+            .map(|l| l.name)
             .collect();
         let mut m = format!(
             "layer `{}` ({} neurons) never fired in {batch} sample(s) × {steps} steps. Likely causes: the spike \
@@ -146,6 +149,30 @@ pub fn activity_warnings(layers: &[LayerRates], batch: usize, steps: usize) -> V
         ));
     }
     w
+}
+
+/// What [`activity_warnings`] reads of one spiking layer.
+#[derive(Clone, Copy, Debug)]
+pub struct LayerStat<'a> {
+    /// Layer name.
+    pub name: &'a str,
+    /// Neurons.
+    pub neurons: usize,
+    /// Spikes over the whole run.
+    pub spikes: u64,
+    /// Neurons that fired on every step of every sample.
+    pub at_ceiling: usize,
+}
+
+impl<'a> From<&'a LayerRates> for LayerStat<'a> {
+    fn from(l: &'a LayerRates) -> Self {
+        LayerStat {
+            name: &l.name,
+            neurons: l.neurons,
+            spikes: l.spikes,
+            at_ceiling: l.at_ceiling,
+        }
+    }
 }
 
 fn hz(x: f64) -> String {

@@ -8,7 +8,7 @@
 //! q_wraps, u_wraps, v_clips}], golden: null | {file, equal, samples,
 //! structure, layers: [{layer, spikes_expected, spikes_now, differing_bits,
 //! samples_differing}], first: {layer, sample, step, neuron,
-//! expected_spike}}}`.
+//! expected_spike}}, warnings: [string]}`.
 
 use crate::compare::{Spikes, argmax_u32};
 use serde::Serialize;
@@ -190,6 +190,25 @@ pub struct EmulateReport {
     pub overflows: Vec<nmc_emu::LayerOverflow>,
     /// The comparison with a golden spike file (`--expect`).
     pub golden: Option<crate::spikefile::GoldenCheck>,
+    /// Silent or saturated spiking layers, with their likely causes
+    /// (`nmc_reference::activity_warnings`).
+    pub warnings: Vec<String>,
+}
+
+/// The activity warnings of spiking `layers` (`spiking[k]` for layer `k`).
+pub fn warnings_of(layers: &[LayerActivity], spiking: &[bool], batch: usize, steps: usize) -> Vec<String> {
+    let stats: Vec<nmc_reference::LayerStat<'_>> = layers
+        .iter()
+        .zip(spiking)
+        .filter(|(_, s)| **s)
+        .map(|(l, _)| nmc_reference::LayerStat {
+            name: &l.name,
+            neurons: l.neurons,
+            spikes: l.spikes,
+            at_ceiling: l.at_ceiling,
+        })
+        .collect();
+    nmc_reference::activity_warnings(&stats, batch, steps)
 }
 
 impl fmt::Display for EmulateReport {
@@ -232,6 +251,9 @@ impl fmt::Display for EmulateReport {
             writeln!(f)?;
         }
         f.write_str(&overflow_table(&self.overflows))?;
+        for m in &self.warnings {
+            writeln!(f, "warning: {m}")?;
+        }
         if let Some(g) = &self.golden {
             write!(f, "{g}")?;
         }

@@ -1279,6 +1279,8 @@ pub fn emulate_file(
             accuracy,
         }
     });
+    let layers: Vec<crate::activity::LayerActivity> = acc.iter().map(|x| x.finish(a.dt)).collect();
+    let warnings = crate::activity::warnings_of(&layers, &emu.layer_spiking(), batch, steps);
     Ok(crate::activity::EmulateReport {
         schema: "nmc.emulate/1",
         model: a.model.clone(),
@@ -1286,7 +1288,8 @@ pub fn emulate_file(
         batch,
         steps,
         dt: a.dt,
-        layers: acc.iter().map(|x| x.finish(a.dt)).collect(),
+        layers,
+        warnings,
         cores,
         host_spikes,
         syn_events,
@@ -1378,6 +1381,10 @@ pub fn simulate_fixed_file(
         Source::Population(k) => views.get(k).map(|v| crate::activity::Readout::of(v, labels.as_deref())),
         Source::Input(_) => None,
     });
+    let layers: Vec<crate::activity::LayerActivity> = views
+        .iter()
+        .map(|v| crate::activity::LayerActivity::of(v, q.dt))
+        .collect();
     Ok(crate::activity::EmulateReport {
         schema: "nmc.emulate/1",
         model: q.name.clone(),
@@ -1385,10 +1392,13 @@ pub fn simulate_fixed_file(
         batch,
         steps,
         dt: q.dt,
-        layers: views
-            .iter()
-            .map(|v| crate::activity::LayerActivity::of(v, q.dt))
-            .collect(),
+        warnings: crate::activity::warnings_of(
+            &layers,
+            &res.layers.iter().map(|l| l.spiking).collect::<Vec<_>>(),
+            batch,
+            steps,
+        ),
+        layers,
         cores: Vec::new(),
         host_spikes: 0,
         syn_events: 0,

@@ -324,5 +324,35 @@ fn simulate_warns_about_silent_and_saturated_layers() {
     let healthy = root().join("examples/mnist_conv/test_images.npy");
     let w = json(&healthy)["rates"]["warnings"].clone();
     assert_eq!(w, serde_json::json!([]), "a trained net on its test digits: no warning");
+    // The emulator's report says the same of the deployed network.
+    let a = d.join("m.nmca");
+    let o = nmc(&[
+        "compile",
+        m.to_str().unwrap(),
+        "--target",
+        "loihi1",
+        "-o",
+        a.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let emu = |x: &std::path::Path| -> serde_json::Value {
+        let o = nmc(&[
+            "emulate",
+            a.to_str().unwrap(),
+            "--input",
+            x.to_str().unwrap(),
+            "--steps",
+            "10",
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let w = emu(&zeros)["warnings"].clone();
+    assert!(
+        w[0].as_str().unwrap().contains("layer `enc_if`") && w[0].as_str().unwrap().contains("never fired"),
+        "{w}"
+    );
+    assert_eq!(emu(&healthy)["warnings"], serde_json::json!([]));
     let _ = std::fs::remove_dir_all(&d);
 }
