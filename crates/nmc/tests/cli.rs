@@ -285,19 +285,14 @@ fn simulate_warns_about_silent_and_saturated_layers() {
         p
     };
     let (zeros, big) = (write("zeros.npy", 0.0), write("big.npy", 50.0));
-    let json = |x: &std::path::Path| -> serde_json::Value {
-        let o = nmc(&[
-            "simulate",
-            m.to_str().unwrap(),
-            "--input",
-            x.to_str().unwrap(),
-            "--steps",
-            "10",
-            "--json",
-        ]);
+    // The JSON report of `nmc <cmd> <model> --input x --steps 10`.
+    let report = |cmd: &str, model: &std::path::Path, x: &std::path::Path| -> serde_json::Value {
+        let (model, x) = (model.to_str().unwrap(), x.to_str().unwrap());
+        let o = nmc(&[cmd, model, "--input", x, "--steps", "10", "--json"]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         serde_json::from_slice(&o.stdout).unwrap()
     };
+    let json = |x: &std::path::Path| report("simulate", &m, x);
     let w = json(&zeros)["rates"]["warnings"].clone();
     let w0 = w[0].as_str().unwrap_or_else(|| panic!("no warning: {w}"));
     assert!(
@@ -335,19 +330,7 @@ fn simulate_warns_about_silent_and_saturated_layers() {
         a.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let emu = |x: &std::path::Path| -> serde_json::Value {
-        let o = nmc(&[
-            "emulate",
-            a.to_str().unwrap(),
-            "--input",
-            x.to_str().unwrap(),
-            "--steps",
-            "10",
-            "--json",
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        serde_json::from_slice(&o.stdout).unwrap()
-    };
+    let emu = |x: &std::path::Path| report("emulate", &a, x);
     let w = emu(&zeros)["warnings"].clone();
     assert!(
         w[0].as_str().unwrap().contains("layer `enc_if`") && w[0].as_str().unwrap().contains("never fired"),
