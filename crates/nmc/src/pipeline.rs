@@ -377,6 +377,9 @@ pub struct VerifyReport {
     pub overflows: Vec<nmc_emu::LayerOverflow>,
     /// The comparison with a golden spike file (`--expect`).
     pub golden: Option<GoldenCheck>,
+    /// Layers of the float reference that never fired or fired on every step,
+    /// with their likely causes (as `nmc simulate` reports them).
+    pub warnings: Vec<String>,
 }
 
 /// What `verify` returns: the report, the HTML page, the compiled stages.
@@ -652,6 +655,12 @@ fn verify_inner(
         output,
         overflows: em.overflows.iter().filter(|o| o.total() > 0).cloned().collect(),
         golden,
+        warnings: float
+            .rate_report()
+            .warnings
+            .into_iter()
+            .map(|w| format!("float reference: {w}"))
+            .collect(),
     };
     let mut summary = vec![
         ("model".to_string(), report.model.clone()),
@@ -787,6 +796,9 @@ impl std::fmt::Display for VerifyReport {
             }
         }
         f.write_str(&crate::activity::overflow_table(&self.overflows))?;
+        for m in &self.warnings {
+            writeln!(f, "warning: {m}")?;
+        }
         write!(f, "{}", self.exact)?;
         if let Some(g) = &self.golden {
             write!(f, "{g}")?;

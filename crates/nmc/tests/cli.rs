@@ -337,5 +337,21 @@ fn simulate_warns_about_silent_and_saturated_layers() {
         "{w}"
     );
     assert_eq!(emu(&healthy)["warnings"], serde_json::json!([]));
+    // And verify, of its float reference.
+    let o = nmc(&[
+        "verify",
+        m.to_str().unwrap(),
+        "--target",
+        "loihi1",
+        "--input",
+        zeros.to_str().unwrap(),
+        "--steps",
+        "10",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let w0 = v["warnings"][0].as_str().unwrap_or_default().to_string();
+    assert!(w0.starts_with("float reference: layer `enc_if`"), "{v:#}");
     let _ = std::fs::remove_dir_all(&d);
 }
