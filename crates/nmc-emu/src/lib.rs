@@ -501,16 +501,21 @@ impl Emulator {
     /// The artifact's host layer, when it has exactly one: (layer index in
     /// the artifact's layer order, name, shape).
     pub fn host_layer(&self) -> Option<(usize, &str, &[usize])> {
-        let nh = self.net.n_host_cx as u32;
-        let mut host = self
-            .layers
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| !l.gidx.is_empty() && l.gidx.iter().all(|&g| g < nh));
-        match (host.next(), host.next()) {
-            (Some((i, l)), None) => Some((i, l.name.as_str(), l.shape.as_slice())),
+        match self.host_layers()[..] {
+            [i] => Some((i, self.layers[i].name.as_str(), self.layers[i].shape.as_slice())),
             _ => None,
         }
+    }
+
+    /// Indices of the layers on the host (all their compartments before the chip's).
+    fn host_layers(&self) -> Vec<usize> {
+        let nh = self.net.n_host_cx as u32;
+        (0..self.layers.len())
+            .filter(|&i| {
+                let g = &self.layers[i].gidx;
+                !g.is_empty() && g.iter().all(|&g| g < nh)
+            })
+            .collect()
     }
 
     /// Runs every batch item with recorded spikes in place of the host layer
@@ -527,12 +532,8 @@ impl Emulator {
         opts: &RunOptions,
         progress: &(dyn Fn() + Sync),
     ) -> Result<EmuResult, EmuError> {
-        let nh_layers = self
-            .layers
-            .iter()
-            .filter(|l| !l.gidx.is_empty() && l.gidx.iter().all(|&g| (g as usize) < self.net.n_host_cx))
-            .count();
         let Some((li, name, shape)) = self.host_layer() else {
+            let nh_layers = self.host_layers().len();
             return Err(EmuError::Input(format!(
                 "input spikes replace the artifact's host layer, but it has {nh_layers} host layers \
                  (compile with an encoder, or give the spikes as --input to a model without one)"

@@ -436,7 +436,7 @@ pub fn verify_host_spikes(
         .map_err(|m| Error::Usage(format!("--input-spikes {}: {m}", spikes.display())))?;
     let arr = nmc_reference::read_array(spikes)?;
     let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(spikes))?;
-    check_spike_file(spikes)?;
+    check_spikes(stim.values().iter(), spikes)?;
     let mut opts = opts.clone();
     if let Some(p) = labels {
         opts.labels = Some(crate::simulate::read_labels(p, stim.batch())?);
@@ -1468,8 +1468,12 @@ impl std::fmt::Display for QuantVerifyReport {
 /// Checks that a recorded spike file (`--input-spikes`) holds only 0 and 1:
 /// a neuron spikes at most once per step.
 pub fn check_spike_file(spikes: &Path) -> Result<(), Error> {
-    let arr = nmc_reference::read_array(spikes)?;
-    if let Some((i, x)) = arr.iter().enumerate().find(|&(_, &x)| x != 0.0 && x != 1.0) {
+    check_spikes(nmc_reference::read_array(spikes)?.iter(), spikes)
+}
+
+/// The 0/1 check of [`check_spike_file`] on values already read from `spikes`.
+fn check_spikes<'a>(values: impl Iterator<Item = &'a f64>, spikes: &Path) -> Result<(), Error> {
+    if let Some((i, x)) = values.enumerate().find(|&(_, &x)| x != 0.0 && x != 1.0) {
         return Err(Error::BadInput(format!(
             "--input-spikes {}: spikes must be 0 or 1 (one per neuron and step at most); element {i} \
              (row-major) is {x}",
