@@ -6,6 +6,10 @@
 //! - [`output`]: files appear whole or not at all ([`output::AtomicFile`]),
 //!   and two paths are compared by file identity ([`output::same_file`]).
 //! - [`text`]: text tables that cannot fail on long names.
+//! - [`conv`]: the one geometry of a 2-d convolution every stage uses.
 
+pub mod conv;
 pub mod output;
 pub mod text;
+
+pub use conv::ConvGeom;

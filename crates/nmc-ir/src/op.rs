@@ -259,13 +259,17 @@ pub enum OpError {
     Arity(String),
 }
 
+/// Output length of one convolution or pooling dimension (the one formula,
+/// [`nmc_core::conv::Dim::out_len`]).
 fn conv_out(len: usize, k: usize, stride: usize, pad: usize, dil: usize) -> Option<usize> {
-    let eff = dil.checked_mul(k.checked_sub(1)?)?.checked_add(1)?;
-    let padded = len.checked_add(pad.checked_mul(2)?)?;
-    if padded < eff || stride == 0 {
-        return None;
+    nmc_core::conv::Dim {
+        din: len,
+        k,
+        s: stride,
+        p: pad,
+        d: dil,
     }
-    Some((padded - eff) / stride + 1)
+    .out_len()
 }
 
 impl Op {

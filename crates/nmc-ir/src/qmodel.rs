@@ -34,6 +34,7 @@
 
 use crate::fact::Shape;
 use crate::op::NeuronModel;
+use nmc_core::ConvGeom;
 use serde::{Deserialize, Serialize};
 
 /// Version of the [`QModel`] file format. Bump on any change to these types.
@@ -293,6 +294,31 @@ impl QWeights {
             } => (out_shape.iter().product(), in_shape.iter().product()),
         }
     }
+    /// The convolution geometry of a `Conv2d` map (unchecked: see
+    /// [`ConvGeom::check`]); `None` for other maps.
+    pub fn conv_geom(&self) -> Option<ConvGeom> {
+        match *self {
+            QWeights::Conv2d {
+                in_shape,
+                out_shape,
+                kernel,
+                stride,
+                padding,
+                dilation,
+                groups,
+                ..
+            } => Some(ConvGeom {
+                in_shape,
+                out_shape,
+                kernel,
+                stride,
+                padding,
+                dilation,
+                groups,
+            }),
+            _ => None,
+        }
+    }
     /// Number of stored weights.
     pub fn stored(&self) -> usize {
         match self {
@@ -467,29 +493,11 @@ impl QModel {
                             ));
                         }
                     }
-                    QWeights::Conv2d {
-                        in_shape,
-                        out_shape,
-                        kernel,
-                        stride,
-                        padding,
-                        dilation,
-                        groups,
-                        mant,
-                    } => {
-                        let g = *groups;
-                        let geom_ok = g > 0
-                            && in_shape[0] % g == 0
-                            && out_shape[0] % g == 0
-                            && mant.len() == out_shape[0] * (in_shape[0] / g) * kernel[0] * kernel[1]
-                            && (0..2).all(|i| {
-                                let eff = dilation[i] * (kernel[i].max(1) - 1) + 1;
-                                let padded = in_shape[i + 1] + 2 * padding[i];
-                                stride[i] > 0
-                                    && kernel[i] > 0
-                                    && padded >= eff
-                                    && (padded - eff) / stride[i] + 1 == out_shape[i + 1]
-                            });
+                    QWeights::Conv2d { mant, .. } => {
+                        let geom_ok = conn
+                            .weights
+                            .conv_geom()
+                            .is_some_and(|g| g.check().is_ok() && g.weight_len() == Some(mant.len()));
                         if !geom_ok {
                             return Err(err(&p.name, &field, "conv2d weights: geometry is inconsistent".into()));
                         }

@@ -12,14 +12,14 @@ use std::process::Command;
 /// crate → the nmc crates it may depend on (normal dependencies).
 const RULES: &[(&str, &[&str])] = &[
     ("nmc-core", &[]),
-    ("nmc-ir", &[]),
+    ("nmc-ir", &["nmc-core"]),
     ("nmc-artifact", &[]),
     ("nmc-target", &["nmc-core"]),
     ("nmc-frontend", &["nmc-core", "nmc-ir"]),
     ("nmc-reference", &["nmc-core", "nmc-ir", "nmc-target"]),
     ("nmc-quant", &["nmc-core", "nmc-ir", "nmc-target"]),
-    ("nmc-partition", &["nmc-ir", "nmc-target", "nmc-artifact"]),
-    ("nmc-emu", &["nmc-artifact", "nmc-target"]),
+    ("nmc-partition", &["nmc-core", "nmc-ir", "nmc-target", "nmc-artifact"]),
+    ("nmc-emu", &["nmc-core", "nmc-artifact", "nmc-target"]),
     // Dev-only (tests' golden harness): no crate may use it as a normal dependency.
     ("nmc-golden", &[]),
     (
