@@ -11,14 +11,14 @@
 //! one class per code, all subclasses of `NmcError`, carrying the message
 //! the CLI prints after `error: `.
 
-use ndarray::{Array3, ArrayD};
+use ndarray::{ArrayD, IxDyn};
 use nmc::pipeline::{self, AnyModel, Compiled, VerifyOptions};
 use nmc_artifact::Artifact;
 use nmc_emu::{EmuError, Emulator, RunOptions};
 use nmc_quant::{EncoderMode, QuantOptions};
 use nmc_reference::{SimOptions, Stimulus};
 use nmc_target::Target;
-use numpy::{IntoPyArray, PyArray3, PyReadonlyArrayDyn};
+use numpy::{IntoPyArray, PyArray3, PyArrayDyn, PyReadonlyArrayDyn};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -184,11 +184,20 @@ fn stimulus(x: PyReadonlyArrayDyn<'_, f64>, shape: &nmc_ir::Shape) -> PyResult<S
     Stimulus::from_array(a, shape).map_err(|e| BadInputError::new_err(format!("x: {e}")))
 }
 
-fn spikes_array<'py>(py: Python<'py>, bits: &bitvec::vec::BitVec, b: usize, t: usize, n: usize) -> Bound<'py, PyArray3<u8>> {
+/// Spikes as the CLI's `.npz` holds them: `uint8 (batch, steps, *shape)`.
+fn spikes_array<'py>(
+    py: Python<'py>,
+    bits: &bitvec::vec::BitVec,
+    b: usize,
+    t: usize,
+    shape: &[usize],
+) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
+    let mut dims = vec![b, t];
+    dims.extend_from_slice(shape);
     let v: Vec<u8> = bits.iter().map(|x| u8::from(*x)).collect();
-    Array3::from_shape_vec((b, t, n), v)
-        .unwrap_or_else(|_| Array3::zeros((b, t, n)))
-        .into_pyarray(py)
+    let a = ArrayD::from_shape_vec(IxDyn(&dims), v)
+        .map_err(|e| InternalError::new_err(format!("spike array of shape {dims:?}: {e}")))?;
+    Ok(a.into_pyarray(py))
 }
 
 impl PyModel {
@@ -255,7 +264,7 @@ impl PyModel {
     }
 
     /// The float reference on `x` (`(batch, steps, *input_shape)`): per
-    /// layer `(name, spikes uint8 (batch, steps, neurons))` and per output
+    /// layer `(name, spikes uint8 (batch, steps, *layer shape))` and per output
     /// `(name, values float64 (batch, steps, features))`.
     #[allow(clippy::type_complexity)]
     #[pyo3(signature = (x, steps=None))]
@@ -264,7 +273,7 @@ impl PyModel {
         py: Python<'py>,
         x: PyReadonlyArrayDyn<'py, f64>,
         steps: Option<usize>,
-    ) -> PyResult<(Vec<(String, Bound<'py, PyArray3<u8>>)>, Vec<(String, Bound<'py, numpy::PyArray3<f64>>)>)> {
+    ) -> PyResult<(Vec<(String, Bound<'py, PyArrayDyn<u8>>)>, Vec<(String, Bound<'py, PyArray3<f64>>)>)> {
         let g = self.graph("simulate")?;
         let shape = g
             .input_nodes()
@@ -278,11 +287,8 @@ impl PyModel {
         let layers = res
             .layers
             .iter()
-            .map(|l| {
-                let n = l.neurons();
-                (l.name.clone(), spikes_array(py, &l.spikes, l.batch, l.steps, n))
-            })
-            .collect();
+            .map(|l| Ok((l.name.clone(), spikes_array(py, &l.spikes, l.batch, l.steps, l.shape.dims())?)))
+            .collect::<PyResult<_>>()?;
         let outputs = res
             .outputs
             .iter()
@@ -394,7 +400,7 @@ impl PyDeployment {
         self.artifact.inputs.first().map(|i| i.shape.clone()).unwrap_or_default()
     }
     /// Emulates the artifact on `x`: per layer `(name, spikes uint8
-    /// (batch, steps, neurons))`, in the artifact's layer order.
+    /// (batch, steps, *layer shape))`, in the artifact's layer order.
     #[pyo3(signature = (x, steps=None, strict=false))]
     fn emulate<'py>(
         &self,
@@ -402,7 +408,7 @@ impl PyDeployment {
         x: PyReadonlyArrayDyn<'py, f64>,
         steps: Option<usize>,
         strict: bool,
-    ) -> PyResult<Vec<(String, Bound<'py, PyArray3<u8>>)>> {
+    ) -> PyResult<Vec<(String, Bound<'py, PyArrayDyn<u8>>)>> {
         let shape = nmc_ir::Shape::new(self.input_shape());
         let stim = stimulus(x, &shape)?;
         let steps = steps.unwrap_or(stim.steps());
@@ -414,14 +420,10 @@ impl PyDeployment {
         let res = py
             .detach(|| emu.run_opts(std::slice::from_ref(&input), steps, &RunOptions { strict }, &|| {}))
             .map_err(err)?;
-        Ok(res
-            .layers
+        res.layers
             .iter()
-            .map(|l| {
-                let n: usize = l.shape.iter().product();
-                (l.name.clone(), spikes_array(py, &l.spikes, res.batch, steps, n))
-            })
-            .collect())
+            .map(|l| Ok((l.name.clone(), spikes_array(py, &l.spikes, res.batch, steps, &l.shape)?)))
+            .collect()
     }
 }
 

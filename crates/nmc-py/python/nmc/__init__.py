@@ -7,7 +7,7 @@ reports (as dicts of the CLI's ``--json`` output).
     import nmc
     model = nmc.load("examples/mnist_conv/mnist_conv.nir")
     dep = model.compile("loihi1")
-    spikes = dep.emulate(x)            # {layer: uint8 array (batch, steps, neurons)}
+    spikes = dep.emulate(x)            # {layer: uint8 array (batch, steps, *layer shape)}
     report = nmc.verify(model, dep, x, labels=y)
 
 Arrays use the CLI's layouts: ``x`` is ``(batch, steps, *input_shape)`` or
@@ -172,14 +172,14 @@ class Simulation:
     """The float reference's run: per-layer spikes and per-output values."""
 
     def __init__(self, layers, outputs):
-        #: ``{layer: uint8 array (batch, steps, neurons)}``, in graph order.
+        #: ``{layer: uint8 array (batch, steps, *layer shape)}``, in graph order.
         self.spikes: Dict[str, np.ndarray] = dict(layers)
         #: ``{output: float64 array (batch, steps, features)}``.
         self.outputs: Dict[str, np.ndarray] = dict(outputs)
 
     def counts(self) -> Dict[str, np.ndarray]:
         """Spikes per neuron, summed over time: ``{layer: (batch, neurons)}``."""
-        return {k: v.sum(axis=1, dtype=np.int64) for k, v in self.spikes.items()}
+        return {k: v.sum(axis=1, dtype=np.int64).reshape(v.shape[0], -1) for k, v in self.spikes.items()}
 
     def rates(self, dt: float) -> Dict[str, float]:
         """Mean firing rate per layer in Hz (spikes / neuron / second)."""
@@ -310,7 +310,7 @@ class Deployment:
         self._d.save(os.fspath(path))
 
     def emulate(self, x: Any, steps: Optional[int] = None, *, strict: bool = False) -> Dict[str, np.ndarray]:
-        """The bit-accurate emulator on ``x``: ``{layer: uint8 (batch, steps, neurons)}``,
+        """The bit-accurate emulator on ``x``: ``{layer: uint8 (batch, steps, *layer shape)}``,
         the spikes ``nmc emulate --out`` writes. Releases the GIL; shows a
         progress bar in notebooks and terminals when tqdm is installed."""
         a = _as_input(x)
