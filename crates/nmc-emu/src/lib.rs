@@ -35,13 +35,22 @@
 //! Batches run in parallel (rayon); results do not depend on the thread
 //! count.
 
+mod data;
+mod error;
+mod item;
 mod net;
 pub mod numerics;
+mod overflow;
 
 use bitvec::vec::BitVec;
+use data::LayerInfo;
+pub use data::{InputData, ProbeState};
+pub use error::{EmuError, Register};
+use item::{ItemOut, ItemRun};
 use net::Net;
 use nmc_artifact::{Artifact, Encoding, LayerLoc};
 use numerics::Numerics;
+use overflow::OverflowEvent;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -49,72 +58,6 @@ use serde::Serialize;
 /// weights below 2^24 and fan-ins below 2^19 the accumulator's 64-bit sum
 /// cannot overflow (the register's own wrap is then applied exactly).
 pub const MAX_EVENTS: u32 = 1 << 20;
-
-/// Emulation failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EmuError {
-    /// The artifact is structurally invalid.
-    #[error("invalid artifact: {0}")]
-    Invalid(String),
-    /// The artifact's target description is invalid.
-    #[error("artifact target: {0}")]
-    Target(String),
-    /// The input does not fit the artifact.
-    #[error("input: {0}")]
-    Input(String),
-    /// Strict mode: a register wrapped or the voltage was clipped.
-    #[error(
-        "overflow in layer `{layer}`, neuron {neuron}, step {step}, batch item {batch}: register {register} \
-         would be {exact}, the target stores {stored} (strict mode)"
-    )]
-    Overflow {
-        /// Layer name (artifact layer order).
-        layer: String,
-        /// Neuron index within the layer (row-major).
-        neuron: usize,
-        /// Step.
-        step: usize,
-        /// Batch item.
-        batch: usize,
-        /// The register.
-        register: Register,
-        /// The exact value before fitting.
-        exact: i64,
-        /// What the register holds after its overflow rule.
-        stored: i64,
-    },
-}
-
-/// A state register of the compartment step, as named in overflow reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum Register {
-    /// `q`, the input accumulator.
-    Accumulator,
-    /// `u`, the current.
-    Current,
-    /// `u + bias` (the current register).
-    CurrentBias,
-    /// `v`, the voltage: its register and `[vmin, vmax]`.
-    Voltage,
-}
-
-impl Register {
-    /// Short name: `q`, `u`, `u+bias` or `v` (as the fixed reference names them).
-    pub fn name(self) -> &'static str {
-        match self {
-            Register::Accumulator => "q",
-            Register::Current => "u",
-            Register::CurrentBias => "u+bias",
-            Register::Voltage => "v",
-        }
-    }
-}
-
-impl std::fmt::Display for Register {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// Wraps and clips of one layer over a run, summed over the batch.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -141,20 +84,6 @@ impl LayerOverflow {
 pub struct RunOptions {
     /// Any wrap or clip is an error ([`EmuError::Overflow`]) instead of being counted.
     pub strict: bool,
-}
-
-/// One input array: `(batch, steps, features)` row-major. A time axis
-/// shorter than the emulated steps is repeated.
-#[derive(Clone, Debug)]
-pub struct InputData {
-    /// Batch size.
-    pub batch: usize,
-    /// Steps in the data.
-    pub steps: usize,
-    /// Features per step.
-    pub features: usize,
-    /// Values, `batch × steps × features`.
-    pub data: Vec<f64>,
 }
 
 /// Spikes of one layer: bit `(b·steps + t)·n + i`.
@@ -218,13 +147,6 @@ impl EmuResult {
     }
 }
 
-struct LayerInfo {
-    name: String,
-    shape: Vec<usize>,
-    gidx: Vec<u32>,
-    spiking: bool,
-}
-
 /// A compiled artifact ready to run any number of times.
 pub struct Emulator {
     net: Net,
@@ -232,104 +154,6 @@ pub struct Emulator {
     /// Per global compartment: (layer, neuron), `u32::MAX` when in no layer.
     rev: Vec<(u32, u32)>,
     core_ids: Vec<(u16, u16)>,
-}
-
-/// Per-item output of one run.
-struct ItemOut {
-    fired: Vec<u32>,
-    fired_ptr: Vec<usize>,
-    volts: Vec<Vec<i64>>,
-    core_events: Vec<u64>,
-    probe: Vec<ProbeState>,
-    /// Per layer (plus one slot for compartments in no layer): q, u, v counts.
-    overflow_counts: Vec<[u64; 3]>,
-    /// Strict mode: the first overflow (the item stopped at its step).
-    first_overflow: Option<OverflowEvent>,
-}
-
-/// One wrap or clip, by position in the network.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct OverflowEvent {
-    step: usize,
-    layer: u32,
-    neuron: u32,
-    register: Register,
-    exact: i64,
-    stored: i64,
-}
-
-/// Where the update loop reports overflows (off the hot path).
-struct OverflowSink<'a> {
-    rev: &'a [(u32, u32)],
-    counts: Vec<[u64; 3]>,
-    strict: bool,
-    step: usize,
-    first: Option<OverflowEvent>,
-}
-
-impl OverflowSink<'_> {
-    /// Records every register of compartment `cx` whose stored value
-    /// differs from its exact one: `[q, u, u + bias, v]` as (exact, stored).
-    #[cold]
-    #[inline(never)]
-    fn hits(&mut self, cx: u32, regs: [(i64, i64); 4]) {
-        const ORDER: [Register; 4] = [
-            Register::Accumulator,
-            Register::Current,
-            Register::CurrentBias,
-            Register::Voltage,
-        ];
-        for (reg, (exact, stored)) in ORDER.into_iter().zip(regs) {
-            if exact != stored {
-                self.hit(reg, cx, exact, stored);
-            }
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn hit(&mut self, register: Register, cx: u32, exact: i64, stored: i64) {
-        let (layer, neuron) = self.rev[cx as usize];
-        let slot = if layer == u32::MAX {
-            self.counts.len() - 1
-        } else {
-            layer as usize
-        };
-        let k = match register {
-            Register::Accumulator => 0,
-            Register::Current | Register::CurrentBias => 1,
-            Register::Voltage => 2,
-        };
-        self.counts[slot][k] += 1;
-        if self.strict {
-            let e = OverflowEvent {
-                step: self.step,
-                layer,
-                neuron: if layer == u32::MAX { cx } else { neuron },
-                register,
-                exact,
-                stored,
-            };
-            if self.first.is_none_or(|f| e < f) {
-                self.first = Some(e);
-            }
-        }
-    }
-}
-
-/// The state of one compartment after the update of one step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct ProbeState {
-    /// Input accumulator as used this step (after fitting).
-    pub q: i64,
-    /// Current `u` after decay and input.
-    pub u: i64,
-    /// Voltage after the step (0 after a spike).
-    pub v: i64,
-    /// Refractory counter after the step.
-    pub refractory: u8,
-    /// Whether it spiked this step.
-    pub spiked: bool,
 }
 
 impl Emulator {
@@ -699,6 +523,7 @@ impl Emulator {
     }
 
     /// One batch item. `host`: recorded spikes of the (single) host layer, fed
+    /// One batch item. `host`: recorded spikes of the (single) host layer, fed
     /// instead of running it (`(layer, spikes)`; see [`Emulator::run_host_spikes`]).
     fn run_item(
         &self,
@@ -709,308 +534,17 @@ impl Emulator {
         probe_cx: Option<usize>,
         strict: bool,
     ) -> ItemOut {
-        let net = &self.net;
-        let num = &net.num;
-        let n = net.n_cx;
-        let nh = net.n_host_cx;
-        let (lc, lh) = (num.chip_latency as usize, num.host_latency as usize);
-        let mut q = vec![0i64; n];
-        let mut u = vec![0i64; n];
-        let mut v = vec![0i64; n];
-        let mut refr = vec![0u8; n];
-        // Fired compartments, in index order, step by step: fired[fired_ptr[t]..fired_ptr[t+1]].
-        let mut fired: Vec<u32> = Vec::new();
-        let mut fired_ptr: Vec<usize> = Vec::with_capacity(steps + 1);
-        fired_ptr.push(0);
-        let mut core_events = vec![0u64; net.core_cx0.len()];
-        let mut volts: Vec<Vec<i64>> = self
-            .layers
-            .iter()
-            .map(|l| {
-                if l.spiking {
-                    Vec::new()
-                } else {
-                    Vec::with_capacity(steps * l.gidx.len())
-                }
-            })
-            .collect();
-        let mut probe = Vec::new();
-        let mut ov = OverflowSink {
+        ItemRun {
+            net: &self.net,
+            layers: &self.layers,
             rev: &self.rev,
-            counts: vec![[0; 3]; self.layers.len() + 1],
+            inputs,
+            host,
+            b,
+            steps,
+            probe_cx,
             strict,
-            step: 0,
-            first: None,
-        };
-        let mut xint: Vec<Vec<i64>> = net.inputs.iter().map(|&(f, _)| vec![0i64; f]).collect();
-        let row_of = |inp: &InputData, t: usize| {
-            let base = (b * inp.steps + t % inp.steps) * inp.features;
-            base..base + inp.features
-        };
-
-        for t in 0..steps {
-            // 1a. Chip spikes sent at t − lc, host spikes sent at t − lh (host compartments
-            //     come first in every step's list).
-            if t >= lc {
-                let list = &fired[fired_ptr[t - lc]..fired_ptr[t - lc + 1]];
-                let first_chip = list.partition_point(|&g| (g as usize) < nh);
-                for &src in &list[first_chip..] {
-                    self.route(src, &mut q, &mut core_events);
-                }
-            }
-            if t >= lh {
-                let list = &fired[fired_ptr[t - lh]..fired_ptr[t - lh + 1]];
-                let first_chip = list.partition_point(|&g| (g as usize) < nh);
-                for &src in &list[..first_chip] {
-                    self.route(src, &mut q, &mut core_events);
-                }
-                // 1b. Input events of step t − lh.
-                for (k, inp) in inputs.iter().enumerate() {
-                    if net.inputs[k].1 != Encoding::Events {
-                        continue;
-                    }
-                    let p = &net.in_route_ptr[k];
-                    for (e, &x) in inp.data[row_of(inp, t - lh)].iter().enumerate() {
-                        if x > 0.0 {
-                            for r in p[e] as usize..p[e + 1] as usize {
-                                deliver(
-                                    net,
-                                    &mut q,
-                                    &mut core_events,
-                                    net.in_route_axon[k][r],
-                                    net.in_route_atom[k][r],
-                                    x as u32,
-                                );
-                            }
-                        }
-                    }
-                }
-            }
-            // 1c. Real-valued inputs of this step into the host layers (latency 0).
-            for (k, inp) in inputs.iter().enumerate().filter(|_| host.is_none()) {
-                if let Encoding::Real { frac_bits, bits } = net.inputs[k].1 {
-                    let hi = (1i64 << (bits.clamp(2, 32) - 1)) - 1;
-                    let scale = (1u64 << frac_bits.min(40)) as f64;
-                    for (xi, &x) in xint[k].iter_mut().zip(&inp.data[row_of(inp, t)]) {
-                        *xi = ((x * scale).round() as i64).clamp(-hi - 1, hi);
-                    }
-                }
-            }
-            for h in net.host.iter().filter(|_| host.is_none()) {
-                let xs = &xint[h.input];
-                for o in 0..h.n {
-                    let (e0, e1) = (h.row_ptr[o] as usize, h.row_ptr[o + 1] as usize);
-                    let acc: i64 = h.col[e0..e1]
-                        .iter()
-                        .zip(&h.w[e0..e1])
-                        .map(|(&c, &w)| w * xs[c as usize])
-                        .sum();
-                    q[h.cx0 + o] += acc;
-                }
-            }
-            // 2. Update every compartment, one run of shared constants at a time.
-            let probe_q = probe_cx.map(|p| num.q.fit(q[p]));
-            let bias = &net.cx.bias;
-            let one = 1i64 << num.decay_bits;
-            ov.step = t;
-            // Recorded host spikes: the host layer "fires" them and is not updated.
-            let first_cx = if let Some((li, hs)) = host {
-                let row = (b * hs.steps + t % hs.steps) * hs.features;
-                let start = fired.len();
-                for (j, &x) in hs.data[row..row + hs.features].iter().enumerate() {
-                    if x != 0.0 {
-                        fired.push(self.layers[li].gidx[j]);
-                    }
-                }
-                fired[start..].sort_unstable();
-                nh as u32
-            } else {
-                0
-            };
-            for seg in &net.segments {
-                if seg.end <= first_cx {
-                    continue;
-                }
-                let clipped;
-                let seg = if seg.start < first_cx {
-                    clipped = net::Segment {
-                        start: first_cx,
-                        ..*seg
-                    };
-                    &clipped
-                } else {
-                    seg
-                };
-                let st = State {
-                    q: &mut q,
-                    u: &mut u,
-                    v: &mut v,
-                    refr: &mut refr,
-                    fired: &mut fired,
-                };
-                // Monomorphised for the common constants: u = q when the current decays
-                // fully (no synapse), v not decayed when there is no leak (IF).
-                match (seg.fu == 0, seg.fv == one) {
-                    (true, true) => update::<true, true>(num, seg, bias, st, &mut ov),
-                    (true, false) => update::<true, false>(num, seg, bias, st, &mut ov),
-                    (false, true) => update::<false, true>(num, seg, bias, st, &mut ov),
-                    (false, false) => update::<false, false>(num, seg, bias, st, &mut ov),
-                }
-            }
-            fired_ptr.push(fired.len());
-            if let (Some(p), Some(qp)) = (probe_cx, probe_q) {
-                probe.push(ProbeState {
-                    q: qp,
-                    u: u[p],
-                    v: v[p],
-                    refractory: refr[p],
-                    spiked: fired[fired_ptr[t]..].binary_search(&(p as u32)).is_ok(),
-                });
-            }
-            for (li, l) in self.layers.iter().enumerate() {
-                if !l.spiking {
-                    volts[li].extend(l.gidx.iter().map(|&g| v[g as usize]));
-                }
-            }
-            if ov.first.is_some() {
-                // Strict mode stops this item at the step of its first overflow.
-                break;
-            }
         }
-        let (overflow_counts, first_overflow) = (ov.counts, ov.first);
-        ItemOut {
-            fired,
-            fired_ptr,
-            volts,
-            core_events,
-            probe,
-            overflow_counts,
-            first_overflow,
-        }
+        .run()
     }
-
-    /// Sends one spike of compartment `src` along its routes.
-    #[inline]
-    fn route(&self, src: u32, q: &mut [i64], core_events: &mut [u64]) {
-        let net = &self.net;
-        let (r0, r1) = (
-            net.route_ptr[src as usize] as usize,
-            net.route_ptr[src as usize + 1] as usize,
-        );
-        for r in r0..r1 {
-            deliver(net, q, core_events, net.route_axon[r], net.route_atom[r], 1);
-        }
-    }
-}
-
-/// Mutable compartment state of one batch item.
-struct State<'a> {
-    q: &'a mut [i64],
-    u: &'a mut [i64],
-    v: &'a mut [i64],
-    refr: &'a mut [u8],
-    fired: &'a mut Vec<u32>,
-}
-
-/// The compartment update of one segment (constants hoisted). `FULL_U`:
-/// the current decays fully each step (`u = q`); `NO_LEAK`: the voltage does
-/// not decay. Both are exact special cases of the general formula.
-#[inline(always)]
-fn update<const FULL_U: bool, const NO_LEAK: bool>(
-    num: &Numerics,
-    seg: &net::Segment,
-    bias: &[i64],
-    st: State<'_>,
-    ov: &mut OverflowSink<'_>,
-) {
-    let (fu, fv, vth, r0, spiking) = (seg.fu, seg.fv, seg.vth, seg.refr, seg.spiking);
-    // With a clipping voltage register the two clips merge into one.
-    let m = (1i64 << (num.v.bits - 1)) - 1;
-    let (lo, hi, v_wraps) = match num.v.overflow {
-        numerics::Overflow::Clip => (seg.vmin.max(-m - 1), seg.vmax.min(m), false),
-        numerics::Overflow::Wrap => (seg.vmin, seg.vmax, true),
-    };
-    // A vmin narrower than the target's widest is the neuron's floor (nengo's
-    // min_voltage): holding v there is not a clip. Decided on the cold path.
-    let floor_is_design = seg.vmin > num.vmin_widest;
-    let range = seg.start as usize..seg.end as usize;
-    let (q, u, v, refr) = (
-        &mut st.q[range.clone()],
-        &mut st.u[range.clone()],
-        &mut st.v[range.clone()],
-        &mut st.refr[range.clone()],
-    );
-    let bias = &bias[range];
-    // (A voltage is ≤ vth after every update only when vth ≥ 0: a spike resets it to 0.)
-    let may_rest = FULL_U && NO_LEAK && vth >= 0;
-    for i in 0..q.len() {
-        // At rest: an IF compartment (instant current, no leak) with no input, no bias and
-        // no refractory count keeps its voltage (always ≤ vth after an update), cannot spike,
-        // and its current becomes 0. Skipping it is exact.
-        if may_rest && q[i] == 0 && bias[i] == 0 && refr[i] == 0 {
-            u[i] = 0;
-            continue;
-        }
-        let q_exact = q[i];
-        let qi = num.q.fit(q_exact);
-        q[i] = 0;
-        let u_exact = if FULL_U { qi } else { num.decay(u[i], fu) + qi };
-        let ui = num.u.fit(u_exact);
-        u[i] = ui;
-        let u2_exact = ui + bias[i];
-        let u2 = num.u.fit(u2_exact);
-        let vd = if NO_LEAK { v[i] } else { num.decay(v[i], fv) };
-        let v_exact = vd + u2;
-        let mut vi = if v_wraps { num.v.fit(v_exact) } else { v_exact }.clamp(lo, hi);
-        // One test for all four registers; the cold path sorts out which.
-        if ((qi ^ q_exact) | (ui ^ u_exact) | (u2 ^ u2_exact) | (vi ^ v_exact)) != 0 {
-            let in_register = if v_wraps {
-                num.v.fit(v_exact) == v_exact
-            } else {
-                (-m - 1..=m).contains(&v_exact)
-            };
-            // Held at a designed floor only: not a clip (reported as unchanged).
-            let v_seen = if floor_is_design && v_exact < lo && in_register {
-                v_exact
-            } else {
-                vi
-            };
-            ov.hits(
-                seg.start + i as u32,
-                [(q_exact, qi), (u_exact, ui), (u2_exact, u2), (v_exact, v_seen)],
-            );
-        }
-        let ri = refr[i];
-        if ri > 0 {
-            vi = 0;
-        }
-        if spiking && vi > vth {
-            vi = 0;
-            refr[i] = r0.saturating_sub(1);
-            st.fired.push(seg.start + i as u32);
-        } else {
-            refr[i] = ri.saturating_sub(1);
-        }
-        v[i] = vi;
-    }
-}
-
-#[inline]
-fn deliver(net: &Net, q: &mut [i64], core_events: &mut [u64], gaxon: u32, atom: u16, count: u32) {
-    let t = net.axon_table[gaxon as usize] as usize;
-    let base = net.axon_base[gaxon as usize] as usize;
-    let a0 = net.table_atoms[t] as usize + atom as usize;
-    let syn = &net.syn[net.atom_ptr[a0] as usize..net.atom_ptr[a0 + 1] as usize];
-    let q = &mut q[base..];
-    if count == 1 {
-        for &(cx, w) in syn {
-            q[cx as usize] += w as i64;
-        }
-    } else {
-        let c = count as i64;
-        for &(cx, w) in syn {
-            q[cx as usize] += w as i64 * c;
-        }
-    }
-    core_events[net.core_of_axon[gaxon as usize] as usize] += (syn.len() as u64) * count as u64;
 }

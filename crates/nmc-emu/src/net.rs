@@ -2,9 +2,10 @@
 //! of compartments (host layers first, then cores in order), per-compartment
 //! constants as structure-of-arrays, routes and synapse tables as CSR.
 
-use crate::EmuError;
+use crate::error::EmuError;
 use crate::numerics::Numerics;
-use nmc_artifact::{Artifact, CxProfile, Encoding, HostWeights, InAxon, Route};
+use nmc_artifact::{Artifact, CxProfile, Encoding, HostWeights, InAxon, Route, SynTable};
+use nmc_core::ConvGeom;
 
 /// Per-compartment constants, structure of arrays.
 #[derive(Debug, Default)]
@@ -130,6 +131,68 @@ pub(crate) struct Net {
 /// Row pointers, columns, integer weights.
 type Csr = (Vec<u32>, Vec<u32>, Vec<i64>);
 
+/// A host convolution's weights as CSR rows over its outputs (appended to `csr`).
+fn expand_host_conv(
+    geom: &ConvGeom,
+    mant: &[i16],
+    n_out: usize,
+    file_layer: usize,
+    weight: impl Fn(i16) -> Result<i64, EmuError>,
+    (row_ptr, col, ws): (&mut Vec<u32>, &mut Vec<u32>, &mut Vec<i64>),
+) -> Result<(), EmuError> {
+    let [_, h, wd] = geom.in_shape;
+    let [co, ho, wo] = geom.out_shape;
+    let kernel = geom.kernel;
+    let (cig, cog) = (geom.cig(), geom.cog());
+    let product = |dims: &[usize]| dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    if product(&[co, ho, wo]) != Some(n_out) || product(&[co, cig, kernel[0], kernel[1]]) != Some(mant.len()) {
+        return Err(EmuError::Invalid(format!(
+            "host layer {file_layer}: conv weights do not match its size"
+        )));
+    }
+    let [dy, dx] = geom.dims();
+    for oc in 0..co {
+        let gi = oc / cog.max(1);
+        for oy in 0..ho {
+            for ox in 0..wo {
+                for icg in 0..cig {
+                    let ic = gi * cig + icg;
+                    for ky in 0..kernel[0] {
+                        // Checked: a damaged stride or dilation lands
+                        // outside the input, not in a panic.
+                        let Some(iy) = dy.input_of(oy, ky) else {
+                            continue;
+                        };
+                        for kx in 0..kernel[1] {
+                            let Some(ix) = dx.input_of(ox, kx) else {
+                                continue;
+                            };
+                            let m = mant[geom.widx(oc, icg, ky, kx)];
+                            if m != 0 {
+                                let c = ic
+                                    .checked_mul(h)
+                                    .and_then(|x| x.checked_add(iy))
+                                    .and_then(|x| x.checked_mul(wd))
+                                    .and_then(|x| x.checked_add(ix))
+                                    .and_then(|x| u32::try_from(x).ok())
+                                    .ok_or_else(|| {
+                                        EmuError::Invalid(format!(
+                                            "host layer {file_layer}: conv input index beyond 2^32"
+                                        ))
+                                    })?;
+                                col.push(c);
+                                ws.push(weight(m)?);
+                            }
+                        }
+                    }
+                }
+                row_ptr.push(col.len() as u32);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn expand_host(num: &Numerics, w: &HostWeights, exp: i8, n_out: usize, file_layer: usize) -> Result<Csr, EmuError> {
     let weight = |m: i16| {
         num.weight(m, exp).ok_or_else(|| {
@@ -169,206 +232,230 @@ fn expand_host(num: &Numerics, w: &HostWeights, exp: i8, n_out: usize, file_laye
             groups,
             mant,
         } => {
-            let [ci, h, wd] = *in_shape;
-            let [co, ho, wo] = *out_shape;
-            let g = (*groups).max(1);
-            let (cig, cog) = (ci / g, co / g);
-            let product = |dims: &[usize]| dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-            if product(&[co, ho, wo]) != Some(n_out) || product(&[co, cig, kernel[0], kernel[1]]) != Some(mant.len()) {
-                return Err(EmuError::Invalid(format!(
-                    "host layer {file_layer}: conv weights do not match its size"
-                )));
-            }
-            for oc in 0..co {
-                let gi = oc / cog.max(1);
-                for oy in 0..ho {
-                    for ox in 0..wo {
-                        for icg in 0..cig {
-                            let ic = gi * cig + icg;
-                            for ky in 0..kernel[0] {
-                                // Saturating: a damaged stride or dilation
-                                // lands outside the input, not in a panic.
-                                let iy = (oy.saturating_mul(stride[0]))
-                                    .saturating_add(ky.saturating_mul(dilation[0]))
-                                    .checked_sub(padding[0]);
-                                let Some(iy) = iy.filter(|&y| y < h) else {
-                                    continue;
-                                };
-                                for kx in 0..kernel[1] {
-                                    let ix = (ox.saturating_mul(stride[1]))
-                                        .saturating_add(kx.saturating_mul(dilation[1]))
-                                        .checked_sub(padding[1]);
-                                    let Some(ix) = ix.filter(|&x| x < wd) else {
-                                        continue;
-                                    };
-                                    let m = mant[((oc * cig + icg) * kernel[0] + ky) * kernel[1] + kx];
-                                    if m != 0 {
-                                        let c = ic
-                                            .checked_mul(h)
-                                            .and_then(|x| x.checked_add(iy))
-                                            .and_then(|x| x.checked_mul(wd))
-                                            .and_then(|x| x.checked_add(ix))
-                                            .and_then(|x| u32::try_from(x).ok())
-                                            .ok_or_else(|| {
-                                                EmuError::Invalid(format!(
-                                                    "host layer {file_layer}: conv input index beyond 2^32"
-                                                ))
-                                            })?;
-                                        col.push(c);
-                                        ws.push(weight(m)?);
-                                    }
-                                }
-                            }
-                        }
-                        row_ptr.push(col.len() as u32);
-                    }
-                }
-            }
+            let geom = ConvGeom {
+                in_shape: *in_shape,
+                out_shape: *out_shape,
+                kernel: *kernel,
+                stride: *stride,
+                padding: *padding,
+                dilation: *dilation,
+                groups: (*groups).max(1),
+            };
+            expand_host_conv(
+                &geom,
+                mant,
+                n_out,
+                file_layer,
+                weight,
+                (&mut row_ptr, &mut col, &mut ws),
+            )?;
         }
     }
     Ok((row_ptr, col, ws))
+}
+
+/// Global axons and synapse tables of every core.
+struct Tables {
+    /// Per core: its first global axon.
+    axon_base_of_core: Vec<u32>,
+    axon_table: Vec<u32>,
+    axon_base: Vec<u32>,
+    core_of_axon: Vec<u32>,
+    table_atoms: Vec<u32>,
+    atom_ptr: Vec<u32>,
+    syn: Vec<(u32, i32)>,
+}
+
+/// Events inputs: features and encoding per input, and per element its routes.
+struct InputRoutes {
+    inputs: Vec<(usize, Encoding)>,
+    ptr: Vec<Vec<u32>>,
+    axon: Vec<Vec<u32>>,
+    atom: Vec<Vec<u16>>,
+}
+
+/// The host layers' compartments (appended to `cx`) and expanded weights.
+fn host_layers(a: &Artifact, num: &Numerics, cx: &mut CxConsts) -> Result<Vec<HostMap>, EmuError> {
+    let mut host = Vec::new();
+    for (hi, h) in a.host.iter().enumerate() {
+        let cx0 = cx.fu.len();
+        for c in &h.cx {
+            cx.push(num, &h.profiles[c.profile as usize], c.bias_mant);
+        }
+        let (row_ptr, col, w) = expand_host(num, &h.weights, h.weight_exp, h.cx.len(), hi)?;
+        let feats: usize = a.inputs[h.input as usize].shape.iter().product();
+        if col.iter().any(|&c| c as usize >= feats) {
+            return Err(EmuError::Invalid(format!(
+                "host layer {hi}: weights read beyond input features"
+            )));
+        }
+        host.push(HostMap {
+            input: h.input as usize,
+            cx0,
+            n: h.cx.len(),
+            row_ptr,
+            col,
+            w,
+        });
+    }
+    Ok(host)
+}
+
+/// The cores' compartments (appended to `cx`); returns each core's first one.
+fn core_compartments(a: &Artifact, num: &Numerics, cx: &mut CxConsts) -> Vec<u32> {
+    let mut core_cx0 = Vec::with_capacity(a.cores.len());
+    for c in &a.cores {
+        core_cx0.push(cx.fu.len() as u32);
+        for k in &c.cx {
+            cx.push(num, &c.profiles[k.profile as usize], k.bias_mant);
+        }
+    }
+    core_cx0
+}
+
+impl Tables {
+    /// Numbers every core's axons and tables globally and expands the synapses.
+    fn build(a: &Artifact, num: &Numerics, core_cx0: &[u32]) -> Result<Tables, EmuError> {
+        let mut t = Tables {
+            axon_base_of_core: Vec::with_capacity(a.cores.len()),
+            axon_table: Vec::new(),
+            axon_base: Vec::new(),
+            core_of_axon: Vec::new(),
+            table_atoms: Vec::new(),
+            atom_ptr: Vec::new(),
+            syn: Vec::new(),
+        };
+        for (ci, c) in a.cores.iter().enumerate() {
+            t.axon_base_of_core.push(t.axon_table.len() as u32);
+            let t0 = t.table_atoms.len() as u32;
+            for table in &c.tables {
+                t.push_table(num, ci, table, c.formats[table.format as usize].weight_exp)?;
+            }
+            for ax in &c.axons {
+                let (table, base) = match ax {
+                    InAxon::Discrete { table } => (*table, 0u32),
+                    InAxon::Population { table, base } => (*table, *base as u32),
+                };
+                t.axon_table.push(t0 + table);
+                t.axon_base.push(core_cx0[ci] + base);
+                t.core_of_axon.push(ci as u32);
+            }
+        }
+        Ok(t)
+    }
+
+    /// Appends one synapse table of core `ci` (its synapses sorted by atom).
+    fn push_table(&mut self, num: &Numerics, ci: usize, t: &SynTable, weight_exp: i8) -> Result<(), EmuError> {
+        self.table_atoms.push(self.atom_ptr.len() as u32);
+        let mut k = 0usize;
+        for atom in 0..t.atoms {
+            self.atom_ptr.push(self.syn.len() as u32);
+            while k < t.syns.len() && t.syns[k].atom == atom {
+                let s = t.syns[k];
+                let w = num
+                    .weight(s.mant, weight_exp)
+                    .and_then(|w| i32::try_from(w).ok())
+                    .ok_or_else(|| {
+                        EmuError::Invalid(format!(
+                            "core {ci}: weight {} · 2^{} does not fit the accumulator",
+                            s.mant, weight_exp
+                        ))
+                    })?;
+                self.syn.push((s.cx as u32, w));
+                k += 1;
+            }
+        }
+        self.atom_ptr.push(self.syn.len() as u32);
+        if k != t.syns.len() {
+            return Err(EmuError::Invalid(format!(
+                "core {ci}: synapse table not sorted by atom"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The global axon a route targets.
+    fn gaxon(&self, r: &Route) -> u32 {
+        self.axon_base_of_core[r.core as usize] + r.axon
+    }
+
+    /// Per compartment (host layers, then cores), CSR of its routes.
+    fn routes(&self, a: &Artifact) -> (Vec<u32>, Vec<u32>, Vec<u16>) {
+        let mut route_ptr = vec![0u32];
+        let mut route_axon = Vec::new();
+        let mut route_atom = Vec::new();
+        let lists = a
+            .host
+            .iter()
+            .flat_map(|h| &h.routes)
+            .chain(a.cores.iter().flat_map(|c| &c.routes));
+        for routes in lists {
+            for r in routes {
+                route_axon.push(self.gaxon(r));
+                route_atom.push(r.atom);
+            }
+            route_ptr.push(route_axon.len() as u32);
+        }
+        (route_ptr, route_axon, route_atom)
+    }
+
+    /// Every input's features, encoding and per-element routes.
+    fn input_routes(&self, a: &Artifact) -> InputRoutes {
+        let mut ir = InputRoutes {
+            inputs: Vec::new(),
+            ptr: Vec::new(),
+            axon: Vec::new(),
+            atom: Vec::new(),
+        };
+        for i in &a.inputs {
+            let feats: usize = i.shape.iter().product();
+            ir.inputs.push((feats, i.encoding));
+            let mut p = vec![0u32];
+            let mut ax = Vec::new();
+            let mut at = Vec::new();
+            for r in &i.routes {
+                for x in r {
+                    ax.push(self.gaxon(x));
+                    at.push(x.atom);
+                }
+                p.push(ax.len() as u32);
+            }
+            ir.ptr.push(p);
+            ir.axon.push(ax);
+            ir.atom.push(at);
+        }
+        ir
+    }
+}
+
+/// Core of each compartment (`u32::MAX` for host compartments).
+fn core_of_cx(n_cx: usize, n_host_cx: usize, core_cx0: &[u32]) -> Vec<u32> {
+    (0..n_cx)
+        .map(|g| {
+            if g < n_host_cx {
+                u32::MAX
+            } else {
+                (core_cx0.partition_point(|&c0| c0 as usize <= g) - 1) as u32
+            }
+        })
+        .collect()
 }
 
 impl Net {
     pub(crate) fn build(a: &Artifact, num: Numerics) -> Result<Net, EmuError> {
         a.check().map_err(EmuError::Invalid)?;
         let mut cx = CxConsts::default();
-        let mut host = Vec::new();
         // Host compartments first.
-        let mut host_cx0 = Vec::new();
-        for (hi, h) in a.host.iter().enumerate() {
-            let cx0 = cx.fu.len();
-            host_cx0.push(cx0);
-            for c in &h.cx {
-                cx.push(&num, &h.profiles[c.profile as usize], c.bias_mant);
-            }
-            let (row_ptr, col, w) = expand_host(&num, &h.weights, h.weight_exp, h.cx.len(), hi)?;
-            let feats: usize = a.inputs[h.input as usize].shape.iter().product();
-            if col.iter().any(|&c| c as usize >= feats) {
-                return Err(EmuError::Invalid(format!(
-                    "host layer {hi}: weights read beyond input features"
-                )));
-            }
-            host.push(HostMap {
-                input: h.input as usize,
-                cx0,
-                n: h.cx.len(),
-                row_ptr,
-                col,
-                w,
-            });
-        }
+        let host = host_layers(a, &num, &mut cx)?;
         let n_host_cx = cx.fu.len();
-        let mut core_cx0 = Vec::with_capacity(a.cores.len());
-        for c in &a.cores {
-            core_cx0.push(cx.fu.len() as u32);
-            for k in &c.cx {
-                cx.push(&num, &c.profiles[k.profile as usize], k.bias_mant);
-            }
-        }
+        let core_cx0 = core_compartments(a, &num, &mut cx);
         let n_cx = cx.fu.len();
         // Axons and tables, global.
-        let mut axon_base_of_core = Vec::with_capacity(a.cores.len());
-        let mut axon_table = Vec::new();
-        let mut axon_base = Vec::new();
-        let mut core_of_axon = Vec::new();
-        let mut table_atoms = Vec::new();
-        let mut atom_ptr = Vec::new();
-        let mut syn: Vec<(u32, i32)> = Vec::new();
-        for (ci, c) in a.cores.iter().enumerate() {
-            axon_base_of_core.push(axon_table.len() as u32);
-            let t0 = table_atoms.len() as u32;
-            for t in &c.tables {
-                table_atoms.push(atom_ptr.len() as u32);
-                let fmt = c.formats[t.format as usize];
-                let mut k = 0usize;
-                for atom in 0..t.atoms {
-                    atom_ptr.push(syn.len() as u32);
-                    while k < t.syns.len() && t.syns[k].atom == atom {
-                        let s = t.syns[k];
-                        let w = num
-                            .weight(s.mant, fmt.weight_exp)
-                            .and_then(|w| i32::try_from(w).ok())
-                            .ok_or_else(|| {
-                                EmuError::Invalid(format!(
-                                    "core {ci}: weight {} · 2^{} does not fit the accumulator",
-                                    s.mant, fmt.weight_exp
-                                ))
-                            })?;
-                        syn.push((s.cx as u32, w));
-                        k += 1;
-                    }
-                }
-                atom_ptr.push(syn.len() as u32);
-                if k != t.syns.len() {
-                    return Err(EmuError::Invalid(format!(
-                        "core {ci}: synapse table not sorted by atom"
-                    )));
-                }
-            }
-            for ax in &c.axons {
-                let (t, base) = match ax {
-                    InAxon::Discrete { table } => (*table, 0u32),
-                    InAxon::Population { table, base } => (*table, *base as u32),
-                };
-                axon_table.push(t0 + t);
-                axon_base.push(core_cx0[ci] + base);
-                core_of_axon.push(ci as u32);
-            }
-        }
-        let gaxon = |r: &Route| axon_base_of_core[r.core as usize] + r.axon;
-        let mut route_ptr = vec![0u32];
-        let mut route_axon = Vec::new();
-        let mut route_atom = Vec::new();
-        let mut push_routes = |routes: &[Route]| {
-            for r in routes {
-                route_axon.push(gaxon(r));
-                route_atom.push(r.atom);
-            }
-            route_ptr.push(route_axon.len() as u32);
-        };
-        for h in &a.host {
-            for r in &h.routes {
-                push_routes(r);
-            }
-        }
-        for c in &a.cores {
-            for r in &c.routes {
-                push_routes(r);
-            }
-        }
-        let mut in_route_ptr = Vec::new();
-        let mut in_route_axon = Vec::new();
-        let mut in_route_atom = Vec::new();
-        let mut inputs = Vec::new();
-        for i in &a.inputs {
-            let feats: usize = i.shape.iter().product();
-            inputs.push((feats, i.encoding));
-            let mut p = vec![0u32];
-            let mut ax = Vec::new();
-            let mut at = Vec::new();
-            for r in &i.routes {
-                for x in r {
-                    ax.push(gaxon(x));
-                    at.push(x.atom);
-                }
-                p.push(ax.len() as u32);
-            }
-            in_route_ptr.push(p);
-            in_route_axon.push(ax);
-            in_route_atom.push(at);
-        }
-        let _ = host_cx0;
+        let tables = Tables::build(a, &num, &core_cx0)?;
+        let (route_ptr, route_axon, route_atom) = tables.routes(a);
+        let ir = tables.input_routes(a);
         let segs = segments(&cx);
-        let core_of_cx = (0..n_cx)
-            .map(|g| {
-                if g < n_host_cx {
-                    u32::MAX
-                } else {
-                    (core_cx0.partition_point(|&c0| c0 as usize <= g) - 1) as u32
-                }
-            })
-            .collect();
+        let core_of_cx = core_of_cx(n_cx, n_host_cx, &core_cx0);
         Ok(Net {
             num,
             n_cx,
@@ -377,20 +464,20 @@ impl Net {
             route_ptr,
             route_axon,
             route_atom,
-            axon_table,
-            axon_base,
-            table_atoms,
-            atom_ptr,
-            syn,
+            axon_table: tables.axon_table,
+            axon_base: tables.axon_base,
+            table_atoms: tables.table_atoms,
+            atom_ptr: tables.atom_ptr,
+            syn: tables.syn,
             segments: segs,
             core_of_cx,
             host,
-            inputs,
-            in_route_ptr,
-            in_route_axon,
-            in_route_atom,
+            inputs: ir.inputs,
+            in_route_ptr: ir.ptr,
+            in_route_axon: ir.axon,
+            in_route_atom: ir.atom,
             core_cx0,
-            core_of_axon,
+            core_of_axon: tables.core_of_axon,
         })
     }
 }
