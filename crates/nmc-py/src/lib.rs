@@ -16,7 +16,7 @@ use nmc::pipeline::{self, AnyModel, Compiled, VerifyOptions};
 use nmc_artifact::Artifact;
 use nmc_emu::{EmuError, Emulator, RunOptions};
 use nmc_quant::{EncoderMode, QuantOptions};
-use nmc_reference::{SimOptions, Stimulus};
+use nmc_reference::Stimulus;
 use nmc_target::Target;
 use numpy::{IntoPyArray, PyArray3, PyArrayDyn, PyReadonlyArrayDyn};
 use pyo3::create_exception;
@@ -120,39 +120,114 @@ impl PyTarget {
 struct PyModel {
     inner: AnyModel,
     source: String,
+    /// What loading found questionable (the ONNX converter's warnings, which
+    /// the CLI prints to stderr); the Python half issues them as warnings.
+    warnings: Vec<String>,
 }
 
-fn load_options(dt: Option<f64>) -> nmc::LoadOptions {
-    nmc::LoadOptions {
-        dt,
-        ..Default::default()
+fn load_options(dt: Option<f64>, discretization: Option<&str>, reset: Option<&str>) -> PyResult<nmc::LoadOptions> {
+    let discretization = match discretization {
+        None => None,
+        Some("exact") => Some(nmc_ir::Discretization::Exact),
+        Some("euler") => Some(nmc_ir::Discretization::Euler),
+        Some(other) => {
+            return Err(UsageError::new_err(format!(
+                "discretization `{other}`: expected one of exact, euler"
+            )));
+        }
+    };
+    let reset = match reset {
+        None => None,
+        Some("zero") => Some(nmc_ir::ResetMode::Zero),
+        Some("subtract") => Some(nmc_ir::ResetMode::Subtract),
+        Some(other) => {
+            return Err(UsageError::new_err(format!(
+                "reset `{other}`: expected one of zero, subtract"
+            )));
+        }
+    };
+    if let Some(dt) = dt
+        && !(dt.is_finite() && dt > 0.0)
+    {
+        return Err(UsageError::new_err(format!("dt must be a positive finite number of seconds, got {dt}")));
     }
+    Ok(nmc::LoadOptions {
+        dt,
+        discretization,
+        reset,
+    })
 }
 
-/// Loads a model file by extension, as every CLI command does.
+/// Loads a model file by extension, as every CLI command does; `.onnx`
+/// files are converted with the CLI's `--calibrate/--percentile/--max-rate`.
 #[pyfunction]
-#[pyo3(signature = (path, dt=None))]
-fn load_path(py: Python<'_>, path: PathBuf, dt: Option<f64>) -> PyResult<PyModel> {
-    let opts = load_options(dt);
-    let inner = py.detach(|| pipeline::load_any(&path, &opts)).map_err(py_err)?;
+#[pyo3(signature = (path, dt=None, discretization=None, reset=None, calibrate=None, percentile=99.9, max_rate=250.0))]
+#[allow(clippy::too_many_arguments)]
+fn load_path(
+    py: Python<'_>,
+    path: PathBuf,
+    dt: Option<f64>,
+    discretization: Option<&str>,
+    reset: Option<&str>,
+    calibrate: Option<PyReadonlyArrayDyn<'_, f64>>,
+    percentile: f64,
+    max_rate: f64,
+) -> PyResult<PyModel> {
+    let opts = load_options(dt, discretization, reset)?;
+    let is_onnx = path
+        .extension()
+        .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case("onnx"));
+    let mut warnings = Vec::new();
+    let inner = if is_onnx {
+        let conv = nmc_frontend::onnx::ConvertOptions {
+            calibration: calibrate.map(|a| a.as_array().to_owned()),
+            percentile,
+            max_rate_hz: max_rate,
+            dt: opts.dt,
+            reset: opts.reset,
+            ..Default::default()
+        };
+        let c = py
+            .detach(|| nmc_frontend::onnx::convert(&path, &conv))
+            .map_err(err)?;
+        warnings = c.report.warnings;
+        AnyModel::Float(Box::new(c.graph))
+    } else {
+        if calibrate.is_some() {
+            return Err(UsageError::new_err(format!(
+                "{}: calibrate applies to .onnx models only",
+                path.display()
+            )));
+        }
+        py.detach(|| pipeline::load_any(&path, &opts)).map_err(py_err)?
+    };
     Ok(PyModel {
         inner,
         source: path.display().to_string(),
+        warnings,
     })
 }
 
 /// Loads a NIR graph from the bytes of its HDF5 file (`name` is used in
 /// messages as the file name).
 #[pyfunction]
-#[pyo3(signature = (name, data, dt=None))]
-fn load_nir_bytes(py: Python<'_>, name: String, data: Vec<u8>, dt: Option<f64>) -> PyResult<PyModel> {
-    let opts = load_options(dt);
+#[pyo3(signature = (name, data, dt=None, discretization=None, reset=None))]
+fn load_nir_bytes(
+    py: Python<'_>,
+    name: String,
+    data: Vec<u8>,
+    dt: Option<f64>,
+    discretization: Option<&str>,
+    reset: Option<&str>,
+) -> PyResult<PyModel> {
+    let opts = load_options(dt, discretization, reset)?;
     let g = py
         .detach(|| nmc_frontend::load_nir_bytes(&name, &data, &opts))
         .map_err(err)?;
     Ok(PyModel {
         inner: AnyModel::Float(Box::new(g)),
         source: name,
+        warnings: Vec::new(),
     })
 }
 
@@ -182,6 +257,22 @@ fn quant_options(scale_firing_rates: f64, enc: &str) -> PyResult<QuantOptions> {
 fn stimulus(x: PyReadonlyArrayDyn<'_, f64>, shape: &nmc_ir::Shape) -> PyResult<Stimulus> {
     let a: ArrayD<f64> = x.as_array().to_owned();
     Stimulus::from_array(a, shape).map_err(|e| BadInputError::new_err(format!("x: {e}")))
+}
+
+/// Class labels, one per batch item, as the CLI's label files hold them.
+fn labels_of(labels: Option<Vec<i64>>, batch: usize) -> PyResult<Option<Vec<usize>>> {
+    let Some(l) = labels else { return Ok(None) };
+    if l.len() != batch {
+        return Err(BadInputError::new_err(format!(
+            "labels: {} labels for a batch of {batch} inputs",
+            l.len()
+        )));
+    }
+    l.into_iter()
+        .enumerate()
+        .map(|(i, v)| usize::try_from(v).map_err(|_| BadInputError::new_err(format!("labels[{i}] = {v} is negative"))))
+        .collect::<PyResult<Vec<_>>>()
+        .map(Some)
 }
 
 /// Spikes as the CLI's `.npz` holds them: `uint8 (batch, steps, *shape)`.
@@ -227,6 +318,11 @@ impl PyModel {
             AnyModel::Artifact(_) => "artifact",
         }
     }
+    /// What loading found questionable (e.g. an ONNX model converted without calibration data).
+    #[getter]
+    fn warnings(&self) -> Vec<String> {
+        self.warnings.clone()
+    }
     #[getter]
     fn source(&self) -> &str {
         &self.source
@@ -242,6 +338,15 @@ impl PyModel {
                 .unwrap_or_default(),
             AnyModel::Quant(q) => q.inputs.first().map(|i| i.shape.dims().to_vec()).unwrap_or_default(),
             AnyModel::Artifact(a) => a.inputs.first().map(|i| i.shape.clone()).unwrap_or_default(),
+        }
+    }
+    /// The step length in seconds.
+    #[getter]
+    fn dt(&self) -> f64 {
+        match &self.inner {
+            AnyModel::Float(g) => g.dt,
+            AnyModel::Quant(q) => q.dt,
+            AnyModel::Artifact(a) => a.dt,
         }
     }
     /// What `nmc inspect` prints (`json`: what `nmc inspect --json` prints).
@@ -263,27 +368,30 @@ impl PyModel {
         })
     }
 
-    /// The float reference on `x` (`(batch, steps, *input_shape)`): per
-    /// layer `(name, spikes uint8 (batch, steps, *layer shape))` and per output
-    /// `(name, values float64 (batch, steps, features))`.
+    /// The float reference on `x` (`(batch, steps, *input_shape)`), as
+    /// `nmc simulate` runs it: per layer `(name, spikes uint8 (batch,
+    /// steps, *layer shape))`, per output `(name, values float64 (batch,
+    /// steps, features))` and the report JSON (`nmc simulate --json`).
     #[allow(clippy::type_complexity)]
-    #[pyo3(signature = (x, steps=None))]
+    #[pyo3(signature = (x, steps=None, labels=None))]
     fn simulate<'py>(
         &self,
         py: Python<'py>,
         x: PyReadonlyArrayDyn<'py, f64>,
         steps: Option<usize>,
-    ) -> PyResult<(Vec<(String, Bound<'py, PyArrayDyn<u8>>)>, Vec<(String, Bound<'py, PyArray3<f64>>)>)> {
+        labels: Option<Vec<i64>>,
+    ) -> PyResult<(
+        Vec<(String, Bound<'py, PyArrayDyn<u8>>)>,
+        Vec<(String, Bound<'py, PyArray3<f64>>)>,
+        String,
+    )> {
         let g = self.graph("simulate")?;
-        let shape = g
-            .input_nodes()
-            .first()
-            .map(|&i| g.node(i).out.shape.clone())
-            .unwrap_or_default();
-        let stim = stimulus(x, &shape)?;
-        let res = py
-            .detach(|| nmc_reference::simulate(g, &stim, &SimOptions { steps }))
-            .map_err(err)?;
+        let input_shape = x.as_array().shape().to_vec();
+        let stim = stimulus(x, &nmc::simulate::input_shape_of(g))?;
+        let labels = labels_of(labels, stim.batch())?;
+        let (report, res) = py
+            .detach(|| nmc::simulate::run_stimulus(g, "x", input_shape, &stim, steps, labels.as_deref()))
+            .map_err(py_err)?;
         let layers = res
             .layers
             .iter()
@@ -294,7 +402,7 @@ impl PyModel {
             .iter()
             .map(|o| (o.name.clone(), o.values.clone().into_pyarray(py)))
             .collect();
-        Ok((layers, outputs))
+        Ok((layers, outputs, json(&report)?))
     }
 
     /// Quantizes a float model: the quantized model and the report JSON
@@ -308,6 +416,7 @@ impl PyModel {
             PyModel {
                 inner: AnyModel::Quant(Box::new(q)),
                 source: self.source.clone(),
+                warnings: Vec::new(),
             },
             json(&report)?,
         ))
@@ -444,29 +553,8 @@ fn verify(
     encoder: &str,
 ) -> PyResult<(String, PyDeployment)> {
     let g = model.graph("verify")?;
-    let shape = g
-        .input_nodes()
-        .first()
-        .map(|&i| g.node(i).out.shape.clone())
-        .unwrap_or_default();
-    let stim = stimulus(x, &shape)?;
-    let labels = match labels {
-        None => None,
-        Some(l) => {
-            if l.len() != stim.batch() {
-                return Err(BadInputError::new_err(format!(
-                    "labels: {} labels for a batch of {}",
-                    l.len(),
-                    stim.batch()
-                )));
-            }
-            let mut out = Vec::with_capacity(l.len());
-            for (i, v) in l.into_iter().enumerate() {
-                out.push(usize::try_from(v).map_err(|_| BadInputError::new_err(format!("labels[{i}] = {v} is negative")))?);
-            }
-            Some(out)
-        }
-    };
+    let stim = stimulus(x, &nmc::simulate::input_shape_of(g))?;
+    let labels = labels_of(labels, stim.batch())?;
     let opts = VerifyOptions {
         quant: quant_options(scale_firing_rates, encoder)?,
         steps,

@@ -8,7 +8,7 @@
 
 use crate::Error;
 use nmc_ir::Graph;
-use nmc_reference::{RateReport, SimOptions, Stimulus};
+use nmc_reference::{RateReport, SimOptions, SimResult, Stimulus};
 use serde::Serialize;
 use std::fmt;
 use std::path::Path;
@@ -75,22 +75,58 @@ pub fn run(
 ) -> Result<SimulateReport, Error> {
     let arr = nmc_reference::read_array(input)?;
     let input_shape = arr.shape().to_vec();
-    let in_node = g.input_nodes();
-    let shape = in_node
+    let stim = Stimulus::from_array(arr, &input_shape_of(g)).map_err(crate::input_error(input))?;
+    // Labels are read before the run, so a bad label file fails fast.
+    let labels = labels.map(|p| read_labels(p, stim.batch())).transpose()?;
+    let (report, res) = run_stimulus(
+        g,
+        &input.display().to_string(),
+        input_shape,
+        &stim,
+        steps,
+        labels.as_deref(),
+    )?;
+    if let Some(p) = out {
+        res.write_npz(p)?;
+    }
+    Ok(report)
+}
+
+/// One step of the model's first input (its shape without batch and time).
+pub fn input_shape_of(g: &Graph) -> nmc_ir::Shape {
+    g.input_nodes()
         .first()
         .map(|&i| g.node(i).out.shape.clone())
-        .unwrap_or_default();
-    let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(input))?;
+        .unwrap_or_default()
+}
+
+/// The float reference on a stimulus (`input` names its source and
+/// `input_shape` the array's shape as given, for the report): the `nmc
+/// simulate` report and the run itself (spikes, output traces). `labels`,
+/// when given, must hold one class per batch item.
+pub fn run_stimulus(
+    g: &Graph,
+    input: &str,
+    input_shape: Vec<usize>,
+    stim: &Stimulus,
+    steps: Option<usize>,
+    labels: Option<&[usize]>,
+) -> Result<(SimulateReport, SimResult), Error> {
+    if let Some(y) = labels
+        && y.len() != stim.batch()
+    {
+        return Err(Error::Labels {
+            path: input.to_string(),
+            message: format!("{} labels for a batch of {} inputs", y.len(), stim.batch()),
+        });
+    }
     crate::budget::check(
         "`nmc simulate`: float spikes and output traces",
         stim.batch(),
         steps.unwrap_or(stim.steps()),
         g.neuron_count() as f64 / 8.0 + 8.0 * output_features(g) as f64,
     )?;
-    let res = nmc_reference::simulate(g, &stim, &SimOptions { steps })?;
-    if let Some(p) = out {
-        res.write_npz(p)?;
-    }
+    let res = nmc_reference::simulate(g, stim, &SimOptions { steps })?;
     let outputs: Vec<OutputSummary> = res
         .outputs
         .iter()
@@ -110,18 +146,11 @@ pub fn run(
             }
         })
         .collect();
-    let accuracy = match labels {
-        None => None,
-        Some(p) => {
-            let y = read_labels(p, res.batch)?;
-            let first: Option<&OutputSummary> = outputs.first();
-            first.map(|o| accuracy(&o.argmax, &y))
-        }
-    };
-    Ok(SimulateReport {
+    let accuracy = labels.and_then(|y| outputs.first().map(|o| accuracy(&o.argmax, y)));
+    let report = SimulateReport {
         schema: "nmc.simulate/1",
         model: g.name.clone(),
-        input: input.display().to_string(),
+        input: input.to_string(),
         input_shape,
         batch: res.batch,
         steps: res.steps,
@@ -129,7 +158,8 @@ pub fn run(
         rates: res.rate_report(),
         outputs,
         accuracy,
-    })
+    };
+    Ok((report, res))
 }
 
 /// Reads a label file: one integer class per batch item (any integer or

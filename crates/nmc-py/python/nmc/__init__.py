@@ -29,6 +29,7 @@ import io
 import json as _json
 import os
 import sys
+import warnings as _warnings
 from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
@@ -169,21 +170,30 @@ def _progress(total: int):
 
 
 class Simulation:
-    """The float reference's run: per-layer spikes and per-output values."""
+    """The float reference's run: per-layer spikes, per-output values and
+    the report ``nmc simulate --json`` prints."""
 
-    def __init__(self, layers, outputs):
+    def __init__(self, layers, outputs, report):
         #: ``{layer: uint8 array (batch, steps, *layer shape)}``, in graph order.
         self.spikes: Dict[str, np.ndarray] = dict(layers)
         #: ``{output: float64 array (batch, steps, features)}``.
         self.outputs: Dict[str, np.ndarray] = dict(outputs)
+        #: The ``nmc.simulate/1`` report as a dict: per-layer rates
+        #: (``report["rates"]``), output argmax, accuracy with labels.
+        self.report: Dict[str, Any] = _json.loads(report)
 
     def counts(self) -> Dict[str, np.ndarray]:
         """Spikes per neuron, summed over time: ``{layer: (batch, neurons)}``."""
         return {k: v.sum(axis=1, dtype=np.int64).reshape(v.shape[0], -1) for k, v in self.spikes.items()}
 
-    def rates(self, dt: float) -> Dict[str, float]:
+    @property
+    def dt(self) -> float:
+        """The step length in seconds the run used."""
+        return float(self.report["rates"]["dt"])
+
+    def rates(self) -> Dict[str, float]:
         """Mean firing rate per layer in Hz (spikes / neuron / second)."""
-        return {k: float(v.mean()) / dt for k, v in self.spikes.items()}
+        return {k: float(v.mean()) / self.dt for k, v in self.spikes.items()}
 
     def __repr__(self) -> str:
         return f"nmc.Simulation(layers={list(self.spikes)}, outputs={list(self.outputs)})"
@@ -194,8 +204,10 @@ class Model:
     ``nir.NIRGraph``), a quantized model (``.q.ron``) or a compiled artifact
     (``.nmca``)."""
 
-    def __init__(self, inner: "_nmc.Model"):
+    def __init__(self, inner: "_nmc.Model", reload=None):
         self._m = inner
+        # How to load the same model with other load options (simulate's dt).
+        self._reload = reload
 
     @property
     def kind(self) -> str:
@@ -207,6 +219,11 @@ class Model:
         return self._m.source
 
     @property
+    def warnings(self) -> List[str]:
+        """What loading found questionable (the ONNX converter's warnings)."""
+        return list(self._m.warnings)
+
+    @property
     def input_shape(self) -> tuple:
         """One step of the first input, without batch and time."""
         return tuple(self._m.input_shape)
@@ -216,10 +233,24 @@ class Model:
         s = self._m.inspect(json)
         return _json.loads(s) if json and self.kind != "artifact" else s
 
-    def simulate(self, x: Any, steps: Optional[int] = None) -> Simulation:
-        """The float reference on ``x`` (``nmc simulate``)."""
-        layers, outputs = self._m.simulate(_as_input(x), steps)
-        return Simulation(layers, outputs)
+    @property
+    def dt(self) -> float:
+        """The step length in seconds."""
+        return self._m.dt
+
+    def simulate(self, x: Any, steps: Optional[int] = None, *, dt: Optional[float] = None,
+                 labels: Any = None) -> Simulation:
+        """The float reference on ``x`` (``nmc simulate``): spikes, output
+        traces and the rate report. ``dt`` (seconds) re-reads the model with
+        that step length, like ``nmc simulate --dt``; ``labels`` adds the
+        accuracy of the first output's argmax."""
+        m = self
+        if dt is not None and dt != self.dt:
+            if self._reload is None:
+                raise UsageError(f"{self.source}: simulate(dt=...) needs a float model loaded by nmc.load")
+            m = self._reload(dt)
+        layers, outputs, report = m._m.simulate(_as_input(x), steps, _labels(labels))
+        return Simulation(layers, outputs, report)
 
     def quantize(self, target: Union[str, Target] = "loihi1", *, scale_firing_rates: float = 1.0,
                  encoder: str = "auto"):
@@ -248,21 +279,48 @@ def _is_nir_graph(obj: Any) -> bool:
     return t.__name__ == "NIRGraph" and t.__module__.split(".")[0] == "nir"
 
 
-def load(model: Any, *, dt: Optional[float] = None) -> Model:
+def load(model: Any, *, dt: Optional[float] = None, discretization: Optional[str] = None,
+         reset: Optional[str] = None, calibrate: Any = None, percentile: float = 99.9,
+         max_rate: float = 250.0) -> Model:
     """Loads a model: a path (``.nir``, ``.onnx``, ``.q.ron``, ``.nmca``) or a
     ``nir.NIRGraph`` object (serialised in memory, no file is written).
-    ``dt`` overrides the time step the file records (seconds)."""
+
+    The options are the CLI's load options, with the same defaults:
+    ``dt`` (seconds; default the file's metadata ``dt``, else 0.001),
+    ``discretization`` (``"exact"`` or ``"euler"``), ``reset`` (``"zero"``
+    or ``"subtract"``). For ``.onnx`` models (ANN → SNN conversion):
+    ``calibrate`` (an array ``(N, *input_shape)`` of calibration inputs; without
+    it the normalisation is weight-based and a warning is issued),
+    ``percentile`` and ``max_rate`` (Hz)."""
     if isinstance(model, (str, os.PathLike)):
-        return Model(_nmc.load_path(os.fspath(model), dt))
-    if _is_nir_graph(model):
+        path = os.fspath(model)
+        cal = None if calibrate is None else _as_input(calibrate, "calibrate")
+
+        def reload(dt_):
+            return Model(_nmc.load_path(path, dt_, discretization, reset, cal, float(percentile),
+                                        float(max_rate)), reload)
+
+        m = reload(dt)
+    elif _is_nir_graph(model):
+        if calibrate is not None:
+            raise UsageError("load: calibrate applies to .onnx models only")
         import nir  # present: the object came from it
 
         buf = io.BytesIO()
         nir.write(buf, model)
-        return Model(_nmc.load_nir_bytes("<nir.NIRGraph>", buf.getvalue(), dt))
-    raise TypeError(
-        f"load: expected a path or a nir.NIRGraph, got {type(model).__module__}.{type(model).__name__}"
-    )
+        data = buf.getvalue()
+
+        def reload(dt_):
+            return Model(_nmc.load_nir_bytes("<nir.NIRGraph>", data, dt_, discretization, reset), reload)
+
+        m = reload(dt)
+    else:
+        raise TypeError(
+            f"load: expected a path or a nir.NIRGraph, got {type(model).__module__}.{type(model).__name__}"
+        )
+    for w in m.warnings:
+        _warnings.warn(f"{m.source}: {w}", stacklevel=2)
+    return m
 
 
 # ------------------------------------------------------------- deployment
