@@ -208,22 +208,28 @@ fn load_path(
     })
 }
 
-/// Loads a NIR graph from the bytes of its HDF5 file (`name` is used in
-/// messages as the file name).
+/// Loads a NIR graph from the bytes of its HDF5 file: `source` names it in
+/// messages (where a file name would be), `model` is the model's name (a
+/// file's stem when loaded from a file; it appears in reports and the
+/// artifact).
 #[pyfunction]
-#[pyo3(signature = (name, data, dt=None, discretization=None, reset=None))]
+#[pyo3(signature = (source, model, data, dt=None, discretization=None, reset=None))]
+#[allow(clippy::too_many_arguments)]
 fn load_nir_bytes(
     py: Python<'_>,
-    name: String,
+    source: String,
+    model: String,
     data: Vec<u8>,
     dt: Option<f64>,
     discretization: Option<&str>,
     reset: Option<&str>,
 ) -> PyResult<PyModel> {
     let opts = load_options(dt, discretization, reset)?;
-    let g = py
-        .detach(|| nmc_frontend::load_nir_bytes(&name, &data, &opts))
+    let mut g = py
+        .detach(|| nmc_frontend::load_nir_bytes(&source, &data, &opts))
         .map_err(err)?;
+    g.name = model;
+    let name = source;
     Ok(PyModel {
         inner: AnyModel::Float(Box::new(g)),
         source: name,

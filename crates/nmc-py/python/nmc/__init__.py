@@ -279,11 +279,16 @@ def _is_nir_graph(obj: Any) -> bool:
     return t.__name__ == "NIRGraph" and t.__module__.split(".")[0] == "nir"
 
 
-def load(model: Any, *, dt: Optional[float] = None, discretization: Optional[str] = None,
-         reset: Optional[str] = None, calibrate: Any = None, percentile: float = 99.9,
-         max_rate: float = 250.0) -> Model:
+def load(model: Any, *, name: Optional[str] = None, dt: Optional[float] = None,
+         discretization: Optional[str] = None, reset: Optional[str] = None, calibrate: Any = None,
+         percentile: float = 99.9, max_rate: float = 250.0) -> Model:
     """Loads a model: a path (``.nir``, ``.onnx``, ``.q.ron``, ``.nmca``) or a
     ``nir.NIRGraph`` object (serialised in memory, no file is written).
+
+    ``name`` is the model's name in reports and the artifact, for a
+    ``nir.NIRGraph`` (default ``"nir_graph"``; a file's name is its stem, so
+    ``load(nir.read("net.nir"), name="net")`` compiles to the bytes
+    ``load("net.nir")`` does).
 
     The options are the CLI's load options, with the same defaults:
     ``dt`` (seconds; default the file's metadata ``dt``, else 0.001),
@@ -293,6 +298,8 @@ def load(model: Any, *, dt: Optional[float] = None, discretization: Optional[str
     it the normalisation is weight-based and a warning is issued),
     ``percentile`` and ``max_rate`` (Hz)."""
     if isinstance(model, (str, os.PathLike)):
+        if name is not None:
+            raise UsageError("load: name applies to nir.NIRGraph objects (a file's model is named by its stem)")
         path = os.fspath(model)
         cal = None if calibrate is None else _as_input(calibrate, "calibrate")
 
@@ -309,9 +316,11 @@ def load(model: Any, *, dt: Optional[float] = None, discretization: Optional[str
         buf = io.BytesIO()
         nir.write(buf, model)
         data = buf.getvalue()
+        mname = "nir_graph" if name is None else str(name)
 
         def reload(dt_):
-            return Model(_nmc.load_nir_bytes("<nir.NIRGraph>", data, dt_, discretization, reset), reload)
+            return Model(_nmc.load_nir_bytes(f"<nir.NIRGraph {mname}>", mname, data, dt_, discretization, reset),
+                         reload)
 
         m = reload(dt)
     else:
