@@ -11,6 +11,10 @@
 //! one class per code, all subclasses of `NmcError`, carrying the message
 //! the CLI prints after `error: `.
 
+// The closures handed to `Python::detach` return `nmc::Error` as the façade
+// does; it becomes an exception at once, so boxing it here would buy nothing.
+#![allow(clippy::result_large_err)]
+
 use ndarray::{ArrayD, IxDyn};
 use nmc::pipeline::{self, AnyModel, Compiled, VerifyOptions};
 use nmc_artifact::Artifact;
@@ -25,17 +29,42 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use std::path::PathBuf;
 
-create_exception!(_nmc, NmcError, PyException, "Any error nmc reports (the CLI's non-zero exit codes).");
-create_exception!(_nmc, UsageError, NmcError, "A call nmc cannot run as given (CLI exit code 2).");
+create_exception!(
+    _nmc,
+    NmcError,
+    PyException,
+    "Any error nmc reports (the CLI's non-zero exit codes)."
+);
+create_exception!(
+    _nmc,
+    UsageError,
+    NmcError,
+    "A call nmc cannot run as given (CLI exit code 2)."
+);
 create_exception!(
     _nmc,
     BadInputError,
     NmcError,
     "A malformed or unsupported model, target, array or file (CLI exit code 3)."
 );
-create_exception!(_nmc, DoesNotFitError, NmcError, "The network does not fit the target (CLI exit code 4).");
-create_exception!(_nmc, MismatchError, NmcError, "A = B failed or spikes differ from a golden file (CLI exit code 5).");
-create_exception!(_nmc, OverflowError, NmcError, "Strict mode: a register wrapped or clipped (CLI exit code 6).");
+create_exception!(
+    _nmc,
+    DoesNotFitError,
+    NmcError,
+    "The network does not fit the target (CLI exit code 4)."
+);
+create_exception!(
+    _nmc,
+    MismatchError,
+    NmcError,
+    "A = B failed or spikes differ from a golden file (CLI exit code 5)."
+);
+create_exception!(
+    _nmc,
+    OverflowError,
+    NmcError,
+    "Strict mode: a register wrapped or clipped (CLI exit code 6)."
+);
 create_exception!(_nmc, InternalError, NmcError, "A bug in nmc (CLI exit code 1).");
 
 /// The error chain as the CLI prints it (`a: b: c`, repeats dropped).
@@ -149,7 +178,9 @@ fn load_options(dt: Option<f64>, discretization: Option<&str>, reset: Option<&st
     if let Some(dt) = dt
         && !(dt.is_finite() && dt > 0.0)
     {
-        return Err(UsageError::new_err(format!("dt must be a positive finite number of seconds, got {dt}")));
+        return Err(UsageError::new_err(format!(
+            "dt must be a positive finite number of seconds, got {dt}"
+        )));
     }
     Ok(nmc::LoadOptions {
         dt,
@@ -187,9 +218,7 @@ fn load_path(
             reset: opts.reset,
             ..Default::default()
         };
-        let c = py
-            .detach(|| nmc_frontend::onnx::convert(&path, &conv))
-            .map_err(err)?;
+        let c = py.detach(|| nmc_frontend::onnx::convert(&path, &conv)).map_err(err)?;
         warnings = c.report.warnings;
         AnyModel::Float(Box::new(c.graph))
     } else {
@@ -401,7 +430,12 @@ impl PyModel {
         let layers = res
             .layers
             .iter()
-            .map(|l| Ok((l.name.clone(), spikes_array(py, &l.spikes, l.batch, l.steps, l.shape.dims())?)))
+            .map(|l| {
+                Ok((
+                    l.name.clone(),
+                    spikes_array(py, &l.spikes, l.batch, l.steps, l.shape.dims())?,
+                ))
+            })
             .collect::<PyResult<_>>()?;
         let outputs = res
             .outputs
@@ -414,10 +448,18 @@ impl PyModel {
     /// Quantizes a float model: the quantized model and the report JSON
     /// (`nmc quantize --json`).
     #[pyo3(signature = (target, scale_firing_rates=1.0, encoder="auto"))]
-    fn quantize(&self, py: Python<'_>, target: &PyTarget, scale_firing_rates: f64, encoder: &str) -> PyResult<(PyModel, String)> {
+    fn quantize(
+        &self,
+        py: Python<'_>,
+        target: &PyTarget,
+        scale_firing_rates: f64,
+        encoder: &str,
+    ) -> PyResult<(PyModel, String)> {
         let g = self.graph("quantize")?;
         let opts = quant_options(scale_firing_rates, encoder)?;
-        let (q, report) = py.detach(|| pipeline::quantize(g, &target.inner, &opts)).map_err(py_err)?;
+        let (q, report) = py
+            .detach(|| pipeline::quantize(g, &target.inner, &opts))
+            .map_err(py_err)?;
         Ok((
             PyModel {
                 inner: AnyModel::Quant(Box::new(q)),
@@ -430,7 +472,13 @@ impl PyModel {
 
     /// Compiles for `target` (`nmc compile`).
     #[pyo3(signature = (target, scale_firing_rates=1.0, encoder="auto"))]
-    fn compile(&self, py: Python<'_>, target: &PyTarget, scale_firing_rates: f64, encoder: &str) -> PyResult<PyDeployment> {
+    fn compile(
+        &self,
+        py: Python<'_>,
+        target: &PyTarget,
+        scale_firing_rates: f64,
+        encoder: &str,
+    ) -> PyResult<PyDeployment> {
         let t = &target.inner;
         let popts = nmc_partition::PartitionOptions::default();
         let c = match &self.inner {
@@ -440,7 +488,8 @@ impl PyModel {
             }
             AnyModel::Quant(q) => {
                 let q = (**q).clone();
-                py.detach(|| pipeline::compile_quantized(q, t, &popts)).map_err(py_err)?
+                py.detach(|| pipeline::compile_quantized(q, t, &popts))
+                    .map_err(py_err)?
             }
             AnyModel::Artifact(_) => {
                 return Err(UsageError::new_err(format!(
@@ -512,7 +561,11 @@ impl PyDeployment {
     }
     #[getter]
     fn input_shape(&self) -> Vec<usize> {
-        self.artifact.inputs.first().map(|i| i.shape.clone()).unwrap_or_default()
+        self.artifact
+            .inputs
+            .first()
+            .map(|i| i.shape.clone())
+            .unwrap_or_default()
     }
     /// Emulates the artifact on `x`: per layer `(name, spikes uint8
     /// (batch, steps, *layer shape))`, in the artifact's layer order.
@@ -528,7 +581,9 @@ impl PyDeployment {
         let stim = stimulus(x, &shape)?;
         let steps = steps.unwrap_or(stim.steps());
         if steps == 0 {
-            return Err(err(EmuError::Input("nothing to emulate: the number of steps is 0".into())));
+            return Err(err(EmuError::Input(
+                "nothing to emulate: the number of steps is 0".into(),
+            )));
         }
         let emu = Emulator::new(&self.artifact).map_err(err)?;
         let input = pipeline::emu_input(&stim);
