@@ -104,3 +104,25 @@ def test_zero_steps(model):
     dep = model.compile("loihi1")
     with pytest.raises(nmc.NmcError, match="steps"):
         dep.emulate(np.zeros((1, 1, 1, 28, 28)), 0)
+
+
+def test_verify_check_raises_on_a_mismatch(model, monkeypatch):
+    # A = B holds for every network nmc compiles, so the check is driven
+    # with a report that says otherwise.
+    import json
+
+    real = nmc._nmc.verify
+
+    def fake(*a):
+        report, dep = real(*a)
+        r = json.loads(report)
+        assert r["exact"]["equal"] is True
+        r["exact"]["equal"] = False
+        r["exact"]["mismatch"] = {"layer": "if1", "step": 3}
+        return json.dumps(r), dep
+
+    monkeypatch.setattr(nmc._nmc, "verify", fake)
+    x = np.zeros((1, 1, 1, 28, 28))
+    assert nmc.verify(model, "loihi1", x, steps=2)["exact"]["equal"] is False
+    with pytest.raises(nmc.MismatchError, match="if1"):
+        nmc.verify(model, "loihi1", x, steps=2, check=True)

@@ -83,17 +83,47 @@ def test_artifact_loaded_from_file_emulates_the_same(deployment, artifact_file, 
         np.testing.assert_array_equal(a[k], b[k])
 
 
-def test_chunked_emulation_equals_one_call(deployment, digits, monkeypatch):
-    # The progress path emulates in chunks; it must not change a spike.
+class _FakeTqdm:
+    made = []
+
+    def __init__(self, total, **kw):
+        self.total, self.n, self.closed = total, 0, False
+        _FakeTqdm.made.append(self)
+
+    def update(self, n):
+        self.n += n
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def fake_tqdm(monkeypatch):
+    import sys
+    import types
+
+    mod = types.ModuleType("tqdm.auto")
+    mod.tqdm = _FakeTqdm
+    monkeypatch.setitem(sys.modules, "tqdm", types.ModuleType("tqdm"))
+    monkeypatch.setitem(sys.modules, "tqdm.auto", mod)
+    _FakeTqdm.made.clear()
+    return _FakeTqdm.made
+
+
+def test_progress_bar_only_when_interactive_and_chunks_change_no_spike(deployment, digits, monkeypatch, fake_tqdm):
     x, _ = digits
-    whole = deployment.emulate(x, STEPS)
     monkeypatch.setattr(nmc, "PROGRESS_CHUNK", 3)
-    parts = {}
-    for b0 in range(0, len(x), nmc.PROGRESS_CHUNK):
-        for k, v in deployment.emulate(x[b0:b0 + nmc.PROGRESS_CHUNK], STEPS).items():
-            parts.setdefault(k, []).append(v)
+    monkeypatch.setattr(nmc, "_interactive", lambda: False)
+    whole = deployment.emulate(x, STEPS)
+    assert fake_tqdm == [], "no bar in a non-interactive run"
+    monkeypatch.setattr(nmc, "_interactive", lambda: True)
+    chunked = deployment.emulate(x, STEPS)
+    assert len(fake_tqdm) == 1
+    bar = fake_tqdm[0]
+    assert (bar.total, bar.n, bar.closed) == (len(x), len(x), True)
+    assert chunked.keys() == whole.keys()
     for k, v in whole.items():
-        np.testing.assert_array_equal(np.concatenate(parts[k]), v)
+        np.testing.assert_array_equal(chunked[k], v)
 
 
 def test_simulation_equals_the_cli(model, digits, digits_files, cli, tmp_path):

@@ -401,13 +401,15 @@ class Deployment:
 
 def verify(model: Model, target: Union[str, Target, Deployment] = "loihi1", x: Any = None, labels: Any = None, *,
            steps: Optional[int] = None, strict: bool = False, scale_firing_rates: float = 1.0,
-           encoder: str = "auto") -> Dict[str, Any]:
+           encoder: str = "auto", check: bool = False) -> Dict[str, Any]:
     """The three executions and their comparison (``nmc verify --json``):
     float reference, fixed-point reference and emulator on ``x``; A = B
     (``report["exact"]["equal"]``), per-layer rates, accuracies with
     ``labels``, the first divergence. ``target`` may be a Deployment
     compiled from ``model``: verify then checks it is the artifact it
-    compiles (same options), and raises UsageError when not."""
+    compiles (same options), and raises UsageError when not. With
+    ``check=True`` it raises MismatchError unless A = B (the CLI's exit 5),
+    for scripts and CI; otherwise the report says it."""
     if not isinstance(model, Model):
         raise TypeError(f"verify: expected an nmc.Model, got {type(model).__name__}")
     if x is None:
@@ -419,4 +421,9 @@ def verify(model: Model, target: Union[str, Target, Deployment] = "loihi1", x: A
             "verify: the deployment given is not the artifact this model compiles to with these options "
             "(scale_firing_rates, encoder): compile and verify with the same options"
         )
-    return _json.loads(report)
+    r = _json.loads(report)
+    if check and not r["exact"]["equal"]:
+        raise MismatchError(
+            f"verify: the fixed-point reference (A) and the emulator (B) differ: {_json.dumps(r['exact'].get('mismatch'))}"
+        )
+    return r
