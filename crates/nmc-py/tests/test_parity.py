@@ -190,3 +190,26 @@ def test_target_limits_are_the_target_file(cli, tmp_path):
     (tmp_path / "t.ron").write_text(t.to_ron())
     cli.run("targets", "--check", tmp_path / "t.ron")
     assert nmc.target(tmp_path / "t.ron").limits == t.limits
+
+
+ONNX = MODEL.parents[1] / "onnx_mnist"
+
+
+def test_onnx_with_calibration_equals_the_cli(cli, tmp_path):
+    calib = np.load(ONNX / "calib_images.npy")
+    m = nmc.load(ONNX / "mnist_cnn.onnx", calibrate=calib, percentile=99.0, max_rate=200.0)
+    assert m.warnings == []
+    cli.run("compile", ONNX / "mnist_cnn.onnx", "--calibrate", ONNX / "calib_images.npy", "--percentile", "99",
+            "--max-rate", "200", "--target", "loihi1", "-o", tmp_path / "o.nmca")
+    assert m.compile("loihi1").artifact == (tmp_path / "o.nmca").read_bytes()
+    # Other conversion options give another network.
+    other = nmc.load(ONNX / "mnist_cnn.onnx", calibrate=calib)
+    assert other.compile("loihi1").artifact != m.compile("loihi1").artifact
+
+
+def test_onnx_without_calibration_warns_as_the_cli_does(cli):
+    with pytest.warns(UserWarning, match="weight-based"):
+        m = nmc.load(ONNX / "mnist_cnn.onnx")
+    assert any("weight-based" in w for w in m.warnings)
+    r = cli.run("inspect", ONNX / "mnist_cnn.onnx")
+    assert "weight-based" in r.stderr
