@@ -1,0 +1,402 @@
+//! The shape of the code (issue 16, docs/architecture.md "Cross-cutting
+//! rules"): no source file over 800 lines, no function over 150 lines, and no
+//! file-level import cycle inside a crate. Generated code (`@generated`) and
+//! tests (`tests/`, `#[cfg(test)]` modules) are exempt.
+//!
+//! The known offenders are listed below, each with the size it had when it
+//! was listed. The lists only shrink: an offender that grows fails, an item
+//! that is now within the limit fails until its entry is removed, and a new
+//! offender fails.
+
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::DiGraph;
+use proc_macro2::Span;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use syn::visit::Visit;
+
+const MAX_FILE_LINES: usize = 800;
+const MAX_FN_LINES: usize = 150;
+
+/// Files over the limit today: (path from the workspace root, lines).
+const LONG_FILES: &[(&str, usize)] = &[
+    ("crates/nmc-frontend/src/onnx/mod.rs", 1631),
+    ("crates/nmc/src/pipeline.rs", 1610),
+    ("crates/nmc/src/main.rs", 1210),
+    ("crates/nmc-quant/src/quantize.rs", 1160),
+    ("crates/nmc-frontend/src/nir/lower.rs", 1150),
+    ("crates/nmc-partition/src/report.rs", 1108),
+    ("crates/nmc-partition/src/search.rs", 1052),
+    ("crates/nmc-target/src/target.rs", 924),
+    ("crates/nmc-partition/src/cost.rs", 817),
+];
+
+/// Functions over the limit today: (file, function, lines).
+const LONG_FNS: &[(&str, &str, usize)] = &[
+    ("crates/nmc-frontend/src/nir/lower.rs", "finish", 217),
+    ("crates/nmc-frontend/src/nir/write.rs", "to_nir_bytes", 163),
+    ("crates/nmc-frontend/src/onnx/mod.rs", "run", 632),
+    ("crates/nmc-frontend/src/onnx/mod.rs", "build", 301),
+    ("crates/nmc-ir/src/graph.rs", "build", 159),
+    ("crates/nmc-ir/src/op.rs", "output_shape", 166),
+    ("crates/nmc-partition/src/emit.rs", "emit", 211),
+    ("crates/nmc-partition/src/report.rs", "to_html", 201),
+    ("crates/nmc-partition/src/search.rs", "partition", 189),
+    ("crates/nmc-partition/src/verify.rs", "verify", 198),
+    ("crates/nmc-partition/src/verify.rs", "verify_artifact", 177),
+    ("crates/nmc-quant/src/choose.rs", "bounds", 175),
+    ("crates/nmc-quant/src/choose.rs", "choose", 157),
+    ("crates/nmc-quant/src/quantize.rs", "quantize", 204),
+    ("crates/nmc-quant/src/quantize.rs", "population", 740),
+    ("crates/nmc-quant/src/report.rs", "fmt", 230),
+    ("crates/nmc-reference/src/fixed/plan.rs", "connection", 163),
+    ("crates/nmc-reference/src/fixed/run.rs", "run_item", 175),
+    ("crates/nmc-reference/src/float/plan.rs", "compile", 186),
+    ("crates/nmc-target/src/validate.rs", "check", 277),
+    ("crates/nmc/src/main.rs", "run", 389),
+    ("crates/nmc/src/main.rs", "files_of", 158),
+    ("crates/nmc/src/pipeline.rs", "verify_inner", 253),
+    ("crates/nmc/src/pipeline.rs", "emulate_file", 177),
+];
+
+/// Import cycles today, each as its sorted files.
+const CYCLES: &[&[&str]] = &[
+    &[
+        "crates/nmc-partition/src/report.rs",
+        "crates/nmc-partition/src/search.rs",
+    ],
+    &[
+        "crates/nmc-reference/src/float/kernels.rs",
+        "crates/nmc-reference/src/float/plan.rs",
+    ],
+    &[
+        "crates/nmc-reference/src/float/mod.rs",
+        "crates/nmc-reference/src/rates.rs",
+        "crates/nmc-reference/src/result.rs",
+    ],
+    &[
+        "crates/nmc-target/src/parse.rs",
+        "crates/nmc-target/src/target.rs",
+        "crates/nmc-target/src/validate.rs",
+    ],
+];
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Every library and binary source file of the workspace's crates.
+fn sources() -> Vec<(String, String)> {
+    let root = workspace();
+    let mut out = Vec::new();
+    let mut crates: Vec<_> = std::fs::read_dir(root.join("crates"))
+        .expect("crates/")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.join("src").is_dir())
+        .collect();
+    crates.sort();
+    for c in crates {
+        let mut stack = vec![c.join("src")];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("read src dir") {
+                let p = e.expect("dir entry").path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&p).expect("read source");
+                    if text.lines().take(3).any(|l| l.contains("@generated")) {
+                        continue;
+                    }
+                    let rel = p
+                        .strip_prefix(&root)
+                        .expect("under root")
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    out.push((rel, text));
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("cfg")
+            && a.meta
+                .require_list()
+                .is_ok_and(|l| l.tokens.to_string().contains("test"))
+    })
+}
+
+/// Function lengths of one file, from the `fn` line to the closing brace.
+#[derive(Default)]
+struct Fns {
+    found: Vec<(String, usize)>,
+}
+
+impl Fns {
+    fn note(&mut self, name: &syn::Ident, start: Span, end: Span) {
+        let n = end.end().line - start.start().line + 1;
+        self.found.push((name.to_string(), n));
+    }
+}
+
+impl<'a> Visit<'a> for Fns {
+    fn visit_item_mod(&mut self, m: &'a syn::ItemMod) {
+        if !is_cfg_test(&m.attrs) {
+            syn::visit::visit_item_mod(self, m);
+        }
+    }
+    fn visit_item_fn(&mut self, f: &'a syn::ItemFn) {
+        if !is_cfg_test(&f.attrs) {
+            self.note(&f.sig.ident, f.sig.fn_token.span, f.block.brace_token.span.close());
+            syn::visit::visit_item_fn(self, f);
+        }
+    }
+    fn visit_impl_item_fn(&mut self, f: &'a syn::ImplItemFn) {
+        if !is_cfg_test(&f.attrs) {
+            self.note(&f.sig.ident, f.sig.fn_token.span, f.block.brace_token.span.close());
+            syn::visit::visit_impl_item_fn(self, f);
+        }
+    }
+    fn visit_trait_item_fn(&mut self, f: &'a syn::TraitItemFn) {
+        if let Some(b) = &f.default {
+            self.note(&f.sig.ident, f.sig.fn_token.span, b.brace_token.span.close());
+        }
+        syn::visit::visit_trait_item_fn(self, f);
+    }
+}
+
+fn parse(file: &str, text: &str) -> syn::File {
+    syn::parse_file(text).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+#[test]
+fn no_source_file_over_800_lines() {
+    let allowed: BTreeMap<&str, usize> = LONG_FILES.iter().copied().collect();
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (file, text) in sources() {
+        let n = text.lines().count();
+        match allowed.get(file.as_str()) {
+            Some(&was) => {
+                seen.insert(file.clone());
+                if n > was {
+                    problems.push(format!(
+                        "{file}: {n} lines, grew from {was} (limit {MAX_FILE_LINES}): split it"
+                    ));
+                } else if n <= MAX_FILE_LINES {
+                    problems.push(format!(
+                        "{file}: now {n} lines, within the limit: remove it from LONG_FILES"
+                    ));
+                }
+            }
+            None if n > MAX_FILE_LINES => problems.push(format!(
+                "{file}: {n} lines (limit {MAX_FILE_LINES}): split it by concern"
+            )),
+            None => {}
+        }
+    }
+    for f in allowed.keys() {
+        if !seen.contains(*f) {
+            problems.push(format!("LONG_FILES lists {f}, which no longer exists: remove it"));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn no_function_over_150_lines() {
+    let allowed: BTreeMap<(&str, &str), usize> = LONG_FNS.iter().map(|&(f, n, l)| ((f, n), l)).collect();
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (file, text) in sources() {
+        let mut v = Fns::default();
+        v.visit_file(&parse(&file, &text));
+        for (name, n) in v.found {
+            match allowed.get(&(file.as_str(), name.as_str())) {
+                Some(&was) => {
+                    seen.insert((file.clone(), name.clone()));
+                    if n > was {
+                        problems.push(format!("{file}: fn {name}: {n} lines, grew from {was}: split it"));
+                    } else if n <= MAX_FN_LINES {
+                        problems.push(format!("{file}: fn {name}: now {n} lines: remove it from LONG_FNS"));
+                    }
+                }
+                None if n > MAX_FN_LINES => problems.push(format!(
+                    "{file}: fn {name}: {n} lines (limit {MAX_FN_LINES}): split it into named steps"
+                )),
+                None => {}
+            }
+        }
+    }
+    for (f, n) in allowed.keys() {
+        if !seen.contains(&(f.to_string(), n.to_string())) {
+            problems.push(format!("LONG_FNS lists {f}: fn {n}, which no longer exists: remove it"));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// The module path of a source file inside its crate (`src/a/b.rs` and
+/// `src/a/b/mod.rs` → `[a, b]`; `lib.rs`, `main.rs` → `[]`).
+fn module_of(file: &str) -> (String, Vec<String>) {
+    let (krate, rest) = file.split_once("/src/").expect("crates/X/src/…");
+    let mut parts: Vec<String> = rest.trim_end_matches(".rs").split('/').map(String::from).collect();
+    if parts.last().is_some_and(|l| l == "mod" || l == "lib" || l == "main") {
+        parts.pop();
+    }
+    (krate.to_string(), parts)
+}
+
+/// Paths starting with `crate`, `super` or `self` that a file uses, resolved
+/// to absolute module paths (the item's path, longer than its module).
+#[derive(Default)]
+struct Uses {
+    module: Vec<String>,
+    found: Vec<Vec<String>>,
+}
+
+impl Uses {
+    fn resolve(&self, segs: &[String]) -> Option<Vec<String>> {
+        let mut base = self.module.clone();
+        let mut i = 0;
+        match segs.first().map(String::as_str) {
+            Some("crate") => {
+                base.clear();
+                i = 1;
+            }
+            Some("super") | Some("self") => {
+                while let Some(s) = segs.get(i) {
+                    match s.as_str() {
+                        "super" => {
+                            base.pop()?;
+                        }
+                        "self" => {}
+                        _ => break,
+                    }
+                    i += 1;
+                }
+            }
+            _ => return None,
+        }
+        base.extend(segs[i..].iter().cloned());
+        Some(base)
+    }
+
+    fn tree(&mut self, prefix: &mut Vec<String>, t: &syn::UseTree) {
+        match t {
+            syn::UseTree::Path(p) => {
+                prefix.push(p.ident.to_string());
+                self.tree(prefix, &p.tree);
+                prefix.pop();
+            }
+            syn::UseTree::Name(n) => {
+                prefix.push(n.ident.to_string());
+                self.add(prefix);
+                prefix.pop();
+            }
+            syn::UseTree::Rename(r) => {
+                prefix.push(r.ident.to_string());
+                self.add(prefix);
+                prefix.pop();
+            }
+            syn::UseTree::Glob(_) => {
+                prefix.push("*".into());
+                self.add(prefix);
+                prefix.pop();
+            }
+            syn::UseTree::Group(g) => {
+                for t in &g.items {
+                    self.tree(prefix, t);
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, segs: &[String]) {
+        if let Some(p) = self.resolve(segs) {
+            self.found.push(p);
+        }
+    }
+}
+
+impl<'a> Visit<'a> for Uses {
+    fn visit_item_mod(&mut self, m: &'a syn::ItemMod) {
+        if !is_cfg_test(&m.attrs) && m.content.is_none() {
+            syn::visit::visit_item_mod(self, m);
+        }
+    }
+    fn visit_item_use(&mut self, u: &'a syn::ItemUse) {
+        if !is_cfg_test(&u.attrs) {
+            self.tree(&mut Vec::new(), &u.tree);
+        }
+    }
+    fn visit_path(&mut self, p: &'a syn::Path) {
+        let segs: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
+        self.add(&segs);
+        syn::visit::visit_path(self, p);
+    }
+    fn visit_item_fn(&mut self, f: &'a syn::ItemFn) {
+        if !is_cfg_test(&f.attrs) {
+            syn::visit::visit_item_fn(self, f);
+        }
+    }
+}
+
+#[test]
+fn no_import_cycle_between_files_of_a_crate() {
+    let files = sources();
+    let modules: BTreeMap<(String, Vec<String>), String> =
+        files.iter().map(|(f, _)| (module_of(f), f.clone())).collect();
+    let mut g = DiGraph::<String, ()>::new();
+    let idx: BTreeMap<String, _> = files.iter().map(|(f, _)| (f.clone(), g.add_node(f.clone()))).collect();
+    for (file, text) in &files {
+        let (krate, module) = module_of(file);
+        let mut v = Uses {
+            module: module.clone(),
+            found: Vec::new(),
+        };
+        v.visit_file(&parse(file, text));
+        let mut targets = BTreeSet::new();
+        for path in v.found {
+            // The longest prefix of the path that is a file of this crate.
+            let target = (0..=path.len())
+                .rev()
+                .find_map(|n| modules.get(&(krate.clone(), path[..n].to_vec())));
+            if let Some(t) = target
+                && t != file
+                // A module's use of its own children is its interface, not a cycle.
+                && !module_of(t).1.starts_with(&module)
+            {
+                targets.insert(t.clone());
+            }
+        }
+        for t in targets {
+            g.add_edge(idx[file], idx[&t], ());
+        }
+    }
+    let mut found: Vec<Vec<String>> = tarjan_scc(&g)
+        .into_iter()
+        .filter(|c| c.len() > 1)
+        .map(|c| {
+            let mut v: Vec<String> = c.iter().map(|&i| g[i].clone()).collect();
+            v.sort();
+            v
+        })
+        .collect();
+    found.sort();
+    let known: Vec<Vec<String>> = CYCLES
+        .iter()
+        .map(|c| c.iter().map(|s| s.to_string()).collect())
+        .collect();
+    let new: Vec<_> = found.iter().filter(|c| !known.contains(c)).collect();
+    let gone: Vec<_> = known.iter().filter(|c| !found.contains(c)).collect();
+    assert!(
+        new.is_empty() && gone.is_empty(),
+        "import cycles (files that import each other, directly or around a ring) not in CYCLES: {new:#?}\n\
+         CYCLES entries no longer found (remove them): {gone:#?}"
+    );
+}
