@@ -116,6 +116,7 @@ mod error;
 pub mod fixed;
 pub mod float;
 mod io;
+mod probe;
 mod rates;
 mod result;
 mod stimulus;

@@ -1,5 +1,6 @@
 //! Firing rates from spike counts, and their terminal table.
 
+pub use crate::result::NonSpiking;
 use crate::result::SimResult;
 use serde::Serialize;
 use std::fmt;
@@ -47,17 +48,6 @@ pub struct LayerRates {
     pub at_ceiling: usize,
     /// The highest possible rate, `1/dt`, Hz.
     pub ceiling_hz: f64,
-}
-
-/// A neuron population without spikes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct NonSpiking {
-    /// Node name.
-    pub name: String,
-    /// NIR model name (`I`, `LI`, `CubaLI`).
-    pub model: String,
-    /// Number of neurons.
-    pub neurons: usize,
 }
 
 impl SimResult {

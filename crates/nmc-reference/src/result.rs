@@ -2,12 +2,12 @@
 //! writing them to `.npz`.
 
 use crate::error::SimError;
-use crate::float::ProbeKind;
-use crate::rates::NonSpiking;
+use crate::probe::ProbeKind;
 use bitvec::vec::BitVec;
 use ndarray::{Array3, ArrayD, IxDyn};
 use ndarray_npy::NpzWriter;
 use nmc_ir::Shape;
+use serde::Serialize;
 use std::path::Path;
 
 /// The result of a run over a batch.
@@ -206,4 +206,15 @@ pub fn check_unique_keys(path: &Path, keys: &[(String, &str)]) -> Result<(), Sim
         }
     }
     Ok(())
+}
+
+/// A neuron population without spikes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NonSpiking {
+    /// Node name.
+    pub name: String,
+    /// NIR model name (`I`, `LI`, `CubaLI`).
+    pub model: String,
+    /// Number of neurons.
+    pub neurons: usize,
 }

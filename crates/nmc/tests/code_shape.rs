@@ -66,15 +66,6 @@ const CYCLES: &[&[&str]] = &[
         "crates/nmc-partition/src/search.rs",
     ],
     &[
-        "crates/nmc-reference/src/float/kernels.rs",
-        "crates/nmc-reference/src/float/plan.rs",
-    ],
-    &[
-        "crates/nmc-reference/src/float/mod.rs",
-        "crates/nmc-reference/src/rates.rs",
-        "crates/nmc-reference/src/result.rs",
-    ],
-    &[
         "crates/nmc-target/src/parse.rs",
         "crates/nmc-target/src/target.rs",
         "crates/nmc-target/src/validate.rs",

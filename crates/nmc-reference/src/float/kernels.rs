@@ -1,7 +1,6 @@
 //! Per-op kernels with their precomputed constants. Every `run` writes the
 //! node's whole output slice and allocates nothing.
 
-use super::plan::NeuronState;
 use crate::error::SimError;
 use nmc_ir::{Discretization, Neuron, PoolKind, ResetMode, Tensor};
 
@@ -440,4 +439,14 @@ impl NeuronPlan {
             st.v[j] = v;
         }
     }
+}
+
+/// State of one neuron population for one sample.
+pub(super) struct NeuronState {
+    /// Synaptic current.
+    pub(super) i: Vec<f64>,
+    /// Membrane voltage.
+    pub(super) v: Vec<f64>,
+    /// Remaining refractory steps.
+    pub(super) refr: Vec<u32>,
 }

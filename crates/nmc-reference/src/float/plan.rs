@@ -1,7 +1,7 @@
 //! The compiled form of a graph: nodes in schedule order with buffer offsets
 //! and per-node constants; the per-sample state; the per-sample record.
 
-use super::kernels::{AffinePlan, ConvPlan, DelayPlan, NeuronPlan, PoolPlan};
+use super::kernels::{AffinePlan, ConvPlan, DelayPlan, NeuronPlan, NeuronState, PoolPlan};
 use super::{Probe, ProbeKind};
 use crate::error::SimError;
 use bitvec::vec::BitVec;
@@ -306,16 +306,6 @@ impl Plan {
 
 fn broadcast(t: &nmc_ir::Tensor, n: usize) -> Vec<f64> {
     t.broadcast_to(n).unwrap_or_else(|| vec![0.0; n])
-}
-
-/// State of one neuron population for one sample.
-pub(super) struct NeuronState {
-    /// Synaptic current.
-    pub(super) i: Vec<f64>,
-    /// Membrane voltage.
-    pub(super) v: Vec<f64>,
-    /// Remaining refractory steps.
-    pub(super) refr: Vec<u32>,
 }
 
 /// All mutable state of one sample, preallocated.
