@@ -178,7 +178,7 @@ pub(super) fn conv(cx: &NodeCx<'_>, shape: &[usize]) -> Result<Lowered, Frontend
     };
     let stride = two("strides")?;
     let dil = two("dilations")?;
-    let pad = pads2(file, nn, n, &shape[1..], [wd[2], wd[3]], stride, dil, &ctx)?;
+    let pad = pads2(file, nn, n, &shape[1..], [wd[2], wd[3]], stride, dil, ctx)?;
     let b = match cx.cst(2, "the bias B")? {
         Some(b) if b.data.len() == wd[0] => b.data.clone(),
         Some(b) => {
@@ -346,7 +346,7 @@ pub(super) fn avg_pool(cx: &NodeCx<'_>, shape: &[usize]) -> Result<Lowered, Fron
                 format!("ceil_mode = 1 is not supported{ctx}"),
             ));
         }
-        let pad = pads2(file, nn, n, &shape[1..], kernel, stride, [1, 1], &ctx)?;
+        let pad = pads2(file, nn, n, &shape[1..], kernel, stride, [1, 1], ctx)?;
         if pad != [0, 0] && attr_i(n, "count_include_pad", 0) == 0 {
             return Err(err(
                 file,

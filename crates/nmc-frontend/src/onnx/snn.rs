@@ -10,6 +10,9 @@ use nmc_ir::{Graph, GraphBuilder, Meta, Neuron, NeuronModel, Op, PoolKind, Reset
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
 
+/// IR ops with their node names, in chain order.
+type NamedOps = Vec<(String, Op)>;
+
 /// Converts the lowered ANN into the spiking graph, with the report.
 pub(super) fn build(file: &str, ann: Ann, opts: &ConvertOptions) -> Result<Conversion, FrontendError> {
     let dt = opts.dt.unwrap_or(nmc_ir::DEFAULT_DT);
@@ -144,8 +147,8 @@ fn stage_ops(
     wf: f64,
     bf: f64,
     names: &mut Names,
-) -> Result<(Vec<(String, Op)>, Vec<String>), FrontendError> {
-    let mut ops: Vec<(String, Op)> = Vec::new();
+) -> Result<(NamedOps, Vec<String>), FrontendError> {
+    let mut ops: NamedOps = Vec::new();
     let mut first_weighted = true;
     let mut onnx_nodes = Vec::new();
     let mut pending_div = 1.0; // avg-pool divisor waiting for the next weighted layer

@@ -12,6 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 /// A node as the graph builder takes it.
 type IrNode = (String, Op, BTreeMap<String, Meta>);
 
+/// Declared-input checks by node name.
+type Checks = Vec<(String, InputCheck)>;
+
 impl Lowerer<'_> {
     /// Splices out ports, resolves population shapes, builds and checks.
     pub(super) fn finish(self) -> Result<Graph, FrontendError> {
@@ -187,13 +190,12 @@ fn learn_shapes(asm: &Assembly<'_>, nodes: &[PendingNode]) -> Result<HashMap<Str
 
 /// The ops for the final build (populations at their resolved shape,
 /// charged to the decode budget) and the declared-input checks.
-#[allow(clippy::type_complexity)]
 fn resolve(
     file: &str,
     nodes: Vec<PendingNode>,
     learned: &HashMap<String, Shape>,
     mut budget: u64,
-) -> Result<(Vec<IrNode>, Vec<(String, InputCheck)>), FrontendError> {
+) -> Result<(Vec<IrNode>, Checks), FrontendError> {
     let mut ops = Vec::with_capacity(nodes.len());
     let mut checks = Vec::new();
     for n in nodes {
@@ -229,7 +231,7 @@ fn check_inputs(
     file: &str,
     graph: &Graph,
     graph_ids: &HashMap<&str, nmc_ir::NodeId>,
-    checks: Vec<(String, InputCheck)>,
+    checks: Checks,
 ) -> Result<(), FrontendError> {
     for (name, c) in checks {
         let Some(fact) = graph_ids.get(name.as_str()).and_then(|&id| graph.input_fact(id)) else {
