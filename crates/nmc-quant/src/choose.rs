@@ -153,9 +153,6 @@ pub(crate) struct Bounds {
 
 pub(crate) fn bounds(p: &PopIn<'_>, target: &Target) -> Bounds {
     let f = target.formats();
-    let wf = f.weight();
-    let tf = f.threshold();
-    let ts = pow2(tf.shift() as i32);
     let mut b = Bounds {
         hi_hard: Vec::new(),
         lo_hard: Vec::new(),
@@ -168,31 +165,7 @@ pub(crate) fn bounds(p: &PopIn<'_>, target: &Target) -> Bounds {
     let thr_max = p.thresholds.iter().copied().fold(0.0f64, f64::max);
     let thr_min = p.thresholds.iter().copied().fold(f64::INFINITY, f64::min);
     if p.spiking && thr_max > 0.0 {
-        b.hi_hard.push(Bound {
-            value: (tf.mantissa_max() as f64 + 0.49) * ts / thr_max,
-            field: "v_threshold",
-            what: format!(
-                "the threshold mantissa of v_threshold = {} (vth = vth_mant·2^{}, vth_mant ≤ {})",
-                g4(thr_max),
-                tf.shift(),
-                tf.mantissa_max()
-            ),
-        });
-        b.lo_hard.push(Bound {
-            value: 0.5 * ts / thr_min,
-            field: "v_threshold",
-            what: format!(
-                "a non-zero threshold mantissa for v_threshold = {} (vth = vth_mant·2^{}, vth_mant ≥ {})",
-                g4(thr_min),
-                tf.shift(),
-                tf.mantissa_min()
-            ),
-        });
-        b.lo_soft.push(Bound {
-            value: 64.0 * ts / thr_min,
-            field: "v_threshold",
-            what: "a threshold mantissa ≥ 64 (< 1% rounding error)".into(),
-        });
+        threshold_bounds(&mut b, target, thr_min, thr_max);
     }
     let bias_max = p.bias_v.iter().fold(0.0f64, |m, &x| m.max(x.abs()));
     if bias_max > 0.0 {
@@ -208,43 +181,87 @@ pub(crate) fn bounds(p: &PopIn<'_>, target: &Target) -> Bounds {
         });
     }
     for c in p.conns {
-        if c.max_abs <= 0.0 {
-            continue;
+        if c.max_abs > 0.0 {
+            weight_bounds(&mut b, f.weight(), c);
         }
-        let e_max = wf.exp_max();
-        let top = wf.max_abs_mantissa(e_max, c.mixed) as f64 * unit(wf, e_max);
-        b.hi_hard.push(Bound {
-            value: top / c.max_abs,
-            field: "weight",
-            what: format!(
-                "the largest weight of {} at the largest weight exponent {e_max} (|w_mant| ≤ {})",
-                c.label(),
-                wf.max_abs_mantissa(e_max, c.mixed)
-            ),
-        });
-        let e_min = wf.exp_min();
-        let least = wf.mantissa_step(e_min, c.mixed) as f64 * unit(wf, e_min);
-        b.lo_hard.push(Bound {
-            value: 0.5 * least / c.max_abs * (1.0 + 1e-9),
-            field: "weight",
-            what: format!(
-                "keeping the weights of {} from all rounding to zero (its largest weight must reach half the \
-                 smallest non-zero |w_int| = {} at weight_exp {e_min})",
-                c.label(),
-                g4(least)
-            ),
-        });
-        let e_full = full_precision_exp(wf, c.mixed);
-        b.lo_soft.push(Bound {
-            value: 0.5 * wf.max_abs_mantissa(e_full, c.mixed) as f64 * unit(wf, e_full) / c.max_abs,
-            field: "weight",
-            what: format!("full mantissa precision for {}", c.label()),
-        });
     }
-    // Accumulator per unit scale. Worst case: every same-sign input of one
-    // neuron active in the same step (one event each; real inputs at
-    // |x| ≤ 1). Typical case: the larger half of them (a host encoder's
-    // real inputs are all present every step, so there it is the worst case).
+    worst_case_sums(&mut b, p);
+    register_bounds(&mut b, p, target, thr_max, bias_max);
+    b
+}
+
+/// The threshold mantissa's bounds: fits (hard high), non-zero (hard low),
+/// ≥ 64 for < 1% rounding error (soft low).
+fn threshold_bounds(b: &mut Bounds, target: &Target, thr_min: f64, thr_max: f64) {
+    let tf = target.formats().threshold();
+    let ts = pow2(tf.shift() as i32);
+    b.hi_hard.push(Bound {
+        value: (tf.mantissa_max() as f64 + 0.49) * ts / thr_max,
+        field: "v_threshold",
+        what: format!(
+            "the threshold mantissa of v_threshold = {} (vth = vth_mant·2^{}, vth_mant ≤ {})",
+            g4(thr_max),
+            tf.shift(),
+            tf.mantissa_max()
+        ),
+    });
+    b.lo_hard.push(Bound {
+        value: 0.5 * ts / thr_min,
+        field: "v_threshold",
+        what: format!(
+            "a non-zero threshold mantissa for v_threshold = {} (vth = vth_mant·2^{}, vth_mant ≥ {})",
+            g4(thr_min),
+            tf.shift(),
+            tf.mantissa_min()
+        ),
+    });
+    b.lo_soft.push(Bound {
+        value: 64.0 * ts / thr_min,
+        field: "v_threshold",
+        what: "a threshold mantissa ≥ 64 (< 1% rounding error)".into(),
+    });
+}
+
+/// A connection's weight bounds: its largest weight fits the largest exponent
+/// (hard high), not all weights round to zero (hard low), full mantissa
+/// precision (soft low).
+fn weight_bounds(b: &mut Bounds, wf: &WeightFormat, c: &ConnIn) {
+    let e_max = wf.exp_max();
+    let top = wf.max_abs_mantissa(e_max, c.mixed) as f64 * unit(wf, e_max);
+    b.hi_hard.push(Bound {
+        value: top / c.max_abs,
+        field: "weight",
+        what: format!(
+            "the largest weight of {} at the largest weight exponent {e_max} (|w_mant| ≤ {})",
+            c.label(),
+            wf.max_abs_mantissa(e_max, c.mixed)
+        ),
+    });
+    let e_min = wf.exp_min();
+    let least = wf.mantissa_step(e_min, c.mixed) as f64 * unit(wf, e_min);
+    b.lo_hard.push(Bound {
+        value: 0.5 * least / c.max_abs * (1.0 + 1e-9),
+        field: "weight",
+        what: format!(
+            "keeping the weights of {} from all rounding to zero (its largest weight must reach half the \
+             smallest non-zero |w_int| = {} at weight_exp {e_min})",
+            c.label(),
+            g4(least)
+        ),
+    });
+    let e_full = full_precision_exp(wf, c.mixed);
+    b.lo_soft.push(Bound {
+        value: 0.5 * wf.max_abs_mantissa(e_full, c.mixed) as f64 * unit(wf, e_full) / c.max_abs,
+        field: "weight",
+        what: format!("full mantissa precision for {}", c.label()),
+    });
+}
+
+/// Accumulator per unit scale. Worst case: every same-sign input of one
+/// neuron active in the same step (one event each; real inputs at
+/// |x| ≤ 1). Typical case: the larger half of them (a host encoder's
+/// real inputs are all present every step, so there it is the worst case).
+fn worst_case_sums(b: &mut Bounds, p: &PopIn<'_>) {
     let n = p.conns.first().map(|c| c.map.dims().0).unwrap_or(0);
     let mut vals: Vec<f64> = Vec::new();
     let top_half = |v: &mut Vec<f64>| -> (f64, f64) {
@@ -271,6 +288,12 @@ pub(crate) fn bounds(p: &PopIn<'_>, target: &Target) -> Bounds {
     if p.all_inputs_present {
         b.q_typical = b.q_worst;
     }
+}
+
+/// The register bounds (accumulator, current, voltage): hard for the typical
+/// case, soft for the worst case.
+fn register_bounds(b: &mut Bounds, p: &PopIn<'_>, target: &Target, thr_max: f64, bias_max: f64) {
+    let f = target.formats();
     let acc = f.accumulator();
     let cur = f.current();
     let vmax = target
@@ -324,7 +347,6 @@ pub(crate) fn bounds(p: &PopIn<'_>, target: &Target) -> Bounds {
             b.hi_soft.extend(list);
         }
     }
-    b
 }
 
 /// Short float formatting for messages.
@@ -451,50 +473,75 @@ pub(crate) fn choose(p: &PopIn<'_>, target: &Target, forced: Option<f64>) -> Res
     }
     let wf = target.formats().weight();
     if let Some(s) = forced {
-        if let Some(hi) = hi_hard
-            && s > hi.value
-        {
-            return Err(QuantError::unrepresentable(
-                p.name,
-                hi.field,
-                format!(
-                    "the forced voltage scale {} is too large: {} allows at most {}",
-                    g4(s),
-                    hi.what,
-                    g4(hi.value)
-                ),
-            ));
-        }
-        if let Some(lo) = lo_hard
-            && s < lo.value
-        {
-            return Err(QuantError::unrepresentable(
-                p.name,
-                lo.field,
-                format!(
-                    "the forced voltage scale {} is too small: {} needs at least {}",
-                    g4(s),
-                    lo.what,
-                    g4(lo.value)
-                ),
-            ));
-        }
-        let exps = p
-            .conns
-            .iter()
-            .map(|c| fit_exp(wf, s * c.max_abs, c.mixed).unwrap_or(0))
-            .collect();
-        return Ok(Choice {
-            s,
-            exps,
-            rule: "forced".into(),
-        });
+        return forced_choice(p, wf, s, lo_hard, hi_hard);
     }
-    // The top of the search octave.
+    let (top, rule) = search_top(&b, hi_hard);
+    let lo = lo_hard.map(|x| x.value).unwrap_or(0.0);
+    let bottom = (top / 2.0).max(lo);
+    let cands = candidates(p, wf, top, bottom);
+    match best_scale(p, target, cands) {
+        Some((s, exps)) => Ok(Choice { s, exps, rule }),
+        None => Err(QuantError::Internal {
+            node: p.name.to_string(),
+            message: format!("no feasible scale in [{}, {}]", g4(bottom), g4(top)),
+        }),
+    }
+}
+
+/// A forced scale: checked against the hard bounds, each connection at the
+/// smallest exponent its largest weight fits.
+fn forced_choice(
+    p: &PopIn<'_>,
+    wf: &WeightFormat,
+    s: f64,
+    lo_hard: Option<&Bound>,
+    hi_hard: Option<&Bound>,
+) -> Result<Choice, QuantError> {
+    if let Some(hi) = hi_hard
+        && s > hi.value
+    {
+        return Err(QuantError::unrepresentable(
+            p.name,
+            hi.field,
+            format!(
+                "the forced voltage scale {} is too large: {} allows at most {}",
+                g4(s),
+                hi.what,
+                g4(hi.value)
+            ),
+        ));
+    }
+    if let Some(lo) = lo_hard
+        && s < lo.value
+    {
+        return Err(QuantError::unrepresentable(
+            p.name,
+            lo.field,
+            format!(
+                "the forced voltage scale {} is too small: {} needs at least {}",
+                g4(s),
+                lo.what,
+                g4(lo.value)
+            ),
+        ));
+    }
+    let exps = p
+        .conns
+        .iter()
+        .map(|c| fit_exp(wf, s * c.max_abs, c.mixed).unwrap_or(0))
+        .collect();
+    Ok(Choice {
+        s,
+        exps,
+        rule: "forced".into(),
+    })
+}
+
+/// The top of the search octave and what sets it (the report's rule).
+fn search_top(b: &Bounds, hi_hard: Option<&Bound>) -> (f64, String) {
     let hard_hi = hi_hard.map(|x| x.value).unwrap_or(f64::INFINITY);
     let soft_hi = binding_min(&b.hi_soft).map(|x| x.value).unwrap_or(f64::INFINITY);
     let prec = binding_max(&b.lo_soft).map(|x| x.value).unwrap_or(0.0);
-    let lo = lo_hard.map(|x| x.value).unwrap_or(0.0);
     let (mut top, mut rule) = if soft_hi >= prec {
         let t = hard_hi.min(soft_hi);
         let by = if hard_hi <= soft_hi {
@@ -520,11 +567,14 @@ pub(crate) fn choose(p: &PopIn<'_>, target: &Target, forced: Option<f64>) -> Res
         top = 1.0;
         rule = "unconstrained".into();
     }
-    let bottom = (top / 2.0).max(lo);
-    // Candidates: every legal top mantissa of each connection's largest
-    // weight (the largest few connections) and an even log grid, each
-    // folded into (top/2, top]. No candidate clips a weight, so every
-    // weight is within half a mantissa step of its scaled float value.
+    (top, rule)
+}
+
+/// Candidates: every legal top mantissa of each connection's largest
+/// weight (the largest few connections) and an even log grid, each
+/// folded into (top/2, top]. No candidate clips a weight, so every
+/// weight is within half a mantissa step of its scaled float value.
+fn candidates(p: &PopIn<'_>, wf: &WeightFormat, top: f64, bottom: f64) -> Vec<f64> {
     let fold = |s: f64| -> Option<f64> {
         if !(s.is_finite() && s > 0.0) {
             return None;
@@ -564,8 +614,13 @@ pub(crate) fn choose(p: &PopIn<'_>, target: &Target, forced: Option<f64>) -> Res
             m -= step;
         }
     }
-    // Lexicographic: weight error; then threshold and bias error; then the
-    // larger scale. Weight errors within 1e-6 (relative) count as equal.
+    cands
+}
+
+/// The best candidate and its exponents, lexicographic: weight error; then
+/// threshold and bias error; then the larger scale. Weight errors within
+/// 1e-6 (relative) count as equal.
+fn best_scale(p: &PopIn<'_>, target: &Target, cands: Vec<f64>) -> Option<(f64, Vec<i32>)> {
     let mut best: Option<(f64, f64, f64, Vec<i32>)> = None;
     for s in cands {
         let Some((jw, jt, exps)) = objective(p, target, s) else {
@@ -589,11 +644,5 @@ pub(crate) fn choose(p: &PopIn<'_>, target: &Target, forced: Option<f64>) -> Res
             best = Some((jw, jt, s, exps));
         }
     }
-    match best {
-        Some((_, _, s, exps)) => Ok(Choice { s, exps, rule }),
-        None => Err(QuantError::Internal {
-            node: p.name.to_string(),
-            message: format!("no feasible scale in [{}, {}]", g4(bottom), g4(top)),
-        }),
-    }
+    best.map(|(_, _, s, exps)| (s, exps))
 }

@@ -339,8 +339,9 @@ fn table(f: &mut fmt::Formatter<'_>, header: &[&str], rows: &[Vec<String>], left
     Ok(())
 }
 
-impl fmt::Display for QuantReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl QuantReport {
+    /// The title line: model, target, dt, discretization, options.
+    fn write_title(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
             "quantize `{}` for `{}`: dt {} s ({}), scale_firing_rates {}, encoder {}",
@@ -351,7 +352,11 @@ impl fmt::Display for QuantReport {
             fmt_g(self.scale_firing_rates),
             self.encoder
         )?;
-        writeln!(f)?;
+        Ok(())
+    }
+
+    /// The inputs table: shape, encoding and readers of every graph input.
+    fn write_inputs(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "inputs")?;
         let rows: Vec<Vec<String>> = self
             .inputs
@@ -377,7 +382,11 @@ impl fmt::Display for QuantReport {
             })
             .collect();
         table(f, &["input", "shape", "encoding", "read by"], &rows, 4)?;
-        writeln!(f)?;
+        Ok(())
+    }
+
+    /// The populations table: scale, threshold, bias, decays, refractory delay and rate.
+    fn write_populations(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "populations (s: integer voltage per float voltage unit)")?;
         let rows: Vec<Vec<String>> = self
             .populations
@@ -459,7 +468,11 @@ impl fmt::Display for QuantReport {
             &rows,
             3,
         )?;
-        writeln!(f)?;
+        Ok(())
+    }
+
+    /// The connections table: layout, latency, exponent and weight errors.
+    fn write_connections(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "connections (errors relative to the connection's largest |w|)")?;
         let mut rows = Vec::new();
         for p in &self.populations {
@@ -495,7 +508,11 @@ impl fmt::Display for QuantReport {
             &rows,
             2,
         )?;
-        writeln!(f)?;
+        Ok(())
+    }
+
+    /// The saturation table: worst-case registers against their limits.
+    fn write_saturation(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
             "saturation (worst case: every same-sign input of one neuron in one step)"
@@ -534,7 +551,11 @@ impl fmt::Display for QuantReport {
             &rows,
             1,
         )?;
-        writeln!(f)?;
+        Ok(())
+    }
+
+    /// The table of what set each population's scale.
+    fn write_scale_rules(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "scale s: the top of its search octave")?;
         let rows: Vec<Vec<String>> = self
             .populations
@@ -542,7 +563,11 @@ impl fmt::Display for QuantReport {
             .map(|p| vec![p.name.clone(), p.scale_rule.clone()])
             .collect();
         table(f, &["population", "set by"], &rows, 2)?;
-        writeln!(f)?;
+        Ok(())
+    }
+
+    /// The totals line and the warnings.
+    fn write_totals(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = &self.totals;
         writeln!(
             f,
@@ -568,6 +593,25 @@ impl fmt::Display for QuantReport {
                 writeln!(f, "  {}: {}: {}", w.layer, w.parameter, w.message)?;
             }
         }
+        Ok(())
+    }
+}
+
+impl fmt::Display for QuantReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_title(f)?;
+        writeln!(f)?;
+        self.write_inputs(f)?;
+        writeln!(f)?;
+        self.write_populations(f)?;
+        writeln!(f)?;
+        self.write_connections(f)?;
+        writeln!(f)?;
+        self.write_saturation(f)?;
+        writeln!(f)?;
+        self.write_scale_rules(f)?;
+        writeln!(f)?;
+        self.write_totals(f)?;
         Ok(())
     }
 }

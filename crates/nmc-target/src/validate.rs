@@ -135,8 +135,25 @@ fn check_axon_kind(c: &mut Checker, name: &str, k: &RawAxonKind, raw: &RawTarget
     }
 }
 
+/// Checks every rule, section by section in file order, collecting the problems.
 fn check(c: &mut Checker, raw: &RawTarget) {
-    // --- identity
+    check_identity(c, raw);
+    check_system(c, raw);
+    check_core(c, raw);
+    check_axons(c, raw);
+    check_synapse_cost(c, raw);
+    check_registers(c, raw);
+    check_weight(c, raw);
+    check_threshold(c, raw);
+    check_bias(c, raw);
+    check_decay(c, raw);
+    check_refractory(c, raw);
+    check_timing(c, raw);
+    check_neurons(c, raw);
+}
+
+/// `name` and `description`.
+fn check_identity(c: &mut Checker, raw: &RawTarget) {
     if raw.name.is_empty() {
         c.fail("name", "must not be empty");
     } else if !raw
@@ -155,12 +172,16 @@ fn check(c: &mut Checker, raw: &RawTarget) {
     if raw.description.trim().is_empty() {
         c.fail("description", "must not be empty");
     }
+}
 
-    // --- system
+/// `system`.
+fn check_system(c: &mut Checker, raw: &RawTarget) {
     c.positive("system.cores_per_chip", raw.system.cores_per_chip.into());
     c.positive("system.max_chips", raw.system.max_chips.into());
+}
 
-    // --- core
+/// `core` (against `synapse_cost`).
+fn check_core(c: &mut Checker, raw: &RawTarget) {
     let core = &raw.core;
     let sc = &raw.synapse_cost;
     c.positive("core.max_compartments", core.max_compartments.into());
@@ -188,13 +209,19 @@ fn check(c: &mut Checker, raw: &RawTarget) {
             ),
         );
     }
+}
 
-    // --- axons
+/// `axons`, each kind against `core`.
+fn check_axons(c: &mut Checker, raw: &RawTarget) {
     check_axon_kind(c, "discrete", &raw.axons.discrete, raw);
     check_axon_kind(c, "population16", &raw.axons.population16, raw);
     check_axon_kind(c, "population32", &raw.axons.population32, raw);
+}
 
-    // --- synapse cost
+/// `synapse_cost` (against `core` and the weight format).
+fn check_synapse_cost(c: &mut Checker, raw: &RawTarget) {
+    let core = &raw.core;
+    let sc = &raw.synapse_cost;
     c.within("synapse_cost.word_bits", sc.word_bits.into(), 1, MAX_WORD_BITS.into());
     c.positive("synapse_cost.max_run_length", sc.max_run_length.into());
     c.width("synapse_cost.format_index_bits", sc.format_index_bits, 0);
@@ -231,8 +258,10 @@ fn check(c: &mut Checker, raw: &RawTarget) {
             ),
         );
     }
+}
 
-    // --- registers first: the formats are checked against them
+/// The registers `formats.accumulator`, `formats.current` and `formats.voltage`: checked first, the formats are checked against them.
+fn check_registers(c: &mut Checker, raw: &RawTarget) {
     let f = &raw.formats;
     c.width("formats.accumulator.magnitude_bits", f.accumulator.magnitude_bits, 1);
     c.width("formats.current.magnitude_bits", f.current.magnitude_bits, 1);
@@ -269,8 +298,11 @@ fn check(c: &mut Checker, raw: &RawTarget) {
             ),
         );
     }
+}
 
-    // --- weight
+/// `formats.weight` (against the accumulator).
+fn check_weight(c: &mut Checker, raw: &RawTarget) {
+    let f = &raw.formats;
     let w = &f.weight;
     c.width("formats.weight.mantissa_bits", w.mantissa_bits, 1);
     c.within(
@@ -330,8 +362,12 @@ fn check(c: &mut Checker, raw: &RawTarget) {
             ),
         );
     }
+}
 
-    // --- threshold
+/// `formats.threshold` (against the voltage register).
+fn check_threshold(c: &mut Checker, raw: &RawTarget) {
+    let f = &raw.formats;
+    let v = &raw.formats.voltage;
     let t = &f.threshold;
     c.width("formats.threshold.mantissa_bits", t.mantissa_bits, 1);
     c.width("formats.threshold.shift", t.shift, 0);
@@ -344,8 +380,11 @@ fn check(c: &mut Checker, raw: &RawTarget) {
             ),
         );
     }
+}
 
-    // --- bias
+/// `formats.bias` (against the current register).
+fn check_bias(c: &mut Checker, raw: &RawTarget) {
+    let f = &raw.formats;
     let b = &f.bias;
     c.width("formats.bias.mantissa_bits", b.mantissa_bits, 1);
     c.ordered(
@@ -363,8 +402,12 @@ fn check(c: &mut Checker, raw: &RawTarget) {
             ),
         );
     }
+}
 
-    // --- decay
+/// `formats.decay` (against the current and voltage registers).
+fn check_decay(c: &mut Checker, raw: &RawTarget) {
+    let f = &raw.formats;
+    let v = &raw.formats.voltage;
     let d = &f.decay;
     if d.bits == 0 || d.bits > MAX_DECAY_BITS {
         c.fail(
@@ -385,16 +428,21 @@ fn check(c: &mut Checker, raw: &RawTarget) {
     }
     c.within("formats.decay.u_offset", d.u_offset.into(), 0, 1);
     c.within("formats.decay.v_offset", d.v_offset.into(), 0, 1);
+}
 
-    // --- refractory
+/// `formats.refractory`.
+fn check_refractory(c: &mut Checker, raw: &RawTarget) {
+    let f = &raw.formats;
     c.within(
         "formats.refractory.max_steps",
         f.refractory.max_steps.into(),
         0,
         MAX_DELAY_STEPS.into(),
     );
+}
 
-    // --- timing
+/// `timing`.
+fn check_timing(c: &mut Checker, raw: &RawTarget) {
     c.within(
         "timing.synapse_delay_steps",
         raw.timing.synapse_delay_steps.into(),
@@ -407,8 +455,10 @@ fn check(c: &mut Checker, raw: &RawTarget) {
         0,
         MAX_DELAY_STEPS.into(),
     );
+}
 
-    // --- neurons
+/// `neurons`.
+fn check_neurons(c: &mut Checker, raw: &RawTarget) {
     c.distinct("neurons.models", &raw.neurons.models);
     c.distinct("neurons.reset_modes", &raw.neurons.reset_modes);
 }

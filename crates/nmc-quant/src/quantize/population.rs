@@ -1,0 +1,190 @@
+//! One population, phase by phase: neuron state, connections, the scale
+//! search, weights, thresholds and biases, decays and refractory delay,
+//! voltage bounds, saturation, rate, and the assembled QModel population
+//! with its report entry.
+
+use super::connections::ConnMeta;
+use super::neuron::{self, NeuronState};
+use super::params::{self, Biases, Thresholds, VoltageBounds};
+use super::weights::{self, Weights};
+use super::{Ctx, PopOut, connections, rate, saturation};
+use crate::choose::{Bounds, Choice, ConnIn, PopIn, bounds, choose};
+use crate::error::QuantError;
+use crate::lower::PopLowered;
+use crate::report::{PopulationReport, RateChange, Saturation, Warning};
+use nmc_ir::qmodel::{Compartment, PerNeuron, Placement, QPopulation};
+
+fn per_neuron<T: Copy + PartialEq>(v: Vec<T>) -> PerNeuron<T> {
+    match v.first() {
+        Some(&f) if v.iter().all(|&x| x == f) => PerNeuron::Uniform(f),
+        None => PerNeuron::Each(v),
+        Some(_) => PerNeuron::Each(v),
+    }
+}
+
+/// The choices and integers of one population, handed from phase to phase.
+pub(super) struct Scaled {
+    /// The connections as the scale search saw them.
+    pub conns: Vec<ConnIn>,
+    /// Their sources and latencies.
+    pub meta: Vec<ConnMeta>,
+    /// The voltage scale.
+    pub s: f64,
+    /// How the scale was chosen.
+    pub rule: String,
+    /// The bounds on the scale (and the worst-case sums).
+    pub bnd: Bounds,
+    /// `1 / γ_s'`: the current's steady-state gain.
+    pub u_gain_max: f64,
+    /// `1 / γ_m'` for leaky models.
+    pub v_gain_max: Option<f64>,
+    /// The quantized connections.
+    pub weights: Weights,
+    /// The threshold mantissas.
+    pub th: Thresholds,
+    /// The bias mantissas and exponents.
+    pub bias: Biases,
+    /// The float refractory period in steps.
+    pub n_ref: f64,
+    /// The stored refractory delay.
+    pub refractory: u8,
+    /// The voltage bounds.
+    pub volt: VoltageBounds,
+}
+
+/// Quantizes population `k` (`p`).
+pub(super) fn population(ctx: &Ctx<'_>, k: usize, p: &PopLowered) -> Result<PopOut, QuantError> {
+    let mut warnings = Vec::new();
+    let ns = neuron::state(ctx.g, ctx.target, p);
+    let sc = scale(ctx, k, p, &ns, &mut warnings)?;
+    let sat = saturation::saturation(ctx, p, &sc, &mut warnings);
+    let rate = rate::rate(ctx.g, p, &ns, &sc);
+    let err_acc = sc.weights.err;
+    let (q, report) = assemble(ctx, k, p, &ns, sc, sat, rate);
+    Ok(PopOut {
+        q,
+        report,
+        warnings,
+        err_acc,
+    })
+}
+
+/// Connections, the scale search, and every integer at the chosen scale
+/// (in the order their errors are reported).
+fn scale(
+    ctx: &Ctx<'_>,
+    k: usize,
+    p: &PopLowered,
+    ns: &NeuronState,
+    warnings: &mut Vec<Warning>,
+) -> Result<Scaled, QuantError> {
+    let target = ctx.target;
+    let n = &p.neuron;
+    let dy = &ns.dy;
+    let (conns, meta) = connections::connections(ctx, p, &ns.gain)?;
+    params::check_thresholds(target, p)?;
+    let spiking = n.model.spikes();
+    let thresholds: &[f64] = if spiking { &n.v_threshold } else { &[] };
+    let u_gain_max = dy.gain_s.iter().fold(1.0f64, |m, &g| m.max(1.0 / g));
+    let v_gain_max = if n.model.leaks() {
+        Some(dy.gain_m.iter().fold(1.0f64, |m, &g| m.max(1.0 / g)))
+    } else {
+        None
+    };
+    let pin = PopIn {
+        name: &p.name,
+        spiking,
+        thresholds,
+        bias_v: &ns.bias_v,
+        conns: &conns,
+        u_gain_max,
+        v_gain_max,
+        all_inputs_present: ctx.host[k],
+    };
+    let forced = ctx.opts.forced_scales.get(&p.name).copied();
+    let Choice { s, exps, rule } = choose(&pin, target, forced)?;
+    let bnd = bounds(&pin, target);
+    let weights = weights::weights(target, &p.name, &conns, &meta, s, &exps, warnings)?;
+    let th = params::thresholds(target, p, s, warnings)?;
+    let bias = params::biases(target, p, ns, s, warnings)?;
+    neuron::decays(ctx.g, target, p, dy, warnings)?;
+    let (n_ref, refractory) = neuron::refractory(ctx.g, target, p)?;
+    let volt = params::voltage_bounds(target, p, &th.vth)?;
+    Ok(Scaled {
+        conns,
+        meta,
+        s,
+        rule,
+        bnd,
+        u_gain_max,
+        v_gain_max,
+        weights,
+        th,
+        bias,
+        n_ref,
+        refractory,
+        volt,
+    })
+}
+
+/// The QModel population and its report entry.
+fn assemble(
+    ctx: &Ctx<'_>,
+    k: usize,
+    p: &PopLowered,
+    ns: &NeuronState,
+    sc: Scaled,
+    saturation: Saturation,
+    rate: Option<RateChange>,
+) -> (QPopulation, PopulationReport) {
+    let n = &p.neuron;
+    let dy = &ns.dy;
+    let spiking = n.model.spikes();
+    let placement = if ctx.host[k] { Placement::Host } else { Placement::Chip };
+    let (dc_v, dc_u) = neuron::decay_changes(ctx.g, p, dy);
+    let VoltageBounds { vmin_exp, vmax_exp, .. } = sc.volt;
+    let compartment = Compartment {
+        decay_u: per_neuron(dy.decay_u.clone()),
+        decay_v: per_neuron(dy.decay_v.clone()),
+        vth_mant: per_neuron(sc.th.vth),
+        bias_mant: per_neuron(sc.bias.mant),
+        bias_exp: per_neuron(sc.bias.exp),
+        refractory: PerNeuron::Uniform(sc.refractory),
+        vmin_exp,
+        vmax_exp,
+        spiking,
+    };
+    let report = PopulationReport {
+        name: p.name.clone(),
+        model: n.model.nir_name().into(),
+        placement: match placement {
+            Placement::Host => "host",
+            Placement::Chip => "chip",
+        }
+        .into(),
+        neurons: n.len(),
+        shape: n.shape.dims().to_vec(),
+        scale: sc.s,
+        scale_rule: sc.rule,
+        connections: sc.weights.reports,
+        threshold: sc.th.report,
+        bias: sc.bias.report,
+        decay_u: dc_u,
+        decay_v: dc_v,
+        refractory: sc.refractory,
+        vmin_exp,
+        vmax_exp,
+        saturation,
+        rate,
+    };
+    let q = QPopulation {
+        name: p.name.clone(),
+        model: n.model,
+        shape: n.shape.clone(),
+        placement,
+        compartment,
+        inputs: sc.weights.qconns,
+        scale: sc.s,
+    };
+    (q, report)
+}

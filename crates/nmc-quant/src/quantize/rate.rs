@@ -1,0 +1,78 @@
+//! The rate phase of one population: the float and chip steady-state
+//! firing rates under a representative constant input.
+
+use super::neuron::NeuronState;
+use super::population::Scaled;
+use crate::lower::PopLowered;
+use crate::report::RateChange;
+use nmc_ir::Graph;
+
+/// Float steady-state rate (spikes/step) of a neuron under a constant drive
+/// `d` per step (voltage units): IF `1/(θ/d + ½ + n)`; leaky with decay
+/// `α`: the continuous crossing time `T = ln(v∞/(v∞−θ)) / ln(1/α)` with
+/// `v∞ = d/(1−α)`, rate `1/(T + ½ + n)`; capped at `1/(n+1)`.
+fn closed_form_rate(theta: f64, alpha: f64, d: f64, n_ref: f64) -> f64 {
+    if d <= 0.0 || theta <= 0.0 {
+        return 0.0;
+    }
+    let t = if alpha >= 1.0 {
+        theta / d
+    } else {
+        let v_inf = d / (1.0 - alpha);
+        if v_inf <= theta {
+            return 0.0;
+        }
+        (v_inf / (v_inf - theta)).ln() / (1.0 / alpha).ln()
+    };
+    (1.0 / (t + 0.5 + n_ref)).min(1.0 / (n_ref + 1.0))
+}
+
+/// Rate under a representative constant input (spiking models).
+pub(super) fn rate(g: &Graph, p: &PopLowered, ns: &NeuronState, sc: &Scaled) -> Option<RateChange> {
+    let n = &p.neuron;
+    let dy = &ns.dy;
+    let len = n.len();
+    let dt = g.dt;
+    let s = sc.s;
+    n.model.spikes().then(|| {
+        let d0 = 0;
+        let nref = sc.n_ref.max(0.0);
+        let alpha = if n.model.leaks() { dy.alpha_m[d0] } else { 1.0 };
+        let theta = n.v_threshold[d0];
+        // The representative input: IF/I 0.1·θ per step; leaky models a
+        // drive whose steady-state voltage is 1.5·θ.
+        let drive = if alpha < 1.0 {
+            1.5 * theta * (1.0 - alpha)
+        } else {
+            0.1 * theta
+        };
+        let b_float = ns.bias_float.iter().sum::<f64>() / len.max(1) as f64;
+        let b_after = sc.bias.after.iter().sum::<f64>() / len.max(1) as f64;
+        let d_syn = (drive - b_float).max(0.0);
+        let d_total = d_syn + b_float;
+        let before = closed_form_rate(theta, alpha, d_total, nref);
+        let chip_alpha = if n.model.leaks() { dy.chip_alpha_m[d0] } else { 1.0 };
+        let ratio = if n.model.leaks() && ns.float_gain_m[d0] > 0.0 {
+            dy.gain_m[d0] / ns.float_gain_m[d0]
+        } else {
+            1.0
+        };
+        let theta_after = f64::from(sc.th.vth[d0]) * sc.th.ts / s;
+        let after = closed_form_rate(
+            theta_after,
+            chip_alpha,
+            sc.weights.gamma_w * d_syn * ratio + b_after,
+            nref,
+        );
+        RateChange {
+            drive: d_total,
+            before_hz: before / dt,
+            after_hz: after / dt,
+            change_pct: if before > 0.0 {
+                100.0 * (after - before) / before
+            } else {
+                0.0
+            },
+        }
+    })
+}
