@@ -70,7 +70,7 @@ impl Target {
     /// Parses and validates RON text. `origin` (a path, or another label)
     /// starts every error message.
     pub fn from_ron_str(src: &str, origin: &str) -> Result<Target, TargetError> {
-        parse::target_from_ron_str(src, origin)
+        Target::from_raw(parse::raw_from_ron_str(src, origin)?, origin)
     }
 
     /// Reads and validates a target file.

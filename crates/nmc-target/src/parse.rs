@@ -3,8 +3,7 @@
 use serde::Deserialize;
 
 use crate::error::TargetError;
-use crate::raw::{RawTarget, SHARED_SECTIONS, TOP_SECTION};
-use crate::target::{SCHEMA_VERSION, Target};
+use crate::raw::{RawTarget, SCHEMA_VERSION, SHARED_SECTIONS, TOP_SECTION};
 
 /// Only the version, read before the rest so that a file of another schema
 /// version is reported as such rather than as a pile of unknown fields.
@@ -103,11 +102,6 @@ pub fn raw_from_ron_str(src: &str, origin: &str) -> Result<RawTarget, TargetErro
         });
     }
     ron::from_str::<RawTarget>(src).map_err(|e| syntax(src, origin, e))
-}
-
-/// Parses and validates.
-pub(crate) fn target_from_ron_str(src: &str, origin: &str) -> Result<Target, TargetError> {
-    Target::from_raw(raw_from_ron_str(src, origin)?, origin)
 }
 
 /// Pretty RON of a raw target (no struct names, 4-space indent).

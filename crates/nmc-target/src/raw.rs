@@ -11,6 +11,9 @@
 use serde::{Deserialize, Serialize};
 
 /// How messages name the top level of a file.
+/// The schema version this crate reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
 pub(crate) const TOP_SECTION: &str = "the top level";
 
 /// Serde names of the structs used by more than one section, and the

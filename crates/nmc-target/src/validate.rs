@@ -1,16 +1,12 @@
-//! Validation of a [`RawTarget`] into a [`Target`]: every rule names the
-//! field it is reported at. The rules are listed in `docs/targets.md`.
+//! Validation of a [`RawTarget`]: every rule names the field it is
+//! reported at (`Target::from_raw` builds the target from a valid one). The rules are listed in `docs/targets.md`.
 
 use std::collections::HashSet;
 use std::hash::Hash;
 
 use crate::error::{Problem, TargetError};
+use crate::raw::SCHEMA_VERSION;
 use crate::raw::{RawAxonKind, RawTarget};
-use crate::synapse::SynapseCost;
-use crate::target::{
-    AxonKindLimits, Axons, BiasFormat, Core, DecayFormat, Formats, Neurons, RefractoryFormat, Register, SCHEMA_VERSION,
-    System, Target, ThresholdFormat, Timing, VoltageFormat, WeightFormat,
-};
 
 /// Widest integer a target may declare: values are computed in `i64`.
 pub(crate) const MAX_VALUE_BITS: u32 = 63;
@@ -463,17 +459,10 @@ fn check_neurons(c: &mut Checker, raw: &RawTarget) {
     c.distinct("neurons.reset_modes", &raw.neurons.reset_modes);
 }
 
-fn axon_kind(k: &RawAxonKind) -> AxonKindLimits {
-    AxonKindLimits {
-        slots: k.slots,
-        max_atom_bits: k.max_atom_bits,
-        max_base: k.max_base,
-        base_multiple: k.base_multiple,
-    }
-}
-
-/// Validates `raw`; see [`Target::from_raw`].
-pub(crate) fn validate(raw: RawTarget, origin: &str) -> Result<Target, TargetError> {
+/// Checks `raw` against every rule (see [`crate::Target::from_raw`]), all
+/// broken rules at once; on success, the index width that addresses every
+/// compartment of a core (the one derived number the target needs).
+pub(crate) fn validate(raw: &RawTarget, origin: &str) -> Result<u32, TargetError> {
     if raw.schema_version != SCHEMA_VERSION {
         return Err(TargetError::SchemaVersion {
             origin: origin.to_string(),
@@ -482,7 +471,7 @@ pub(crate) fn validate(raw: RawTarget, origin: &str) -> Result<Target, TargetErr
         });
     }
     let mut c = Checker { problems: Vec::new() };
-    check(&mut c, &raw);
+    check(&mut c, raw);
     let core_index_bits = raw.synapse_cost.index_bits_for_compartments(raw.core.max_compartments);
     let core_index_bits = match core_index_bits {
         Some(bits) if c.problems.is_empty() => bits,
@@ -494,78 +483,5 @@ pub(crate) fn validate(raw: RawTarget, origin: &str) -> Result<Target, TargetErr
         }
     };
 
-    let f = &raw.formats;
-    let target = Target {
-        origin: origin.to_string(),
-        system: System {
-            cores_per_chip: raw.system.cores_per_chip,
-            max_chips: raw.system.max_chips,
-        },
-        core: Core {
-            max_compartments: raw.core.max_compartments,
-            max_input_axons: raw.core.max_input_axons,
-            max_output_axon_slots: raw.core.max_output_axon_slots,
-            synapse_memory_bits: raw.core.synapse_memory_bits,
-            max_compartment_profiles: raw.core.profiles.compartment,
-            max_threshold_profiles: raw.core.profiles.threshold,
-            max_synapse_formats: raw.core.profiles.synapse_format,
-        },
-        axons: Axons {
-            discrete: axon_kind(&raw.axons.discrete),
-            population16: axon_kind(&raw.axons.population16),
-            population32: axon_kind(&raw.axons.population32),
-        },
-        synapse_cost: SynapseCost::from_raw(&raw.synapse_cost, core_index_bits),
-        formats: Formats {
-            weight: WeightFormat {
-                mantissa_bits: f.weight.mantissa_bits,
-                mixed_sign_even: f.weight.mixed_sign_even,
-                exp_min: f.weight.exp_min,
-                exp_max: f.weight.exp_max,
-                scale_shift: f.weight.scale_shift,
-                granularity_shift: f.weight.granularity_shift,
-            },
-            threshold: ThresholdFormat {
-                mantissa_bits: f.threshold.mantissa_bits,
-                shift: f.threshold.shift,
-            },
-            bias: BiasFormat {
-                mantissa_bits: f.bias.mantissa_bits,
-                exp_min: f.bias.exp_min,
-                exp_max: f.bias.exp_max,
-            },
-            decay: DecayFormat {
-                bits: f.decay.bits,
-                u_offset: f.decay.u_offset,
-                v_offset: f.decay.v_offset,
-            },
-            refractory: RefractoryFormat {
-                max_steps: f.refractory.max_steps,
-            },
-            accumulator: Register::from_raw(&f.accumulator),
-            current: Register::from_raw(&f.current),
-            voltage: VoltageFormat {
-                register: Register {
-                    magnitude_bits: f.voltage.magnitude_bits,
-                    overflow: f.voltage.overflow,
-                },
-                vmin_exp_min: f.voltage.vmin_exp_min,
-                vmin_exp_max: f.voltage.vmin_exp_max,
-                vmax_base: f.voltage.vmax_base,
-                vmax_step: f.voltage.vmax_step,
-                vmax_exp_min: f.voltage.vmax_exp_min,
-                vmax_exp_max: f.voltage.vmax_exp_max,
-            },
-        },
-        timing: Timing {
-            synapse_delay_steps: raw.timing.synapse_delay_steps,
-            host_input_extra_delay_steps: raw.timing.host_input_extra_delay_steps,
-        },
-        neurons: Neurons {
-            models: raw.neurons.models.clone(),
-            reset_modes: raw.neurons.reset_modes.clone(),
-        },
-        raw,
-    };
-    Ok(target)
+    Ok(core_index_bits)
 }

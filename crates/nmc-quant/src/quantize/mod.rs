@@ -13,6 +13,7 @@ mod params;
 mod population;
 mod rate;
 mod saturation;
+mod scaled;
 mod weights;
 
 use crate::error::QuantError;

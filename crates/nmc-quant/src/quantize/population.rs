@@ -3,12 +3,12 @@
 //! voltage bounds, saturation, rate, and the assembled QModel population
 //! with its report entry.
 
-use super::connections::ConnMeta;
 use super::neuron::{self, NeuronState};
-use super::params::{self, Biases, Thresholds, VoltageBounds};
-use super::weights::{self, Weights};
+use super::params::{self, VoltageBounds};
+use super::scaled::Scaled;
+use super::weights;
 use super::{Ctx, PopOut, connections, rate, saturation};
-use crate::choose::{Bounds, Choice, ConnIn, PopIn, bounds, choose};
+use crate::choose::{Choice, PopIn, bounds, choose};
 use crate::error::QuantError;
 use crate::lower::PopLowered;
 use crate::report::{PopulationReport, RateChange, Saturation, Warning};
@@ -20,36 +20,6 @@ fn per_neuron<T: Copy + PartialEq>(v: Vec<T>) -> PerNeuron<T> {
         None => PerNeuron::Each(v),
         Some(_) => PerNeuron::Each(v),
     }
-}
-
-/// The choices and integers of one population, handed from phase to phase.
-pub(super) struct Scaled {
-    /// The connections as the scale search saw them.
-    pub conns: Vec<ConnIn>,
-    /// Their sources and latencies.
-    pub meta: Vec<ConnMeta>,
-    /// The voltage scale.
-    pub s: f64,
-    /// How the scale was chosen.
-    pub rule: String,
-    /// The bounds on the scale (and the worst-case sums).
-    pub bnd: Bounds,
-    /// `1 / γ_s'`: the current's steady-state gain.
-    pub u_gain_max: f64,
-    /// `1 / γ_m'` for leaky models.
-    pub v_gain_max: Option<f64>,
-    /// The quantized connections.
-    pub weights: Weights,
-    /// The threshold mantissas.
-    pub th: Thresholds,
-    /// The bias mantissas and exponents.
-    pub bias: Biases,
-    /// The float refractory period in steps.
-    pub n_ref: f64,
-    /// The stored refractory delay.
-    pub refractory: u8,
-    /// The voltage bounds.
-    pub volt: VoltageBounds,
 }
 
 /// Quantizes population `k` (`p`).

@@ -2,7 +2,7 @@
 //! firing rates under a representative constant input.
 
 use super::neuron::NeuronState;
-use super::population::Scaled;
+use super::scaled::Scaled;
 use crate::lower::PopLowered;
 use crate::report::RateChange;
 use nmc_ir::Graph;

@@ -2,7 +2,7 @@
 //! current and voltage against the target's registers, the inputs that
 //! stay safe, and the overflow warning.
 
-use super::population::Scaled;
+use super::scaled::Scaled;
 use super::{Ctx, warn};
 use crate::choose::g4;
 use crate::lower::{PopLowered, SrcRef};

@@ -7,7 +7,7 @@ mod formats;
 mod sections;
 
 use crate::error::TargetError;
-use crate::raw::RawTarget;
+use crate::raw::{RawAxonKind, RawTarget};
 use crate::synapse::SynapseCost;
 use crate::validate;
 
@@ -16,8 +16,7 @@ pub use formats::{
 };
 pub use sections::{AxonKind, AxonKindLimits, Axons, Core, Neurons, System, Timing};
 
-/// The schema version this crate reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub use crate::raw::SCHEMA_VERSION;
 
 /// A validated chip description.
 ///
@@ -59,7 +58,85 @@ impl Target {
     /// Validates a raw target. `origin` (a path, or `builtin:NAME`) starts
     /// every error message. All broken rules are reported at once.
     pub fn from_raw(raw: RawTarget, origin: &str) -> Result<Target, TargetError> {
-        validate::validate(raw, origin)
+        let core_index_bits = validate::validate(&raw, origin)?;
+        Ok(Self::assemble(raw, origin, core_index_bits))
+    }
+
+    /// The target of a raw form that passed [`validate::validate`].
+    fn assemble(raw: RawTarget, origin: &str, core_index_bits: u32) -> Target {
+        let f = &raw.formats;
+        Target {
+            origin: origin.to_string(),
+            system: System {
+                cores_per_chip: raw.system.cores_per_chip,
+                max_chips: raw.system.max_chips,
+            },
+            core: Core {
+                max_compartments: raw.core.max_compartments,
+                max_input_axons: raw.core.max_input_axons,
+                max_output_axon_slots: raw.core.max_output_axon_slots,
+                synapse_memory_bits: raw.core.synapse_memory_bits,
+                max_compartment_profiles: raw.core.profiles.compartment,
+                max_threshold_profiles: raw.core.profiles.threshold,
+                max_synapse_formats: raw.core.profiles.synapse_format,
+            },
+            axons: Axons {
+                discrete: axon_kind(&raw.axons.discrete),
+                population16: axon_kind(&raw.axons.population16),
+                population32: axon_kind(&raw.axons.population32),
+            },
+            synapse_cost: SynapseCost::from_raw(&raw.synapse_cost, core_index_bits),
+            formats: Formats {
+                weight: WeightFormat {
+                    mantissa_bits: f.weight.mantissa_bits,
+                    mixed_sign_even: f.weight.mixed_sign_even,
+                    exp_min: f.weight.exp_min,
+                    exp_max: f.weight.exp_max,
+                    scale_shift: f.weight.scale_shift,
+                    granularity_shift: f.weight.granularity_shift,
+                },
+                threshold: ThresholdFormat {
+                    mantissa_bits: f.threshold.mantissa_bits,
+                    shift: f.threshold.shift,
+                },
+                bias: BiasFormat {
+                    mantissa_bits: f.bias.mantissa_bits,
+                    exp_min: f.bias.exp_min,
+                    exp_max: f.bias.exp_max,
+                },
+                decay: DecayFormat {
+                    bits: f.decay.bits,
+                    u_offset: f.decay.u_offset,
+                    v_offset: f.decay.v_offset,
+                },
+                refractory: RefractoryFormat {
+                    max_steps: f.refractory.max_steps,
+                },
+                accumulator: Register::from_raw(&f.accumulator),
+                current: Register::from_raw(&f.current),
+                voltage: VoltageFormat {
+                    register: Register {
+                        magnitude_bits: f.voltage.magnitude_bits,
+                        overflow: f.voltage.overflow,
+                    },
+                    vmin_exp_min: f.voltage.vmin_exp_min,
+                    vmin_exp_max: f.voltage.vmin_exp_max,
+                    vmax_base: f.voltage.vmax_base,
+                    vmax_step: f.voltage.vmax_step,
+                    vmax_exp_min: f.voltage.vmax_exp_min,
+                    vmax_exp_max: f.voltage.vmax_exp_max,
+                },
+            },
+            timing: Timing {
+                synapse_delay_steps: raw.timing.synapse_delay_steps,
+                host_input_extra_delay_steps: raw.timing.host_input_extra_delay_steps,
+            },
+            neurons: Neurons {
+                models: raw.neurons.models.clone(),
+                reset_modes: raw.neurons.reset_modes.clone(),
+            },
+            raw,
+        }
     }
 
     /// The target's name (what `--target` accepts for a built-in).
@@ -148,5 +225,14 @@ impl Target {
             0
         };
         self.synapse_cost.bits(n_weights, weight_bits, index_bits)
+    }
+}
+
+fn axon_kind(k: &RawAxonKind) -> AxonKindLimits {
+    AxonKindLimits {
+        slots: k.slots,
+        max_atom_bits: k.max_atom_bits,
+        max_base: k.max_base,
+        base_multiple: k.base_multiple,
     }
 }
