@@ -2,8 +2,8 @@
 //!
 //! This crate is the façade over the pipeline crates and the home of the
 //! `nmc` command-line tool. Library users call the functions here; the
-//! binary (`src/main.rs`) only parses arguments, prints, and maps errors to
-//! exit codes (docs/cli.md).
+//! binary (`src/main.rs`, one module per command under `src/cli/`) only
+//! parses arguments, prints, and maps errors to exit codes (docs/cli.md).
 //!
 //! Pipeline: [`load_model`] (frontend) → float reference
 //! ([`nmc_reference::simulate`]) → quantize → partition → emit → emulate →

@@ -1,0 +1,179 @@
+//! The argument groups several commands share: model loading (`--dt`,
+//! ONNX conversion), the target, quantization, and the checks of an integer
+//! run.
+
+use super::Failure;
+use super::output::note;
+use clap::{Args, ValueEnum};
+use nmc::{Error, LoadOptions};
+use nmc_ir::{Discretization, ResetMode};
+use std::path::PathBuf;
+
+/// The checks of an integer run a CI job relies on (`emulate`, `verify`).
+#[derive(Args, Debug)]
+pub(crate) struct CheckArgs {
+    /// Any wrap of q or u, or clip of v, in an integer run (fixed reference or emulator) is an
+    /// error naming layer, neuron, step and register (exit 6). Without it overflows are counted
+    /// per layer.
+    #[arg(long)]
+    pub(crate) strict: bool,
+    /// Compare every emulated spike (every layer, sample and step) with this golden spike file;
+    /// exit 5 if any differs.
+    #[arg(long, value_name = "GOLDEN.nmcs")]
+    pub(crate) expect: Option<PathBuf>,
+    /// With --expect: write the golden file from this run instead of comparing.
+    #[arg(long, requires = "expect")]
+    pub(crate) bless: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct LoadArgs {
+    /// Time step in seconds (NIR has none; default: the file's metadata `dt`, else 0.001).
+    #[arg(long)]
+    dt: Option<f64>,
+    /// How neuron ODEs become per-step updates.
+    #[arg(long, value_enum)]
+    discretization: Option<DiscArg>,
+    /// Reset rule of spiking neurons (NIR v0.2 files do not record it).
+    #[arg(long, value_enum)]
+    reset: Option<ResetArg>,
+    /// ONNX models: calibration inputs (.npy/.npz, (N, *input_shape)) for the data-based
+    /// normalisation; without it the normalisation is weight-based (a warning is printed).
+    #[arg(long, value_name = "X.npy")]
+    pub(crate) calibrate: Option<PathBuf>,
+    /// ONNX models: percentile of each layer's positive activations mapped to the max rate.
+    #[arg(long, default_value_t = 99.9)]
+    percentile: f64,
+    /// ONNX models: firing rate (Hz) the activation percentile maps to.
+    #[arg(long, default_value_t = 250.0)]
+    max_rate: f64,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct TargetArgs {
+    /// Chip target: a built-in name (`nmc targets`) or a target file (.ron).
+    #[arg(long, default_value = "loihi1")]
+    pub(crate) target: String,
+}
+
+impl TargetArgs {
+    pub(crate) fn load(&self) -> Result<nmc_target::Target, Failure> {
+        nmc_target::Target::load(&self.target).map_err(|e| Error::from(e).into())
+    }
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct QuantArgs {
+    /// NengoDL's scale_firing_rates: input gain × S and spike amplitude ÷ S, so the network computes
+    /// the same function with S× the firing rates (trade spikes for accuracy).
+    #[arg(long, default_value_t = 1.0)]
+    scale_firing_rates: f64,
+    /// Input encoder: `auto` runs the model's leading 1×1-conv + neuron layer on the host (real-valued
+    /// input such as pixels); `none` routes the input (already spikes/event counts) straight to the chip.
+    #[arg(long, value_enum, default_value = "auto")]
+    encoder: EncoderArg,
+    /// Largest event count one input element delivers per step (event-camera frames bin
+    /// several events per pixel); the accumulator bounds assume it.
+    #[arg(long, default_value_t = 1)]
+    max_input_events: u32,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum EncoderArg {
+    /// The model's own leading 1×1 conv + neurons run on the host.
+    Auto,
+    /// No host encoder: inputs are event counts delivered to input axons.
+    None,
+    /// Insert a fixed on/off encoder (an on and an off IF neuron per input element, on the
+    /// host) in front of a model that reads real values without an encoder of its own.
+    Onoff,
+}
+
+impl QuantArgs {
+    pub(crate) fn options(&self) -> nmc_quant::QuantOptions {
+        nmc_quant::QuantOptions {
+            scale_firing_rates: self.scale_firing_rates,
+            encoder: match self.encoder {
+                EncoderArg::Auto => nmc_quant::EncoderMode::Auto,
+                EncoderArg::None => nmc_quant::EncoderMode::None,
+                EncoderArg::Onoff => nmc_quant::EncoderMode::OnOff,
+            },
+            max_input_events: self.max_input_events,
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum DiscArg {
+    /// exp(-dt/τ) decay, input held over the step (default).
+    Exact,
+    /// 1 - dt/τ decay (snnTorch/Norse style).
+    Euler,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ResetArg {
+    /// v ← v_reset.
+    Zero,
+    /// v ← v − v_threshold.
+    Subtract,
+}
+
+impl LoadArgs {
+    fn convert_options(&self) -> Result<nmc_frontend::onnx::ConvertOptions, Failure> {
+        let calibration = match &self.calibrate {
+            Some(p) => Some(nmc_reference::read_array(p).map_err(Error::from)?),
+            None => None,
+        };
+        let o = self.options();
+        Ok(nmc_frontend::onnx::ConvertOptions {
+            calibration,
+            percentile: self.percentile,
+            max_rate_hz: self.max_rate,
+            dt: o.dt,
+            reset: o.reset,
+            ..Default::default()
+        })
+    }
+    /// Converts an ONNX model (printing the report's warnings to stderr).
+    pub(crate) fn convert(&self, model: &std::path::Path) -> Result<nmc_frontend::onnx::Conversion, Failure> {
+        let c = nmc_frontend::onnx::convert(model, &self.convert_options()?).map_err(Error::from)?;
+        for w in &c.report.warnings {
+            note(&format!("warning: {w}"));
+        }
+        Ok(c)
+    }
+    fn is_onnx(model: &std::path::Path) -> bool {
+        model
+            .extension()
+            .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case("onnx"))
+    }
+    /// Loads a float model; `.onnx` files are converted with the ONNX options.
+    pub(crate) fn graph(&self, model: &std::path::Path) -> Result<nmc::Graph, Failure> {
+        if Self::is_onnx(model) {
+            return Ok(self.convert(model)?.graph);
+        }
+        Ok(nmc::load_model(model, &self.options())?)
+    }
+    /// As `pipeline::load_any`, converting `.onnx` files with the ONNX options.
+    pub(crate) fn any(&self, model: &std::path::Path) -> Result<nmc::pipeline::AnyModel, Failure> {
+        if Self::is_onnx(model) {
+            return Ok(nmc::pipeline::AnyModel::Float(Box::new(self.convert(model)?.graph)));
+        }
+        Ok(nmc::pipeline::load_any(model, &self.options())?)
+    }
+    fn options(&self) -> LoadOptions {
+        LoadOptions {
+            dt: self.dt,
+            discretization: self.discretization.map(|d| match d {
+                DiscArg::Exact => Discretization::Exact,
+                DiscArg::Euler => Discretization::Euler,
+            }),
+            reset: self.reset.map(|r| match r {
+                ResetArg::Zero => ResetMode::Zero,
+                ResetArg::Subtract => ResetMode::Subtract,
+            }),
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! `nmc compile`: a model quantized, partitioned and emitted into a
+//! deployable artifact (.nmca).
+
+use super::Failure;
+use super::args::{LoadArgs, QuantArgs, TargetArgs};
+use super::files::Files;
+use super::output::emit;
+use clap::Args;
+use nmc::Error;
+use std::path::PathBuf;
+
+// The arguments of `nmc compile`; its help text is the doc comment of
+// `Cmd::Compile` (a doc comment here would replace it).
+#[derive(Args, Debug)]
+pub(crate) struct CompileArgs {
+    /// Model file (.nir float, or .ron quantized).
+    pub(crate) model: PathBuf,
+    #[command(flatten)]
+    target: TargetArgs,
+    #[command(flatten)]
+    quant: QuantArgs,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// The artifact to write.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+impl CompileArgs {
+    /// Runs the command.
+    pub(crate) fn run(self) -> Result<(), Failure> {
+        let CompileArgs {
+            model,
+            target,
+            quant,
+            load,
+            output,
+        } = self;
+        let t = target.load()?;
+        let c = match load.any(&model)? {
+            nmc::pipeline::AnyModel::Float(g) => nmc::pipeline::compile(&g, &t, &quant.options(), &Default::default())?,
+            nmc::pipeline::AnyModel::Quant(q) => nmc::pipeline::compile_quantized(*q, &t, &Default::default())?,
+            nmc::pipeline::AnyModel::Artifact(_) => {
+                return Err(Error::Usage(format!(
+                    "{}: already an artifact; compile takes a .nir, .onnx or .ron model",
+                    model.display()
+                ))
+                .into());
+            }
+        };
+        c.artifact.write(&output).map_err(Error::from)?;
+        if let Some(r) = &c.quant_report {
+            emit(&r.to_string());
+        }
+        emit(&c.partition_report.to_string());
+        emit(&format!(
+            "wrote {} ({} cores, {} host layers, target {})\n",
+            output.display(),
+            c.artifact.cores.len(),
+            c.artifact.host.len(),
+            c.artifact.target_name
+        ));
+        Ok(())
+    }
+
+    /// The files the command reads and writes.
+    pub(crate) fn files<'a>(&'a self, f: &mut Files<'a>) {
+        f.read([Some(self.model.as_path())]);
+        f.target(&self.target);
+        f.load(&self.load);
+        f.write("-o", Some(self.output.as_path()));
+    }
+}

@@ -1,0 +1,105 @@
+//! `nmc partition`: a model mapped onto the target's cores (partition
+//! report as table or JSON, optional JSON and HTML files).
+
+use super::args::{LoadArgs, QuantArgs, TargetArgs};
+use super::files::Files;
+use super::{Failure, print_report, write_file};
+use anyhow::Context;
+use clap::Args;
+use nmc::Error;
+use std::path::PathBuf;
+
+// The arguments of `nmc partition`; its help text is the doc comment of
+// `Cmd::Partition` (a doc comment here would replace it).
+#[derive(Args, Debug)]
+pub(crate) struct PartitionArgs {
+    /// Model file (.nir float, or .ron quantized).
+    pub(crate) model: PathBuf,
+    #[command(flatten)]
+    target: TargetArgs,
+    #[command(flatten)]
+    quant: QuantArgs,
+    #[command(flatten)]
+    load: LoadArgs,
+    /// Input (.npy) for the float reference: its firing rates weigh inter-chip traffic.
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// Presentation time for --input.
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Write the JSON report (schema nmc.partition/1) here.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Write the HTML core map here.
+    #[arg(long)]
+    html: Option<PathBuf>,
+    /// Print the JSON report instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+impl PartitionArgs {
+    /// Runs the command.
+    pub(crate) fn run(self) -> Result<(), Failure> {
+        let PartitionArgs {
+            model,
+            target,
+            quant,
+            load,
+            input,
+            steps,
+            report,
+            html,
+            json,
+        } = self;
+        let t = target.load()?;
+        let (q, g) = match load.any(&model)? {
+            nmc::pipeline::AnyModel::Float(g) => (nmc::pipeline::quantize(&g, &t, &quant.options())?.0, Some(g)),
+            nmc::pipeline::AnyModel::Quant(q) => (*q, None),
+            nmc::pipeline::AnyModel::Artifact(_) => {
+                return Err(Error::Usage(format!(
+                    "{}: already an artifact; partition takes a .nir or .ron model",
+                    model.display()
+                ))
+                .into());
+            }
+        };
+        let rates = match (input, g) {
+            (Some(inp), Some(g)) => Some(nmc::pipeline::float_rates(&g, &q, &inp, steps)?),
+            (Some(_), None) => {
+                return Err(Error::Usage("--input needs a float model (.nir) to simulate".into()).into());
+            }
+            _ => None,
+        };
+        nmc_reference::validate(&q, &t).map_err(Error::from)?;
+        let (_, rep) = nmc_partition::partition(
+            &q,
+            &t,
+            &nmc_partition::PartitionOptions {
+                rates,
+                ..Default::default()
+            },
+        )
+        .map_err(Error::from)?;
+        if let Some(p) = &report {
+            write_file(
+                p,
+                &serde_json::to_string_pretty(&rep).context("serialising the report")?,
+            )?;
+        }
+        if let Some(p) = &html {
+            write_file(p, &rep.to_html())?;
+        }
+        print_report(json, &rep)?;
+        Ok(())
+    }
+
+    /// The files the command reads and writes.
+    pub(crate) fn files<'a>(&'a self, f: &mut Files<'a>) {
+        f.read([Some(self.model.as_path()), self.input.as_deref()]);
+        f.target(&self.target);
+        f.load(&self.load);
+        f.write("--report", self.report.as_deref());
+        f.write("--html", self.html.as_deref());
+    }
+}

@@ -1,0 +1,54 @@
+//! `nmc targets`: the built-in chip targets, or a target file checked or
+//! shown.
+
+use super::Failure;
+use super::files::Files;
+use super::output::emit;
+use anyhow::Context;
+use clap::Args;
+use nmc::Error;
+use std::path::PathBuf;
+
+// The arguments of `nmc targets`; its help text is the doc comment of
+// `Cmd::Targets` (a doc comment here would replace it).
+#[derive(Args, Debug)]
+pub(crate) struct TargetsArgs {
+    /// Validate a target file (RON); errors name the field, e.g. `core.max_compartments: must be > 0`.
+    #[arg(long, value_name = "FILE", conflicts_with = "show")]
+    check: Option<PathBuf>,
+    /// Print a target (built-in name or file) as RON; built-ins keep their comments.
+    #[arg(long, value_name = "NAME|FILE")]
+    show: Option<String>,
+}
+
+impl TargetsArgs {
+    /// Runs the command.
+    pub(crate) fn run(self) -> Result<(), Failure> {
+        let TargetsArgs { check, show } = self;
+        if let Some(path) = check {
+            let t = nmc_target::Target::from_file(&path).map_err(Error::from)?;
+            emit(&format!("{}: valid target `{}`\n", path.display(), t.name()));
+            emit(&nmc_target::render_table(&[t]).to_string());
+        } else if let Some(name) = show {
+            match nmc_target::builtin_source(&name) {
+                Some(src) => emit(src),
+                None => {
+                    let t = nmc_target::Target::load(&name).map_err(Error::from)?;
+                    emit(&t.to_ron().context("serialising the target")?.to_string());
+                }
+            }
+        } else {
+            let ts: Vec<nmc_target::Target> = nmc_target::builtin_names()
+                .iter()
+                .filter_map(|n| nmc_target::Target::builtin(n))
+                .collect();
+            emit(&nmc_target::render_table(&ts).to_string());
+        }
+        Ok(())
+    }
+
+    /// The files the command reads.
+    pub(crate) fn files<'a>(&'a self, f: &mut Files<'a>) {
+        f.read([self.check.as_deref()]);
+    }
+}

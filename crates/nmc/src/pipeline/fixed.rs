@@ -1,0 +1,90 @@
+//! The fixed-point reference of a quantized model on an input file
+//! (`nmc simulate model.q.ron`).
+
+use super::spikes_of;
+use crate::Error;
+use crate::compare::Spikes;
+use nmc_ir::qmodel::{QModel, Source};
+use nmc_reference::{FixedOptions, Stimulus};
+use nmc_target::Target;
+use std::path::Path;
+
+/// The fixed-point reference of a quantized model on an input file, as an
+/// activity report (the `nmc simulate model.q.ron` command).
+pub fn simulate_fixed_file(
+    q: &QModel,
+    target: &Target,
+    input: &Path,
+    steps: Option<usize>,
+    labels: Option<&Path>,
+    strict: bool,
+) -> Result<crate::activity::EmulateReport, Error> {
+    let arr = nmc_reference::read_array(input)?;
+    let shape = q.inputs.first().map(|i| i.shape.clone()).unwrap_or_default();
+    let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(input))?;
+    let steps = steps.unwrap_or(stim.steps());
+    crate::budget::check(
+        "`nmc simulate` (fixed point): spikes",
+        stim.batch(),
+        steps,
+        q.populations.iter().map(|p| p.shape.numel()).sum::<usize>() as f64 / 8.0 + 8.0,
+    )?;
+    let labels = match labels {
+        Some(p) => Some(crate::simulate::read_labels(p, stim.batch())?),
+        None => None,
+    };
+    let res = nmc_reference::simulate_fixed(
+        q,
+        target,
+        &stim,
+        &FixedOptions {
+            steps: Some(steps),
+            strict,
+            probe: None,
+        },
+    )?;
+    let batch = stim.batch();
+    let views: Vec<Spikes<'_>> = res
+        .layers
+        .iter()
+        .map(|l| spikes_of(&l.name, l.shape.numel(), batch, steps, &l.spikes))
+        .collect();
+    let output = q.outputs.first().and_then(|o| match o.source {
+        Source::Population(k) => views.get(k).map(|v| crate::activity::Readout::of(v, labels.as_deref())),
+        Source::Input(_) => None,
+    });
+    let layers: Vec<crate::activity::LayerActivity> = views
+        .iter()
+        .map(|v| crate::activity::LayerActivity::of(v, q.dt))
+        .collect();
+    Ok(crate::activity::EmulateReport {
+        schema: "nmc.emulate/1",
+        model: q.name.clone(),
+        target: format!("{} (fixed-point reference)", target.name()),
+        batch,
+        steps,
+        dt: q.dt,
+        warnings: crate::activity::warnings_of(
+            &layers,
+            &res.layers.iter().map(|l| l.spiking).collect::<Vec<_>>(),
+            batch,
+            steps,
+        ),
+        layers,
+        cores: Vec::new(),
+        host_spikes: 0,
+        syn_events: 0,
+        output,
+        overflows: res
+            .overflows
+            .iter()
+            .map(|o| nmc_emu::LayerOverflow {
+                layer: o.population.clone(),
+                q_wraps: o.q_wraps,
+                u_wraps: o.u_wraps,
+                v_clips: o.v_clips,
+            })
+            .collect(),
+        golden: None,
+    })
+}
