@@ -3,8 +3,8 @@
 //! built by the same rules the cost model counts (see docs/partition.md);
 //! `verify_artifact` re-derives the counts from the result.
 
-use crate::PartitionError;
 use crate::cost::{ConvCombos, Layout, base_of, chunk_first_out, chunks, rows_pairs, weight_bits};
+use crate::error::PartitionError;
 use crate::placement::{AxonMode, Block, LayerPlacement, Placement, layout_index};
 use crate::prep::{ConnPrep, ConvPrep, Prepared, RowsPrep, check_buildable};
 use nmc_artifact::{
@@ -283,7 +283,8 @@ pub fn emit(model: &QModel, placement: &Placement, target: &Target) -> Result<Ar
         layers,
         outputs,
     };
-    a.check().map_err(|m| crate::VerifyError { problems: vec![m] })?;
+    a.check()
+        .map_err(|m| crate::verify::VerifyError { problems: vec![m] })?;
     Ok(a)
 }
 

@@ -2,11 +2,12 @@
 //! table ([`std::fmt::Display`]), JSON (schema [`PARTITION_REPORT_SCHEMA`])
 //! and a self-contained HTML core map ([`PartitionReport::to_html`]).
 
-use crate::cost::{CoreUsage, Resource, usage_of};
+use crate::cost::usage_of;
+use crate::options::{Baseline, PartitionOptions};
 use crate::placement::{AxonMode, Block, LayerPlacement, Placement};
 use crate::prep::{ConnPrep, Prepared};
+use crate::resource::{CoreUsage, Resource};
 use crate::search::{Fail, Tiling, chip_source, route_sources};
-use crate::{Baseline, PartitionOptions};
 use nmc_ir::qmodel::{Placement as Where, Source};
 use nmc_target::Target;
 use serde::Serialize;

@@ -2,13 +2,15 @@
 //! cores, cores to chips (docs/partition.md, "Search").
 
 use crate::cost::{
-    BlockParts, ConnCost, ConnScratch, CoreUsage, Layout, Resource, adjust_block_slots, combine, conn_cost,
-    conn_scratch, mode_legal, tile_profiles, tile_slots,
+    BlockParts, ConnCost, ConnScratch, Layout, adjust_block_slots, combine, conn_cost, conn_scratch, mode_legal,
+    tile_profiles, tile_slots,
 };
+use crate::error::PartitionError;
+use crate::options::PartitionOptions;
 use crate::placement::{AxonMode, Block, CoreId, LayerPlacement, PLACEMENT_SCHEMA, Placement, Span, Tile};
 use crate::prep::{ConnPrep, Prepared, check_buildable};
 use crate::report::{self, LayerSearch, PartitionReport};
-use crate::{PartitionError, PartitionOptions};
+use crate::resource::{CoreUsage, Resource};
 use nmc_ir::qmodel::{Placement as Where, QModel, Source};
 use nmc_target::Target;
 use std::collections::HashMap;

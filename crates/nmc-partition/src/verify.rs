@@ -29,9 +29,10 @@
 //!
 //! All problems are collected, not just the first.
 
-use crate::cost::{CoreUsage, mode_legal, usage_of};
+use crate::cost::{mode_legal, usage_of};
 use crate::placement::{LayerPlacement, PLACEMENT_SCHEMA, Placement};
 use crate::prep::{ConnPrep, Prepared, check_buildable};
+use crate::resource::{CoreUsage, Resource};
 use nmc_artifact::{Artifact, InAxon, LayerLoc};
 use nmc_ir::qmodel::{Placement as Where, QModel, QWeights, Source};
 use nmc_target::Target;
@@ -223,7 +224,7 @@ pub fn verify(model: &QModel, target: &Target, pl: &Placement) -> Result<Vec<Cor
     }
     let usage = usage_of(&prep, target, pl);
     for (c, u) in usage.iter().enumerate() {
-        for r in crate::cost::Resource::ALL {
+        for r in Resource::ALL {
             let (need, offer) = (u.get(r), r.limit(target));
             if need > offer {
                 let id = pl.cores[c];
@@ -468,7 +469,7 @@ pub fn verify_artifact(a: &Artifact, t: &Target) -> Result<Vec<CoreUsage>, Verif
                 }
             }
         }
-        for r in crate::cost::Resource::ALL {
+        for r in Resource::ALL {
             let (need, offer) = (u.get(r), r.limit(t));
             if need > offer {
                 pr.push(format!(
