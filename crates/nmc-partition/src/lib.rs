@@ -33,6 +33,7 @@
 //! assert_eq!(report.totals.cores as usize, artifact.cores.len());
 //! ```
 
+mod bound;
 mod cost;
 mod emit;
 mod error;
@@ -43,6 +44,7 @@ mod prep;
 mod report;
 mod resource;
 mod search;
+mod tiling;
 mod verify;
 
 pub use emit::emit;

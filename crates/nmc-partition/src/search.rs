@@ -1,6 +1,7 @@
 //! The search: tile shapes per layer, axon modes per connection, blocks to
 //! cores, cores to chips (docs/partition.md, "Search").
 
+use crate::bound::{chip_source, core_traffic, layer_lower_bound};
 use crate::cost::{
     BlockParts, ConnCost, ConnScratch, Layout, adjust_block_slots, combine, conn_cost, conn_scratch, mode_legal,
     tile_profiles, tile_slots,
@@ -9,8 +10,9 @@ use crate::error::PartitionError;
 use crate::options::PartitionOptions;
 use crate::placement::{AxonMode, Block, CoreId, LayerPlacement, PLACEMENT_SCHEMA, Placement, Span, Tile};
 use crate::prep::{ConnPrep, Prepared, check_buildable};
-use crate::report::{self, LayerSearch, PartitionReport};
+use crate::report::{self, PartitionReport};
 use crate::resource::{CoreUsage, Resource};
+use crate::tiling::{Fail, LayerSearch, Tiling};
 use nmc_ir::qmodel::{Placement as Where, QModel, Source};
 use nmc_target::Target;
 use std::collections::HashMap;
@@ -24,15 +26,6 @@ const PACK_WINDOW: usize = 16;
 /// Mode combinations enumerated per block before choosing greedily.
 const MAX_COMBOS: usize = 256;
 
-/// Why a tile does not fit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Fail {
-    pub resource: Resource,
-    pub need: u64,
-    pub offer: u64,
-    pub detail: String,
-}
-
 /// The chosen configuration of one tile.
 #[derive(Clone, Debug)]
 pub(crate) struct Choice {
@@ -43,14 +36,6 @@ pub(crate) struct Choice {
     pub parts: BlockParts,
     /// (route slots, largest and summed utilisation ppm, axons): smaller is better.
     key: (u64, u64, u64, u64),
-}
-
-/// A population's tiles.
-#[derive(Clone, Debug)]
-pub(crate) struct Tiling {
-    pub blocks: Vec<Block>,
-    pub usage: Vec<CoreUsage>,
-    pub search: LayerSearch,
 }
 
 type ConnOptions = Vec<(u32, Vec<Vec<ConnCost>>)>;
@@ -610,7 +595,7 @@ pub fn partition(
     let lbs: Vec<u64> = (0..np)
         .map(|k| {
             if model.populations[k].placement == Where::Chip {
-                report::layer_lower_bound(&prep, target, k).0
+                layer_lower_bound(&prep, target, k).0
             } else {
                 0
             }
@@ -741,7 +726,7 @@ pub fn partition(
             .collect(),
         layers,
     };
-    let traffic = crate::report::core_traffic(&prep, target, &pl, opts.rates.as_deref());
+    let traffic = core_traffic(&prep, target, &pl, opts.rates.as_deref());
     if chips_needed > 1 {
         let chip_of = assign_chips(n, cpc, chips_needed, &traffic);
         // Renumber: cores sorted by (chip, old index).
@@ -1037,18 +1022,4 @@ fn refine_chips(mut chip_of: Vec<usize>, cpc: usize, chips: usize, adj: &[Vec<(u
         }
     }
     chip_of
-}
-
-/// Which source elements a block's connection routes from (used for
-/// traffic), once per route.
-pub(crate) fn route_sources(prep: &Prepared<'_>, t: &Target, k: usize, b: &Block, ci: usize, mut f: impl FnMut(usize)) {
-    crate::cost::for_each_route(prep, t, k, b, ci, |s, _| f(s));
-}
-
-/// Whether a connection's source is a chip population.
-pub(crate) fn chip_source(model: &QModel, s: Source) -> Option<usize> {
-    match s {
-        Source::Population(k) if model.populations[k].placement == Where::Chip => Some(k),
-        _ => None,
-    }
 }
