@@ -10,7 +10,8 @@ use crate::error::PartitionError;
 use crate::options::PartitionOptions;
 use crate::placement::{AxonMode, Block, CoreId, LayerPlacement, PLACEMENT_SCHEMA, Placement, Span, Tile};
 use crate::prep::{ConnPrep, Prepared, check_buildable};
-use crate::report::{self, PartitionReport};
+use crate::report::PartitionReport;
+use crate::report::build::{build, partial};
 use crate::resource::{CoreUsage, Resource};
 use crate::tiling::{Fail, LayerSearch, Tiling};
 use nmc_ir::qmodel::{Placement as Where, QModel, Source};
@@ -602,7 +603,7 @@ pub fn partition(
         })
         .collect();
     let fail_report = |tilings: &[Option<Tiling>], k: usize, f: Fail| -> PartitionError {
-        let rep = report::partial(&prep, target, opts, tilings, Some((k, &f)));
+        let rep = partial(&prep, target, opts, tilings, Some((k, &f)));
         PartitionError::NotFit {
             layer: model.populations[k].name.clone(),
             resource: f.resource.name().to_string(),
@@ -754,7 +755,7 @@ pub fn partition(
         }
     }
     let searches: Vec<Option<LayerSearch>> = tilings.iter().map(|t| t.as_ref().map(|t| t.search.clone())).collect();
-    let rep = report::build(&prep, target, opts, &pl, &searches);
+    let rep = build(&prep, target, opts, &pl, &searches);
     Ok((pl, rep))
 }
 
