@@ -3,10 +3,11 @@
 //! built by the same rules the cost model counts (see docs/partition.md);
 //! `verify_artifact` re-derives the counts from the result.
 
-use crate::PartitionError;
 use crate::cost::{ConvCombos, Layout, base_of, chunk_first_out, chunks, rows_pairs, weight_bits};
+use crate::error::PartitionError;
 use crate::placement::{AxonMode, Block, LayerPlacement, Placement, layout_index};
 use crate::prep::{ConnPrep, ConvPrep, Prepared, RowsPrep, check_buildable};
+use crate::verify::{VerifyError, verify};
 use nmc_artifact::{
     ArtInput, Artifact, CoreCfg, Cx, CxProfile, Encoding, HostLayer, HostWeights, InAxon, LayerLoc, LayerMap,
     OutputMap, Route, Syn, SynFormat, SynTable,
@@ -78,8 +79,32 @@ type Pending = Vec<(Source, usize, Route)>;
 pub fn emit(model: &QModel, placement: &Placement, target: &Target) -> Result<Artifact, PartitionError> {
     let prep = Prepared::new(model)?;
     check_buildable(model, target)?;
-    crate::verify::verify(model, target, placement)?;
-    let np = model.populations.len();
+    verify(model, target, placement)?;
+    let mut cores = empty_cores(placement);
+    // 1. Compartments and where every chip neuron lives.
+    let mut locs = place_compartments(&prep, placement, &mut cores);
+    // 2. Connections: tables, axons, routes.
+    let (host_routes, input_routes) = emit_connections(&prep, placement, target, &mut cores, &locs);
+    // 3. Host layers, inputs, layers, outputs.
+    let (host, layers) = host_and_layers(model, &mut locs, host_routes)?;
+    let a = Artifact {
+        model: model.name.clone(),
+        target_name: target.name().to_string(),
+        target_ron: target.to_ron().map_err(|e| PartitionError::Target(e.to_string()))?,
+        dt: model.dt,
+        inputs: art_inputs(model, input_routes),
+        host,
+        cores: core_cfgs(placement, cores),
+        layers,
+        outputs: art_outputs(model),
+    };
+    a.check().map_err(|m| VerifyError { problems: vec![m] })?;
+    Ok(a)
+}
+
+/// One empty core per core of the placement, with as many (blank)
+/// compartments and route lists as its blocks have neurons.
+fn empty_cores(placement: &Placement) -> Vec<CoreB> {
     let mut cores: Vec<CoreB> = (0..placement.cores.len()).map(|_| CoreB::default()).collect();
     for l in &placement.layers {
         if let LayerPlacement::Chip { blocks, .. } = l {
@@ -99,8 +124,14 @@ pub fn emit(model: &QModel, placement: &Placement, target: &Target) -> Result<Ar
     for c in &mut cores {
         c.routes = vec![Vec::new(); c.cx.len()];
     }
-    // 1. Compartments and where every chip neuron lives.
-    let mut locs: Vec<Vec<(u32, u16)>> = vec![Vec::new(); np];
+    cores
+}
+
+/// Fills every chip neuron's compartment (profile, bias) and returns, per
+/// population, where each neuron lives: (core, compartment).
+fn place_compartments(prep: &Prepared<'_>, placement: &Placement, cores: &mut [CoreB]) -> Vec<Vec<(u32, u16)>> {
+    let model = prep.model;
+    let mut locs: Vec<Vec<(u32, u16)>> = vec![Vec::new(); model.populations.len()];
     for (k, l) in placement.layers.iter().enumerate() {
         let LayerPlacement::Chip { blocks, .. } = l else {
             continue;
@@ -127,7 +158,24 @@ pub fn emit(model: &QModel, placement: &Placement, target: &Target) -> Result<Ar
             }
         }
     }
-    // 2. Connections: tables, axons, routes.
+    locs
+}
+
+/// Routes per element: of each host population (per neuron) and of each
+/// event input.
+type SourceRoutes = Vec<Vec<Vec<Route>>>;
+
+/// Every connection of every block: its tables and axons on the block's
+/// core, and its routes on the sources (chip routes on their compartments;
+/// host and input routes returned).
+fn emit_connections(
+    prep: &Prepared<'_>,
+    placement: &Placement,
+    target: &Target,
+    cores: &mut [CoreB],
+    locs: &[Vec<(u32, u16)>],
+) -> (SourceRoutes, SourceRoutes) {
+    let model = prep.model;
     let mut host_routes: Vec<Vec<Vec<Route>>> = model
         .populations
         .iter()
@@ -177,9 +225,17 @@ pub fn emit(model: &QModel, placement: &Placement, target: &Target) -> Result<Ar
             }
         }
     }
-    // 3. Host layers, inputs, layers, outputs.
+    (host_routes, input_routes)
+}
+
+/// The host layers (encoders) and every population's layer map.
+fn host_and_layers(
+    model: &QModel,
+    locs: &mut [Vec<(u32, u16)>],
+    mut host_routes: SourceRoutes,
+) -> Result<(Vec<HostLayer>, Vec<LayerMap>), PartitionError> {
     let mut host = Vec::new();
-    let mut layers = Vec::with_capacity(np);
+    let mut layers = Vec::with_capacity(model.populations.len());
     for (k, p) in model.populations.iter().enumerate() {
         let loc = if p.placement == Where::Host {
             let conn = &p.inputs[0];
@@ -222,7 +278,12 @@ pub fn emit(model: &QModel, placement: &Placement, target: &Target) -> Result<Ar
             loc,
         });
     }
-    let inputs = model
+    Ok((host, layers))
+}
+
+/// The model's inputs with their (sorted) routes.
+fn art_inputs(model: &QModel, input_routes: SourceRoutes) -> Vec<ArtInput> {
+    model
         .inputs
         .iter()
         .zip(input_routes)
@@ -240,8 +301,12 @@ pub fn emit(model: &QModel, placement: &Placement, target: &Target) -> Result<Ar
                 routes,
             }
         })
-        .collect();
-    let outputs = model
+        .collect()
+}
+
+/// The model's outputs that read a population.
+fn art_outputs(model: &QModel) -> Vec<OutputMap> {
+    model
         .outputs
         .iter()
         .filter_map(|o| match o.source {
@@ -251,8 +316,12 @@ pub fn emit(model: &QModel, placement: &Placement, target: &Target) -> Result<Ar
             }),
             Source::Input(_) => None,
         })
-        .collect();
-    let cores = placement
+        .collect()
+}
+
+/// The built cores, with their ids and sorted routes.
+fn core_cfgs(placement: &Placement, cores: Vec<CoreB>) -> Vec<CoreCfg> {
+    placement
         .cores
         .iter()
         .zip(cores)
@@ -271,20 +340,7 @@ pub fn emit(model: &QModel, placement: &Placement, target: &Target) -> Result<Ar
                 routes: c.routes,
             }
         })
-        .collect();
-    let a = Artifact {
-        model: model.name.clone(),
-        target_name: target.name().to_string(),
-        target_ron: target.to_ron().map_err(|e| PartitionError::Target(e.to_string()))?,
-        dt: model.dt,
-        inputs,
-        host,
-        cores,
-        layers,
-        outputs,
-    };
-    a.check().map_err(|m| crate::VerifyError { problems: vec![m] })?;
-    Ok(a)
+        .collect()
 }
 
 fn host_weights(w: &QWeights) -> HostWeights {

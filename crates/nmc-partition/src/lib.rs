@@ -33,94 +33,26 @@
 //! assert_eq!(report.totals.cores as usize, artifact.cores.len());
 //! ```
 
+mod bound;
 mod cost;
 mod emit;
+mod error;
 pub mod examples;
+mod options;
 mod placement;
 mod prep;
 mod report;
+mod resource;
 mod search;
+mod tiling;
 mod verify;
 
-pub use cost::{CoreUsage, Resource};
 pub use emit::emit;
+pub use error::PartitionError;
+pub use options::{Baseline, PartitionOptions};
 pub use placement::{AxonMode, Block, CoreId, LayerPlacement, PLACEMENT_SCHEMA, Placement, Span, Tile, layout_index};
 pub use prep::view_of;
 pub use report::{CoreRow, HostRow, LayerRow, PARTITION_REPORT_SCHEMA, PartitionReport, ResourceAmount, Totals};
+pub use resource::{CoreUsage, Resource};
 pub use search::partition;
 pub use verify::{VerifyError, usage, verify, verify_artifact, verify_artifact_synapses};
-
-/// Options of [`partition`].
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct PartitionOptions {
-    /// Per population, per neuron, the firing rate in Hz (from the float
-    /// reference), used to weigh spike traffic between chips and to estimate
-    /// host spikes per step. Without it every route counts 1.
-    pub rates: Option<Vec<Vec<f64>>>,
-    /// A core count to compare with in the report (e.g. nengo-loihi's).
-    pub baseline: Option<Baseline>,
-}
-
-/// Another tool's core count for the same network, shown in the report.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Baseline {
-    /// Who produced it (e.g. `nengo-loihi`).
-    pub name: String,
-    /// Its core count.
-    pub cores: u64,
-}
-
-/// Partitioning or emission failed.
-#[derive(Debug, thiserror::Error)]
-pub enum PartitionError {
-    /// The model is structurally invalid.
-    #[error("invalid model: {0}")]
-    Model(#[from] nmc_ir::qmodel::QModelError),
-    /// The model uses something the artifact cannot express.
-    #[error("layer `{layer}`: {message}")]
-    Unsupported {
-        /// Population name.
-        layer: String,
-        /// What and why.
-        message: String,
-    },
-    /// A connection's latency is not the one the chip gives it.
-    #[error(
-        "layer `{layer}`: inputs[{connection}] has latency {latency} but on this target that path takes {implied} steps"
-    )]
-    Latency {
-        /// Population name.
-        layer: String,
-        /// Connection index.
-        connection: usize,
-        /// The model's latency.
-        latency: u32,
-        /// What the artifact implies.
-        implied: u32,
-    },
-    /// A layer does not fit the target.
-    #[error("layer `{layer}` does not fit: {detail} ({resource}: need {need}, a core offers {offer})")]
-    NotFit {
-        /// Population name (or `<model>`).
-        layer: String,
-        /// The resource that runs out.
-        resource: String,
-        /// What is needed.
-        need: u64,
-        /// What the target offers.
-        offer: u64,
-        /// Explanation.
-        detail: String,
-        /// The report up to the failure.
-        report: Box<PartitionReport>,
-    },
-    /// Options do not match the model.
-    #[error("options: {0}")]
-    Options(String),
-    /// The placement given to [`emit`] is invalid.
-    #[error("invalid placement: {0}")]
-    Invalid(#[from] VerifyError),
-    /// The target could not be written as RON.
-    #[error("target: {0}")]
-    Target(String),
-}

@@ -3,7 +3,7 @@
 //! rectangle sums of non-zero weights, and dense/sparse weights as CSR of
 //! their non-zero entries.
 
-use crate::PartitionError;
+use crate::error::PartitionError;
 use nmc_ir::qmodel::{InputEncoding, Placement as Where, QModel, QWeights, Source};
 use nmc_target::Target;
 

@@ -29,10 +29,11 @@
 //!
 //! All problems are collected, not just the first.
 
-use crate::cost::{CoreUsage, mode_legal, usage_of};
-use crate::placement::{LayerPlacement, PLACEMENT_SCHEMA, Placement};
+use crate::cost::{mode_legal, tile_neurons, usage_of};
+use crate::placement::{Block, LayerPlacement, PLACEMENT_SCHEMA, Placement};
 use crate::prep::{ConnPrep, Prepared, check_buildable};
-use nmc_artifact::{Artifact, InAxon, LayerLoc};
+use crate::resource::{CoreUsage, Resource};
+use nmc_artifact::{Artifact, CoreCfg, InAxon, LayerLoc};
 use nmc_ir::qmodel::{Placement as Where, QModel, QWeights, Source};
 use nmc_target::Target;
 use std::fmt;
@@ -69,6 +70,37 @@ pub fn verify(model: &QModel, target: &Target, pl: &Placement) -> Result<Vec<Cor
             });
         }
     };
+    check_header(model, target, pl, &mut pr);
+    if pl.layers.len() != model.populations.len() {
+        pr.push(format!(
+            "{} layer entries for {} populations",
+            pl.layers.len(),
+            model.populations.len()
+        ));
+        return Err(VerifyError { problems: pr });
+    }
+    // Per core: (offset, len) of each block.
+    let mut spans: Vec<Vec<(u32, u64)>> = vec![Vec::new(); pl.cores.len()];
+    let mut structural_ok = pr.is_empty();
+    for (k, l) in pl.layers.iter().enumerate() {
+        structural_ok &= check_layer(&prep, target, k, l, &mut spans, &mut pr);
+    }
+    structural_ok &= check_spans(&mut spans, &mut pr);
+    if !structural_ok {
+        return Err(VerifyError { problems: pr });
+    }
+    let usage = usage_of(&prep, target, pl);
+    check_limits(target, pl, &usage, &mut pr);
+    check_synapses(&prep, target, pl, &mut pr);
+    if pr.is_empty() {
+        Ok(usage)
+    } else {
+        Err(VerifyError { problems: pr })
+    }
+}
+
+/// Buildability, schema, names, and the core ids (in range, distinct).
+fn check_header(model: &QModel, target: &Target, pl: &Placement, pr: &mut Vec<String>) {
     if let Err(e) = check_buildable(model, target) {
         pr.push(e.to_string());
     }
@@ -102,104 +134,127 @@ pub fn verify(model: &QModel, target: &Target, pl: &Placement) -> Result<Vec<Cor
     if ids.windows(2).any(|w| w[0] == w[1]) {
         pr.push("two cores share a (chip, core) id".into());
     }
-    if pl.layers.len() != model.populations.len() {
-        pr.push(format!(
-            "{} layer entries for {} populations",
-            pl.layers.len(),
-            model.populations.len()
-        ));
-        return Err(VerifyError { problems: pr });
-    }
-    let ncores = pl.cores.len();
-    // Per core: (offset, len) of each block.
-    let mut spans: Vec<Vec<(u32, u64)>> = vec![Vec::new(); ncores];
-    let mut structural_ok = pr.is_empty();
-    for (k, (p, l)) in model.populations.iter().zip(&pl.layers).enumerate() {
-        match (p.placement, l) {
-            (Where::Host, LayerPlacement::Host) => {}
-            (Where::Chip, LayerPlacement::Chip { view, blocks }) => {
-                let want = prep.views[k];
-                if view.map(|v| v as usize) != want {
-                    pr.push(format!("layer `{}`: view {view:?}, expected {want:?}", p.name));
-                    structural_ok = false;
-                    continue;
-                }
-                let n = p.shape.numel();
-                let mut seen = vec![false; n];
-                let mut covered = 0usize;
-                for (bi, b) in blocks.iter().enumerate() {
-                    let t = &b.tile;
-                    let inside =
-                        t.c.end as usize <= want[0] && t.y.end as usize <= want[1] && t.x.end as usize <= want[2];
-                    if t.is_empty() || !inside {
-                        pr.push(format!(
-                            "layer `{}` block {bi}: tile {t:?} is empty or outside {want:?}",
-                            p.name
-                        ));
-                        structural_ok = false;
-                        continue;
-                    }
-                    if b.inner == 0 || (b.inner != 1 && !t.c.len().is_multiple_of(b.inner)) {
-                        pr.push(format!(
-                            "layer `{}` block {bi}: inner {} does not divide its {} channels",
-                            p.name,
-                            b.inner,
-                            t.c.len()
-                        ));
-                        structural_ok = false;
-                    }
-                    if b.modes.len() != p.inputs.len() {
-                        pr.push(format!(
-                            "layer `{}` block {bi}: {} axon modes for {} connections",
-                            p.name,
-                            b.modes.len(),
-                            p.inputs.len()
-                        ));
-                        structural_ok = false;
-                    } else {
-                        for (ci, m) in b.modes.iter().enumerate() {
-                            if !mode_legal(&prep.conns[k][ci], *m, target) {
-                                pr.push(format!(
-                                    "layer `{}` block {bi}: inputs[{ci}] cannot use {} axons",
-                                    p.name,
-                                    m.short()
-                                ));
-                                structural_ok = false;
-                            }
-                        }
-                    }
-                    if b.core as usize >= ncores {
-                        pr.push(format!("layer `{}` block {bi}: core {} of {ncores}", p.name, b.core));
-                        structural_ok = false;
-                    } else {
-                        spans[b.core as usize].push((b.offset, t.len()));
-                    }
-                    for idx in crate::cost::tile_neurons(want, t) {
-                        if seen[idx] {
-                            pr.push(format!("layer `{}`: neuron {idx} is placed twice", p.name));
-                            structural_ok = false;
-                        }
-                        seen[idx] = true;
-                        covered += 1;
-                    }
-                }
-                if covered < n || seen.iter().any(|s| !s) {
-                    let missing = seen.iter().filter(|s| !**s).count();
-                    if missing > 0 {
-                        pr.push(format!("layer `{}`: {missing} of {n} neurons are not placed", p.name));
-                        structural_ok = false;
-                    }
-                }
+}
+
+/// The structure of population `k`'s entry: where it is, its view, and its
+/// blocks (recorded per core in `spans`). Whether it is sound.
+fn check_layer(
+    prep: &Prepared<'_>,
+    target: &Target,
+    k: usize,
+    l: &LayerPlacement,
+    spans: &mut [Vec<(u32, u64)>],
+    pr: &mut Vec<String>,
+) -> bool {
+    let p = &prep.model.populations[k];
+    match (p.placement, l) {
+        (Where::Host, LayerPlacement::Host) => true,
+        (Where::Chip, LayerPlacement::Chip { view, blocks }) => {
+            let want = prep.views[k];
+            if view.map(|v| v as usize) != want {
+                pr.push(format!("layer `{}`: view {view:?}, expected {want:?}", p.name));
+                return false;
             }
-            (w, _) => {
-                pr.push(format!(
-                    "layer `{}`: the model places it on the {w:?}, the placement does not",
-                    p.name
-                ));
-                structural_ok = false;
-            }
+            check_blocks(prep, target, k, blocks, spans, pr)
+        }
+        (w, _) => {
+            pr.push(format!(
+                "layer `{}`: the model places it on the {w:?}, the placement does not",
+                p.name
+            ));
+            false
         }
     }
+}
+
+/// The blocks of chip population `k`: tiles inside the view, `inner`,
+/// modes, cores, and every neuron in exactly one block. Whether they are
+/// sound.
+fn check_blocks(
+    prep: &Prepared<'_>,
+    target: &Target,
+    k: usize,
+    blocks: &[Block],
+    spans: &mut [Vec<(u32, u64)>],
+    pr: &mut Vec<String>,
+) -> bool {
+    let p = &prep.model.populations[k];
+    let want = prep.views[k];
+    let ncores = spans.len();
+    let mut ok = true;
+    let n = p.shape.numel();
+    let mut seen = vec![false; n];
+    let mut covered = 0usize;
+    for (bi, b) in blocks.iter().enumerate() {
+        let t = &b.tile;
+        let inside = t.c.end as usize <= want[0] && t.y.end as usize <= want[1] && t.x.end as usize <= want[2];
+        if t.is_empty() || !inside {
+            pr.push(format!(
+                "layer `{}` block {bi}: tile {t:?} is empty or outside {want:?}",
+                p.name
+            ));
+            ok = false;
+            continue;
+        }
+        if b.inner == 0 || (b.inner != 1 && !t.c.len().is_multiple_of(b.inner)) {
+            pr.push(format!(
+                "layer `{}` block {bi}: inner {} does not divide its {} channels",
+                p.name,
+                b.inner,
+                t.c.len()
+            ));
+            ok = false;
+        }
+        if b.modes.len() != p.inputs.len() {
+            pr.push(format!(
+                "layer `{}` block {bi}: {} axon modes for {} connections",
+                p.name,
+                b.modes.len(),
+                p.inputs.len()
+            ));
+            ok = false;
+        } else {
+            for (ci, m) in b.modes.iter().enumerate() {
+                if !mode_legal(&prep.conns[k][ci], *m, target) {
+                    pr.push(format!(
+                        "layer `{}` block {bi}: inputs[{ci}] cannot use {} axons",
+                        p.name,
+                        m.short()
+                    ));
+                    ok = false;
+                }
+            }
+        }
+        if b.core as usize >= ncores {
+            pr.push(format!("layer `{}` block {bi}: core {} of {ncores}", p.name, b.core));
+            ok = false;
+        } else {
+            spans[b.core as usize].push((b.offset, t.len()));
+        }
+        for idx in tile_neurons(want, t) {
+            if seen[idx] {
+                pr.push(format!("layer `{}`: neuron {idx} is placed twice", p.name));
+                ok = false;
+            }
+            seen[idx] = true;
+            covered += 1;
+        }
+    }
+    if covered < n || seen.iter().any(|s| !s) {
+        let missing = seen.iter().filter(|s| !**s).count();
+        if missing > 0 {
+            pr.push(format!("layer `{}`: {missing} of {n} neurons are not placed", p.name));
+            ok = false;
+        }
+    }
+    ok
+}
+
+/// Every core holds a block and its blocks fill compartments `0..n`
+/// without gap or overlap. Whether the blocks fill their cores so (an empty
+/// core is a problem but does not stop the checks of usage).
+fn check_spans(spans: &mut [Vec<(u32, u64)>], pr: &mut Vec<String>) -> bool {
+    let mut ok = true;
     for (c, s) in spans.iter_mut().enumerate() {
         if s.is_empty() {
             pr.push(format!("core {c}: holds no block"));
@@ -212,18 +267,19 @@ pub fn verify(model: &QModel, target: &Target, pl: &Placement) -> Result<Vec<Cor
                 pr.push(format!(
                     "core {c}: blocks must fill compartments from 0 without gaps or overlap (block at {off}, expected {next})"
                 ));
-                structural_ok = false;
+                ok = false;
                 break;
             }
             next += len;
         }
     }
-    if !structural_ok {
-        return Err(VerifyError { problems: pr });
-    }
-    let usage = usage_of(&prep, target, pl);
+    ok
+}
+
+/// Every resource of every core within the target's limit.
+fn check_limits(target: &Target, pl: &Placement, usage: &[CoreUsage], pr: &mut Vec<String>) {
     for (c, u) in usage.iter().enumerate() {
-        for r in crate::cost::Resource::ALL {
+        for r in Resource::ALL {
             let (need, offer) = (u.get(r), r.limit(target));
             if need > offer {
                 let id = pl.cores[c];
@@ -234,9 +290,13 @@ pub fn verify(model: &QModel, target: &Target, pl: &Placement) -> Result<Vec<Cor
             }
         }
     }
-    // Every synapse exactly once.
-    let placed = placed_synapses(&prep, target, pl);
-    for (k, p) in model.populations.iter().enumerate() {
+}
+
+/// Every synapse exactly once: per connection, the synapses the blocks
+/// place add up to the weights' non-zero synapses.
+fn check_synapses(prep: &Prepared<'_>, target: &Target, pl: &Placement, pr: &mut Vec<String>) {
+    let placed = placed_synapses(prep, target, pl);
+    for (k, p) in prep.model.populations.iter().enumerate() {
         if p.placement != Where::Chip {
             continue;
         }
@@ -250,11 +310,6 @@ pub fn verify(model: &QModel, target: &Target, pl: &Placement) -> Result<Vec<Cor
                 ));
             }
         }
-    }
-    if pr.is_empty() {
-        Ok(usage)
-    } else {
-        Err(VerifyError { problems: pr })
     }
 }
 
@@ -334,6 +389,19 @@ pub fn verify_artifact(a: &Artifact, t: &Target) -> Result<Vec<CoreUsage>, Verif
     if let Err(m) = a.check() {
         return Err(VerifyError { problems: vec![m] });
     }
+    check_artifact_header(a, t, &mut pr);
+    let usage: Vec<CoreUsage> = (0..a.cores.len()).map(|ci| artifact_core(a, t, ci, &mut pr)).collect();
+    check_owners(a, &mut pr);
+    if pr.is_empty() {
+        Ok(usage)
+    } else {
+        Err(VerifyError { problems: pr })
+    }
+}
+
+/// The artifact's target (name and description) and its core ids (in
+/// range, distinct).
+fn check_artifact_header(a: &Artifact, t: &Target, pr: &mut Vec<String>) {
     if a.target_name != t.name() {
         pr.push(format!(
             "artifact is for target `{}`, not `{}`",
@@ -357,129 +425,140 @@ pub fn verify_artifact(a: &Artifact, t: &Target) -> Result<Vec<CoreUsage>, Verif
     if ids.windows(2).any(|w| w[0] == w[1]) {
         pr.push("two cores share a (chip, core) id".into());
     }
-    let sc = t.synapse_cost();
-    let p16 = t.axons().population16();
-    let p32 = t.axons().population32();
-    let disc = t.axons().discrete();
-    // Slots of a route to (core, axon): discrete, else the cheapest
-    // population kind that can hold the axon's base and atoms.
-    let route_slots = |core: usize, axon: usize| -> Result<u32, String> {
-        let c = &a.cores[core];
-        match c.axons[axon] {
-            InAxon::Discrete { .. } => Ok(disc.slots()),
-            InAxon::Population { table, base } => {
-                let atoms = u64::from(c.tables[table as usize].atoms);
-                let fits = |k: &nmc_target::AxonKindLimits| {
-                    k.max_atom_bits() > 0 && k.base_allowed(u32::from(base)) && atoms <= k.max_atoms()
-                };
-                let mut best: Option<u32> = None;
-                for k in [p16, p32] {
-                    if fits(k) {
-                        best = Some(best.map_or(k.slots(), |b: u32| b.min(k.slots())));
-                    }
+}
+
+/// Slots of a route to (core, axon): discrete, else the cheapest
+/// population kind that can hold the axon's base and atoms.
+fn route_slots(a: &Artifact, t: &Target, core: usize, axon: usize) -> Result<u32, String> {
+    let c = &a.cores[core];
+    match c.axons[axon] {
+        InAxon::Discrete { .. } => Ok(t.axons().discrete().slots()),
+        InAxon::Population { table, base } => {
+            let atoms = u64::from(c.tables[table as usize].atoms);
+            let fits = |k: &nmc_target::AxonKindLimits| {
+                k.max_atom_bits() > 0 && k.base_allowed(u32::from(base)) && atoms <= k.max_atoms()
+            };
+            let mut best: Option<u32> = None;
+            for k in [t.axons().population16(), t.axons().population32()] {
+                if fits(k) {
+                    best = Some(best.map_or(k.slots(), |b: u32| b.min(k.slots())));
                 }
-                best.ok_or_else(|| {
-                    format!("core {core} axon {axon}: base {base} / {atoms} atoms fit no population kind")
-                })
             }
+            best.ok_or_else(|| format!("core {core} axon {axon}: base {base} / {atoms} atoms fit no population kind"))
         }
+    }
+}
+
+/// Core `ci` of the artifact: its usage re-derived (tables, axons,
+/// profiles, formats, output slots of its routes) and checked.
+fn artifact_core(a: &Artifact, t: &Target, ci: usize, pr: &mut Vec<String>) -> CoreUsage {
+    let c = &a.cores[ci];
+    let mut u = CoreUsage {
+        compartments: c.cx.len() as u64,
+        input_axons: c.axons.len() as u64,
+        ..Default::default()
     };
-    let mut usage = Vec::with_capacity(a.cores.len());
-    for (ci, c) in a.cores.iter().enumerate() {
-        let mut u = CoreUsage {
-            compartments: c.cx.len() as u64,
-            input_axons: c.axons.len() as u64,
-            ..Default::default()
-        };
-        for (ti, tb) in c.tables.iter().enumerate() {
-            let f = c.formats[tb.format as usize];
-            if !sc.weight_bits().contains(&u32::from(f.weight_bits)) {
-                pr.push(format!(
-                    "core {ci} table {ti}: weight width {} is not offered",
-                    f.weight_bits
-                ));
-            }
-            let ib = if f.indexed { sc.core_index_bits() } else { 0 };
-            u.synapse_bits += sc.bits(tb.syns.len(), u32::from(f.weight_bits), ib);
-            if tb.syns.windows(2).any(|w| (w[0].atom, w[0].cx) > (w[1].atom, w[1].cx)) {
-                pr.push(format!("core {ci} table {ti}: synapses not sorted by (atom, cx)"));
-            }
-            if !f.indexed {
-                // Per atom, compartments 0, 1, 2, … (discrete axons have no base).
-                let mut run_ok = true;
-                let mut prev: Option<(u16, u16)> = None;
-                for sy in &tb.syns {
-                    let want = match prev {
-                        Some((a, c)) if a == sy.atom => c + 1,
-                        _ => 0,
-                    };
-                    run_ok &= sy.cx == want;
-                    prev = Some((sy.atom, sy.cx));
-                }
-                if !run_ok {
+    u.synapse_bits = check_tables(t, ci, c, pr);
+    for (ai, ax) in c.axons.iter().enumerate() {
+        match *ax {
+            InAxon::Discrete { table } => {
+                if c.tables[table as usize].atoms != 1 {
                     pr.push(format!(
-                        "core {ci} table {ti}: a dense (non-indexed) list is not a run of compartments from 0"
+                        "core {ci} axon {ai}: a discrete axon's table has more than one atom"
                     ));
                 }
             }
-        }
-        for (ai, ax) in c.axons.iter().enumerate() {
-            match *ax {
-                InAxon::Discrete { table } => {
-                    if c.tables[table as usize].atoms != 1 {
-                        pr.push(format!(
-                            "core {ci} axon {ai}: a discrete axon's table has more than one atom"
-                        ));
-                    }
-                }
-                InAxon::Population { .. } => {
-                    if let Err(m) = route_slots(ci, ai) {
-                        pr.push(m);
-                    }
+            InAxon::Population { .. } => {
+                if let Err(m) = route_slots(a, t, ci, ai) {
+                    pr.push(m);
                 }
             }
         }
-        let mut fmts: Vec<_> = c.tables.iter().map(|tb| c.formats[tb.format as usize]).collect();
-        fmts.sort_unstable();
-        fmts.dedup();
-        u.synapse_formats = fmts.len() as u64;
-        let used: Vec<&nmc_artifact::CxProfile> = c.cx.iter().map(|x| &c.profiles[x.profile as usize]).collect();
-        let count = |mut v: Vec<(i64, i64, i64)>| {
-            v.sort_unstable();
-            v.dedup();
-            v.len() as u64
-        };
-        u.compartment_profiles = count(
-            used.iter()
-                .map(|p| (i64::from(p.decay_u), i64::from(p.decay_v), i64::from(p.refractory)))
-                .collect(),
-        );
-        u.threshold_profiles = count(used.iter().map(|p| (i64::from(p.vth_mant), 0, 0)).collect());
-        u.voltage_limits = count(
-            used.iter()
-                .map(|p| (i64::from(p.vmin_exp), i64::from(p.vmax_exp), 0))
-                .collect(),
-        );
-        for routes in &c.routes {
-            for r in routes {
-                match route_slots(r.core as usize, r.axon as usize) {
-                    Ok(s) => u.output_slots += u64::from(s),
-                    Err(m) => pr.push(m),
-                }
+    }
+    let mut fmts: Vec<_> = c.tables.iter().map(|tb| c.formats[tb.format as usize]).collect();
+    fmts.sort_unstable();
+    fmts.dedup();
+    u.synapse_formats = fmts.len() as u64;
+    let used: Vec<&nmc_artifact::CxProfile> = c.cx.iter().map(|x| &c.profiles[x.profile as usize]).collect();
+    let count = |mut v: Vec<(i64, i64, i64)>| {
+        v.sort_unstable();
+        v.dedup();
+        v.len() as u64
+    };
+    u.compartment_profiles = count(
+        used.iter()
+            .map(|p| (i64::from(p.decay_u), i64::from(p.decay_v), i64::from(p.refractory)))
+            .collect(),
+    );
+    u.threshold_profiles = count(used.iter().map(|p| (i64::from(p.vth_mant), 0, 0)).collect());
+    u.voltage_limits = count(
+        used.iter()
+            .map(|p| (i64::from(p.vmin_exp), i64::from(p.vmax_exp), 0))
+            .collect(),
+    );
+    for routes in &c.routes {
+        for r in routes {
+            match route_slots(a, t, r.core as usize, r.axon as usize) {
+                Ok(s) => u.output_slots += u64::from(s),
+                Err(m) => pr.push(m),
             }
         }
-        for r in crate::cost::Resource::ALL {
-            let (need, offer) = (u.get(r), r.limit(t));
-            if need > offer {
+    }
+    for r in Resource::ALL {
+        let (need, offer) = (u.get(r), r.limit(t));
+        if need > offer {
+            pr.push(format!(
+                "core {ci} (chip {} core {}): {r}: {need} > {offer}",
+                c.chip, c.core
+            ));
+        }
+    }
+    u
+}
+
+/// The tables of core `ci`: offered weight widths, sorted synapses, dense
+/// lists as runs of compartments from 0. Returns their synapse-memory bits
+/// (each table counted once).
+fn check_tables(t: &Target, ci: usize, c: &CoreCfg, pr: &mut Vec<String>) -> u64 {
+    let sc = t.synapse_cost();
+    let mut bits = 0u64;
+    for (ti, tb) in c.tables.iter().enumerate() {
+        let f = c.formats[tb.format as usize];
+        if !sc.weight_bits().contains(&u32::from(f.weight_bits)) {
+            pr.push(format!(
+                "core {ci} table {ti}: weight width {} is not offered",
+                f.weight_bits
+            ));
+        }
+        let ib = if f.indexed { sc.core_index_bits() } else { 0 };
+        bits += sc.bits(tb.syns.len(), u32::from(f.weight_bits), ib);
+        if tb.syns.windows(2).any(|w| (w[0].atom, w[0].cx) > (w[1].atom, w[1].cx)) {
+            pr.push(format!("core {ci} table {ti}: synapses not sorted by (atom, cx)"));
+        }
+        if !f.indexed {
+            // Per atom, compartments 0, 1, 2, … (discrete axons have no base).
+            let mut run_ok = true;
+            let mut prev: Option<(u16, u16)> = None;
+            for sy in &tb.syns {
+                let want = match prev {
+                    Some((a, c)) if a == sy.atom => c + 1,
+                    _ => 0,
+                };
+                run_ok &= sy.cx == want;
+                prev = Some((sy.atom, sy.cx));
+            }
+            if !run_ok {
                 pr.push(format!(
-                    "core {ci} (chip {} core {}): {r}: {need} > {offer}",
-                    c.chip, c.core
+                    "core {ci} table {ti}: a dense (non-indexed) list is not a run of compartments from 0"
                 ));
             }
         }
-        usage.push(u);
     }
-    // Every compartment belongs to exactly one neuron.
+    bits
+}
+
+/// Every compartment belongs to exactly one neuron.
+fn check_owners(a: &Artifact, pr: &mut Vec<String>) {
     let mut owner: Vec<Vec<bool>> = a.cores.iter().map(|c| vec![false; c.cx.len()]).collect();
     for l in &a.layers {
         if let LayerLoc::Chip(locs) = &l.loc {
@@ -499,11 +578,6 @@ pub fn verify_artifact(a: &Artifact, t: &Target) -> Result<Vec<CoreUsage>, Verif
         if let Some(k) = o.iter().position(|x| !x) {
             pr.push(format!("core {c}: compartment {k} belongs to no layer"));
         }
-    }
-    if pr.is_empty() {
-        Ok(usage)
-    } else {
-        Err(VerifyError { problems: pr })
     }
 }
 
