@@ -1,7 +1,8 @@
-//! The error of partitioning and emission ([`PartitionError`]).
+//! The errors of partitioning and emission ([`PartitionError`]) and of
+//! checking a placement or artifact ([`VerifyError`]).
 
 use crate::report::PartitionReport;
-use crate::verify::VerifyError;
+use std::fmt;
 
 /// Partitioning or emission failed.
 #[derive(Debug, thiserror::Error)]
@@ -56,4 +57,24 @@ pub enum PartitionError {
     /// The target could not be written as RON.
     #[error("target: {0}")]
     Target(String),
+}
+
+/// A placement or artifact broke one or more rules.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct VerifyError {
+    /// One line per problem, naming the core or layer and the rule.
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} problem(s)", self.problems.len())?;
+        for p in self.problems.iter().take(20) {
+            write!(f, "\n  {p}")?;
+        }
+        if self.problems.len() > 20 {
+            write!(f, "\n  … and {} more", self.problems.len() - 20)?;
+        }
+        Ok(())
+    }
 }

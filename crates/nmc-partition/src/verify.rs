@@ -30,33 +30,13 @@
 //! All problems are collected, not just the first.
 
 use crate::cost::{mode_legal, tile_neurons, usage_of};
+pub use crate::error::VerifyError;
 use crate::placement::{Block, LayerPlacement, PLACEMENT_SCHEMA, Placement};
 use crate::prep::{ConnPrep, Prepared, check_buildable};
 use crate::resource::{CoreUsage, Resource};
 use nmc_artifact::{Artifact, CoreCfg, InAxon, LayerLoc};
 use nmc_ir::qmodel::{Placement as Where, QModel, QWeights, Source};
 use nmc_target::Target;
-use std::fmt;
-
-/// A placement or artifact broke one or more rules.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub struct VerifyError {
-    /// One line per problem, naming the core or layer and the rule.
-    pub problems: Vec<String>,
-}
-
-impl fmt::Display for VerifyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} problem(s)", self.problems.len())?;
-        for p in self.problems.iter().take(20) {
-            write!(f, "\n  {p}")?;
-        }
-        if self.problems.len() > 20 {
-            write!(f, "\n  … and {} more", self.problems.len() - 20)?;
-        }
-        Ok(())
-    }
-}
 
 /// Checks a placement (see the module doc) and returns the usage of each of
 /// its cores.
