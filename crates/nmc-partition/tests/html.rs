@@ -1,3 +1,4 @@
+#![allow(clippy::print_stderr)] // progress and reports for whoever runs the test
 #![allow(clippy::unwrap_used)]
 //! The HTML core map: one grid per chip, a cell per used core with its
 //! layer colour and details, a legend naming every layer.

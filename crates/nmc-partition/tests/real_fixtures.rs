@@ -1,3 +1,4 @@
+#![allow(clippy::print_stderr)] // progress and reports for whoever runs the test
 #![allow(clippy::unwrap_used)]
 //! Real networks through the real quantizer: the seeds' MNIST net (with and
 //! without its spike encoder) and the trained `examples/mnist_conv`.

@@ -1,3 +1,4 @@
+#![allow(clippy::print_stderr)] // progress and reports for whoever runs the test
 #![allow(clippy::unwrap_used)]
 //! ResNet-sized stacks (over a million neurons, many chips) partition into
 //! placements the verifier accepts. Speed is measured by the criterion bench

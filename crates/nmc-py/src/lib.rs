@@ -228,7 +228,11 @@ fn load_path(
                 path.display()
             )));
         }
-        py.detach(|| pipeline::load_any(&path, &opts)).map_err(py_err)?
+        let m = py.detach(|| pipeline::load_any(&path, &opts)).map_err(py_err)?;
+        if let AnyModel::Float(g) = &m {
+            warnings = nmc::load_warnings(g);
+        }
+        m
     };
     Ok(PyModel {
         inner,
@@ -258,11 +262,12 @@ fn load_nir_bytes(
         .detach(|| nmc_frontend::load_nir_bytes(&source, &data, &opts))
         .map_err(err)?;
     g.name = model;
+    let warnings = nmc::load_warnings(&g);
     let name = source;
     Ok(PyModel {
         inner: AnyModel::Float(Box::new(g)),
         source: name,
-        warnings: Vec::new(),
+        warnings,
     })
 }
 

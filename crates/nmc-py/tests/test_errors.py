@@ -126,3 +126,14 @@ def test_verify_check_raises_on_a_mismatch(model, monkeypatch):
     assert nmc.verify(model, "loihi1", x, steps=2)["exact"]["equal"] is False
     with pytest.raises(nmc.MismatchError, match="if1"):
         nmc.verify(model, "loihi1", x, steps=2, check=True)
+
+
+def test_dead_end_node_warns_as_the_cli_does(cli):
+    f = MODEL.parents[2] / "tests" / "fixtures" / "hostile" / "dead_end.nir"
+    with pytest.warns(UserWarning, match="node `probe` reaches no Output node"):
+        m = nmc.load(f)
+    assert m.warnings == ["node `probe` reaches no Output node: it is computed but nothing reads it"]
+    r = cli.run("inspect", f)
+    assert f"warning: {f}: {m.warnings[0]}" in r.stderr
+    # A model without dead ends loads without a warning.
+    assert nmc.load(MODEL).warnings == []

@@ -1,3 +1,4 @@
+#![allow(clippy::print_stderr)] // progress and reports for whoever runs the test
 #![allow(clippy::unwrap_used)]
 //! The quantized models run on the fixed-point reference (`nmc-reference`,
 //! an independent interpreter of the QModel with the target's integer step)

@@ -1,3 +1,4 @@
+#![allow(clippy::print_stderr)] // progress and reports for whoever runs the test
 #![allow(clippy::unwrap_used)]
 //! Property tests on random small QModels (dense, conv and sparse
 //! connections, recurrent and skip connections, random legal parameters) for

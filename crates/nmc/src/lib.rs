@@ -140,24 +140,30 @@ pub(crate) fn input_error(path: &Path) -> impl FnOnce(nmc_reference::SimError) -
     }
 }
 
-/// Loads a model file (NIR `.nir`) into a verified graph. Nodes from which
-/// no Output node can be reached are legal but useless (they are simulated
-/// and placed on the chip, and nothing reads them): each gets a warning on
-/// stderr ([`dead_ends`]).
+/// Loads a model file (NIR `.nir`) into a verified graph. The library never
+/// prints: what the model makes questionable is returned by
+/// [`load_warnings`], for the caller to show.
 pub fn load_model(path: &Path, opts: &LoadOptions) -> Result<Graph, Error> {
-    let g = nmc_frontend::load(path, opts)?;
-    let dead = dead_ends(&g);
-    if let Some(first) = dead.first() {
-        let more = match dead.len() {
-            1 => String::new(),
-            n => format!(" (and {} more nodes)", n - 1),
-        };
-        eprintln!(
-            "warning: {}: node `{first}`{more} reaches no Output node: it is computed but nothing reads it",
-            path.display()
-        );
-    }
-    Ok(g)
+    Ok(nmc_frontend::load(path, opts)?)
+}
+
+/// Warnings about a loaded float model, without the file name (the CLI
+/// prints `warning: FILE: …`). Nodes from which no Output node can be
+/// reached are legal but useless (they are simulated and placed on the
+/// chip, and nothing reads them): one warning names the first
+/// ([`dead_ends`]).
+pub fn load_warnings(g: &Graph) -> Vec<String> {
+    let dead = dead_ends(g);
+    let Some(first) = dead.first() else {
+        return Vec::new();
+    };
+    let more = match dead.len() {
+        1 => String::new(),
+        n => format!(" (and {} more nodes)", n - 1),
+    };
+    vec![format!(
+        "node `{first}`{more} reaches no Output node: it is computed but nothing reads it"
+    )]
 }
 
 /// The nodes (insertion order) from which no Output node is reachable;

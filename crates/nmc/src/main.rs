@@ -1,6 +1,6 @@
 //! The `nmc` command. Parses arguments, calls the library, prints reports,
 //! and maps errors to the stable exit codes of docs/cli.md.
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cli;
 

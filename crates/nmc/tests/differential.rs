@@ -2,6 +2,7 @@
 //! `tiny` target (forcing many cores and several chips), emit, emulate, and
 //! require the emulated artifact (B) to equal the fixed-point reference (A)
 //! bit for bit, for every neuron at every step.
+#![allow(clippy::print_stderr)] // progress and reports for whoever runs the test
 #![allow(clippy::unwrap_used)]
 
 use nmc::pipeline::{VerifyOptions, verify};

@@ -4,6 +4,7 @@
 //! before), the old file byte for byte, or the complete output byte for byte
 //! (outputs are deterministic, so "complete" is the bytes of an unkilled
 //! run). Temporary files a kill leaves are named `.NAME.nmc-tmp-…`.
+#![allow(clippy::print_stderr)] // progress and reports for whoever runs the test
 #![allow(clippy::unwrap_used)]
 
 mod common;

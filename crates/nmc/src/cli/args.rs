@@ -154,14 +154,20 @@ impl LoadArgs {
         if Self::is_onnx(model) {
             return Ok(self.convert(model)?.graph);
         }
-        Ok(nmc::load_model(model, &self.options())?)
+        let g = nmc::load_model(model, &self.options())?;
+        warn_about(model, &g);
+        Ok(g)
     }
     /// As `pipeline::load_any`, converting `.onnx` files with the ONNX options.
     pub(crate) fn any(&self, model: &std::path::Path) -> Result<nmc::pipeline::AnyModel, Failure> {
         if Self::is_onnx(model) {
             return Ok(nmc::pipeline::AnyModel::Float(Box::new(self.convert(model)?.graph)));
         }
-        Ok(nmc::pipeline::load_any(model, &self.options())?)
+        let m = nmc::pipeline::load_any(model, &self.options())?;
+        if let nmc::pipeline::AnyModel::Float(g) = &m {
+            warn_about(model, g);
+        }
+        Ok(m)
     }
     fn options(&self) -> LoadOptions {
         LoadOptions {
@@ -175,5 +181,12 @@ impl LoadArgs {
                 ResetArg::Subtract => ResetMode::Subtract,
             }),
         }
+    }
+}
+
+/// Prints the load warnings of a float model on stderr.
+fn warn_about(path: &std::path::Path, g: &nmc::Graph) {
+    for w in nmc::load_warnings(g) {
+        note(&format!("warning: {}: {w}", path.display()));
     }
 }
