@@ -213,6 +213,30 @@ impl GraphBuilder {
         if !(dt.is_finite() && dt > 0.0) {
             return Err(BuildError::BadDt(dt));
         }
+        let wiring = self.wire()?;
+        if !self.nodes.iter().any(|(_, op, _)| matches!(op, Op::Input { .. })) {
+            return Err(BuildError::NoInputNode);
+        }
+        let facts = self.infer_facts(&wiring)?;
+        self.check_edges(&wiring, &facts)?;
+        Ok(self.into_graph(dt, wiring.edges, facts))
+    }
+}
+
+/// The builder's edges resolved to node indices.
+struct Wiring {
+    /// Predecessors of each node, in edge order.
+    preds: Vec<Vec<usize>>,
+    /// Successors of each node, in edge order.
+    succs: Vec<Vec<usize>>,
+    /// Every edge as `(src, dst)`, in insertion order.
+    edges: Vec<(usize, usize)>,
+}
+
+impl GraphBuilder {
+    /// Resolves every edge's node names to indices; fails on the first edge
+    /// naming a node that does not exist.
+    fn wire(&self) -> Result<Wiring, BuildError> {
         let n = self.nodes.len();
         let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut succs: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -230,73 +254,32 @@ impl GraphBuilder {
             succs[si].push(di);
             edge_ix.push((si, di));
         }
-        if !self.nodes.iter().any(|(_, op, _)| matches!(op, Op::Input { .. })) {
-            return Err(BuildError::NoInputNode);
-        }
+        Ok(Wiring {
+            preds,
+            succs,
+            edges: edge_ix,
+        })
+    }
+
+    /// Infers every node's output fact, one node at a time (see
+    /// [`GraphBuilder::next_node`] for the order).
+    fn infer_facts(&self, w: &Wiring) -> Result<Vec<Option<Fact>>, BuildError> {
         // Infer facts: a node is ready when all its predecessors are known;
         // when nothing is ready but nodes remain (a cycle), take the first
         // node (in insertion order) with at least one known predecessor.
         // `ready` holds the nodes not done whose predecessors all are, so the
         // common case costs O(log n) per node (hostile graphs have 10^6).
+        let n = self.nodes.len();
         let mut facts: Vec<Option<Fact>> = vec![None; n];
         let mut done = vec![false; n];
-        let mut undone_preds: Vec<usize> = preds.iter().map(Vec::len).collect();
+        let mut undone_preds: Vec<usize> = w.preds.iter().map(Vec::len).collect();
         let mut ready: std::collections::BTreeSet<usize> = (0..n).filter(|&i| undone_preds[i] == 0).collect();
         let mut remaining = n;
         while remaining > 0 {
-            let pick = ready
-                .first()
-                .copied()
-                .or_else(|| (0..n).find(|&i| !done[i] && preds[i].iter().any(|&p| done[p])));
-            // A cycle no Input reaches (e.g. driven by a bias) starts at its
-            // first node whose op fixes the input shape it accepts.
-            let seed = match pick {
-                Some(_) => None,
-                None => (0..n).find_map(|i| {
-                    let fixed = self.nodes[i].1.fixed_input_shape();
-                    (!done[i] && !preds[i].is_empty())
-                        .then_some(fixed)
-                        .flatten()
-                        .map(|s| (i, s))
-                }),
-            };
-            let Some(i) = pick.or(seed.as_ref().map(|(i, _)| *i)) else {
-                let i = (0..n).find(|&i| !done[i]).unwrap_or(0);
-                return Err(BuildError::Unreachable(self.nodes[i].0.clone()));
-            };
+            let (i, seed) = self.next_node(w, &ready, &done)?;
             let (name, op, _) = &self.nodes[i];
-            let known: Vec<usize> = preds[i].iter().copied().filter(|&p| done[p]).collect();
-            let input = match known.first() {
-                None if seed.is_some() => seed.map(|(_, s)| Fact::new(s, Format::Float)),
-                None => {
-                    if !matches!(op, Op::Input { .. }) {
-                        return Err(BuildError::NoInput(name.clone()));
-                    }
-                    None
-                }
-                Some(&p0) => {
-                    let f0 = facts[p0].clone();
-                    let mut fact = f0.clone().unwrap_or_else(|| Fact::new(Shape::default(), Format::Float));
-                    for &p in &known[1..] {
-                        let fp = facts[p].as_ref();
-                        if let (Some(a), Some(b)) = (f0.as_ref(), fp) {
-                            if a.shape != b.shape {
-                                return Err(BuildError::FanInMismatch {
-                                    node: name.clone(),
-                                    a: self.nodes[p0].0.clone(),
-                                    fa: a.shape.clone(),
-                                    b: self.nodes[p].0.clone(),
-                                    fb: b.shape.clone(),
-                                });
-                            }
-                            if a.format != b.format {
-                                fact.format = Format::Float;
-                            }
-                        }
-                    }
-                    Some(fact)
-                }
-            };
+            let known: Vec<usize> = w.preds[i].iter().copied().filter(|&p| done[p]).collect();
+            let input = self.node_input(i, &known, seed, &facts)?;
             let out = op.infer(input.as_ref()).map_err(|source| BuildError::Op {
                 node: name.clone(),
                 kind: op.kind_name(),
@@ -305,7 +288,7 @@ impl GraphBuilder {
             facts[i] = Some(out);
             done[i] = true;
             ready.remove(&i);
-            for &t in &succs[i] {
+            for &t in &w.succs[i] {
                 undone_preds[t] -= 1;
                 if undone_preds[t] == 0 && !done[t] {
                     ready.insert(t);
@@ -313,6 +296,96 @@ impl GraphBuilder {
             }
             remaining -= 1;
         }
+        Ok(facts)
+    }
+
+    /// The next node whose fact to infer: the first ready one; else (a
+    /// cycle) the first with a known predecessor; else the seed of a cycle no
+    /// Input reaches, with the input shape its op fixes. Fails when no node
+    /// is left that can start.
+    fn next_node(
+        &self,
+        w: &Wiring,
+        ready: &std::collections::BTreeSet<usize>,
+        done: &[bool],
+    ) -> Result<(usize, Option<Shape>), BuildError> {
+        let n = self.nodes.len();
+        let preds = &w.preds;
+        let pick = ready
+            .first()
+            .copied()
+            .or_else(|| (0..n).find(|&i| !done[i] && preds[i].iter().any(|&p| done[p])));
+        if let Some(i) = pick {
+            return Ok((i, None));
+        }
+        // A cycle no Input reaches (e.g. driven by a bias) starts at its
+        // first node whose op fixes the input shape it accepts.
+        let seed = (0..n).find_map(|i| {
+            let fixed = self.nodes[i].1.fixed_input_shape();
+            (!done[i] && !preds[i].is_empty())
+                .then_some(fixed)
+                .flatten()
+                .map(|s| (i, s))
+        });
+        match seed {
+            Some((i, s)) => Ok((i, Some(s))),
+            None => {
+                let i = (0..n).find(|&i| !done[i]).unwrap_or(0);
+                Err(BuildError::Unreachable(self.nodes[i].0.clone()))
+            }
+        }
+    }
+
+    /// The (summed) input fact of node `i` from its predecessors already
+    /// inferred (`known`, in edge order): the first one's fact, Float when
+    /// their formats differ; the `seed` shape when the node starts a cycle no
+    /// Input reaches; `None` for an Input node. Fails on a shape mismatch
+    /// between known predecessors, or a non-Input node without any.
+    fn node_input(
+        &self,
+        i: usize,
+        known: &[usize],
+        seed: Option<Shape>,
+        facts: &[Option<Fact>],
+    ) -> Result<Option<Fact>, BuildError> {
+        let (name, op, _) = &self.nodes[i];
+        match known.first() {
+            None if seed.is_some() => Ok(seed.map(|s| Fact::new(s, Format::Float))),
+            None => {
+                if !matches!(op, Op::Input { .. }) {
+                    return Err(BuildError::NoInput(name.clone()));
+                }
+                Ok(None)
+            }
+            Some(&p0) => {
+                let f0 = facts[p0].clone();
+                let mut fact = f0.clone().unwrap_or_else(|| Fact::new(Shape::default(), Format::Float));
+                for &p in &known[1..] {
+                    let fp = facts[p].as_ref();
+                    if let (Some(a), Some(b)) = (f0.as_ref(), fp) {
+                        if a.shape != b.shape {
+                            return Err(BuildError::FanInMismatch {
+                                node: name.clone(),
+                                a: self.nodes[p0].0.clone(),
+                                fa: a.shape.clone(),
+                                b: self.nodes[p].0.clone(),
+                                fb: b.shape.clone(),
+                            });
+                        }
+                        if a.format != b.format {
+                            fact.format = Format::Float;
+                        }
+                    }
+                }
+                Ok(Some(fact))
+            }
+        }
+    }
+
+    /// Checks every edge (including the ones closing cycles) against what
+    /// its destination accepts, and against the destination's other inputs.
+    fn check_edges(&self, w: &Wiring, facts: &[Option<Fact>]) -> Result<(), BuildError> {
+        let preds = &w.preds;
         // Nodes whose inputs disagree on shape (checked edge by edge below,
         // for the message; the others cost nothing per edge).
         let mixed: Vec<bool> = preds
@@ -323,7 +396,7 @@ impl GraphBuilder {
             })
             .collect();
         // Check every edge (including the ones closing cycles).
-        for &(si, di) in &edge_ix {
+        for &(si, di) in &w.edges {
             let src_fact = facts[si].as_ref();
             let (dname, dop, _) = &self.nodes[di];
             if let Some(f) = src_fact {
@@ -348,24 +421,30 @@ impl GraphBuilder {
                 }
             }
         }
-        let mut g: DiGraph<Node, Fact> = DiGraph::with_capacity(n, edge_ix.len());
+        Ok(())
+    }
+
+    /// The graph: the nodes with their inferred facts, the edges carrying
+    /// their source's fact.
+    fn into_graph(self, dt: f64, edges: Vec<(usize, usize)>, mut facts: Vec<Option<Fact>>) -> Graph {
+        let mut g: DiGraph<Node, Fact> = DiGraph::with_capacity(self.nodes.len(), edges.len());
         for (i, (name, op, meta)) in self.nodes.into_iter().enumerate() {
             let out = facts[i]
                 .take()
                 .unwrap_or_else(|| Fact::new(Shape::default(), Format::Float));
             g.add_node(Node { name, op, meta, out });
         }
-        for (si, di) in edge_ix {
+        for (si, di) in edges {
             let f = g[NodeIndex::new(si)].out.clone();
             g.add_edge(NodeIndex::new(si), NodeIndex::new(di), f);
         }
-        Ok(Graph {
+        Graph {
             g,
             name: self.name,
             dt,
             discretization: self.discretization,
             meta: self.meta,
-        })
+        }
     }
 }
 

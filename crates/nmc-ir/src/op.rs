@@ -363,60 +363,14 @@ impl Op {
 
     /// The per-step output shape for an input of shape `input`.
     pub fn output_shape(&self, input: &Shape) -> Result<Shape, OpError> {
-        let same_numel = |field: &'static str, shape: &Shape| -> Result<Shape, OpError> {
-            if input.numel() == shape.numel() {
-                Ok(shape.clone())
-            } else {
-                Err(OpError::InputShape {
-                    field,
-                    expected: format!("{} elements ({shape})", shape.numel()),
-                    got: input.clone(),
-                })
-            }
-        };
-        let broadcastable = |field: &'static str, t: &Tensor| -> Result<Shape, OpError> {
-            if t.len() == 1 || t.len() == input.numel() {
-                Ok(input.clone())
-            } else {
-                Err(OpError::InputShape {
-                    field,
-                    expected: format!("{} elements ({})", t.len(), t.shape()),
-                    got: input.clone(),
-                })
-            }
-        };
         match self {
             Op::Input { shape } => Ok(shape.clone()),
-            Op::Output { shape } => same_numel("shape", shape),
-            Op::Affine { weight, bias } => {
-                let d = weight.shape().dims();
-                if d.len() != 2 {
-                    return Err(OpError::Param {
-                        field: "weight",
-                        message: format!("must have rank 2 [out, in], has shape {}", weight.shape()),
-                    });
-                }
-                if let Some(b) = bias
-                    && b.len() != d[0]
-                {
-                    return Err(OpError::Param {
-                        field: "bias",
-                        message: format!("has {} elements, weight has {} outputs", b.len(), d[0]),
-                    });
-                }
-                if input.numel() != d[1] {
-                    return Err(OpError::InputShape {
-                        field: "weight",
-                        expected: format!("{} elements (weight is {})", d[1], weight.shape()),
-                        got: input.clone(),
-                    });
-                }
-                Ok(Shape::new([d[0]]))
-            }
-            Op::Scale { scale } => broadcastable("scale", scale),
-            Op::Threshold { threshold } => broadcastable("threshold", threshold),
-            Op::Delay { delay } => broadcastable("delay", delay),
-            Op::Neuron(n) => same_numel("shape", &n.shape),
+            Op::Output { shape } => same_numel_shape(input, "shape", shape),
+            Op::Affine { weight, bias } => affine_shape(input, weight, bias.as_ref()),
+            Op::Scale { scale } => broadcast_shape(input, "scale", scale),
+            Op::Threshold { threshold } => broadcast_shape(input, "threshold", threshold),
+            Op::Delay { delay } => broadcast_shape(input, "delay", delay),
+            Op::Neuron(n) => same_numel_shape(input, "shape", &n.shape),
             Op::Conv {
                 weight,
                 bias,
@@ -424,110 +378,218 @@ impl Op {
                 padding,
                 dilation,
                 groups,
-            } => {
-                let wd = weight.shape().dims();
-                let nsp = stride.len();
-                if wd.len() != nsp + 2 || padding.len() != nsp || dilation.len() != nsp || !(1..=2).contains(&nsp) {
-                    return Err(OpError::Param {
-                        field: "weight",
-                        message: format!(
-                            "shape {} does not fit a {nsp}-d convolution (stride/padding/dilation have {}/{}/{} entries)",
-                            weight.shape(),
-                            stride.len(),
-                            padding.len(),
-                            dilation.len()
-                        ),
-                    });
-                }
-                if *groups == 0 || wd[0] % groups != 0 {
-                    return Err(OpError::Param {
-                        field: "groups",
-                        message: format!("{groups} does not divide C_out = {}", wd[0]),
-                    });
-                }
-                if let Some(b) = bias
-                    && b.len() != wd[0]
-                {
-                    return Err(OpError::Param {
-                        field: "bias",
-                        message: format!("has {} elements, C_out is {}", b.len(), wd[0]),
-                    });
-                }
-                let id = input.dims();
-                let c_in = wd[1] * groups;
-                if id.len() != nsp + 1 || id[0] != c_in {
-                    return Err(OpError::InputShape {
-                        field: "weight",
-                        expected: format!(
-                            "[{c_in}, {}] (C_in × spatial, from weight {})",
-                            vec!["_"; nsp].join(", "),
-                            weight.shape()
-                        ),
-                        got: input.clone(),
-                    });
-                }
-                let mut out = vec![wd[0]];
-                for i in 0..nsp {
-                    let o = conv_out(id[i + 1], wd[i + 2], stride[i], padding[i], dilation[i]).ok_or_else(|| {
-                        OpError::InputShape {
-                            field: "weight",
-                            expected: format!(
-                                "spatial size ≥ kernel extent (kernel {}, dilation {}, padding {}, stride {}) in dimension {i}",
-                                wd[i + 2], dilation[i], padding[i], stride[i]
-                            ),
-                            got: input.clone(),
-                        }
-                    })?;
-                    out.push(o);
-                }
-                Ok(Shape::new(out))
-            }
-            Op::Flatten { start_dim, end_dim } => {
-                let r = input.rank() as i64;
-                let s = if *start_dim < 0 { r + start_dim } else { *start_dim };
-                let e = if *end_dim < 0 { r + end_dim } else { *end_dim };
-                if r == 0 || s < 0 || e >= r || s > e {
-                    return Err(OpError::InputShape {
-                        field: "start_dim",
-                        expected: format!("a value whose dimensions {start_dim}..={end_dim} exist"),
-                        got: input.clone(),
-                    });
-                }
-                let d = input.dims();
-                let (s, e) = (s as usize, e as usize);
-                let mut out: Vec<usize> = d[..s].to_vec();
-                out.push(d[s..=e].iter().product());
-                out.extend_from_slice(&d[e + 1..]);
-                Ok(Shape::new(out))
-            }
+            } => conv_shape(
+                input,
+                weight,
+                bias.as_ref(),
+                ConvParams {
+                    stride,
+                    padding,
+                    dilation,
+                    groups: *groups,
+                },
+            ),
+            Op::Flatten { start_dim, end_dim } => flatten_shape(input, *start_dim, *end_dim),
             Op::Pool2d {
                 kernel,
                 stride,
                 padding,
                 ..
-            } => {
-                let d = input.dims();
-                if d.len() != 3 {
-                    return Err(OpError::InputShape {
-                        field: "kernel_size",
-                        expected: "[C, H, W]".into(),
-                        got: input.clone(),
-                    });
-                }
-                let mut out = vec![d[0]];
-                for i in 0..2 {
-                    out.push(conv_out(d[i + 1], kernel[i], stride[i], padding[i], 1).ok_or_else(|| {
-                        OpError::InputShape {
-                            field: "kernel_size",
-                            expected: format!("spatial size ≥ kernel {} in dimension {i}", kernel[i]),
-                            got: input.clone(),
-                        }
-                    })?);
-                }
-                Ok(Shape::new(out))
-            }
+            } => pool2d_shape(input, kernel, stride, padding),
         }
     }
+}
+
+/// Shape of ops that keep their input's elements under a shape of their own
+/// (Output, neuron populations): `shape`, when it has as many elements as
+/// `input`.
+fn same_numel_shape(input: &Shape, field: &'static str, shape: &Shape) -> Result<Shape, OpError> {
+    if input.numel() == shape.numel() {
+        Ok(shape.clone())
+    } else {
+        Err(OpError::InputShape {
+            field,
+            expected: format!("{} elements ({shape})", shape.numel()),
+            got: input.clone(),
+        })
+    }
+}
+
+/// Shape of elementwise ops (Scale, Threshold, Delay): the input's, when the
+/// parameter `t` is a scalar or has one element per input element.
+fn broadcast_shape(input: &Shape, field: &'static str, t: &Tensor) -> Result<Shape, OpError> {
+    if t.len() == 1 || t.len() == input.numel() {
+        Ok(input.clone())
+    } else {
+        Err(OpError::InputShape {
+            field,
+            expected: format!("{} elements ({})", t.len(), t.shape()),
+            got: input.clone(),
+        })
+    }
+}
+
+/// Shape of [`Op::Affine`]: `[out]` for a `[out, in]` weight and an input of
+/// `in` elements.
+fn affine_shape(input: &Shape, weight: &Tensor, bias: Option<&Tensor>) -> Result<Shape, OpError> {
+    let d = weight.shape().dims();
+    if d.len() != 2 {
+        return Err(OpError::Param {
+            field: "weight",
+            message: format!("must have rank 2 [out, in], has shape {}", weight.shape()),
+        });
+    }
+    if let Some(b) = bias
+        && b.len() != d[0]
+    {
+        return Err(OpError::Param {
+            field: "bias",
+            message: format!("has {} elements, weight has {} outputs", b.len(), d[0]),
+        });
+    }
+    if input.numel() != d[1] {
+        return Err(OpError::InputShape {
+            field: "weight",
+            expected: format!("{} elements (weight is {})", d[1], weight.shape()),
+            got: input.clone(),
+        });
+    }
+    Ok(Shape::new([d[0]]))
+}
+
+/// The geometry fields of an [`Op::Conv`] besides its weight and bias.
+struct ConvParams<'a> {
+    /// Stride per spatial dimension.
+    stride: &'a [usize],
+    /// Zero padding per spatial dimension (both sides).
+    padding: &'a [usize],
+    /// Dilation per spatial dimension.
+    dilation: &'a [usize],
+    /// Number of groups.
+    groups: usize,
+}
+
+/// Shape of [`Op::Conv`]: checks the parameters against each other, then the
+/// input against the weight, then computes `[C_out, spatial…]`.
+fn conv_shape(input: &Shape, weight: &Tensor, bias: Option<&Tensor>, p: ConvParams<'_>) -> Result<Shape, OpError> {
+    let wd = weight.shape().dims();
+    conv_check_params(weight, bias, &p)?;
+    let nsp = p.stride.len();
+    let id = input.dims();
+    let c_in = wd[1] * p.groups;
+    if id.len() != nsp + 1 || id[0] != c_in {
+        return Err(OpError::InputShape {
+            field: "weight",
+            expected: format!(
+                "[{c_in}, {}] (C_in × spatial, from weight {})",
+                vec!["_"; nsp].join(", "),
+                weight.shape()
+            ),
+            got: input.clone(),
+        });
+    }
+    let (stride, padding, dilation) = (p.stride, p.padding, p.dilation);
+    let mut out = vec![wd[0]];
+    for i in 0..nsp {
+        let o =
+            conv_out(id[i + 1], wd[i + 2], stride[i], padding[i], dilation[i]).ok_or_else(|| OpError::InputShape {
+                field: "weight",
+                expected: format!(
+                    "spatial size ≥ kernel extent (kernel {}, dilation {}, padding {}, stride {}) in dimension {i}",
+                    wd[i + 2],
+                    dilation[i],
+                    padding[i],
+                    stride[i]
+                ),
+                got: input.clone(),
+            })?;
+        out.push(o);
+    }
+    Ok(Shape::new(out))
+}
+
+/// The checks of [`Op::Conv`] that need no input: weight rank against the
+/// number of spatial dimensions, groups against `C_out`, bias length.
+fn conv_check_params(weight: &Tensor, bias: Option<&Tensor>, p: &ConvParams<'_>) -> Result<(), OpError> {
+    let wd = weight.shape().dims();
+    let (stride, padding, dilation, groups) = (p.stride, p.padding, p.dilation, p.groups);
+    let nsp = stride.len();
+    if wd.len() != nsp + 2 || padding.len() != nsp || dilation.len() != nsp || !(1..=2).contains(&nsp) {
+        return Err(OpError::Param {
+            field: "weight",
+            message: format!(
+                "shape {} does not fit a {nsp}-d convolution (stride/padding/dilation have {}/{}/{} entries)",
+                weight.shape(),
+                stride.len(),
+                padding.len(),
+                dilation.len()
+            ),
+        });
+    }
+    if groups == 0 || !wd[0].is_multiple_of(groups) {
+        return Err(OpError::Param {
+            field: "groups",
+            message: format!("{groups} does not divide C_out = {}", wd[0]),
+        });
+    }
+    if let Some(b) = bias
+        && b.len() != wd[0]
+    {
+        return Err(OpError::Param {
+            field: "bias",
+            message: format!("has {} elements, C_out is {}", b.len(), wd[0]),
+        });
+    }
+    Ok(())
+}
+
+/// Shape of [`Op::Flatten`]: dimensions `start_dim..=end_dim` (negative
+/// counting from the end) merged into one.
+fn flatten_shape(input: &Shape, start_dim: i64, end_dim: i64) -> Result<Shape, OpError> {
+    let r = input.rank() as i64;
+    let s = if start_dim < 0 { r + start_dim } else { start_dim };
+    let e = if end_dim < 0 { r + end_dim } else { end_dim };
+    if r == 0 || s < 0 || e >= r || s > e {
+        return Err(OpError::InputShape {
+            field: "start_dim",
+            expected: format!("a value whose dimensions {start_dim}..={end_dim} exist"),
+            got: input.clone(),
+        });
+    }
+    let d = input.dims();
+    let (s, e) = (s as usize, e as usize);
+    let mut out: Vec<usize> = d[..s].to_vec();
+    out.push(d[s..=e].iter().product());
+    out.extend_from_slice(&d[e + 1..]);
+    Ok(Shape::new(out))
+}
+
+/// Shape of [`Op::Pool2d`]: `[C, H', W']` for a `[C, H, W]` input.
+fn pool2d_shape(
+    input: &Shape,
+    kernel: &[usize; 2],
+    stride: &[usize; 2],
+    padding: &[usize; 2],
+) -> Result<Shape, OpError> {
+    let d = input.dims();
+    if d.len() != 3 {
+        return Err(OpError::InputShape {
+            field: "kernel_size",
+            expected: "[C, H, W]".into(),
+            got: input.clone(),
+        });
+    }
+    let mut out = vec![d[0]];
+    for i in 0..2 {
+        out.push(
+            conv_out(d[i + 1], kernel[i], stride[i], padding[i], 1).ok_or_else(|| OpError::InputShape {
+                field: "kernel_size",
+                expected: format!("spatial size ≥ kernel {} in dimension {i}", kernel[i]),
+                got: input.clone(),
+            })?,
+        );
+    }
+    Ok(Shape::new(out))
 }
 
 impl fmt::Display for NeuronModel {
