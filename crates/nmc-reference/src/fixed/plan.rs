@@ -341,6 +341,8 @@ fn population(model: &QModel, target: &Target, p: &QPopulation) -> Result<PopPla
     })
 }
 
+/// Resolves connection `ci` of `p`: its source, its weights as integers
+/// and their layout.
 fn connection(
     model: &QModel,
     target: &Target,
@@ -348,9 +350,27 @@ fn connection(
     ci: usize,
     conn: &QConnection,
 ) -> Result<ConnPlan, FixedError> {
+    let source = source_plan(model, p, ci, conn)?;
+    let w_int = weight_ints(target, p, ci, conn)?;
+    let map = map_plan(&conn.weights, w_int);
+    Ok(ConnPlan {
+        source,
+        latency: conn.latency as usize,
+        map,
+    })
+}
+
+/// The field path of connection `ci`'s field `f`.
+fn conn_field(ci: usize, f: &str) -> String {
+    format!("inputs[{ci}].{f}")
+}
+
+/// What connection `ci` of `p` reads, checked against its latency and the
+/// kind of its source.
+fn source_plan(model: &QModel, p: &QPopulation, ci: usize, conn: &QConnection) -> Result<SourcePlan, FixedError> {
     let name = p.name.as_str();
-    let field = |f: &str| format!("inputs[{ci}].{f}");
-    let source = match conn.source {
+    let field = |f: &str| conn_field(ci, f);
+    match conn.source {
         Source::Input(_) => {
             // check() guarantees the index exists; there is at most one input.
             let enc = model.inputs.first().map(|i| i.encoding);
@@ -374,7 +394,7 @@ fn connection(
                     }
                 }
             }
-            SourcePlan::Input
+            Ok(SourcePlan::Input)
         }
         Source::Population(k) => {
             if conn.latency == 0 {
@@ -396,10 +416,16 @@ fn connection(
                     ),
                 ));
             }
-            SourcePlan::Population(k)
+            Ok(SourcePlan::Population(k))
         }
-    };
+    }
+}
 
+/// Connection `ci`'s weights as accumulated integers, in the order of its
+/// mantissas, each checked against the target's weight format.
+fn weight_ints(target: &Target, p: &QPopulation, ci: usize, conn: &QConnection) -> Result<Vec<i64>, FixedError> {
+    let name = p.name.as_str();
+    let field = |f: &str| conn_field(ci, f);
     let wf = target.formats().weight();
     let exp = i32::from(conn.weight_exp);
     if !wf.exp_range().contains(&exp) {
@@ -441,42 +467,15 @@ fn connection(
             }
         }
     }
+    Ok(w_int)
+}
 
-    let map = match &conn.weights {
-        QWeights::Dense { out, inp, .. } => {
-            let (out, inp) = (*out, *inp);
-            let mut wt = vec![0i64; out * inp];
-            for d in 0..out {
-                for j in 0..inp {
-                    wt[j * out + d] = w_int[d * inp + j];
-                }
-            }
-            MapPlan::Dense { out, wt }
-        }
-        QWeights::Sparse { inp, row_ptr, col, .. } => {
-            let inp = *inp;
-            let mut count = vec![0usize; inp + 1];
-            for &c in col {
-                count[c as usize + 1] += 1;
-            }
-            for j in 0..inp {
-                count[j + 1] += count[j];
-            }
-            let col_ptr = count.clone();
-            let mut next = count;
-            let mut rows = vec![0usize; col.len()];
-            let mut w = vec![0i64; col.len()];
-            for d in 0..row_ptr.len().saturating_sub(1) {
-                for e in row_ptr[d] as usize..row_ptr[d + 1] as usize {
-                    let j = col[e] as usize;
-                    let slot = next[j];
-                    next[j] += 1;
-                    rows[slot] = d;
-                    w[slot] = w_int[e];
-                }
-            }
-            MapPlan::Sparse { col_ptr, rows, w }
-        }
+/// Lays the integer weights `w_int` (in `weights`' order) out for
+/// event-driven accumulation.
+fn map_plan(weights: &QWeights, w_int: Vec<i64>) -> MapPlan {
+    match weights {
+        QWeights::Dense { out, inp, .. } => dense_map(*out, *inp, &w_int),
+        QWeights::Sparse { inp, row_ptr, col, .. } => sparse_map(*inp, row_ptr, col, &w_int),
         QWeights::Conv2d {
             in_shape,
             out_shape,
@@ -497,10 +496,41 @@ fn connection(
             cout_per_group: out_shape[0] / groups,
             w: w_int,
         }),
-    };
-    Ok(ConnPlan {
-        source,
-        latency: conn.latency as usize,
-        map,
-    })
+    }
+}
+
+/// Dense `w_int[d·inp + j]` transposed to `wt[j·out + d]`.
+fn dense_map(out: usize, inp: usize, w_int: &[i64]) -> MapPlan {
+    let mut wt = vec![0i64; out * inp];
+    for d in 0..out {
+        for j in 0..inp {
+            wt[j * out + d] = w_int[d * inp + j];
+        }
+    }
+    MapPlan::Dense { out, wt }
+}
+
+/// Compressed rows (`row_ptr`, `col`, `w_int`) turned into compressed columns.
+fn sparse_map(inp: usize, row_ptr: &[u32], col: &[u32], w_int: &[i64]) -> MapPlan {
+    let mut count = vec![0usize; inp + 1];
+    for &c in col {
+        count[c as usize + 1] += 1;
+    }
+    for j in 0..inp {
+        count[j + 1] += count[j];
+    }
+    let col_ptr = count.clone();
+    let mut next = count;
+    let mut rows = vec![0usize; col.len()];
+    let mut w = vec![0i64; col.len()];
+    for d in 0..row_ptr.len().saturating_sub(1) {
+        for e in row_ptr[d] as usize..row_ptr[d + 1] as usize {
+            let j = col[e] as usize;
+            let slot = next[j];
+            next[j] += 1;
+            rows[slot] = d;
+            w[slot] = w_int[e];
+        }
+    }
+    MapPlan::Sparse { col_ptr, rows, w }
 }

@@ -3,7 +3,7 @@
 use super::ProbeState;
 use super::arith::decay;
 use super::error::StateRegister;
-use super::plan::{ConvPlan, MapPlan, Plan, SourcePlan};
+use super::plan::{ConvPlan, MapPlan, Plan, PopPlan, SourcePlan};
 use bitvec::vec::BitVec;
 
 /// What one batch item produced.
@@ -38,6 +38,40 @@ struct PopState {
     spiked: Vec<u8>,
 }
 
+/// The integer input values of one batch item: `t_len × features`,
+/// row-major; step `t` reads time index `t mod t_len`.
+#[derive(Clone, Copy)]
+struct Inputs<'a> {
+    values: &'a [i64],
+    t_len: usize,
+    features: usize,
+}
+
+/// Past spikes of every population: population `k`'s spikes of step `s`
+/// live in slot `s mod slots[k]` of `bits[k]` (`slots[k]` is 0 when nothing
+/// reads `k`).
+struct Rings {
+    slots: Vec<usize>,
+    bits: Vec<Vec<u8>>,
+}
+
+/// Where one population's wraps and clips go in step `step`.
+struct Overflows<'a> {
+    counts: &'a mut [u64; 3],
+    strict: bool,
+    population: usize,
+    step: usize,
+}
+
+/// One neuron's registers after its update in one step.
+#[derive(Clone, Copy)]
+struct NeuronStep {
+    q: i64,
+    u: i64,
+    v: i64,
+    spike: bool,
+}
+
 /// Runs one batch item. `inputs` holds the integer input values, `t_len ×
 /// features`, row-major; step `t` reads time index `t mod t_len`.
 pub(crate) fn run_item(
@@ -48,9 +82,39 @@ pub(crate) fn run_item(
     strict: bool,
     probe: Option<(usize, usize)>,
 ) -> Result<ItemOutput, OverflowEvent> {
-    let features = plan.input.as_ref().map_or(0, |i| i.features);
-    let mut states: Vec<PopState> = plan
-        .pops
+    let inputs = Inputs {
+        values: inputs,
+        t_len,
+        features: plan.input.as_ref().map_or(0, |i| i.features),
+    };
+    let mut states = new_states(plan);
+    let mut rings = Rings::new(plan, steps);
+    let mut out = ItemOutput::new(plan, steps);
+    let mut events: Vec<(usize, i64)> = Vec::new();
+
+    for t in 0..steps {
+        for (k, pop) in plan.pops.iter().enumerate() {
+            let st = &mut states[k];
+            deliver(plan, pop, t, inputs, &rings, &mut events, &mut st.q);
+            for i in 0..pop.n {
+                let mut overflows = Overflows {
+                    counts: &mut out.counts[k],
+                    strict,
+                    population: k,
+                    step: t,
+                };
+                let s = update_neuron(plan, pop, st, i, &mut overflows)?;
+                record(&mut out, k, t * pop.n + i, s, st.refractory[i], probe == Some((k, i)));
+            }
+        }
+        rings.store(&states, t);
+    }
+    Ok(out)
+}
+
+/// The zeroed state of every population.
+fn new_states(plan: &Plan) -> Vec<PopState> {
+    plan.pops
         .iter()
         .map(|p| PopState {
             q: vec![0; p.n],
@@ -59,161 +123,216 @@ pub(crate) fn run_item(
             refractory: vec![0; p.n],
             spiked: vec![0; p.n],
         })
-        .collect();
-    // Past spikes of population k at step s live in slot s mod ring_len[k];
-    // every read is at least one step back, so the slot being written (t) is
-    // never read in step t.
-    let ring_len: Vec<usize> = plan
-        .pops
-        .iter()
-        .map(|p| {
-            if p.max_read_latency == 0 {
-                0
-            } else {
-                p.max_read_latency.min(steps) + 1
-            }
-        })
-        .collect();
-    let mut rings: Vec<Vec<u8>> = plan
-        .pops
-        .iter()
-        .zip(&ring_len)
-        .map(|(p, &r)| vec![0u8; r * p.n])
-        .collect();
+        .collect()
+}
 
-    let mut out = ItemOutput {
-        spikes: plan.pops.iter().map(|p| BitVec::repeat(false, steps * p.n)).collect(),
-        voltages: plan
+impl Rings {
+    /// Empty rings for a run of `steps` steps.
+    fn new(plan: &Plan, steps: usize) -> Rings {
+        // Past spikes of population k at step s live in slot s mod slots[k];
+        // every read is at least one step back, so the slot being written (t) is
+        // never read in step t.
+        let slots: Vec<usize> = plan
             .pops
             .iter()
-            .map(|p| (!p.spiking).then(|| vec![0i64; steps * p.n]))
-            .collect(),
-        counts: vec![[0; 3]; plan.pops.len()],
-        probe: Vec::new(),
-    };
-    let mut events: Vec<(usize, i64)> = Vec::new();
+            .map(|p| {
+                if p.max_read_latency == 0 {
+                    0
+                } else {
+                    p.max_read_latency.min(steps) + 1
+                }
+            })
+            .collect();
+        let bits = plan.pops.iter().zip(&slots).map(|(p, &r)| vec![0u8; r * p.n]).collect();
+        Rings { slots, bits }
+    }
 
-    for t in 0..steps {
-        for (k, pop) in plan.pops.iter().enumerate() {
-            let st = &mut states[k];
-            st.q.fill(0);
-            for conn in &pop.conns {
-                if conn.latency > t {
-                    continue;
-                }
-                let s = t - conn.latency;
-                events.clear();
-                match conn.source {
-                    SourcePlan::Input => {
-                        if t_len == 0 || features == 0 {
-                            continue;
-                        }
-                        let row = &inputs[(s % t_len) * features..(s % t_len + 1) * features];
-                        events.extend(row.iter().enumerate().filter(|(_, x)| **x != 0).map(|(j, &x)| (j, x)));
-                    }
-                    SourcePlan::Population(j) => {
-                        let nj = plan.pops[j].n;
-                        let slot = s % ring_len[j];
-                        let bits = &rings[j][slot * nj..(slot + 1) * nj];
-                        events.extend(bits.iter().enumerate().filter(|(_, b)| **b != 0).map(|(i, _)| (i, 1)));
-                    }
-                }
-                accumulate(&conn.map, &events, &mut st.q);
-            }
+    /// The spikes population `j` (of `nj` neurons) emitted at step `s`.
+    #[inline]
+    fn slot(&self, j: usize, nj: usize, s: usize) -> &[u8] {
+        let slot = s % self.slots[j];
+        &self.bits[j][slot * nj..(slot + 1) * nj]
+    }
 
-            let counts = &mut out.counts[k];
-            let mut flag = |reg: StateRegister, i: usize, exact: i128, stored: i64| -> Result<(), OverflowEvent> {
-                counts[match reg {
-                    StateRegister::Accumulator => 0,
-                    StateRegister::Current | StateRegister::CurrentBias => 1,
-                    StateRegister::Voltage => 2,
-                }] += 1;
-                if strict {
-                    return Err(OverflowEvent {
-                        population: k,
-                        neuron: i,
-                        step: t,
-                        register: reg,
-                        exact,
-                        stored,
-                    });
-                }
-                Ok(())
-            };
-            for i in 0..pop.n {
-                // 1. q, fitted to the accumulator.
-                let q_exact = st.q[i];
-                let q = plan.acc.apply(q_exact);
-                if i128::from(q) != q_exact {
-                    flag(StateRegister::Accumulator, i, q_exact, q)?;
-                }
-                // 2. u = decay(u) + q, fitted to the current register.
-                let u_exact = decay(st.u[i], pop.u_factor[i], plan.decay_bits) + i128::from(q);
-                let u = plan.cur.apply(u_exact);
-                if i128::from(u) != u_exact {
-                    flag(StateRegister::Current, i, u_exact, u)?;
-                }
-                // 3. u2 = u + bias, fitted to the current register.
-                let u2_exact = i128::from(u) + i128::from(pop.bias[i]);
-                let u2 = plan.cur.apply(u2_exact);
-                if i128::from(u2) != u2_exact {
-                    flag(StateRegister::CurrentBias, i, u2_exact, u2)?;
-                }
-                // 4. v = decay(v) + u2, fitted to the voltage register, clipped to [vmin, vmax].
-                let v_exact = decay(st.v[i], pop.v_factor[i], plan.decay_bits) + i128::from(u2);
-                let v_sat = plan.volt.apply(v_exact).clamp(pop.vmin_counted, pop.vmax);
-                if i128::from(v_sat) != v_exact {
-                    flag(StateRegister::Voltage, i, v_exact, v_sat)?;
-                }
-                // A vmin narrower than the widest is the neuron's floor: applied, not counted.
-                let mut v = v_sat.max(pop.vmin);
-                // 5. Refractory: held at 0.
-                if st.refractory[i] > 0 {
-                    v = 0;
-                }
-                // 6. Spike strictly above threshold; reset to 0, start the refractory count.
-                let spike = pop.spiking && v > pop.vth[i];
-                if spike {
-                    v = 0;
-                    st.refractory[i] = pop.refractory[i];
-                }
-                // 7. The refractory counter decreases, not below 0.
-                st.refractory[i] = st.refractory[i].saturating_sub(1);
-
-                debug_assert!((plan.acc.min()..=plan.acc.max()).contains(&q));
-                debug_assert!((plan.cur.min()..=plan.cur.max()).contains(&u));
-                debug_assert!((plan.cur.min()..=plan.cur.max()).contains(&u2));
-                debug_assert!((pop.vmin.min(0)..=pop.vmax.max(0)).contains(&v));
-                st.u[i] = u;
-                st.v[i] = v;
-                st.spiked[i] = u8::from(spike);
-                if spike {
-                    out.spikes[k].set(t * pop.n + i, true);
-                }
-                if let Some(volts) = &mut out.voltages[k] {
-                    volts[t * pop.n + i] = v;
-                }
-                if probe == Some((k, i)) {
-                    out.probe.push(ProbeState {
-                        q,
-                        u,
-                        v,
-                        refractory: st.refractory[i],
-                        spiked: spike,
-                    });
-                }
-            }
-        }
+    /// Stores the spikes of step `t` of every population something reads.
+    #[inline]
+    fn store(&mut self, states: &[PopState], t: usize) {
         for (k, st) in states.iter().enumerate() {
-            let r = ring_len[k];
+            let r = self.slots[k];
             if r > 0 {
                 let n = st.spiked.len();
                 let slot = t % r;
-                rings[k][slot * n..(slot + 1) * n].copy_from_slice(&st.spiked);
+                self.bits[k][slot * n..(slot + 1) * n].copy_from_slice(&st.spiked);
             }
         }
     }
-    Ok(out)
+}
+
+impl ItemOutput {
+    /// Empty records for a run of `steps` steps.
+    fn new(plan: &Plan, steps: usize) -> ItemOutput {
+        ItemOutput {
+            spikes: plan.pops.iter().map(|p| BitVec::repeat(false, steps * p.n)).collect(),
+            voltages: plan
+                .pops
+                .iter()
+                .map(|p| (!p.spiking).then(|| vec![0i64; steps * p.n]))
+                .collect(),
+            counts: vec![[0; 3]; plan.pops.len()],
+            probe: Vec::new(),
+        }
+    }
+}
+
+/// Delivery: sums into `q` (zeroed first) the weighted events every
+/// connection of `pop` delivers at step `t`. `events` is scratch space.
+#[inline]
+fn deliver(
+    plan: &Plan,
+    pop: &PopPlan,
+    t: usize,
+    inputs: Inputs<'_>,
+    rings: &Rings,
+    events: &mut Vec<(usize, i64)>,
+    q: &mut [i128],
+) {
+    q.fill(0);
+    for conn in &pop.conns {
+        if conn.latency > t {
+            continue;
+        }
+        let s = t - conn.latency;
+        events.clear();
+        match conn.source {
+            SourcePlan::Input => {
+                if inputs.t_len == 0 || inputs.features == 0 {
+                    continue;
+                }
+                input_events(inputs, s, events);
+            }
+            SourcePlan::Population(j) => spike_events(rings.slot(j, plan.pops[j].n, s), events),
+        }
+        accumulate(&conn.map, events, q);
+    }
+}
+
+/// The non-zero input values of time index `s mod t_len`, as `(feature, value)`.
+#[inline]
+fn input_events(inputs: Inputs<'_>, s: usize, events: &mut Vec<(usize, i64)>) {
+    let (t_len, features) = (inputs.t_len, inputs.features);
+    let row = &inputs.values[(s % t_len) * features..(s % t_len + 1) * features];
+    events.extend(row.iter().enumerate().filter(|(_, x)| **x != 0).map(|(j, &x)| (j, x)));
+}
+
+/// The spikes of one ring slot, as `(neuron, 1)`.
+#[inline]
+fn spike_events(bits: &[u8], events: &mut Vec<(usize, i64)>) {
+    events.extend(bits.iter().enumerate().filter(|(_, b)| **b != 0).map(|(i, _)| (i, 1)));
+}
+
+impl Overflows<'_> {
+    /// Counts a wrap or clip of `reg` at neuron `i`; a strict run stops at
+    /// the first.
+    #[inline]
+    fn flag(&mut self, reg: StateRegister, i: usize, exact: i128, stored: i64) -> Result<(), OverflowEvent> {
+        self.counts[match reg {
+            StateRegister::Accumulator => 0,
+            StateRegister::Current | StateRegister::CurrentBias => 1,
+            StateRegister::Voltage => 2,
+        }] += 1;
+        if self.strict {
+            return Err(OverflowEvent {
+                population: self.population,
+                neuron: i,
+                step: self.step,
+                register: reg,
+                exact,
+                stored,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Compartment update of neuron `i` of `pop`: its accumulated `q` through
+/// the current and voltage registers to a spike, in the target's order.
+#[inline]
+fn update_neuron(
+    plan: &Plan,
+    pop: &PopPlan,
+    st: &mut PopState,
+    i: usize,
+    overflows: &mut Overflows<'_>,
+) -> Result<NeuronStep, OverflowEvent> {
+    // 1. q, fitted to the accumulator.
+    let q_exact = st.q[i];
+    let q = plan.acc.apply(q_exact);
+    if i128::from(q) != q_exact {
+        overflows.flag(StateRegister::Accumulator, i, q_exact, q)?;
+    }
+    // 2. u = decay(u) + q, fitted to the current register.
+    let u_exact = decay(st.u[i], pop.u_factor[i], plan.decay_bits) + i128::from(q);
+    let u = plan.cur.apply(u_exact);
+    if i128::from(u) != u_exact {
+        overflows.flag(StateRegister::Current, i, u_exact, u)?;
+    }
+    // 3. u2 = u + bias, fitted to the current register.
+    let u2_exact = i128::from(u) + i128::from(pop.bias[i]);
+    let u2 = plan.cur.apply(u2_exact);
+    if i128::from(u2) != u2_exact {
+        overflows.flag(StateRegister::CurrentBias, i, u2_exact, u2)?;
+    }
+    // 4. v = decay(v) + u2, fitted to the voltage register, clipped to [vmin, vmax].
+    let v_exact = decay(st.v[i], pop.v_factor[i], plan.decay_bits) + i128::from(u2);
+    let v_sat = plan.volt.apply(v_exact).clamp(pop.vmin_counted, pop.vmax);
+    if i128::from(v_sat) != v_exact {
+        overflows.flag(StateRegister::Voltage, i, v_exact, v_sat)?;
+    }
+    // A vmin narrower than the widest is the neuron's floor: applied, not counted.
+    let mut v = v_sat.max(pop.vmin);
+    // 5. Refractory: held at 0.
+    if st.refractory[i] > 0 {
+        v = 0;
+    }
+    // 6. Spike strictly above threshold; reset to 0, start the refractory count.
+    let spike = pop.spiking && v > pop.vth[i];
+    if spike {
+        v = 0;
+        st.refractory[i] = pop.refractory[i];
+    }
+    // 7. The refractory counter decreases, not below 0.
+    st.refractory[i] = st.refractory[i].saturating_sub(1);
+
+    debug_assert!((plan.acc.min()..=plan.acc.max()).contains(&q));
+    debug_assert!((plan.cur.min()..=plan.cur.max()).contains(&u));
+    debug_assert!((plan.cur.min()..=plan.cur.max()).contains(&u2));
+    debug_assert!((pop.vmin.min(0)..=pop.vmax.max(0)).contains(&v));
+    st.u[i] = u;
+    st.v[i] = v;
+    st.spiked[i] = u8::from(spike);
+    Ok(NeuronStep { q, u, v, spike })
+}
+
+/// Recording: a neuron of population `k` at record index `at` (`t·n + i`),
+/// its spike, its voltage (non-spiking populations) and, when `probed`, its
+/// state with the refractory counter `refractory`.
+#[inline]
+fn record(out: &mut ItemOutput, k: usize, at: usize, s: NeuronStep, refractory: u32, probed: bool) {
+    if s.spike {
+        out.spikes[k].set(at, true);
+    }
+    if let Some(volts) = &mut out.voltages[k] {
+        volts[at] = s.v;
+    }
+    if probed {
+        out.probe.push(ProbeState {
+            q: s.q,
+            u: s.u,
+            v: s.v,
+            refractory,
+            spiked: s.spike,
+        });
+    }
 }
 
 /// Adds the weighted events of one connection to `q`. Sums are exact in

@@ -94,167 +94,49 @@ impl Plan {
     /// Compiles a verified graph.
     pub(super) fn compile(graph: &Graph) -> Result<Plan, SimError> {
         let sched = graph.schedule();
-        let dt = graph.dt;
-        let disc = graph.discretization;
-        let mut offsets: HashMap<nmc_ir::NodeId, usize> = HashMap::new();
-        let mut off = 0usize;
-        // Every size below is bounded by this sum, checked before anything
-        // is allocated: shapes come from files.
-        let mut state = 0usize;
-        for &id in &sched.order {
-            let node = graph.node(id);
-            offsets.insert(id, off);
-            let n = node.out.shape.numel();
-            // Values, scratch, previous values and a neuron's i, v and
-            // refractory counter: a generous bound on the per-element state.
-            state = state.saturating_add(n.saturating_mul(STATE_WORDS_PER_ELEMENT));
-            if state > MAX_STATE_WORDS {
-                return Err(SimError::TooLarge {
-                    node: node.name.clone(),
-                    field: "shape",
-                    message: format!(
-                        "the float reference would hold more than {} MiB of state up to this node (shape {}); \
-                         the model's shapes claim more than a simulation can hold",
-                        (MAX_STATE_WORDS * 8) >> 20,
-                        node.out.shape
-                    ),
-                });
-            }
-            off += n;
-        }
-        let vals_len = off;
-        // prev slots for sources of recurrent edges
-        let mut prev_off: HashMap<nmc_ir::NodeId, usize> = HashMap::new();
-        let mut prev_copies = Vec::new();
-        let mut prev_len = 0;
-        for &e in &sched.back_edges {
-            if let Some((s, _)) = graph.edge_endpoints(e)
-                && !prev_off.contains_key(&s)
-            {
-                let len = graph.node(s).out.shape.numel();
-                prev_off.insert(s, prev_len);
-                prev_copies.push((offsets.get(&s).copied().unwrap_or(0), prev_len, len));
-                prev_len += len;
-            }
-        }
+        // Every size below is bounded by `layout.state`, checked before
+        // anything is allocated: shapes come from files.
+        let layout = Layout::of(graph, &sched)?;
+        let PrevSlots {
+            off: prev_off,
+            copies: prev_copies,
+            len: prev_len,
+        } = PrevSlots::of(graph, &sched, &layout.offsets);
         let input_slots: HashMap<nmc_ir::NodeId, usize> = graph
             .input_nodes()
             .into_iter()
             .enumerate()
             .map(|(k, id)| (id, k))
             .collect();
-        let mut nodes = Vec::with_capacity(sched.order.len());
-        let mut scratch_len = 0;
-        let mut neuron_sizes = Vec::new();
-        let mut delay_sizes = Vec::new();
-        let mut spike_layers = Vec::new();
-        let mut outputs = Vec::new();
-        let mut non_spiking = Vec::new();
-        let mut by_name = HashMap::new();
+        let mut state = layout.state;
+        let mut plan = Plan {
+            nodes: Vec::with_capacity(sched.order.len()),
+            vals_len: layout.vals_len,
+            prev_len,
+            scratch_len: 0,
+            prev_copies,
+            neuron_sizes: Vec::new(),
+            delay_sizes: Vec::new(),
+            spike_layers: Vec::new(),
+            outputs: Vec::new(),
+            non_spiking: Vec::new(),
+            by_name: HashMap::new(),
+        };
         for &id in &sched.order {
             let node = graph.node(id);
             let len = node.out.shape.numel();
-            let off = offsets.get(&id).copied().unwrap_or(0);
+            let off = layout.offsets.get(&id).copied().unwrap_or(0);
             let in_shape = graph.input_fact(id).map(|f| f.shape.clone()).unwrap_or_default();
             let in_len = if matches!(node.op, Op::Input { .. }) {
                 0
             } else {
                 in_shape.numel()
             };
-            scratch_len = scratch_len.max(in_len);
-            let mut fwd = Vec::new();
-            let mut rec = Vec::new();
-            for (e, s) in graph.inputs(id) {
-                if sched.back_edges.contains(&e) {
-                    rec.push(prev_off.get(&s).copied().unwrap_or(0));
-                } else {
-                    fwd.push(offsets.get(&s).copied().unwrap_or(0));
-                }
-            }
-            let slot = |model: &str| Slot {
-                name: node.name.clone(),
-                model: model.to_string(),
-                shape: node.out.shape.clone(),
-                off,
-                len,
-            };
-            let kernel = match &node.op {
-                Op::Input { .. } => Kernel::Input {
-                    slot: input_slots.get(&id).copied().unwrap_or(0),
-                },
-                Op::Output { .. } => {
-                    outputs.push(slot("Output"));
-                    Kernel::Copy
-                }
-                Op::Flatten { .. } => Kernel::Copy,
-                Op::Affine { weight, bias } => Kernel::Affine(AffinePlan::new(weight, bias.as_ref())),
-                Op::Scale { scale } => Kernel::Scale(broadcast(scale, len)),
-                Op::Threshold { threshold } => {
-                    spike_layers.push(slot("Threshold"));
-                    Kernel::Threshold(broadcast(threshold, len))
-                }
-                Op::Conv {
-                    weight,
-                    bias,
-                    stride,
-                    padding,
-                    dilation,
-                    groups,
-                } => Kernel::Conv(Box::new(ConvPlan::new(
-                    weight,
-                    bias.as_ref(),
-                    stride,
-                    padding,
-                    dilation,
-                    *groups,
-                    in_shape.dims(),
-                    node.out.shape.dims(),
-                ))),
-                Op::Pool2d {
-                    kind,
-                    kernel,
-                    stride,
-                    padding,
-                } => Kernel::Pool(PoolPlan::new(
-                    *kind,
-                    *kernel,
-                    *stride,
-                    *padding,
-                    in_shape.dims(),
-                    node.out.shape.dims(),
-                )),
-                Op::Delay { delay } => {
-                    let p = DelayPlan::new(&node.name, &broadcast(delay, len), dt, delay_sizes.len())?;
-                    let ring = p.ring.saturating_mul(len);
-                    state = state.saturating_add(ring);
-                    if state > MAX_STATE_WORDS {
-                        return Err(SimError::TooLarge {
-                            node: node.name.clone(),
-                            field: "delay",
-                            message: format!(
-                                "a delay line of {} steps × {len} elements is over the float reference's \
-                                 {} MiB state bound",
-                                p.ring - 1,
-                                (MAX_STATE_WORDS * 8) >> 20
-                            ),
-                        });
-                    }
-                    delay_sizes.push(ring);
-                    Kernel::Delay(p)
-                }
-                Op::Neuron(n) => {
-                    if n.model.spikes() {
-                        spike_layers.push(slot(n.model.nir_name()));
-                    } else {
-                        non_spiking.push((node.name.clone(), n.model.nir_name().to_string(), len));
-                    }
-                    let p = NeuronPlan::new(n, dt, disc, neuron_sizes.len());
-                    neuron_sizes.push(len);
-                    Kernel::Neuron(Box::new(p))
-                }
-            };
-            by_name.insert(node.name.clone(), nodes.len());
-            nodes.push(PNode {
+            plan.scratch_len = plan.scratch_len.max(in_len);
+            let (fwd, rec) = sources(graph, &sched, id, &layout.offsets, &prev_off);
+            let kernel = plan.kernel(graph, id, off, &in_shape, &input_slots, &mut state)?;
+            plan.by_name.insert(node.name.clone(), plan.nodes.len());
+            plan.nodes.push(PNode {
                 name: node.name.clone(),
                 off,
                 len,
@@ -264,19 +146,118 @@ impl Plan {
                 kernel,
             });
         }
-        Ok(Plan {
-            nodes,
-            vals_len,
-            prev_len,
-            scratch_len,
-            prev_copies,
-            neuron_sizes,
-            delay_sizes,
-            spike_layers,
-            outputs,
-            non_spiking,
-            by_name,
+        Ok(plan)
+    }
+
+    /// The kernel of node `id` (its value at `off`, its summed input of
+    /// shape `in_shape`), listing it among the spiking layers, outputs,
+    /// non-spiking populations, neuron or delay states as it is one.
+    /// `state` is the state bound's running sum.
+    fn kernel(
+        &mut self,
+        graph: &Graph,
+        id: nmc_ir::NodeId,
+        off: usize,
+        in_shape: &nmc_ir::Shape,
+        input_slots: &HashMap<nmc_ir::NodeId, usize>,
+        state: &mut usize,
+    ) -> Result<Kernel, SimError> {
+        let node = graph.node(id);
+        let len = node.out.shape.numel();
+        let slot = |model: &str| Slot {
+            name: node.name.clone(),
+            model: model.to_string(),
+            shape: node.out.shape.clone(),
+            off,
+            len,
+        };
+        Ok(match &node.op {
+            Op::Input { .. } => Kernel::Input {
+                slot: input_slots.get(&id).copied().unwrap_or(0),
+            },
+            Op::Output { .. } => {
+                self.outputs.push(slot("Output"));
+                Kernel::Copy
+            }
+            Op::Flatten { .. } => Kernel::Copy,
+            Op::Affine { weight, bias } => Kernel::Affine(AffinePlan::new(weight, bias.as_ref())),
+            Op::Scale { scale } => Kernel::Scale(broadcast(scale, len)),
+            Op::Threshold { threshold } => {
+                self.spike_layers.push(slot("Threshold"));
+                Kernel::Threshold(broadcast(threshold, len))
+            }
+            Op::Conv {
+                weight,
+                bias,
+                stride,
+                padding,
+                dilation,
+                groups,
+            } => Kernel::Conv(Box::new(ConvPlan::new(
+                weight,
+                bias.as_ref(),
+                stride,
+                padding,
+                dilation,
+                *groups,
+                in_shape.dims(),
+                node.out.shape.dims(),
+            ))),
+            Op::Pool2d {
+                kind,
+                kernel,
+                stride,
+                padding,
+            } => Kernel::Pool(PoolPlan::new(
+                *kind,
+                *kernel,
+                *stride,
+                *padding,
+                in_shape.dims(),
+                node.out.shape.dims(),
+            )),
+            Op::Delay { delay } => self.delay(node, delay, graph.dt, state)?,
+            Op::Neuron(n) => {
+                if n.model.spikes() {
+                    self.spike_layers.push(slot(n.model.nir_name()));
+                } else {
+                    self.non_spiking
+                        .push((node.name.clone(), n.model.nir_name().to_string(), len));
+                }
+                let p = NeuronPlan::new(n, graph.dt, graph.discretization, self.neuron_sizes.len());
+                self.neuron_sizes.push(len);
+                Kernel::Neuron(Box::new(p))
+            }
         })
+    }
+
+    /// The kernel of delay node `node` and its ring buffer, counted into
+    /// the state bound's running sum `state`.
+    fn delay(
+        &mut self,
+        node: &nmc_ir::Node,
+        delay: &nmc_ir::Tensor,
+        dt: f64,
+        state: &mut usize,
+    ) -> Result<Kernel, SimError> {
+        let len = node.out.shape.numel();
+        let p = DelayPlan::new(&node.name, &broadcast(delay, len), dt, self.delay_sizes.len())?;
+        let ring = p.ring.saturating_mul(len);
+        *state = state.saturating_add(ring);
+        if *state > MAX_STATE_WORDS {
+            return Err(SimError::TooLarge {
+                node: node.name.clone(),
+                field: "delay",
+                message: format!(
+                    "a delay line of {} steps × {len} elements is over the float reference's \
+                     {} MiB state bound",
+                    p.ring - 1,
+                    (MAX_STATE_WORDS * 8) >> 20
+                ),
+            });
+        }
+        self.delay_sizes.push(ring);
+        Ok(Kernel::Delay(p))
     }
 
     /// Resolves a probe against the plan.
@@ -306,6 +287,104 @@ impl Plan {
 
 fn broadcast(t: &nmc_ir::Tensor, n: usize) -> Vec<f64> {
     t.broadcast_to(n).unwrap_or_else(|| vec![0.0; n])
+}
+
+/// Where every node's value lives in `State::vals`.
+struct Layout {
+    offsets: HashMap<nmc_ir::NodeId, usize>,
+    vals_len: usize,
+    /// The state bound's running sum over all nodes (delay rings come later).
+    state: usize,
+}
+
+impl Layout {
+    /// Lays the values out in schedule order, refusing a model whose shapes
+    /// claim more state than [`MAX_STATE_WORDS`].
+    fn of(graph: &Graph, sched: &nmc_ir::Schedule) -> Result<Layout, SimError> {
+        let mut offsets: HashMap<nmc_ir::NodeId, usize> = HashMap::new();
+        let mut off = 0usize;
+        let mut state = 0usize;
+        for &id in &sched.order {
+            let node = graph.node(id);
+            offsets.insert(id, off);
+            let n = node.out.shape.numel();
+            // Values, scratch, previous values and a neuron's i, v and
+            // refractory counter: a generous bound on the per-element state.
+            state = state.saturating_add(n.saturating_mul(STATE_WORDS_PER_ELEMENT));
+            if state > MAX_STATE_WORDS {
+                return Err(SimError::TooLarge {
+                    node: node.name.clone(),
+                    field: "shape",
+                    message: format!(
+                        "the float reference would hold more than {} MiB of state up to this node (shape {}); \
+                         the model's shapes claim more than a simulation can hold",
+                        (MAX_STATE_WORDS * 8) >> 20,
+                        node.out.shape
+                    ),
+                });
+            }
+            off += n;
+        }
+        Ok(Layout {
+            offsets,
+            vals_len: off,
+            state,
+        })
+    }
+}
+
+/// The `State::prev` slots of the sources of recurrent edges.
+struct PrevSlots {
+    /// Offset in `State::prev` of each such source.
+    off: HashMap<nmc_ir::NodeId, usize>,
+    /// `(vals offset, prev offset, len)` of each such source.
+    copies: Vec<(usize, usize, usize)>,
+    len: usize,
+}
+
+impl PrevSlots {
+    /// One slot per source of a back edge, in back edge order.
+    fn of(graph: &Graph, sched: &nmc_ir::Schedule, offsets: &HashMap<nmc_ir::NodeId, usize>) -> PrevSlots {
+        let mut prev_off: HashMap<nmc_ir::NodeId, usize> = HashMap::new();
+        let mut prev_copies = Vec::new();
+        let mut prev_len = 0;
+        for &e in &sched.back_edges {
+            if let Some((s, _)) = graph.edge_endpoints(e)
+                && !prev_off.contains_key(&s)
+            {
+                let len = graph.node(s).out.shape.numel();
+                prev_off.insert(s, prev_len);
+                prev_copies.push((offsets.get(&s).copied().unwrap_or(0), prev_len, len));
+                prev_len += len;
+            }
+        }
+        PrevSlots {
+            off: prev_off,
+            copies: prev_copies,
+            len: prev_len,
+        }
+    }
+}
+
+/// The offsets of node `id`'s sources: forward ones in `State::vals`,
+/// recurrent ones in `State::prev`, in edge order.
+fn sources(
+    graph: &Graph,
+    sched: &nmc_ir::Schedule,
+    id: nmc_ir::NodeId,
+    offsets: &HashMap<nmc_ir::NodeId, usize>,
+    prev_off: &HashMap<nmc_ir::NodeId, usize>,
+) -> (Vec<usize>, Vec<usize>) {
+    let mut fwd = Vec::new();
+    let mut rec = Vec::new();
+    for (e, s) in graph.inputs(id) {
+        if sched.back_edges.contains(&e) {
+            rec.push(prev_off.get(&s).copied().unwrap_or(0));
+        } else {
+            fwd.push(offsets.get(&s).copied().unwrap_or(0));
+        }
+    }
+    (fwd, rec)
 }
 
 /// All mutable state of one sample, preallocated.
