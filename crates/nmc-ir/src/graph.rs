@@ -46,7 +46,7 @@ impl std::fmt::Display for Meta {
 
 /// A node: a unique name (a path such as `lif1.lif` for nodes inlined from a
 /// nested subgraph), its op, metadata, and its output fact.
-#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Debug, Serialize)]
 pub struct Node {
     /// Unique name; `.`-separated path for nodes from nested subgraphs.
     pub name: String,
@@ -77,8 +77,9 @@ pub const DEFAULT_DT: f64 = 1e-3;
 /// A dataflow graph of a spiking network, with typed edge facts.
 ///
 /// Build it with [`GraphBuilder`]; a built graph has passed
-/// [`crate::verify`]'s checks.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// [`crate::verify`]'s checks. It serialises (for dumps and JSON) but does
+/// not deserialise: no graph enters nmc except through the builder.
+#[derive(Clone, Debug, Serialize)]
 pub struct Graph {
     pub(crate) g: DiGraph<Node, Fact>,
     /// Source name (file stem) for reports.
