@@ -13,8 +13,11 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
 use proc_macro2::Span;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 use syn::visit::Visit;
+
+#[path = "common/code.rs"]
+mod code;
+use code::{is_cfg_test, sources};
 
 const MAX_FILE_LINES: usize = 800;
 const MAX_FN_LINES: usize = 150;
@@ -27,55 +30,6 @@ const LONG_FNS: &[(&str, &str, usize)] = &[];
 
 /// Import cycles today, each as its sorted files.
 const CYCLES: &[&[&str]] = &[];
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Every library and binary source file of the workspace's crates.
-fn sources() -> Vec<(String, String)> {
-    let root = workspace();
-    let mut out = Vec::new();
-    let mut crates: Vec<_> = std::fs::read_dir(root.join("crates"))
-        .expect("crates/")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.join("src").is_dir())
-        .collect();
-    crates.sort();
-    for c in crates {
-        let mut stack = vec![c.join("src")];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).expect("read src dir") {
-                let p = e.expect("dir entry").path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "rs") {
-                    let text = std::fs::read_to_string(&p).expect("read source");
-                    if text.lines().take(3).any(|l| l.contains("@generated")) {
-                        continue;
-                    }
-                    let rel = p
-                        .strip_prefix(&root)
-                        .expect("under root")
-                        .to_string_lossy()
-                        .replace('\\', "/");
-                    out.push((rel, text));
-                }
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
-    attrs.iter().any(|a| {
-        a.path().is_ident("cfg")
-            && a.meta
-                .require_list()
-                .is_ok_and(|l| l.tokens.to_string().contains("test"))
-    })
-}
 
 /// Function lengths of one file, from the `fn` line to the closing brace.
 #[derive(Default)]

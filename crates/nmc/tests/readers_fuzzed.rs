@@ -17,8 +17,11 @@
 //! fails, and every fuzz target must be the entry of some row.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 use syn::visit::Visit;
+
+#[path = "common/code.rs"]
+mod code;
+use code::{is_cfg_test, sources, workspace};
 
 #[derive(Clone, Copy, Debug)]
 enum Cover {
@@ -112,24 +115,11 @@ const READERS: &[(&str, &str, Cover)] = &[
     ("nmc/src/simulate.rs", "read_labels", Dispatches(&["read_array"])),
 ];
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn is_reader_name(n: &str) -> bool {
     ["read", "load", "parse", "decode", "convert"]
         .iter()
         .any(|p| n.starts_with(p))
         || n.contains("from_")
-}
-
-fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
-    attrs.iter().any(|a| {
-        a.path().is_ident("cfg")
-            && a.meta
-                .require_list()
-                .is_ok_and(|l| l.tokens.to_string().contains("test"))
-    })
 }
 
 /// The names a block calls (path calls by their last segment, method calls).
@@ -210,40 +200,16 @@ impl FileFns {
 }
 
 fn library_files() -> BTreeMap<String, FileFns> {
-    let root = workspace().join("crates");
     let mut out = BTreeMap::new();
-    let mut stack: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("crates/")
-        .map(|e| e.expect("entry").path().join("src"))
-        .filter(|p| p.is_dir())
-        .collect();
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let rel = p
-                .strip_prefix(&root)
-                .expect("under crates")
-                .to_string_lossy()
-                .replace('\\', "/");
-            // Binaries, dev-only crates and generated code read nothing of their own.
-            if p.extension().is_none_or(|x| x != "rs") || rel.ends_with("/main.rs") || rel.contains("/cli/") {
-                continue;
-            }
-            if rel.starts_with("nmc-golden/") {
-                continue;
-            }
-            let text = std::fs::read_to_string(&p).expect("read source");
-            if text.lines().take(3).any(|l| l.contains("@generated")) {
-                continue;
-            }
-            let mut v = FileFns::default();
-            v.visit_file(&syn::parse_file(&text).unwrap_or_else(|e| panic!("{rel}: {e}")));
-            out.insert(rel, v);
+    for (path, text) in sources() {
+        let rel = path.strip_prefix("crates/").expect("under crates/").to_string();
+        // Binaries and the dev-only golden harness read nothing of their own.
+        if rel.ends_with("/main.rs") || rel.contains("/cli/") || rel.starts_with("nmc-golden/") {
+            continue;
         }
+        let mut v = FileFns::default();
+        v.visit_file(&syn::parse_file(&text).unwrap_or_else(|e| panic!("{rel}: {e}")));
+        out.insert(rel, v);
     }
     out
 }
