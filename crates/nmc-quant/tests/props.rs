@@ -203,7 +203,14 @@ proptest! {
         let t = loihi1();
         // A 1×1, stride-1, unpadded convolution from an input is a host
         // encoder (EncoderMode::Auto): its weights multiply round(x·2^8).
-        let (m, _) = quantize(&g, &t, &QuantOptions::default()).unwrap();
+        // Some draws cannot be represented (found by proptest: a host encoder
+        // with weights [0.5, 0], threshold 0.2, r = 0.5: keeping its weight from
+        // rounding to zero after the 2^-8 input scale needs a voltage scale 4×
+        // beyond vmax); quantize refuses them with a named error, which is
+        // right and not this property's subject.
+        let res = quantize(&g, &t, &QuantOptions::default());
+        prop_assume!(!matches!(&res, Err(nmc_quant::QuantError::Unrepresentable { .. })));
+        let (m, _) = res.unwrap();
         let is_conv = matches!(m.populations[0].inputs[0].weights, QWeights::Conv2d { .. });
         prop_assert!(is_conv);
         let host = k == 1 && stride == 1 && pad == 0;
