@@ -54,14 +54,6 @@ pub enum Format {
     /// Binary events: 0 or 1 per element per step. Produced by spiking
     /// neuron populations; what the next layer sees is `1 × weight`.
     Spike,
-    /// A signed fixed-point integer of `bits` bits (sign included) whose unit
-    /// is `2^exp`. Introduced by quantization.
-    Fixed {
-        /// Total width in bits, sign included.
-        bits: u8,
-        /// Binary exponent of one least-significant unit.
-        exp: i8,
-    },
 }
 
 impl fmt::Display for Format {
@@ -69,7 +61,6 @@ impl fmt::Display for Format {
         match self {
             Format::Float => write!(f, "f64"),
             Format::Spike => write!(f, "spike"),
-            Format::Fixed { bits, exp } => write!(f, "i{bits}e{exp}"),
         }
     }
 }

@@ -71,6 +71,26 @@ pub enum Discretization {
     Euler,
 }
 
+impl Discretization {
+    /// Decay `α` and input gain `γ` of a time constant `tau` over a step
+    /// `dt`: exact `α = e^{−dt/τ}`, `γ = −expm1(−dt/τ)` (so `α + γ = 1` up to
+    /// rounding); Euler `α = 1 − dt/τ`, `γ = dt/τ`. `τ = ±∞` gives `(1, 0)`
+    /// (no leak). The one implementation of the rule of docs/ir.md: the float
+    /// reference and the quantizer both call it.
+    pub fn decay_gain(self, dt: f64, tau: f64) -> (f64, f64) {
+        if tau.is_infinite() {
+            return (1.0, 0.0);
+        }
+        match self {
+            Discretization::Exact => {
+                let x = -dt / tau;
+                (x.exp(), -x.exp_m1())
+            }
+            Discretization::Euler => (1.0 - dt / tau, dt / tau),
+        }
+    }
+}
+
 /// The default time step when a file does not give one: 1 ms.
 pub const DEFAULT_DT: f64 = 1e-3;
 
@@ -82,6 +102,10 @@ pub const DEFAULT_DT: f64 = 1e-3;
 #[derive(Clone, Debug, Serialize)]
 pub struct Graph {
     pub(crate) g: DiGraph<Node, Fact>,
+    /// Node ids by name (names are unique; built with the graph, never
+    /// changed: node names are not editable).
+    #[serde(skip)]
+    by_name: HashMap<String, NodeId>,
     /// Source name (file stem) for reports.
     pub name: String,
     /// Simulation time step in seconds.
@@ -439,8 +463,10 @@ impl GraphBuilder {
             let f = g[NodeIndex::new(si)].out.clone();
             g.add_edge(NodeIndex::new(si), NodeIndex::new(di), f);
         }
+        let by_name = g.node_indices().map(|i| (g[i].name.clone(), i)).collect();
         Graph {
             g,
+            by_name,
             name: self.name,
             dt,
             discretization: self.discretization,
@@ -473,18 +499,13 @@ impl Graph {
     pub fn node(&self, id: NodeId) -> &Node {
         &self.g[id]
     }
-    /// A node by id, mutable. Changing an op's shape-relevant fields must be
-    /// followed by [`crate::verify`].
-    pub fn node_mut(&mut self, id: NodeId) -> &mut Node {
-        &mut self.g[id]
-    }
     /// All node ids in insertion order.
     pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + '_ {
         self.g.node_indices()
     }
     /// A node id by name.
     pub fn find(&self, name: &str) -> Option<NodeId> {
-        self.g.node_indices().find(|&i| self.g[i].name == name)
+        self.by_name.get(name).copied()
     }
     /// Predecessors of a node with the edge ids, in edge insertion order.
     pub fn inputs(&self, id: NodeId) -> Vec<(EdgeIndex<u32>, NodeId)> {

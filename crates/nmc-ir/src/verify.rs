@@ -3,8 +3,8 @@
 //!
 //! Invariants checked:
 //! 1. Every edge's fact equals its source node's output fact.
-//! 2. Every node's output fact equals what its op infers from its input fact
-//!    (Input nodes: from nothing).
+//! 2. Every node's output fact (shape and format) equals what its op infers
+//!    from its input fact (Input nodes: from nothing).
 //! 3. All incoming edges of a node agree on shape.
 //! 4. Every non-Input node has at least one incoming edge; Input nodes none.
 //! 5. Neuron parameter vectors have one entry per neuron; time constants are
@@ -17,7 +17,7 @@
 //! step's value, docs/ir.md); importers of continuous-time formats reject it
 //! with [`algebraic_loops`].
 
-use crate::graph::Graph;
+use crate::graph::{Graph, NodeId};
 use crate::op::Op;
 use petgraph::visit::EdgeRef;
 
@@ -29,6 +29,20 @@ pub struct VerifyError {
     pub node: String,
     /// What is wrong, naming the field.
     pub message: String,
+}
+
+impl Graph {
+    /// Edits one node's op and re-checks the whole graph: `edit` changes the
+    /// op in place, then [`verify`] runs; on any violation the node is put
+    /// back as it was and every violation is returned, so a `Graph` that
+    /// exists still satisfies every invariant (a node's name and output fact
+    /// are not editable: they come from the builder). This is the only
+    /// mutable access to a node outside this crate.
+    pub fn edit_op(&mut self, id: NodeId, edit: impl FnOnce(&mut Op)) -> Result<(), Vec<VerifyError>> {
+        let before = self.g[id].op.clone();
+        edit(&mut self.g[id].op);
+        verify(self).inspect_err(|_| self.g[id].op = before)
+    }
 }
 
 /// Checks every invariant listed in the module doc; returns all violations.
@@ -84,9 +98,7 @@ pub fn verify(graph: &Graph) -> Result<(), Vec<VerifyError>> {
         }
         if is_input || first.is_some() {
             match node.op.infer(first.as_ref()) {
-                Ok(f) if f.shape != node.out.shape => {
-                    err(&node.name, format!("output fact {} but the op infers {}", node.out, f))
-                }
+                Ok(f) if f != node.out => err(&node.name, format!("output fact {} but the op infers {}", node.out, f)),
                 Ok(_) => {}
                 Err(e) => err(&node.name, e.to_string()),
             }

@@ -172,11 +172,18 @@ fn the_verifier_catches_a_bad_mutation() {
     g.edge("in", "lif");
     let mut g = g.build().unwrap();
     let id = g.find("lif").unwrap();
-    if let Op::Neuron(n) = &mut g.node_mut(id).op {
-        n.tau_mem[1] = -1.0;
-        n.r.pop();
-    }
-    let errs = verify(&g).unwrap_err();
+    let before = g.to_string();
+    let errs = g
+        .edit_op(id, |op| {
+            if let Op::Neuron(n) = op {
+                n.tau_mem[1] = -1.0;
+                n.r.pop();
+            }
+        })
+        .unwrap_err();
+    // The refused edit is undone: the graph is the one that was built.
+    assert_eq!(g.to_string(), before);
+    verify(&g).unwrap();
     let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
     assert!(
         text.iter().any(|e| e.contains("tau") && e.contains("neuron 1")),

@@ -4,21 +4,12 @@
 use nmc_ir::{Discretization, Neuron};
 use nmc_target::DecayFormat;
 
-/// Decay `α` and input gain `γ = 1 − α` of one time constant under the
-/// graph's discretization (the float reference's rule): exact
-/// `α = e^{−dt/τ}`, `γ = −expm1(−dt/τ)`; Euler `α = 1 − dt/τ`, `γ = dt/τ`.
-/// `τ = +∞` gives `(1, 0)`.
+/// Decay `α` and input gain `γ` of one time constant under the graph's
+/// discretization: the IR's one rule ([`Discretization::decay_gain`], which
+/// the float reference runs), so the quantizer's float-side estimates and
+/// the float reference cannot drift apart.
 pub fn float_decay(tau: f64, dt: f64, disc: Discretization) -> (f64, f64) {
-    if tau == f64::INFINITY {
-        return (1.0, 0.0);
-    }
-    match disc {
-        Discretization::Exact => {
-            let g = -(-dt / tau).exp_m1();
-            (1.0 - g, g)
-        }
-        Discretization::Euler => (1.0 - dt / tau, dt / tau),
-    }
+    disc.decay_gain(dt, tau)
 }
 
 /// The stored decay of a gain `γ`: `round(2^bits · γ)` minus the chip's

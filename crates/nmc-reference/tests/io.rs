@@ -110,7 +110,9 @@ fn simulate_checks_inputs_and_probes() {
     assert!(e.to_string().contains("probe `out`: voltage can only be probed"), "{e}");
     let e = simulate_with(&g, &[&s], &SimOptions::default(), &[Probe::value("nope")]).expect_err("probe");
     assert!(e.to_string().contains("no node of that name"), "{e}");
-    // A graph broken after building is rejected with the verifier's message.
+    // An edit that would break a built graph is refused with the verifier's
+    // message, and a graph whose public `dt` is set wrong is rejected by the
+    // simulator with the same verifier.
     let mut g = chain(
         1e-3,
         EX,
@@ -121,11 +123,18 @@ fn simulate_checks_inputs_and_probes() {
         ],
     );
     let id = g.find("n").expect("n");
-    if let nmc_ir::Op::Neuron(p) = &mut g.node_mut(id).op {
-        p.tau_mem[0] = -1.0;
-    }
+    let e = g
+        .edit_op(id, |op| {
+            if let nmc_ir::Op::Neuron(p) = op {
+                p.tau_mem[0] = -1.0;
+            }
+        })
+        .expect_err("invalid edit");
+    assert!(e.iter().any(|e| e.to_string().contains("node `n`: tau")), "{e:?}");
+    simulate(&g, &constant(&[1.0], 2), &SimOptions::default()).expect("the refused edit left the graph valid");
+    g.dt = -1e-3;
     let e = simulate(&g, &constant(&[1.0], 2), &SimOptions::default()).expect_err("invalid");
-    assert!(e.to_string().contains("node `n`: tau"), "{e}");
+    assert!(e.to_string().contains("dt: must be positive"), "{e}");
 }
 
 #[test]

@@ -575,14 +575,15 @@ fn the_documented_ci_script_catches_a_changed_model() {
     // "Retrain": the output layer's weights move by up to ±5%, and the model file is rewritten.
     let mut g = nmc::load_model(&model, &Default::default()).unwrap();
     let fc = g.find("fc").unwrap();
-    match &mut g.node_mut(fc).op {
+    g.edit_op(fc, |op| match op {
         nmc_ir::Op::Affine { weight, .. } => weight
             .data_mut()
             .iter_mut()
             .enumerate()
             .for_each(|(i, w)| *w *= 1.0 + 0.05 * (i as f64).sin()),
         op => panic!("fc is {op:?}"),
-    }
+    })
+    .unwrap();
     nmc_frontend::write_nir(&g, &model).unwrap();
     let o = script(&[]);
     assert_eq!(o.status.code(), Some(5), "{}\n{}", text(&o).0, text(&o).1);

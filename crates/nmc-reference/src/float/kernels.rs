@@ -321,19 +321,10 @@ impl DelayPlan {
     }
 }
 
-/// Decay and input gain of a time constant under a discretization rule.
-/// `τ = +∞` gives `(1, 0)`.
+/// Decay and input gain of a time constant under a discretization rule
+/// (the IR's one rule, [`Discretization::decay_gain`]).
 pub fn decay_gain(disc: Discretization, dt: f64, tau: f64) -> (f64, f64) {
-    if tau.is_infinite() {
-        return (1.0, 0.0);
-    }
-    match disc {
-        Discretization::Exact => {
-            let x = -dt / tau;
-            (x.exp(), -x.exp_m1())
-        }
-        Discretization::Euler => (1.0 - dt / tau, dt / tau),
-    }
+    disc.decay_gain(dt, tau)
 }
 
 /// A neuron population's per-neuron constants.
