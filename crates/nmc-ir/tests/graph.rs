@@ -221,3 +221,38 @@ fn bad_dt_is_rejected() {
     g.dt(0.0);
     assert_eq!(g.build().unwrap_err(), BuildError::BadDt(0.0));
 }
+
+#[test]
+fn an_edit_that_changes_a_format_is_refused() {
+    // Same shape, other format: a spiking population replaced by a Scale
+    // would turn the spikes its consumers were built for into reals. The
+    // verifier compares whole facts, so the edit is refused and undone.
+    let mut g = b();
+    add(&mut g, "in", input(3));
+    add(&mut g, "lif", lif(3));
+    g.edge("in", "lif");
+    let mut g = g.build().unwrap();
+    let id = g.find("lif").unwrap();
+    assert_eq!(g.node(id).out.format, Format::Spike);
+    let errs = g
+        .edit_op(id, |op| {
+            *op = Op::Scale {
+                scale: Tensor::scalar(2.0),
+            }
+        })
+        .unwrap_err();
+    assert!(
+        errs.iter()
+            .any(|e| e.node == "lif" && e.message.contains("output fact spike[3] but the op infers f64[3]")),
+        "{errs:?}"
+    );
+    assert!(matches!(g.node(id).op, Op::Neuron(_)));
+    // A legal edit (same shape and format) is kept.
+    g.edit_op(id, |op| {
+        if let Op::Neuron(n) = op {
+            n.tau_mem = vec![0.02; 3];
+        }
+    })
+    .unwrap();
+    assert!(matches!(&g.node(id).op, Op::Neuron(n) if n.tau_mem == vec![0.02; 3]));
+}

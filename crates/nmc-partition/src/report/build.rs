@@ -260,27 +260,58 @@ pub(crate) fn build(
             inter += w;
         }
     }
-    let lower_bound = network_lower_bound(prep, t);
-    let cores = pl.cores.len() as u64;
     let mut chips: Vec<u16> = pl.cores.iter().map(|c| c.chip).collect();
     chips.sort_unstable();
     chips.dedup();
+    let chip_traffic = ChipTraffic {
+        chips: chips.len() as u64,
+        inter_chip_edges: edges,
+        inter_chip_traffic: inter,
+        total_traffic: total,
+    };
+    assemble(prep, t, opts, core_rows, layers, host, chip_traffic)
+}
+
+/// What only a complete placement knows: chips used and traffic between them.
+#[derive(Default)]
+struct ChipTraffic {
+    chips: u64,
+    inter_chip_edges: u64,
+    inter_chip_traffic: f64,
+    total_traffic: f64,
+}
+
+/// The one constructor of a [`PartitionReport`], for a placement and for a
+/// failure alike: the lower bound is always the network's
+/// ([`network_lower_bound`]), whatever was placed. A failure is set by
+/// the caller.
+fn assemble(
+    prep: &Prepared<'_>,
+    t: &Target,
+    opts: &PartitionOptions,
+    cores: Vec<CoreRow>,
+    layers: Vec<LayerRow>,
+    host: Vec<HostRow>,
+    traffic: ChipTraffic,
+) -> PartitionReport {
+    let lower_bound = network_lower_bound(prep, t);
+    let n = cores.len() as u64;
     PartitionReport {
         schema: PARTITION_REPORT_SCHEMA.into(),
-        model: model.name.clone(),
+        model: prep.model.name.clone(),
         target: t.name().into(),
         cores_per_chip: t.system().cores_per_chip(),
-        cores: core_rows,
+        cores,
         layers,
         host,
         totals: Totals {
-            cores,
+            cores: n,
             lower_bound,
-            over_lower_bound_pct: pct_over(cores, lower_bound),
-            chips: chips.len() as u64,
-            inter_chip_edges: edges,
-            inter_chip_traffic: inter,
-            total_traffic: total,
+            over_lower_bound_pct: pct_over(n, lower_bound),
+            chips: traffic.chips,
+            inter_chip_edges: traffic.inter_chip_edges,
+            inter_chip_traffic: traffic.inter_chip_traffic,
+            total_traffic: traffic.total_traffic,
             traffic_unit: if opts.rates.is_some() { "spikes/s" } else { "routes" }.into(),
             baseline: opts.baseline.clone(),
         },
@@ -344,33 +375,14 @@ pub(crate) fn partial(
     let ub = |k: usize, bi: usize| usages[k].get(bi).copied();
     let layers = layer_rows(prep, t, &layer_blocks, &ub);
     let host = host_rows(prep, t, &block_layers, opts.rates.as_deref());
-    let lower_bound = layers.iter().map(|l| l.lower_bound).sum();
-    let cores = core_rows.len() as u64;
-    PartitionReport {
-        schema: PARTITION_REPORT_SCHEMA.into(),
-        model: model.name.clone(),
-        target: t.name().into(),
-        cores_per_chip: t.system().cores_per_chip(),
-        cores: core_rows,
-        layers,
-        host,
-        totals: Totals {
-            cores,
-            lower_bound,
-            over_lower_bound_pct: pct_over(cores, lower_bound),
-            chips: 0,
-            inter_chip_edges: 0,
-            inter_chip_traffic: 0.0,
-            total_traffic: 0.0,
-            traffic_unit: if opts.rates.is_some() { "spikes/s" } else { "routes" }.into(),
-            baseline: opts.baseline.clone(),
-        },
-        failure: fail.map(|(k, f)| Failure {
-            layer: model.populations[k].name.clone(),
-            resource: f.resource.name().into(),
-            need: f.need,
-            offer: f.offer,
-            detail: f.detail.clone(),
-        }),
-    }
+    let failure = fail.map(|(k, f)| Failure {
+        layer: model.populations[k].name.clone(),
+        resource: f.resource.name().into(),
+        need: f.need,
+        offer: f.offer,
+        detail: f.detail.clone(),
+    });
+    let mut report = assemble(prep, t, opts, core_rows, layers, host, ChipTraffic::default());
+    report.failure = failure;
+    report
 }
