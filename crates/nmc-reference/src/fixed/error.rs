@@ -73,10 +73,12 @@ pub enum FixedError {
         /// Number of inputs.
         inputs: usize,
     },
-    /// An `Events` input value that is not a non-negative integer (≤ 2^32 − 1).
+    /// An `Events` input value that is not a non-negative integer at most
+    /// [`nmc_core::input::MAX_EVENTS`].
     #[error(
         "input `{input}` is event-encoded, but its value at batch {batch}, step {step}, feature {feature} is {value}; \
-         event counts must be non-negative integers at most 4294967295"
+         event counts must be non-negative integers at most {max}",
+        max = nmc_core::input::MAX_EVENTS
     )]
     NotAnEventCount {
         /// Input name.
