@@ -125,3 +125,12 @@ pub enum FixedError {
         stored: i64,
     },
 }
+
+/// A [`FixedError::Parameter`] naming `population` and `field`.
+pub(crate) fn param_err(population: &str, field: impl Into<String>, message: impl Into<String>) -> FixedError {
+    FixedError::Parameter {
+        population: population.to_string(),
+        field: field.into(),
+        message: message.into(),
+    }
+}

@@ -6,8 +6,7 @@
 //! target's host latency; chip → chip, its synapse latency), so a model the
 //! fixed reference runs is one `compile` can build and the emulator runs.
 
-use super::error::FixedError;
-use super::plan::param_err;
+use super::error::{FixedError, param_err};
 use nmc_ir::qmodel::{InputEncoding, Placement, QModel, QPopulation, Source};
 use nmc_target::Target;
 

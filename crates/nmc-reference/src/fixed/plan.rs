@@ -2,7 +2,7 @@
 //! integer plan the step runs on.
 
 use super::arith::{Fit, shift_exact};
-use super::error::FixedError;
+use super::error::{FixedError, param_err};
 use nmc_ir::Shape;
 use nmc_ir::qmodel::{InputEncoding, PerNeuron, Placement, QConnection, QModel, QPopulation, QWeights, Source};
 use nmc_target::Target;
@@ -92,14 +92,6 @@ pub(crate) struct ConvPlan {
     pub(crate) cin_per_group: usize,
     pub(crate) cout_per_group: usize,
     pub(crate) w: Vec<i64>,
-}
-
-pub(crate) fn param_err(population: &str, field: impl Into<String>, message: impl Into<String>) -> FixedError {
-    FixedError::Parameter {
-        population: population.to_string(),
-        field: field.into(),
-        message: message.into(),
-    }
 }
 
 /// `n` values of a per-neuron parameter (a one-value `Each` is broadcast).
