@@ -7,8 +7,11 @@
 //!   and two paths are compared by file identity ([`output::same_file`]).
 //! - [`text`]: text tables that cannot fail on long names.
 //! - [`conv`]: the one geometry of a 2-d convolution every stage uses.
+//! - [`input`]: the stimulus limits both integer executions apply (event
+//!   counts, real-input widths).
 
 pub mod conv;
+pub mod input;
 pub mod output;
 pub mod text;
 

@@ -176,8 +176,9 @@ impl ItemRun<'_> {
     fn fit_real_inputs(&self, t: usize, xint: &mut [Vec<i64>]) {
         for (k, inp) in self.inputs.iter().enumerate() {
             if let Encoding::Real { frac_bits, bits } = self.net.inputs[k].1 {
-                let hi = (1i64 << (bits.clamp(2, 32) - 1)) - 1;
-                let scale = (1u64 << frac_bits.min(40)) as f64;
+                // `bits` is in nmc_core::input::REAL_BITS (checked by `Net::build`).
+                let hi = (1i64 << (bits - 1)) - 1;
+                let scale = 2f64.powi(i32::from(frac_bits));
                 for (xi, &x) in xint[k].iter_mut().zip(self.row(inp, t)) {
                     *xi = ((x * scale).round() as i64).clamp(-hi - 1, hi);
                 }

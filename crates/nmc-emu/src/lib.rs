@@ -54,10 +54,9 @@ use overflow::OverflowEvent;
 use rayon::prelude::*;
 use serde::Serialize;
 
-/// Largest event count one input element may deliver in one step: with
-/// weights below 2^24 and fan-ins below 2^19 the accumulator's 64-bit sum
-/// cannot overflow (the register's own wrap is then applied exactly).
-pub const MAX_EVENTS: u32 = 1 << 20;
+/// Largest event count one input element may deliver in one step (the
+/// fixed reference's bound too: [`nmc_core::input::MAX_EVENTS`]).
+pub const MAX_EVENTS: u32 = nmc_core::input::MAX_EVENTS;
 
 /// Wraps and clips of one layer over a run, summed over the batch.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -246,10 +245,7 @@ impl Emulator {
                 return Err(EmuError::Input(format!("input {k} contains a non-finite value ({x})")));
             }
             if enc == Encoding::Events
-                && let Some(x) = inp
-                    .data
-                    .iter()
-                    .find(|x| **x < 0.0 || x.fract() != 0.0 || **x > MAX_EVENTS as f64)
+                && let Some(x) = inp.data.iter().find(|x| !nmc_core::input::is_event_count(**x))
             {
                 return Err(EmuError::Input(format!(
                     "input {k} carries events: values must be non-negative integer counts up to {MAX_EVENTS} \

@@ -444,6 +444,19 @@ fn core_of_cx(n_cx: usize, n_host_cx: usize, core_cx0: &[u32]) -> Vec<u32> {
 impl Net {
     pub(crate) fn build(a: &Artifact, num: Numerics) -> Result<Net, EmuError> {
         a.check().map_err(EmuError::Invalid)?;
+        for i in &a.inputs {
+            if let Encoding::Real { bits, .. } = i.encoding
+                && !nmc_core::input::REAL_BITS.contains(&bits)
+            {
+                let r = nmc_core::input::REAL_BITS;
+                return Err(EmuError::Invalid(format!(
+                    "input `{}`: a real input is encoded in {}..={} bits, not {bits}",
+                    i.name,
+                    r.start(),
+                    r.end()
+                )));
+            }
+        }
         let mut cx = CxConsts::default();
         // Host compartments first.
         let host = host_layers(a, &num, &mut cx)?;

@@ -116,13 +116,15 @@ pub struct QuantOptions {
     pub encoder: EncoderMode,
     /// Fractional bits of a real-valued input (default 8).
     pub input_frac_bits: u8,
-    /// Width of a real-valued input, sign included (default 16).
+    /// Width of a real-valued input, sign included (default 16; at most
+    /// the end of [`nmc_core::input::REAL_BITS`], 32).
     pub input_bits: u8,
     /// The largest event count per input element and step that the
     /// register bounds assume for `Events` inputs (default 1: spikes).
     /// Binned event-camera frames (e.g. N-MNIST) carry larger counts; a
     /// count above the bound can wrap the accumulator of the first layer
-    /// (the report lists the safe counts).
+    /// (the report lists the safe counts). At most
+    /// [`nmc_core::input::MAX_EVENTS`], what both executions accept.
     pub max_input_events: u32,
     /// Voltage scales to use instead of the searched ones, by population
     /// name (default none).

@@ -239,14 +239,18 @@ fn random_case(seed: u64, t: &Target, hot: bool) -> (QModel, Stimulus) {
         let spiking = !(last && rng.chance(0.3));
         let mut conns = vec![first];
         if spiking && rng.chance(0.4) {
-            // Recurrent, with a delay beyond one step sometimes.
-            let lat = chip_lat + rng.range(0, 2) as u32;
-            conns.push(random_conn(rng, t, Source::Population(k), shape, shape, lat, hot));
+            // Recurrent (the chip's one latency: validation allows no other).
+            conns.push(random_conn(rng, t, Source::Population(k), shape, shape, chip_lat, hot));
         }
         if k >= 1 && rng.chance(0.3) {
-            // A skip connection from an earlier population.
+            // A skip connection from an earlier population (the host
+            // encoder's spikes take the host latency).
             let j = rng.range(0, k as i64 - 1) as usize;
-            let lat = chip_lat + rng.range(0, 3) as u32;
+            let lat = if pops[j].placement == Placement::Host {
+                host_lat
+            } else {
+                chip_lat
+            };
             conns.push(random_conn(rng, t, Source::Population(j), shapes[j], shape, lat, hot));
         }
         let c = random_compartment(rng, n, hot, spiking);

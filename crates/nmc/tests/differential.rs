@@ -340,3 +340,68 @@ fn overheated_networks_overflow_every_register() {
     assert!(q > 0 && u > 0 && v > 0, "q {q} u {u} v {v}");
     assert!(none > 0, "some runs have no overflow");
 }
+
+#[path = "common/qgen.rs"]
+mod qgen;
+
+/// Compiles a random QModel for `tiny` and checks A = B; returns what the
+/// model exercises and the chips and cores its artifact uses, or `None`
+/// when it does not fit `tiny` (the only refusal allowed: the generator's
+/// models are legal, and capacity is not legality).
+fn quantized_case_is_exact(seed: u64) -> Result<Option<(qgen::Features, usize, usize)>, TestCaseError> {
+    let t = nmc_target::Target::builtin("tiny").unwrap();
+    let case = qgen::random_case(seed, &t);
+    let c = match nmc::pipeline::compile_quantized(case.model, &t, &Default::default()) {
+        Ok(c) => c,
+        Err(nmc::Error::Partition(nmc_partition::PartitionError::NotFit { .. })) => return Ok(None),
+        Err(e) => return Err(TestCaseError::fail(format!("seed {seed}: {e}"))),
+    };
+    let (_, _, exact) = nmc::pipeline::run_a_and_b(&c, &t, &case.stim, case.steps, false).unwrap();
+    prop_assert!(exact.equal, "seed {seed}: A != B: {exact}");
+    prop_assert!(exact.bits > 0 || exact.voltages > 0);
+    let chips: std::collections::BTreeSet<u16> = c.artifact.cores.iter().map(|c| c.chip).collect();
+    Ok(Some((case.features, chips.len(), c.artifact.cores.len())))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    /// Random QModels (host encoders, dense/sparse/conv maps, recurrence,
+    /// read-outs, several cores and chips) compiled for `tiny`: A = B.
+    #[test]
+    fn random_quantized_models_are_exact_on_tiny(seed in any::<u64>()) {
+        let fits = quantized_case_is_exact(seed)?;
+        prop_assume!(fits.is_some(), "does not fit tiny");
+    }
+}
+
+/// The QModel generator reaches every case the differential rule is about,
+/// each in several models (and all of them are exact).
+#[test]
+fn the_quantized_generator_covers_every_kind_of_model() {
+    let mut n = [0usize; 8];
+    let mut fit = 0;
+    for seed in 0..60u64 {
+        let Some((f, chips, cores)) = quantized_case_is_exact(seed).unwrap() else {
+            continue;
+        };
+        fit += 1;
+        for (k, hit) in [
+            f.host_encoder,
+            f.non_spiking,
+            f.dense,
+            f.sparse,
+            f.conv,
+            f.recurrent,
+            chips > 1,
+            cores > 1,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            n[k] += usize::from(hit);
+        }
+    }
+    eprintln!("host encoder, read-out, dense, sparse, conv, recurrent, >1 chip, >1 core: {n:?} of {fit} (60 drawn)");
+    assert!(fit >= 50, "only {fit} of 60 models fit tiny");
+    assert!(n.iter().all(|&k| k >= 8), "{n:?}");
+}

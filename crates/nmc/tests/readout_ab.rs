@@ -59,76 +59,245 @@ fn a_corrupted_readout_layer_makes_a_differ_from_b() {
     );
 }
 
-/// Compiles the 16 → 30 → 10 chain for `tiny` (read-out last), runs A and B
-/// on 20 steps, applies `mutate` to the emitted artifact and returns the
-/// check before and after.
-fn mutated(
-    mutate: impl Fn(&mut nmc_artifact::Artifact) -> bool,
-) -> (nmc::pipeline::ExactCheck, nmc::pipeline::ExactCheck) {
+/// The 16 → 30 → 10 chain for `tiny` (read-out last, 20 steps), compiled,
+/// with A = B checked, and the hidden layer's spikes in A as (step, neuron)
+/// in step order.
+struct Chain {
+    c: nmc::pipeline::Compiled,
+    t: nmc_target::Target,
+    stim: Stimulus,
+    steps: usize,
+    hidden_spikes: Vec<(usize, usize)>,
+}
+
+const HIDDEN: &str = "d1";
+const READOUT: &str = "d2";
+
+fn chain() -> Chain {
     let t = nmc_target::Target::builtin("tiny").unwrap();
     let mut q = dense_chain(&[16, 30, 10], 7);
     let last = q.populations.len() - 1;
     q.populations[last].compartment.spiking = false;
+    assert_eq!(
+        (q.populations[0].name.as_str(), q.populations[last].name.as_str()),
+        (HIDDEN, READOUT)
+    );
     let steps = 20;
     let stim = stimulus(steps);
-    let mut c = compile_quantized(q, &t, &Default::default()).unwrap();
+    let c = compile_quantized(q, &t, &Default::default()).unwrap();
     let (fixed, _, before) = run_a_and_b(&c, &t, &stim, steps, false).unwrap();
-    assert!(
-        fixed.layers.iter().map(|l| l.total()).sum::<u64>() > 0,
-        "the chain spikes: the test means something"
-    );
-    assert!(mutate(&mut c.artifact), "the mutation found its field");
-    let (_, _, after) = run_a_and_b(&c, &t, &stim, steps, false).unwrap();
-    (before, after)
+    assert!(before.equal, "the unmutated artifact agrees: {before}");
+    let h = fixed.layer(HIDDEN).unwrap();
+    let hidden_spikes = (0..steps)
+        .flat_map(|s| (0..h.neurons()).map(move |i| (s, i)))
+        .filter(|&(s, i)| h.spiked(0, s, i))
+        .collect();
+    Chain {
+        c,
+        t,
+        stim,
+        steps,
+        hidden_spikes,
+    }
 }
 
-/// Every behaviour-changing field of an emitted artifact is covered by A = B:
-/// corrupting one makes the emulator differ from the fixed reference.
-#[test]
-fn corrupting_any_one_behavioural_field_makes_a_differ_from_b() {
-    type Mutation = (&'static str, fn(&mut nmc_artifact::Artifact) -> bool);
-    let cases: [Mutation; 6] = [
-        ("a read-out decay_v", |a| {
-            let p = a.cores.iter_mut().flat_map(|c| &mut c.profiles).find(|p| !p.spiking);
-            p.map(|p| p.decay_v = p.decay_v.wrapping_add(1500) % 4096).is_some()
-        }),
-        ("a weight", |a| {
-            // One synapse of every table: its weight negated (a format may keep
-            // fewer bits than the mantissa, so small changes can be no change).
-            let mut found = false;
-            for t in a.cores.iter_mut().flat_map(|c| &mut c.tables) {
-                if let Some(s) = t.syns.iter_mut().find(|s| s.mant != 0) {
-                    s.mant = -s.mant;
-                    found = true;
-                }
-            }
-            found
-        }),
-        ("a threshold", |a| {
-            let p = a
-                .cores
-                .iter_mut()
-                .flat_map(|c| &mut c.profiles)
-                .find(|p| p.spiking && p.vth_mant > 1);
-            p.map(|p| p.vth_mant /= 2).is_some()
-        }),
-        ("a bias", |a| {
-            let c = a.cores.iter_mut().flat_map(|c| &mut c.cx).next();
-            c.map(|c| c.bias_mant += 1000).is_some()
-        }),
-        ("a refractory delay", |a| {
-            let p = a.cores.iter_mut().flat_map(|c| &mut c.profiles).find(|p| p.spiking);
-            p.map(|p| p.refractory = p.refractory.saturating_add(4)).is_some()
-        }),
-        ("a route", |a| {
-            // Send the input's first channel to another axon of the same core.
-            let r = a.inputs.iter_mut().flat_map(|i| &mut i.routes).flatten().next();
-            r.map(|r| r.axon = if r.axon == 0 { 1 } else { 0 }).is_some()
-        }),
-    ];
-    for (what, m) in cases {
-        let (before, after) = mutated(m);
-        assert!(before.equal, "{what}: the unmutated artifact agrees: {before}");
-        assert!(!after.equal, "corrupting {what} must make A ≠ B: {after}");
+impl Chain {
+    /// (core, compartment) of neuron `i` of layer `name`.
+    fn loc(&self, name: &str, i: usize) -> (usize, usize) {
+        let l = self.c.artifact.layers.iter().find(|l| l.name == name).unwrap();
+        match &l.loc {
+            nmc_artifact::LayerLoc::Chip(locs) => (locs[i].0 as usize, locs[i].1 as usize),
+            nmc_artifact::LayerLoc::Host(_) => panic!("`{name}` is on the host"),
+        }
     }
+    /// Runs A and B on the (mutated) artifact.
+    fn check(&self) -> nmc::pipeline::ExactCheck {
+        run_a_and_b(&self.c, &self.t, &self.stim, self.steps, false).unwrap().2
+    }
+}
+
+/// The (compartment, mantissa) pairs an event on `axon` with `atom` of core
+/// `core` adds to, sorted.
+fn delivered(a: &nmc_artifact::Artifact, core: usize, axon: usize, atom: u16) -> Vec<(usize, i16)> {
+    let c = &a.cores[core];
+    let (table, base) = match c.axons[axon] {
+        nmc_artifact::InAxon::Discrete { table } => (table as usize, 0),
+        nmc_artifact::InAxon::Population { table, base } => (table as usize, base as usize),
+    };
+    let mut v: Vec<(usize, i16)> = c.tables[table]
+        .syns
+        .iter()
+        .filter(|s| s.atom == atom && s.mant != 0)
+        .map(|s| (base + s.cx as usize, s.mant))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// Asserts that the mutated artifact makes A ≠ B through the read-out's
+/// voltages only, the mismatch naming the read-out layer.
+fn assert_readout_differs(what: &str, after: &nmc::pipeline::ExactCheck) {
+    assert!(!after.equal, "corrupting {what} must make A ≠ B: {after}");
+    let m = after
+        .voltage_mismatch
+        .as_ref()
+        .unwrap_or_else(|| panic!("{what}: {after}"));
+    assert_eq!(m.layer, READOUT, "{what}: {after}");
+    assert!(m.differing > 0 && m.a != m.b, "{what}: {after}");
+    assert!(after.mismatch.is_none(), "{what}: no spiking layer is touched: {after}");
+}
+
+/// Asserts that the mutated artifact makes A ≠ B first at a spike of the
+/// hidden layer at `step`.
+fn assert_hidden_differs(what: &str, after: &nmc::pipeline::ExactCheck, step: usize, neuron: usize) {
+    assert!(!after.equal, "corrupting {what} must make A ≠ B: {after}");
+    let m = after.mismatch.as_ref().unwrap_or_else(|| panic!("{what}: {after}"));
+    assert_eq!(
+        (m.layer.as_str(), m.step, m.neuron, m.a_spiked, m.b_spiked),
+        (HIDDEN, step, neuron, true, false),
+        "{what}: {after}"
+    );
+}
+
+/// A weight: one synapse of the read-out, on the route of the first hidden
+/// neuron to spike, negated. That neuron's first spike is the first event
+/// through the synapse, so the read-out neuron's `q`, then `v`, differ one
+/// step later.
+#[test]
+fn corrupting_one_weight_makes_a_differ_from_b() {
+    let mut ch = chain();
+    let &(_, h) = ch.hidden_spikes.first().expect("the hidden layer spikes");
+    let (hc, hk) = ch.loc(HIDDEN, h);
+    let (rc, _) = ch.loc(READOUT, 0);
+    let a = &mut ch.c.artifact;
+    let r = *a.cores[hc].routes[hk].iter().find(|r| r.core as usize == rc).unwrap();
+    let table = match a.cores[rc].axons[r.axon as usize] {
+        nmc_artifact::InAxon::Discrete { table } | nmc_artifact::InAxon::Population { table, .. } => table as usize,
+    };
+    let s = a.cores[rc].tables[table]
+        .syns
+        .iter_mut()
+        .find(|s| s.atom == r.atom && s.mant != 0)
+        .expect("the hidden neuron reaches the read-out");
+    s.mant = -s.mant;
+    assert_readout_differs("a weight", &ch.check());
+}
+
+/// A route: the first hidden neuron to spike sends its read-out event with
+/// another atom (or to another axon) whose synapses differ.
+#[test]
+fn corrupting_one_route_makes_a_differ_from_b() {
+    let mut ch = chain();
+    let &(_, h) = ch.hidden_spikes.first().expect("the hidden layer spikes");
+    let (hc, hk) = ch.loc(HIDDEN, h);
+    let (rc, _) = ch.loc(READOUT, 0);
+    let a = &ch.c.artifact;
+    let ri = a.cores[hc].routes[hk]
+        .iter()
+        .position(|r| r.core as usize == rc)
+        .unwrap();
+    let r = a.cores[hc].routes[hk][ri];
+    let now = delivered(a, rc, r.axon as usize, r.atom);
+    assert!(!now.is_empty());
+    let (axon, atom) = (0..a.cores[rc].axons.len())
+        .flat_map(|x| {
+            let atoms = match a.cores[rc].axons[x] {
+                nmc_artifact::InAxon::Discrete { table } | nmc_artifact::InAxon::Population { table, .. } => {
+                    a.cores[rc].tables[table as usize].atoms
+                }
+            };
+            (0..atoms).map(move |t| (x, t))
+        })
+        .find(|&(x, t)| delivered(a, rc, x, t) != now)
+        .expect("another axon or atom with other synapses");
+    let r = &mut ch.c.artifact.cores[hc].routes[hk][ri];
+    (r.axon, r.atom) = (axon as u32, atom);
+    assert_readout_differs("a route", &ch.check());
+}
+
+/// A bias: one read-out compartment's bias mantissa, raised by 1000 (it is
+/// added to `u` from the first step on).
+#[test]
+fn corrupting_one_bias_makes_a_differ_from_b() {
+    let mut ch = chain();
+    let (rc, rk) = ch.loc(READOUT, 3);
+    let cx = &mut ch.c.artifact.cores[rc].cx[rk];
+    let was = cx.bias_mant;
+    cx.bias_mant += 1000;
+    assert!(cx.bias_mant.unsigned_abs() <= 4095 && was != cx.bias_mant);
+    let after = ch.check();
+    assert_readout_differs("a bias", &after);
+    let m = after.voltage_mismatch.unwrap();
+    assert_eq!((m.step, m.neuron), (0, 3), "the biased neuron, from the first step");
+}
+
+/// A threshold: the profile of the first hidden neuron to spike raised to
+/// the largest mantissa. No hidden neuron can reach it within the run (the
+/// bound below), so that first spike is missing in B.
+#[test]
+fn corrupting_one_threshold_makes_a_differ_from_b() {
+    let mut ch = chain();
+    let &(t0, h) = ch.hidden_spikes.first().expect("the hidden layer spikes");
+    let (hc, hk) = ch.loc(HIDDEN, h);
+    let f = ch.t.formats();
+    let top = f.threshold().mantissa_max() as i32;
+    // |v| ≤ steps · 16 inputs · max |w_int| · 1 event: far below the new threshold.
+    let reach = ch.steps as i64 * 16 * 254 * (1 << f.weight().scale_shift());
+    assert!(reach < f.threshold().value(i64::from(top)).unwrap());
+    let p = ch.c.artifact.cores[hc].cx[hk].profile as usize;
+    let prof = &mut ch.c.artifact.cores[hc].profiles[p];
+    assert!(prof.spiking && prof.vth_mant != top);
+    prof.vth_mant = top;
+    assert_hidden_differs("a threshold", &ch.check(), t0, h);
+}
+
+/// A refractory delay: the profile of a hidden neuron that spikes twice
+/// within the run, set to the target's largest delay. Nothing differs
+/// until the earliest second spike of a neuron of that profile, which B
+/// suppresses (its `v` is held at 0).
+#[test]
+fn corrupting_one_refractory_delay_makes_a_differ_from_b() {
+    let mut ch = chain();
+    let longest = ch.t.formats().refractory().max_steps() as u8;
+    assert!(longest as usize >= ch.steps, "held for the whole run");
+    // The earliest second spike, over the neurons of one profile.
+    let profile_of = |ch: &Chain, i: usize| {
+        let (c, k) = ch.loc(HIDDEN, i);
+        (c, ch.c.artifact.cores[c].cx[k].profile as usize)
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let second = ch
+        .hidden_spikes
+        .iter()
+        .find(|&&(_, i)| !seen.insert(i))
+        .copied()
+        .expect("a hidden neuron spikes twice");
+    let (c, p) = profile_of(&ch, second.1);
+    let (t1, n1) = ch
+        .hidden_spikes
+        .iter()
+        .filter(|&&(_, i)| profile_of(&ch, i) == (c, p))
+        .scan(std::collections::BTreeSet::new(), |seen, &(t, i)| {
+            Some((t, i, !seen.insert(i)))
+        })
+        .find(|&(_, _, again)| again)
+        .map(|(t, i, _)| (t, i))
+        .unwrap();
+    let prof = &mut ch.c.artifact.cores[c].profiles[p];
+    assert!(prof.spiking && prof.refractory < longest);
+    prof.refractory = longest;
+    assert_hidden_differs("a refractory delay", &ch.check(), t1, n1);
+}
+
+/// A read-out `decay_v` (the field of the experiment above), through the
+/// same harness.
+#[test]
+fn corrupting_the_readout_decay_makes_a_differ_from_b() {
+    let mut ch = chain();
+    let (rc, rk) = ch.loc(READOUT, 0);
+    let p = ch.c.artifact.cores[rc].cx[rk].profile as usize;
+    let prof = &mut ch.c.artifact.cores[rc].profiles[p];
+    assert!(!prof.spiking);
+    prof.decay_v = (prof.decay_v + 1500) % 4096;
+    assert_readout_differs("a read-out decay_v", &ch.check());
 }

@@ -34,10 +34,11 @@ fn validate(opts: &QuantOptions) -> Result<(), QuantError> {
             message: format!("must be a positive number, is {s}"),
         });
     }
-    if !(2..=63).contains(&opts.input_bits) {
+    let max_bits = *nmc_core::input::REAL_BITS.end();
+    if !(2..=max_bits).contains(&opts.input_bits) {
         return Err(QuantError::Option {
             option: "input_bits",
-            message: format!("must be in 2..=63, is {}", opts.input_bits),
+            message: format!("must be in 2..={max_bits}, is {}", opts.input_bits),
         });
     }
     if opts.input_frac_bits >= opts.input_bits {
@@ -49,10 +50,14 @@ fn validate(opts: &QuantOptions) -> Result<(), QuantError> {
             ),
         });
     }
-    if opts.max_input_events == 0 {
+    if !(1..=nmc_core::input::MAX_EVENTS).contains(&opts.max_input_events) {
         return Err(QuantError::Option {
             option: "max_input_events",
-            message: "must be at least 1".into(),
+            message: format!(
+                "must be in 1..={} (the event counts the executions accept), is {}",
+                nmc_core::input::MAX_EVENTS,
+                opts.max_input_events
+            ),
         });
     }
     for (k, v) in &opts.forced_scales {

@@ -73,10 +73,12 @@ pub enum FixedError {
         /// Number of inputs.
         inputs: usize,
     },
-    /// An `Events` input value that is not a non-negative integer (≤ 2^32 − 1).
+    /// An `Events` input value that is not a non-negative integer at most
+    /// [`nmc_core::input::MAX_EVENTS`].
     #[error(
         "input `{input}` is event-encoded, but its value at batch {batch}, step {step}, feature {feature} is {value}; \
-         event counts must be non-negative integers at most 4294967295"
+         event counts must be non-negative integers at most {max}",
+        max = nmc_core::input::MAX_EVENTS
     )]
     NotAnEventCount {
         /// Input name.
@@ -122,4 +124,13 @@ pub enum FixedError {
         /// What the register holds afterwards.
         stored: i64,
     },
+}
+
+/// A [`FixedError::Parameter`] naming `population` and `field`.
+pub(crate) fn param_err(population: &str, field: impl Into<String>, message: impl Into<String>) -> FixedError {
+    FixedError::Parameter {
+        population: population.to_string(),
+        field: field.into(),
+        message: message.into(),
+    }
 }

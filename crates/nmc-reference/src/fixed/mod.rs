@@ -16,11 +16,15 @@
 //! `refractory.max_steps`; `vmin_exp`, `vmax_exp` in range; `weight_exp` in
 //! range and every weight mantissa legal (`weight_int(m, exp, mixed)` is
 //! some), where a connection's synapse format is *mixed-sign* when its
-//! mantissas have both signs. Timing and encoding rules: a connection from a
-//! population has latency ≥ 1 (no same-step delivery); a connection from an
-//! `Events` input has latency ≥ 1; a `Real` input is read only by `Host`
-//! populations (latency 0 allowed); a connection may not read a non-spiking
-//! population (its output is a voltage); `Real { bits }` is in 1..=63.
+//! mantissas have both signs. Paths and timing: the paths of the deployed
+//! artifact only, each with the latency the target gives it (no other
+//! delay exists on chip): a `Real` input is read only by a `Host`
+//! population, which has that one connection (latency 0); an `Events` input
+//! or a host population is read by chip populations at the target's host
+//! latency; a chip population by chip populations at its synapse latency; a
+//! connection may not read a non-spiking population (its output is a
+//! voltage); outputs record populations. `Real { bits }` is in
+//! [`nmc_core::input::REAL_BITS`].
 //!
 //! ## State and one step
 //!
@@ -30,7 +34,8 @@
 //!
 //! * a population: its spike bit (0/1) at step `s`;
 //! * an `Events` input: the event count `stim[b, s mod T, j]`, which must be
-//!   a non-negative integer ≤ 2^32 − 1;
+//!   a non-negative integer ≤ [`nmc_core::input::MAX_EVENTS`] (the
+//!   emulator's bound: both executions accept the same stimuli);
 //! * a `Real { frac_bits, bits }` input:
 //!   `clamp(round(x · 2^frac_bits), −2^(bits−1), 2^(bits−1) − 1)` with
 //!   `x = stim[b, s mod T, j]` and `round` = `f64::round` (half away from zero).
@@ -76,8 +81,8 @@
 //! A population's spikes at step `t` reach a connection of latency `L` at
 //! step `t + L`; events of input time index `s` (step `s` of the run) at
 //! `s + L`. Latencies are the model's ([`nmc_ir::qmodel::QConnection::latency`]),
-//! not re-derived from the target: on `loihi1` a quantizer writes 1 for
-//! on-chip connections and the target's host latency (1 on loihi1, 2 on
+//! and validation requires each to be the one the target gives its path: 1
+//! for on-chip connections and the target's host latency (1 on loihi1, 2 on
 //! tiny) for host → chip ones.
 //! Past spikes are kept in a ring buffer per population sized by the largest
 //! latency reading it.
@@ -108,6 +113,7 @@
 
 mod arith;
 mod error;
+mod paths;
 mod plan;
 mod run;
 
@@ -267,8 +273,8 @@ impl FixedResult {
 }
 
 /// Checks that `model` is legal on `target`: its structure, the target it
-/// names, its input encodings and every stored integer against the target's
-/// formats (decays, thresholds, biases, refractory delays, voltage bounds,
+/// names, its inputs, the path and latency of every connection, its outputs,
+/// and every stored integer against the target's formats (decays, thresholds, biases, refractory delays, voltage bounds,
 /// weight mantissas at their exponent in their synapse format). The fixed
 /// reference runs exactly the models this accepts, and the partitioner
 /// (`nmc compile`) calls it first, so the two cannot disagree about what is
@@ -428,7 +434,7 @@ fn encode(inp: &plan::InputPlan, b: usize, features: usize, sample: &[f64]) -> R
             .iter()
             .enumerate()
             .map(|(idx, &x)| {
-                if x >= 0.0 && x.fract() == 0.0 && x <= f64::from(u32::MAX) {
+                if nmc_core::input::is_event_count(x) {
                     Ok(x as i64)
                 } else {
                     Err(FixedError::NotAnEventCount {

@@ -2,7 +2,7 @@
 //! integer plan the step runs on.
 
 use super::arith::{Fit, shift_exact};
-use super::error::FixedError;
+use super::error::{FixedError, param_err};
 use nmc_ir::Shape;
 use nmc_ir::qmodel::{InputEncoding, PerNeuron, Placement, QConnection, QModel, QPopulation, QWeights, Source};
 use nmc_target::Target;
@@ -94,14 +94,6 @@ pub(crate) struct ConvPlan {
     pub(crate) w: Vec<i64>,
 }
 
-fn param_err(population: &str, field: impl Into<String>, message: impl Into<String>) -> FixedError {
-    FixedError::Parameter {
-        population: population.to_string(),
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
 /// `n` values of a per-neuron parameter (a one-value `Each` is broadcast).
 fn per_neuron<T: Copy>(p: &PerNeuron<T>, n: usize) -> Vec<T> {
     match p {
@@ -119,14 +111,13 @@ fn field_of<T>(name: &str, p: &PerNeuron<T>, i: usize) -> String {
     }
 }
 
-/// Checks the model against the target and resolves it.
 /// Checks that `model` is legal on `target`: the model's structure
-/// ([`QModel::check`]), the target it names, every input encoding and every
-/// stored integer against the target's formats (decays, threshold and bias
-/// mantissas and exponents, refractory delays, voltage bounds, weight
-/// mantissas at their exponent and synapse format). The one rule the fixed
-/// reference and the partitioner (`nmc compile`) share, so both accept
-/// exactly the same models.
+/// ([`QModel::check`]), the target it names, its inputs, connection paths,
+/// latencies and outputs ([`super::paths::check`]) and every stored integer
+/// against the target's formats (decays, threshold and bias mantissas and
+/// exponents, refractory delays, voltage bounds, weight mantissas at their
+/// exponent and synapse format). The one rule the fixed reference and the
+/// partitioner (`nmc compile`) share, so both accept exactly the same models.
 pub(crate) fn validate(model: &QModel, target: &Target) -> Result<(), FixedError> {
     model.check()?;
     if model.target != target.name() {
@@ -136,31 +127,15 @@ pub(crate) fn validate(model: &QModel, target: &Target) -> Result<(), FixedError
             target: target.name().to_string(),
         });
     }
-    for (k, inp) in model.inputs.iter().enumerate() {
-        if let InputEncoding::Real { bits, .. } = inp.encoding
-            && !(1..=63).contains(&bits)
-        {
-            return Err(param_err(
-                "<model>",
-                format!("inputs[{k}].encoding.bits"),
-                format!("is {bits}; a real input is encoded in 1..=63 bits"),
-            ));
-        }
-    }
+    super::paths::check(model, target)?;
     for p in &model.populations {
-        population(model, target, p)?;
+        population(target, p)?;
     }
     Ok(())
 }
 
 pub(crate) fn build(model: &QModel, target: &Target) -> Result<Plan, FixedError> {
     validate(model, target)?;
-    if model.inputs.len() > 1 {
-        return Err(FixedError::InputCount {
-            model: model.name.clone(),
-            inputs: model.inputs.len(),
-        });
-    }
     let input = model.inputs.first().map(|inp| InputPlan {
         name: inp.name.clone(),
         features: inp.shape.numel(),
@@ -169,7 +144,7 @@ pub(crate) fn build(model: &QModel, target: &Target) -> Result<Plan, FixedError>
 
     let mut pops = Vec::with_capacity(model.populations.len());
     for p in &model.populations {
-        pops.push(population(model, target, p)?);
+        pops.push(population(target, p)?);
     }
     // Latency needs of each population as a source.
     for p in &model.populations {
@@ -190,7 +165,7 @@ pub(crate) fn build(model: &QModel, target: &Target) -> Result<Plan, FixedError>
     })
 }
 
-fn population(model: &QModel, target: &Target, p: &QPopulation) -> Result<PopPlan, FixedError> {
+fn population(target: &Target, p: &QPopulation) -> Result<PopPlan, FixedError> {
     let f = target.formats();
     let n = p.shape.numel();
     let c = &p.compartment;
@@ -319,7 +294,7 @@ fn population(model: &QModel, target: &Target, p: &QPopulation) -> Result<PopPla
 
     let mut conns = Vec::with_capacity(p.inputs.len());
     for (ci, conn) in p.inputs.iter().enumerate() {
-        conns.push(connection(model, target, p, ci, conn)?);
+        conns.push(connection(target, p, ci, conn)?);
     }
 
     Ok(PopPlan {
@@ -343,14 +318,8 @@ fn population(model: &QModel, target: &Target, p: &QPopulation) -> Result<PopPla
 
 /// Resolves connection `ci` of `p`: its source, its weights as integers
 /// and their layout.
-fn connection(
-    model: &QModel,
-    target: &Target,
-    p: &QPopulation,
-    ci: usize,
-    conn: &QConnection,
-) -> Result<ConnPlan, FixedError> {
-    let source = source_plan(model, p, ci, conn)?;
+fn connection(target: &Target, p: &QPopulation, ci: usize, conn: &QConnection) -> Result<ConnPlan, FixedError> {
+    let source = source_plan(conn);
     let w_int = weight_ints(target, p, ci, conn)?;
     let map = map_plan(&conn.weights, w_int);
     Ok(ConnPlan {
@@ -365,59 +334,12 @@ fn conn_field(ci: usize, f: &str) -> String {
     format!("inputs[{ci}].{f}")
 }
 
-/// What connection `ci` of `p` reads, checked against its latency and the
-/// kind of its source.
-fn source_plan(model: &QModel, p: &QPopulation, ci: usize, conn: &QConnection) -> Result<SourcePlan, FixedError> {
-    let name = p.name.as_str();
-    let field = |f: &str| conn_field(ci, f);
+/// What a connection reads (its path and latency are checked by
+/// [`super::paths::check`]).
+fn source_plan(conn: &QConnection) -> SourcePlan {
     match conn.source {
-        Source::Input(_) => {
-            // check() guarantees the index exists; there is at most one input.
-            let enc = model.inputs.first().map(|i| i.encoding);
-            match enc {
-                Some(InputEncoding::Real { .. }) => {
-                    if p.placement != Placement::Host {
-                        return Err(param_err(
-                            name,
-                            field("source"),
-                            "reads a real-valued input, which only host populations (input encoders) may do",
-                        ));
-                    }
-                }
-                _ => {
-                    if conn.latency == 0 {
-                        return Err(param_err(
-                            name,
-                            field("latency"),
-                            "is 0; only real-valued inputs into host populations are read in the same step",
-                        ));
-                    }
-                }
-            }
-            Ok(SourcePlan::Input)
-        }
-        Source::Population(k) => {
-            if conn.latency == 0 {
-                return Err(param_err(
-                    name,
-                    field("latency"),
-                    "is 0, but spikes of a population are delivered at least one step later",
-                ));
-            }
-            if let Some(src) = model.populations.get(k)
-                && !src.compartment.spiking
-            {
-                return Err(param_err(
-                    name,
-                    field("source"),
-                    format!(
-                        "reads population `{}`, which does not spike (its output is a voltage no connection carries)",
-                        src.name
-                    ),
-                ));
-            }
-            Ok(SourcePlan::Population(k))
-        }
+        Source::Input(_) => SourcePlan::Input,
+        Source::Population(k) => SourcePlan::Population(k),
     }
 }
 
