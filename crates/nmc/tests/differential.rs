@@ -364,7 +364,7 @@ fn quantized_case_is_exact(seed: u64) -> Result<Option<(qgen::Features, usize, u
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
     /// Random QModels (host encoders, dense/sparse/conv maps, recurrence,
     /// read-outs, several cores and chips) compiled for `tiny`: A = B.
     #[test]

@@ -341,7 +341,7 @@ fn check(seed: u64, which: usize, out: bool) -> Result<Option<(usize, bool)>, Te
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 160, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
     #[test]
     fn validate_accepts_exactly_what_every_execution_runs(
         seed in any::<u64>(),
