@@ -8,8 +8,9 @@
 use crate::data::{InputData, LayerInfo, ProbeState};
 use crate::net::{self, Net};
 use crate::numerics::{self, Numerics};
-use crate::overflow::{OverflowEvent, OverflowSink};
+use crate::overflow::{ItemOverflow, OverflowSink};
 use nmc_artifact::Encoding;
+use nmc_trace::OverflowCounts;
 
 /// Per-item output of one run.
 pub(crate) struct ItemOut {
@@ -18,10 +19,10 @@ pub(crate) struct ItemOut {
     pub(crate) volts: Vec<Vec<i64>>,
     pub(crate) core_events: Vec<u64>,
     pub(crate) probe: Vec<ProbeState>,
-    /// Per layer (plus one slot for compartments in no layer): q, u, v counts.
-    pub(crate) overflow_counts: Vec<[u64; 3]>,
-    /// Strict mode: the first overflow (the item stopped at its step).
-    pub(crate) first_overflow: Option<OverflowEvent>,
+    /// Per layer (plus one slot for compartments in no layer): counts per register.
+    pub(crate) overflow_counts: Vec<OverflowCounts>,
+    /// The item's first overflow (in strict mode the item stopped at its step).
+    pub(crate) first_overflow: Option<ItemOverflow>,
 }
 
 /// One batch item to run: the network, what to record, and the request.
@@ -69,7 +70,7 @@ impl ItemRun<'_> {
         let mut probe = Vec::new();
         let mut ov = OverflowSink {
             rev: self.rev,
-            counts: vec![[0; 3]; self.layers.len() + 1],
+            counts: vec![OverflowCounts::default(); self.layers.len() + 1],
             strict: self.strict,
             step: 0,
             first: None,
@@ -121,7 +122,7 @@ impl ItemRun<'_> {
                 });
             }
             self.record_volts(&v, &mut volts);
-            if ov.first.is_some() {
+            if ov.strict && ov.first.is_some() {
                 // Strict mode stops this item at the step of its first overflow.
                 break;
             }
@@ -363,14 +364,16 @@ fn update<const FULL_U: bool, const NO_LEAK: bool>(
         let mut vi = if v_wraps { num.v.fit(v_exact) } else { v_exact }.clamp(lo, hi);
         // One test for all four registers; the cold path sorts out which.
         if ((qi ^ q_exact) | (ui ^ u_exact) | (u2 ^ u2_exact) | (vi ^ v_exact)) != 0 {
-            let in_register = if v_wraps {
-                num.v.fit(v_exact) == v_exact
-            } else {
-                (-m - 1..=m).contains(&v_exact)
-            };
-            // Held at a designed floor only: not a clip (reported as unchanged).
-            let v_seen = if floor_is_design && v_exact < lo && in_register {
-                v_exact
+            // A designed floor is applied but not a clip: what is counted (and
+            // reported as stored) is v after its register and vmax only — the
+            // fixed reference's rule, so both report the same first overflow.
+            let v_seen = if floor_is_design {
+                let in_register = if v_wraps {
+                    num.v.fit(v_exact)
+                } else {
+                    v_exact.clamp(-m - 1, m)
+                };
+                in_register.min(hi)
             } else {
                 vi
             };

@@ -1,11 +1,12 @@
-//! Where the update loop reports wraps and clips: per-layer counts and, in strict
-//! mode, the first overflow by position (all off the hot path, `#[cold]`).
+//! Where the update loop reports wraps and clips: per-layer counts per register
+//! and the item's first overflow by position (all off the hot path, `#[cold]`).
 
-use crate::error::Register;
+use nmc_trace::{OverflowCounts, Register};
 
-/// One wrap or clip, by position in the network.
+/// One wrap or clip of a batch item, by position in the network (ordered
+/// by step, layer, neuron, register).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct OverflowEvent {
+pub(crate) struct ItemOverflow {
     pub(crate) step: usize,
     pub(crate) layer: u32,
     pub(crate) neuron: u32,
@@ -17,10 +18,12 @@ pub(crate) struct OverflowEvent {
 /// Where the update loop reports overflows (off the hot path).
 pub(crate) struct OverflowSink<'a> {
     pub(crate) rev: &'a [(u32, u32)],
-    pub(crate) counts: Vec<[u64; 3]>,
+    /// Per layer, plus one slot for compartments in no layer.
+    pub(crate) counts: Vec<OverflowCounts>,
+    /// Strict mode: the item stops at the step of its first overflow.
     pub(crate) strict: bool,
     pub(crate) step: usize,
-    pub(crate) first: Option<OverflowEvent>,
+    pub(crate) first: Option<ItemOverflow>,
 }
 
 impl OverflowSink<'_> {
@@ -29,13 +32,7 @@ impl OverflowSink<'_> {
     #[cold]
     #[inline(never)]
     pub(crate) fn hits(&mut self, cx: u32, regs: [(i64, i64); 4]) {
-        const ORDER: [Register; 4] = [
-            Register::Accumulator,
-            Register::Current,
-            Register::CurrentBias,
-            Register::Voltage,
-        ];
-        for (reg, (exact, stored)) in ORDER.into_iter().zip(regs) {
+        for (reg, (exact, stored)) in Register::ALL.into_iter().zip(regs) {
             if exact != stored {
                 self.hit(reg, cx, exact, stored);
             }
@@ -51,24 +48,17 @@ impl OverflowSink<'_> {
         } else {
             layer as usize
         };
-        let k = match register {
-            Register::Accumulator => 0,
-            Register::Current | Register::CurrentBias => 1,
-            Register::Voltage => 2,
+        self.counts[slot].count(register);
+        let e = ItemOverflow {
+            step: self.step,
+            layer,
+            neuron: if layer == u32::MAX { cx } else { neuron },
+            register,
+            exact,
+            stored,
         };
-        self.counts[slot][k] += 1;
-        if self.strict {
-            let e = OverflowEvent {
-                step: self.step,
-                layer,
-                neuron: if layer == u32::MAX { cx } else { neuron },
-                register,
-                exact,
-                stored,
-            };
-            if self.first.is_none_or(|f| e < f) {
-                self.first = Some(e);
-            }
+        if self.first.is_none_or(|f| e < f) {
+            self.first = Some(e);
         }
     }
 }

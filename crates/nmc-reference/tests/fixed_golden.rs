@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used)]
 //! Golden spike trains of two small hand-built QModels, in the compact text
-//! of [`nmc_reference::FixedResult::spike_listing`] (batch item 0), under
+//! of [`nmc_reference::fixed::Trace::spike_listing`] (batch item 0), under
 //! `tests/golden/spikes/` at the workspace root. Compared exactly; rewrite
 //! with `NMC_BLESS=1 cargo test -p nmc-reference --test fixed_golden`.
 
@@ -11,7 +11,7 @@ use ndarray::Array3;
 use nmc_ir::Shape;
 use nmc_ir::qmodel::{InputEncoding, PerNeuron, Placement, QConnection, QInput, QModel, QWeights, Source};
 use nmc_reference::Stimulus;
-use nmc_reference::fixed::{FixedOptions, FixedResult, simulate_fixed};
+use nmc_reference::fixed::{FixedOptions, Trace, simulate_fixed};
 use nmc_target::Target;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -25,24 +25,28 @@ fn check_golden(name: &str, text: &str) {
 }
 
 /// The listing plus, for non-spiking layers, the voltages at the last step.
-fn render(title: &str, r: &FixedResult) -> String {
+fn render(title: &str, r: &Trace) -> String {
     let mut s = format!(
         "# {title}\n# batch item 0, {} steps; `t: population: neurons that spiked`\n",
         r.steps
     );
     s.push_str(&r.spike_listing(0));
-    for l in r.layers.iter().filter(|l| !l.spiking) {
+    for (k, l) in r.layers.iter().enumerate().filter(|(_, l)| !l.spiking()) {
         let t = r.steps - 1;
         let v: Vec<String> = (0..l.neurons())
-            .map(|i| l.voltage(0, t, i).unwrap().to_string())
+            .map(|i| r.voltage(k, 0, t, i).unwrap().to_string())
             .collect();
         let _ = writeln!(s, "# {} v at step {t}: {}", l.name, v.join(" "));
     }
-    for o in &r.overflows {
+    for l in &r.layers {
+        let o = &l.overflows;
         let _ = writeln!(
             s,
             "# {} overflows (all batch items): q {} u {} v {}",
-            o.population, o.q_wraps, o.u_wraps, o.v_clips
+            l.name,
+            o.q_wraps(),
+            o.u_wraps(),
+            o.v_clips()
         );
     }
     s
@@ -211,7 +215,7 @@ fn conv_encoder(t: &Target) -> (QModel, Stimulus) {
 fn golden_dense_chain() {
     let t = loihi1();
     let (m, s) = dense_chain(&t);
-    let r = simulate_fixed(&m, &t, &s, &FixedOptions::default()).unwrap();
+    let r = simulate_fixed(&m, &t, &s, &FixedOptions::default()).unwrap().trace;
     assert!(r.layers.iter().all(|l| l.total() > 0), "every layer spikes");
     check_golden("dense_chain", &render("dense_chain on loihi1", &r));
 }
@@ -224,7 +228,7 @@ fn golden_conv_encoder() {
         steps: Some(30),
         ..FixedOptions::default()
     };
-    let r = simulate_fixed(&m, &t, &s, &opts).unwrap();
+    let r = simulate_fixed(&m, &t, &s, &opts).unwrap().trace;
     assert!(r.layers[0].total() > 0 && r.layers[1].total() > 0, "enc and conv spike");
     assert!(r.layers[2].voltages.is_some());
     check_golden("conv_encoder", &render("conv_encoder on tiny", &r));

@@ -18,7 +18,7 @@ fn listing(g: &nmc_ir::Graph, stim: &Stimulus, steps: usize, title: &str) -> Str
         "# {title} on loihi1, emulated artifact\n# batch item 0, {steps} steps; `t: layer: neurons that spiked`\n"
     );
     for step in 0..steps {
-        for l in &res.layers {
+        for l in &res.trace.layers {
             let n: usize = l.shape.iter().product();
             let ids: Vec<String> = (0..n)
                 .filter(|&i| l.spikes[step * n + i])

@@ -31,7 +31,6 @@ pub(crate) struct InputPlan {
 pub(crate) struct PopPlan {
     pub(crate) name: String,
     pub(crate) shape: Shape,
-    pub(crate) placement: Placement,
     pub(crate) n: usize,
     pub(crate) spiking: bool,
     pub(crate) u_factor: Vec<i64>,
@@ -325,7 +324,6 @@ fn population(model: &QModel, target: &Target, p: &QPopulation) -> Result<PopPla
     Ok(PopPlan {
         name: p.name.clone(),
         shape: p.shape.clone(),
-        placement: p.placement,
         n,
         spiking: c.spiking,
         u_factor,
