@@ -436,7 +436,7 @@ fn counts(a: &Trace, b: &Trace) -> Option<CountDifference> {
     let mut all = a.layers.iter().zip(&b.layers).flat_map(|(la, lb)| {
         Register::ALL.into_iter().filter_map(move |r| {
             let (x, y) = (la.overflows.get(r), lb.overflows.get(r));
-            (x != y).then(|| (la.name.as_str(), r, x, y))
+            (x != y).then_some((la.name.as_str(), r, x, y))
         })
     });
     let (layer, register, x, y) = all.next()?;

@@ -14,7 +14,7 @@ fn spiking(name: &str, shape: Vec<usize>, seed: usize) -> LayerTrace {
     LayerTrace {
         name: name.into(),
         shape,
-        spikes: (0..BATCH * STEPS * n).map(|k| (k * 7 + seed) % 5 == 0).collect(),
+        spikes: (0..BATCH * STEPS * n).map(|k| (k * 7 + seed).is_multiple_of(5)).collect(),
         voltages: None,
         overflows: OverflowCounts::default(),
     }
