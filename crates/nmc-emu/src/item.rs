@@ -69,9 +69,9 @@ impl ItemRun<'_> {
             .collect();
         let mut probe = Vec::new();
         let mut ov = OverflowSink {
+            net,
             rev: self.rev,
             counts: vec![OverflowCounts::default(); self.layers.len() + 1],
-            strict: self.strict,
             step: 0,
             first: None,
         };
@@ -122,7 +122,7 @@ impl ItemRun<'_> {
                 });
             }
             self.record_volts(&v, &mut volts);
-            if ov.strict && ov.first.is_some() {
+            if self.strict && ov.first.is_some() {
                 // Strict mode stops this item at the step of its first overflow.
                 break;
             }
@@ -364,16 +364,14 @@ fn update<const FULL_U: bool, const NO_LEAK: bool>(
         let mut vi = if v_wraps { num.v.fit(v_exact) } else { v_exact }.clamp(lo, hi);
         // One test for all four registers; the cold path sorts out which.
         if ((qi ^ q_exact) | (ui ^ u_exact) | (u2 ^ u2_exact) | (vi ^ v_exact)) != 0 {
-            // A designed floor is applied but not a clip: what is counted (and
-            // reported as stored) is v after its register and vmax only — the
-            // fixed reference's rule, so both report the same first overflow.
-            let v_seen = if floor_is_design {
-                let in_register = if v_wraps {
-                    num.v.fit(v_exact)
-                } else {
-                    v_exact.clamp(-m - 1, m)
-                };
-                in_register.min(hi)
+            let in_register = if v_wraps {
+                num.v.fit(v_exact) == v_exact
+            } else {
+                (-m - 1..=m).contains(&v_exact)
+            };
+            // Held at a designed floor only: not a clip (reported as unchanged).
+            let v_seen = if floor_is_design && v_exact < lo && in_register {
+                v_exact
             } else {
                 vi
             };

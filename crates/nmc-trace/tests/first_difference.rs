@@ -14,7 +14,9 @@ fn spiking(name: &str, shape: Vec<usize>, seed: usize) -> LayerTrace {
     LayerTrace {
         name: name.into(),
         shape,
-        spikes: (0..BATCH * STEPS * n).map(|k| (k * 7 + seed).is_multiple_of(5)).collect(),
+        spikes: (0..BATCH * STEPS * n)
+            .map(|k| (k * 7 + seed).is_multiple_of(5))
+            .collect(),
         voltages: None,
         overflows: OverflowCounts::default(),
     }

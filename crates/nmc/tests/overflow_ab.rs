@@ -150,3 +150,59 @@ fn strict_mode_stops_at_the_recorded_first_overflow() {
     };
     assert_eq!((&ea, &eb), (&first, &first));
 }
+
+/// The first overflow includes what the voltage register stores when `v`
+/// leaves it below a designed floor (a vmin narrower than the widest, which
+/// holds `v` without counting): both executions count the register's clip
+/// and report `v` after its register, not after the floor. On a loihi1
+/// variant with a 23-bit accumulator and voltage register (a target file may
+/// say so), one neuron: `u = q` (instant current), bias −4095·2^7, floor
+/// vmin −31 (vmin_exp 5). Step 0: `v` = bias, held at −31, not a clip.
+/// Step 1: 61441 events of weight −2·2^6 give `q` = −7864448, `u + bias` =
+/// −2^23 exactly (no wrap), `v` = −31 − 2^23: one below the register, which
+/// stores −2^23.
+#[test]
+fn a_voltage_register_clip_below_a_designed_floor_is_the_same_first_overflow() {
+    let src = nmc_target::builtin_source("loihi1").unwrap();
+    let src = src
+        .replacen(
+            "accumulator: (magnitude_bits: 21",
+            "accumulator: (magnitude_bits: 23",
+            1,
+        )
+        .replacen("magnitude_bits: 31,", "magnitude_bits: 23,", 1)
+        .replacen("vmin_exp_max: 31,", "vmin_exp_max: 23,", 1)
+        .replacen("name: \"loihi1\"", "name: \"loihi1-v23\"", 1);
+    let t = nmc_target::Target::from_ron_str(&src, "test:loihi1-v23").unwrap();
+    let mut b = nmc_partition::examples::NetBuilder::new("floor", 1, &t);
+    let inp = b.events_input("in", &[1]);
+    let n = b.dense("n", inp, 1);
+    b.output("out", n);
+    let mut q = b.build();
+    let p = &mut q.populations[0];
+    p.inputs[0].weights = nmc_ir::qmodel::QWeights::Dense {
+        out: 1,
+        inp: 1,
+        mant: vec![-2],
+    };
+    p.inputs[0].weight_exp = 0;
+    let c = &mut p.compartment;
+    c.decay_u = PerNeuron::Uniform(4095);
+    c.decay_v = PerNeuron::Uniform(0);
+    c.bias_mant = PerNeuron::Uniform(-4095);
+    c.bias_exp = PerNeuron::Uniform(7);
+    c.vmin_exp = 5;
+    c.vmax_exp = 7;
+    c.spiking = false;
+    let stim = Stimulus::new(ndarray::Array3::from_shape_vec((1, 2, 1), vec![61441.0, 0.0]).unwrap()).unwrap();
+    let compiled = compile_quantized(q, &t, &Default::default()).unwrap();
+    let (fixed, _, exact) = run_a_and_b(&compiled, &t, &stim, 3, false).unwrap();
+    assert!(exact.equal, "{exact}");
+    let e = fixed.trace.first_overflow.as_ref().unwrap();
+    assert_eq!(
+        (e.step, e.register, e.exact, e.stored),
+        (1, Register::Voltage, -31 - (1 << 23), -(1 << 23))
+    );
+    assert_eq!(fixed.trace.layers[0].voltages.as_deref(), Some(&[-31, -31, -31][..]));
+    assert_eq!(fixed.trace.total_overflows(), 1);
+}
