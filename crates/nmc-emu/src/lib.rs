@@ -244,8 +244,9 @@ impl Emulator {
         self.run_batch(inputs, None, batch, steps, opts, progress)
     }
 
-    /// Every batch item in parallel, then the earliest strict overflow (by
-    /// step, batch item, layer, neuron, register) or the assembled result.
+    /// Every batch item in parallel, then the earliest overflow (by step,
+    /// batch item, layer, neuron, register): the error in strict mode, else
+    /// the trace's first overflow in the assembled result.
     fn run_batch(
         &self,
         inputs: &[InputData],

@@ -83,6 +83,12 @@ fn only_the_overflow_counts_differ() {
     assert_eq!(f.a.as_ref(), Some(&first));
     assert!(f.b.as_ref().is_none_or(|b| b.layer != "d1"), "{f:?}");
     assert!(matches!(after.first_difference, Some(Difference::FirstOverflow(_))));
+    let j = serde_json::to_value(&after).unwrap();
+    assert_eq!(j["equal"], false);
+    assert_eq!(j["first_difference"]["kind"], "first_overflow");
+    assert_eq!(j["first_difference"]["a"]["register"], "v");
+    assert_eq!(j["overflow_count_mismatch"]["register"], "v");
+    assert_eq!(j["overflow_counts_equal"], false);
     let text = after.to_string();
     assert!(text.contains("count different overflows"), "{text}");
     assert!(text.contains("the first overflows differ"), "{text}");
