@@ -8,8 +8,9 @@
 use crate::data::{InputData, LayerInfo, ProbeState};
 use crate::net::{self, Net};
 use crate::numerics::{self, Numerics};
-use crate::overflow::{OverflowEvent, OverflowSink};
+use crate::overflow::{ItemOverflow, OverflowSink};
 use nmc_artifact::Encoding;
+use nmc_trace::OverflowCounts;
 
 /// Per-item output of one run.
 pub(crate) struct ItemOut {
@@ -18,10 +19,10 @@ pub(crate) struct ItemOut {
     pub(crate) volts: Vec<Vec<i64>>,
     pub(crate) core_events: Vec<u64>,
     pub(crate) probe: Vec<ProbeState>,
-    /// Per layer (plus one slot for compartments in no layer): q, u, v counts.
-    pub(crate) overflow_counts: Vec<[u64; 3]>,
-    /// Strict mode: the first overflow (the item stopped at its step).
-    pub(crate) first_overflow: Option<OverflowEvent>,
+    /// Per layer (plus one slot for compartments in no layer): counts per register.
+    pub(crate) overflow_counts: Vec<OverflowCounts>,
+    /// The item's first overflow (in strict mode the item stopped at its step).
+    pub(crate) first_overflow: Option<ItemOverflow>,
 }
 
 /// One batch item to run: the network, what to record, and the request.
@@ -68,9 +69,9 @@ impl ItemRun<'_> {
             .collect();
         let mut probe = Vec::new();
         let mut ov = OverflowSink {
+            net,
             rev: self.rev,
-            counts: vec![[0; 3]; self.layers.len() + 1],
-            strict: self.strict,
+            counts: vec![OverflowCounts::default(); self.layers.len() + 1],
             step: 0,
             first: None,
         };
@@ -121,7 +122,7 @@ impl ItemRun<'_> {
                 });
             }
             self.record_volts(&v, &mut volts);
-            if ov.first.is_some() {
+            if self.strict && ov.first.is_some() {
                 // Strict mode stops this item at the step of its first overflow.
                 break;
             }

@@ -26,11 +26,20 @@
 //! voltage step changing `v` by its register, `vmax`, or the target's widest
 //! `vmin` (a narrower vmin is the neuron's floor, not counted) — the same
 //! definitions as the fixed-point reference, which must count the same
-//! numbers. Every one is counted per layer ([`LayerOverflow`]); with
-//! [`RunOptions::strict`] the earliest (by step, batch item, layer, neuron,
-//! register in step order) is an error ([`EmuError::Overflow`]). The checks
-//! sit on a branch that is not taken in a healthy run, so they cost a compare
-//! each.
+//! numbers. Every one is counted per layer and register
+//! ([`nmc_trace::OverflowCounts`]) and the earliest (by step, batch item,
+//! layer, neuron, register in step order) is the trace's first overflow;
+//! with [`RunOptions::strict`] it is an error ([`EmuError::Overflow`]). The
+//! checks sit on a branch that is not taken in a healthy run, so they cost a
+//! compare each.
+//!
+//! ## Results
+//!
+//! A [`Trace`] (crate `nmc-trace`, the fixed reference's type too), one
+//! layer per artifact layer in the artifact's order — the model's
+//! population order, which emission keeps, so A = B is `a == b` — and the
+//! per-core activity beside it ([`EmuResult`]). With recorded host spikes the
+//! host layer's record holds the spikes it was given.
 //!
 //! Batches run in parallel (rayon); results do not depend on the thread
 //! count.
@@ -45,12 +54,14 @@ mod overflow;
 use bitvec::vec::BitVec;
 use data::LayerInfo;
 pub use data::{InputData, ProbeState};
-pub use error::{EmuError, Register};
+pub use error::EmuError;
 use item::{ItemOut, ItemRun};
 use net::Net;
 use nmc_artifact::{Artifact, Encoding, LayerLoc};
+use nmc_trace::{LayerTrace, OverflowCounts, OverflowEvent};
+pub use nmc_trace::{Register, Trace};
 use numerics::Numerics;
-use overflow::OverflowEvent;
+use overflow::ItemOverflow;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -58,51 +69,11 @@ use serde::Serialize;
 /// fixed reference's bound too: [`nmc_core::input::MAX_EVENTS`]).
 pub const MAX_EVENTS: u32 = nmc_core::input::MAX_EVENTS;
 
-/// Wraps and clips of one layer over a run, summed over the batch.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct LayerOverflow {
-    /// Layer name.
-    pub layer: String,
-    /// Wraps (or clips) of `q` to the accumulator register.
-    pub q_wraps: u64,
-    /// Wraps (or clips) of `u` and of `u + bias` to the current register.
-    pub u_wraps: u64,
-    /// Clips of `v` to `[vmin, vmax]` (or its register).
-    pub v_clips: u64,
-}
-
-impl LayerOverflow {
-    /// `q_wraps + u_wraps + v_clips`.
-    pub fn total(&self) -> u64 {
-        self.q_wraps + self.u_wraps + self.v_clips
-    }
-}
-
 /// How to run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RunOptions {
     /// Any wrap or clip is an error ([`EmuError::Overflow`]) instead of being counted.
     pub strict: bool,
-}
-
-/// Spikes of one layer: bit `(b·steps + t)·n + i`.
-#[derive(Clone, Debug)]
-pub struct LayerSpikes {
-    /// Layer name.
-    pub name: String,
-    /// Layer shape.
-    pub shape: Vec<usize>,
-    /// Spike bits.
-    pub spikes: BitVec,
-}
-
-/// Integer voltages of a non-spiking output layer, `(b·steps + t)·n + i`.
-#[derive(Clone, Debug)]
-pub struct LayerVoltages {
-    /// Layer name.
-    pub name: String,
-    /// Voltages.
-    pub v: Vec<i64>,
 }
 
 /// Activity of one core over the run (summed over the batch).
@@ -118,32 +89,19 @@ pub struct CoreActivity {
     pub syn_events: u64,
 }
 
-/// The result of a run.
+/// The result of a run: the trace every integer execution produces (the
+/// fixed reference's type too), and the emulator's own activity counters.
 #[derive(Clone, Debug)]
 pub struct EmuResult {
-    /// Batch size.
-    pub batch: usize,
-    /// Steps run.
-    pub steps: usize,
-    /// Spikes per layer, in the artifact's layer order.
-    pub layers: Vec<LayerSpikes>,
-    /// Voltages of non-spiking layers.
-    pub voltages: Vec<LayerVoltages>,
+    /// Spikes, read-out voltages, overflow counts per register and the first
+    /// overflow, one layer per artifact layer in the artifact's order.
+    pub trace: Trace,
     /// Per-core activity.
     pub cores: Vec<CoreActivity>,
     /// Host spikes sent to the chip, total.
     pub host_spikes: u64,
     /// Synaptic events, total.
     pub syn_events: u64,
-    /// Wraps and clips per layer, in the artifact's layer order.
-    pub overflows: Vec<LayerOverflow>,
-}
-
-impl EmuResult {
-    /// Wraps and clips of the whole run.
-    pub fn total_overflows(&self) -> u64 {
-        self.overflows.iter().map(LayerOverflow::total).sum()
-    }
 }
 
 /// A compiled artifact ready to run any number of times.
@@ -282,8 +240,9 @@ impl Emulator {
         self.run_batch(inputs, None, batch, steps, opts, progress)
     }
 
-    /// Every batch item in parallel, then the earliest strict overflow (by
-    /// step, batch item, layer, neuron, register) or the assembled result.
+    /// Every batch item in parallel, then the earliest overflow (by step,
+    /// batch item, layer, neuron, register): the error in strict mode, else
+    /// the trace's first overflow in the assembled result.
     fn run_batch(
         &self,
         inputs: &[InputData],
@@ -301,15 +260,16 @@ impl Emulator {
                 r
             })
             .collect();
-        if let Some((b, e)) = items
+        let first = items
             .iter()
             .enumerate()
             .filter_map(|(b, it)| it.first_overflow.map(|e| (b, e)))
             .min_by_key(|&(b, e)| (e.step, b, e))
-        {
-            return Err(self.overflow_error(b, e));
+            .map(|(b, e)| self.overflow_event(b, e));
+        match first {
+            Some(e) if opts.strict => Err(EmuError::Overflow(e)),
+            first => Ok(self.assemble(items, batch, steps, first)),
         }
-        Ok(self.assemble(items, batch, steps))
     }
 
     /// Whether each layer (artifact layer order) spikes; non-spiking layers
@@ -386,18 +346,19 @@ impl Emulator {
         self.run_batch(&[], Some((li, spikes)), spikes.batch, steps, opts, progress)
     }
 
-    fn overflow_error(&self, b: usize, e: OverflowEvent) -> EmuError {
+    /// An item's overflow as the trace and the strict error name it.
+    fn overflow_event(&self, b: usize, e: ItemOverflow) -> OverflowEvent {
         let layer = match self.layers.get(e.layer as usize) {
             Some(l) => l.name.clone(),
             None => "(compartment in no layer)".to_string(),
         };
-        EmuError::Overflow {
+        OverflowEvent {
             layer,
             neuron: e.neuron as usize,
             step: e.step,
             batch: b,
             register: e.register,
-            exact: e.exact,
+            exact: i128::from(e.exact),
             stored: e.stored,
         }
     }
@@ -407,7 +368,7 @@ impl Emulator {
         self.run_with_progress(inputs, steps, &|| {})
     }
 
-    fn assemble(&self, items: Vec<ItemOut>, batch: usize, steps: usize) -> EmuResult {
+    fn assemble(&self, items: Vec<ItemOut>, batch: usize, steps: usize, first: Option<OverflowEvent>) -> EmuResult {
         let net = &self.net;
         let mut bits: Vec<BitVec> = self
             .layers
@@ -444,54 +405,36 @@ impl Emulator {
                 a.syn_events += it.core_events[c];
             }
         }
-        let mut voltages = Vec::new();
-        for (li, l) in self.layers.iter().enumerate() {
-            if !l.spiking {
-                let mut v = Vec::with_capacity(batch * steps * l.gidx.len());
-                for it in &items {
-                    v.extend_from_slice(&it.volts[li]);
-                }
-                voltages.push(LayerVoltages {
-                    name: l.name.clone(),
-                    v,
-                });
-            }
-        }
         let layers = self
             .layers
             .iter()
             .zip(bits)
-            .map(|(l, spikes)| LayerSpikes {
-                name: l.name.clone(),
-                shape: l.shape.clone(),
-                spikes,
+            .enumerate()
+            .map(|(li, (l, spikes))| {
+                let mut overflows = OverflowCounts::default();
+                for it in &items {
+                    overflows.add(&it.overflow_counts[li]);
+                }
+                LayerTrace {
+                    name: l.name.clone(),
+                    shape: l.shape.clone(),
+                    spikes,
+                    voltages: (!l.spiking).then(|| items.iter().flat_map(|it| it.volts[li].iter().copied()).collect()),
+                    overflows,
+                }
             })
             .collect();
         let syn_events = cores.iter().map(|c| c.syn_events).sum();
-        let mut overflows: Vec<LayerOverflow> = self
-            .layers
-            .iter()
-            .map(|l| LayerOverflow {
-                layer: l.name.clone(),
-                ..Default::default()
-            })
-            .collect();
-        for it in &items {
-            for (o, c) in overflows.iter_mut().zip(&it.overflow_counts) {
-                o.q_wraps += c[0];
-                o.u_wraps += c[1];
-                o.v_clips += c[2];
-            }
-        }
         EmuResult {
-            batch,
-            steps,
-            layers,
-            voltages,
+            trace: Trace {
+                batch,
+                steps,
+                layers,
+                first_overflow: first,
+            },
             cores,
             host_spikes,
             syn_events,
-            overflows,
         }
     }
 

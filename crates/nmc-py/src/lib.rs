@@ -595,9 +595,10 @@ impl PyDeployment {
         let res = py
             .detach(|| emu.run_opts(std::slice::from_ref(&input), steps, &RunOptions { strict }, &|| {}))
             .map_err(err)?;
-        res.layers
+        let t = &res.trace;
+        t.layers
             .iter()
-            .map(|l| Ok((l.name.clone(), spikes_array(py, &l.spikes, res.batch, steps, &l.shape)?)))
+            .map(|l| Ok((l.name.clone(), spikes_array(py, &l.spikes, t.batch, steps, &l.shape)?)))
             .collect()
     }
 }

@@ -47,16 +47,17 @@ fn mnist_conv_fixed_point_matches_float() {
             ..Default::default()
         },
     )
-    .unwrap();
-    assert_eq!(fixed.total_overflows(), 0, "{:?}", fixed.overflows);
+    .unwrap()
+    .trace;
+    assert_eq!(fixed.total_overflows(), 0, "{:?}", fixed.layers[0].overflows);
     let fo = float.layer("if_out").unwrap();
-    let qo = fixed.layer("if_out").unwrap();
+    let qo = fixed.position("if_out").unwrap();
     let (mut agree, mut acc_f, mut acc_q) = (0, 0, 0);
     for (b, &label) in labels.iter().enumerate() {
         let pf = argmax(&fo.counts_of(b));
         let pq = argmax(
             &(0..10)
-                .map(|i| (0..23).filter(|&s| qo.spiked(b, s, i)).count() as u64)
+                .map(|i| (0..23).filter(|&s| fixed.spiked(qo, b, s, i)).count() as u64)
                 .collect::<Vec<_>>(),
         );
         agree += usize::from(pf == pq);
@@ -103,13 +104,16 @@ fn nmnist_event_counts() {
     let stim = Stimulus::new(z).unwrap();
     let run = |opts: &QuantOptions| {
         let (m, r) = quantize(&g, &t, opts).unwrap();
-        (simulate_fixed(&m, &t, &stim, &FixedOptions::default()).unwrap(), r)
+        (
+            simulate_fixed(&m, &t, &stim, &FixedOptions::default()).unwrap().trace,
+            r,
+        )
     };
     let (fixed, r) = run(&QuantOptions::default());
-    assert!(fixed.overflows[0].q_wraps > 0);
+    assert!(fixed.layers[0].overflows.q_wraps() > 0);
     assert!(r.populations[0].saturation.safe_input.unwrap() < 8.0);
     let (fixed, r) = run(&QuantOptions::default().max_input_events(8));
-    assert_eq!(fixed.total_overflows(), 0, "{:?}", fixed.overflows);
+    assert_eq!(fixed.total_overflows(), 0, "{:?}", fixed.layers[0].overflows);
     assert!(r.populations[0].saturation.safe_input.unwrap() >= 8.0);
     let float = simulate(&g, &stim, &SimOptions::default()).unwrap();
     for name in ["1", "3", "6", "10"] {

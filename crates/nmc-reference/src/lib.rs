@@ -122,9 +122,7 @@ mod result;
 mod stimulus;
 
 pub use error::SimError;
-pub use fixed::{
-    FixedError, FixedLayer, FixedOptions, FixedResult, OverflowCount, ProbeState, simulate_fixed, validate,
-};
+pub use fixed::{FixedError, FixedOptions, FixedResult, ProbeState, simulate_fixed, validate};
 pub use float::{Probe, ProbeKind, simulate};
 pub use io::{read_array, read_array_bytes, read_array_named};
 pub use rates::{LayerRates, LayerStat, NonSpiking, RateReport, activity_warnings};

@@ -1,6 +1,6 @@
 #![allow(clippy::unwrap_used)]
 //! Golden spike trains of two small hand-built QModels, in the compact text
-//! of [`nmc_reference::FixedResult::spike_listing`] (batch item 0), under
+//! of [`nmc_reference::fixed::Trace::spike_listing`] (batch item 0), under
 //! `tests/golden/spikes/` at the workspace root. Compared exactly; rewrite
 //! with `NMC_BLESS=1 cargo test -p nmc-reference --test fixed_golden`.
 //! The models live in `fixed_common/golden_models.rs`, which
@@ -27,7 +27,7 @@ fn check_golden(name: &str, text: &str) {
 fn golden_dense_chain() {
     let t = loihi1();
     let (m, s) = dense_chain(&t);
-    let r = simulate_fixed(&m, &t, &s, &FixedOptions::default()).unwrap();
+    let r = simulate_fixed(&m, &t, &s, &FixedOptions::default()).unwrap().trace;
     assert!(r.layers.iter().all(|l| l.total() > 0), "every layer spikes");
     check_golden("dense_chain", &render("dense_chain on loihi1", &r));
 }
@@ -40,7 +40,7 @@ fn golden_conv_encoder() {
         steps: Some(30),
         ..FixedOptions::default()
     };
-    let r = simulate_fixed(&m, &t, &s, &opts).unwrap();
+    let r = simulate_fixed(&m, &t, &s, &opts).unwrap().trace;
     assert!(r.layers[0].total() > 0 && r.layers[1].total() > 0, "enc and conv spike");
     assert!(r.layers[2].voltages.is_some());
     check_golden("conv_encoder", &render("conv_encoder on tiny", &r));

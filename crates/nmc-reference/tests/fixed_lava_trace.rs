@@ -93,13 +93,13 @@ fn a_host_latency_of_two_runs_the_lava_cpu_trace_one_step_later() {
     for step in 1..1000 {
         assert_eq!(r.probe[step].v, trace.voltage[step - 1], "voltage at step {step}");
         assert_eq!(r.probe[step].spiked, trace.spike[step - 1], "spike at step {step}");
-        assert_eq!(r.layers[0].spiked(0, step, 0), trace.spike[step - 1]);
+        assert_eq!(r.trace.spiked(0, 0, step, 0), trace.spike[step - 1]);
     }
     assert_eq!(
-        r.layers[0].spikes.iter_ones().collect::<Vec<_>>(),
+        r.trace.layers[0].spikes.iter_ones().collect::<Vec<_>>(),
         vec![462, 512, 712, 762]
     );
-    assert_eq!(r.total_overflows(), 0);
+    assert_eq!(r.trace.total_overflows(), 0);
 }
 
 #[test]
@@ -115,7 +115,7 @@ fn loihi1_reproduces_the_lava_cpu_trace_exactly() {
     // The decay sequence after the first input spike (step 60).
     assert_eq!(&v[60..65], &[0, 640, 614, 589, 565]);
     assert_eq!(
-        r.layers[0].spikes.iter_ones().collect::<Vec<_>>(),
+        r.trace.layers[0].spikes.iter_ones().collect::<Vec<_>>(),
         vec![461, 511, 711, 761]
     );
 }

@@ -19,8 +19,9 @@ use nmc_ir::qmodel::{
     Compartment, InputEncoding, PerNeuron, Placement, QConnection, QInput, QModel, QPopulation, QWeights, Source,
 };
 use nmc_reference::Stimulus;
-use nmc_reference::fixed::{FixedError, FixedOptions, FixedResult, StateRegister, simulate_fixed};
+use nmc_reference::fixed::{FixedError, FixedOptions, FixedResult, simulate_fixed};
 use nmc_target::Target;
+use nmc_trace::OverflowEvent;
 use proptest::prelude::*;
 
 /// splitmix64: a tiny deterministic generator driven by proptest's seed.
@@ -313,7 +314,7 @@ fn check_case(seed: u64, target: &str, hot: bool) {
         let n = p.shape.numel();
         let probe = (k, rng.range(0, n as i64 - 1) as usize, rng.range(0, 2) as usize);
         let r = run(&m, &t, &s, Some(total_steps), false, Some(probe)).unwrap();
-        assert_eq!(r.layers, base.layers, "a probe does not change the run");
+        assert_eq!(r.trace, base.trace, "a probe does not change the run");
         assert_eq!(r.probe.len(), total_steps);
         let c = &p.compartment;
         let vmin = vf.vmin(u32::from(c.vmin_exp)).unwrap();
@@ -335,48 +336,48 @@ fn check_case(seed: u64, target: &str, hot: bool) {
             }
             assert_eq!(
                 st.spiked,
-                r.layers[k].spiked(probe.2, step, probe.1),
+                r.trace.spiked(k, probe.2, step, probe.1),
                 "probe and layer agree on spikes"
             );
         }
     }
 
     // Strict mode.
-    let total = base.total_overflows();
+    let total = base.trace.total_overflows();
     match run(&m, &t, &s, Some(total_steps), true, None) {
         Ok(r) => {
             assert_eq!(total, 0, "strict succeeded although {total} overflows were counted");
             assert_eq!(r, base);
         }
-        Err(FixedError::Overflow {
-            population,
-            population_index,
-            neuron,
-            step,
-            register,
-            exact,
-            stored,
-            ..
-        }) => {
+        Err(FixedError::Overflow(e)) => {
             assert!(total > 0, "strict failed without counted overflows");
-            assert_eq!(population, m.populations[population_index].name);
+            assert_eq!(
+                Some(&e),
+                base.trace.first_overflow.as_ref(),
+                "strict stops at the first overflow"
+            );
+            let OverflowEvent {
+                layer: population,
+                neuron,
+                step,
+                register,
+                exact,
+                stored,
+                ..
+            } = e;
+            let population_index = m.populations.iter().position(|p| p.name == population).unwrap();
             assert!(neuron < m.populations[population_index].shape.numel());
             assert_ne!(exact, i128::from(stored));
             if step > 0 {
                 let before = run(&m, &t, &s, Some(step), false, None).unwrap();
                 assert_eq!(
-                    before.total_overflows(),
+                    before.trace.total_overflows(),
                     0,
                     "the reported overflow at step {step} is the first"
                 );
             }
             let upto = run(&m, &t, &s, Some(step + 1), false, None).unwrap();
-            let o = &upto.overflows[population_index];
-            let count = match register {
-                StateRegister::Accumulator => o.q_wraps,
-                StateRegister::Current | StateRegister::CurrentBias => o.u_wraps,
-                StateRegister::Voltage => o.v_clips,
-            };
+            let count = upto.trace.layers[population_index].overflows.get(register);
             assert!(count > 0, "{register} of `{population}` overflows by step {step}");
         }
         Err(e) => panic!("unexpected error {e}"),
@@ -388,8 +389,7 @@ fn check_case(seed: u64, target: &str, hot: bool) {
     for threads in [1, 2] {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         let r = pool.install(|| run(&m, &t, &s, Some(total_steps), false, Some((0, 0, 2))).unwrap());
-        assert_eq!(r.layers, base.layers, "{threads} threads");
-        assert_eq!(r.overflows, base.overflows, "{threads} threads");
+        assert_eq!(r.trace, base.trace, "{threads} threads");
     }
 }
 
@@ -422,7 +422,7 @@ fn the_generator_reaches_both_branches() {
         for hot in [false, true] {
             let (m, s) = random_case(seed, &t, hot);
             let r = run(&m, &t, &s, None, false, None).unwrap();
-            if r.layers.iter().filter(|l| l.spiking).all(|l| l.total() > 0) {
+            if r.trace.layers.iter().filter(|l| l.spiking()).all(|l| l.total() > 0) {
                 active += 1;
             }
             if matches!(m.inputs[0].encoding, InputEncoding::Real { .. }) {
@@ -434,7 +434,7 @@ fn the_generator_reaches_both_branches() {
             {
                 conv += 1;
             }
-            if r.total_overflows() > 0 {
+            if r.trace.total_overflows() > 0 {
                 with += 1;
             } else {
                 without += 1;

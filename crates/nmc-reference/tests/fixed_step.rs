@@ -7,7 +7,8 @@ mod fixed_common;
 
 use fixed_common::*;
 use nmc_ir::qmodel::PerNeuron;
-use nmc_reference::fixed::{FixedError, StateRegister};
+use nmc_reference::fixed::{FixedError, Register};
+use nmc_trace::OverflowEvent;
 
 /// loihi1 (u_offset 1): stored decay_u = 0 gives the factor 4096 − 1 − 0 = 4095.
 /// One event through w_int = 64·2^6 = 4096 at step 0 reaches q at step 1:
@@ -96,7 +97,7 @@ fn bias_mantissa_and_exponent() {
         vec![false, false, true, false, false, true, false]
     );
     assert_eq!(column(&r.probe, |p| p.u), vec![0; 7]);
-    assert_eq!(r.layers[0].total(), 2);
+    assert_eq!(r.trace.layers[0].total(), 2);
 }
 
 /// bias 64 (1 · 2^6), vth = 2 · 64 = 128: v reaches exactly 128 at step 1 and
@@ -112,12 +113,12 @@ fn threshold_crossing_is_strict() {
     let m = one_neuron(&t, c.clone(), 0, vec![0]);
     let r = probe_run(&m, &t, &events_at(6, &[]), false).unwrap();
     assert_eq!(column(&r.probe, |p| p.v), vec![64, 128, 0, 64, 128, 0]);
-    assert_eq!(r.layers[0].spikes.iter_ones().collect::<Vec<_>>(), vec![2, 5]);
+    assert_eq!(r.trace.layers[0].spikes.iter_ones().collect::<Vec<_>>(), vec![2, 5]);
     c.vth_mant = PerNeuron::Uniform(1);
     let m = one_neuron(&t, c, 0, vec![0]);
     let r = probe_run(&m, &t, &events_at(6, &[]), false).unwrap();
     assert_eq!(column(&r.probe, |p| p.v), vec![64, 0, 64, 0, 64, 0]);
-    assert_eq!(r.layers[0].spikes.iter_ones().collect::<Vec<_>>(), vec![1, 3, 5]);
+    assert_eq!(r.trace.layers[0].spikes.iter_ones().collect::<Vec<_>>(), vec![1, 3, 5]);
 }
 
 /// A bias far above threshold (4095 · 2^7 = 524160 > vth 64) makes the
@@ -172,19 +173,19 @@ fn q_wraps_at_2_pow_21() {
     let s = events_at(5, &[(0, 1.0), (1, 2.0), (2, 3.0)]);
     let r = probe_run(&m, &t, &s, false).unwrap();
     assert_eq!(column(&r.probe, |p| p.q), vec![0, 1_048_576, -2_097_152, -1_048_576, 0]);
-    assert_eq!(r.overflows[0].q_wraps, 2);
+    assert_eq!(r.trace.layers[0].overflows.q_wraps(), 2);
     match probe_run(&m, &t, &s, true) {
-        Err(FixedError::Overflow {
-            population,
+        Err(FixedError::Overflow(OverflowEvent {
+            layer,
             neuron,
             step,
             register,
             exact,
             stored,
             ..
-        }) => {
-            assert_eq!((population.as_str(), neuron, step), ("n", 0, 2));
-            assert_eq!(register, StateRegister::Accumulator);
+        })) => {
+            assert_eq!((layer.as_str(), neuron, step), ("n", 0, 2));
+            assert_eq!(register, Register::Accumulator);
             assert_eq!((exact, stored), (2_097_152, -2_097_152));
         }
         other => panic!("expected a q overflow, got {other:?}"),
@@ -222,23 +223,27 @@ fn u_wraps_at_2_pow_23() {
         vec![0, 2_080_768, 4_161_028, 6_240_780, 8_320_024, -6_378_456]
     );
     assert_eq!(
-        (r.overflows[0].q_wraps, r.overflows[0].u_wraps, r.overflows[0].v_clips),
+        (
+            r.trace.layers[0].overflows.q_wraps(),
+            r.trace.layers[0].overflows.u_wraps(),
+            r.trace.layers[0].overflows.v_clips()
+        ),
         (0, 1, 0)
     );
     // Non-spiking: the voltages are recorded, v = (v >> 12) + u.
     assert_eq!(
-        r.layers[0].voltages.as_deref().unwrap(),
+        r.trace.layers[0].voltages.as_deref().unwrap(),
         &[0, 2_080_768, 4_161_536, 6_241_796, 8_321_547, -6_376_425]
     );
     match probe_run(&m, &t, &s, true) {
-        Err(FixedError::Overflow {
+        Err(FixedError::Overflow(OverflowEvent {
             step,
             register,
             exact,
             stored,
             ..
-        }) => {
-            assert_eq!((step, register), (5, StateRegister::Current));
+        })) => {
+            assert_eq!((step, register), (5, Register::Current));
             assert_eq!((exact, stored), (10_398_760, -6_378_456));
         }
         other => panic!("expected a u overflow, got {other:?}"),
@@ -248,18 +253,18 @@ fn u_wraps_at_2_pow_23() {
     c.bias_exp = PerNeuron::Uniform(7);
     let m = one_neuron(&t, c, 7, vec![254]);
     let err = probe_run(&m, &t, &s, true).unwrap_err();
-    let FixedError::Overflow {
+    let FixedError::Overflow(OverflowEvent {
         step,
         register,
         exact,
         stored,
         ..
-    } = err
+    }) = &err
     else {
         panic!("expected an overflow, got {err}");
     };
-    assert_eq!((step, register), (4, StateRegister::CurrentBias));
-    assert_eq!((exact, stored), (8_844_184, -7_933_032));
+    assert_eq!((*step, *register), (4, Register::CurrentBias));
+    assert_eq!((*exact, *stored), (8_844_184, -7_933_032));
     assert!(err.to_string().contains("register u+bias"), "{err}");
 }
 
@@ -280,23 +285,23 @@ fn v_clips_at_vmin_and_vmax() {
     let m = one_neuron(&t, c.clone(), 0, vec![0]);
     let r = probe_run(&m, &t, &events_at(5, &[]), false).unwrap();
     assert_eq!(column(&r.probe, |p| p.v), vec![200, 400, 511, 511, 511]);
-    assert_eq!(r.overflows[0].v_clips, 3);
+    assert_eq!(r.trace.layers[0].overflows.v_clips(), 3);
     let err = probe_run(&m, &t, &events_at(5, &[]), true).unwrap_err();
     assert!(
         matches!(
             err,
-            FixedError::Overflow {
+            FixedError::Overflow(OverflowEvent {
                 step: 2,
-                register: StateRegister::Voltage,
+                register: Register::Voltage,
                 exact: 600,
                 stored: 511,
                 ..
-            }
+            })
         ),
         "{err:?}"
     );
     let msg = err.to_string();
-    for part in ["population `n`", "neuron 0", "step 2", "register v"] {
+    for part in ["layer `n`", "neuron 0", "step 2", "register v"] {
         assert!(msg.contains(part), "`{msg}` lacks `{part}`");
     }
 
@@ -307,7 +312,7 @@ fn v_clips_at_vmin_and_vmax() {
     let m = one_neuron(&t, c.clone(), 0, vec![0]);
     let r = probe_run(&m, &t, &events_at(5, &[]), false).unwrap();
     assert_eq!(column(&r.probe, |p| p.v), vec![-20, -31, -31, -31, -31]);
-    assert_eq!(r.overflows[0].v_clips, 0);
+    assert_eq!(r.trace.layers[0].overflows.v_clips(), 0);
     assert!(
         probe_run(&m, &t, &events_at(5, &[]), true).is_ok(),
         "a designed floor is not an overflow"
@@ -321,7 +326,7 @@ fn v_clips_at_vmin_and_vmax() {
     let v = column(&r.probe, |p| p.v);
     assert_eq!(v[4096], -524_160 * 4097);
     assert_eq!(v[4097..], [-(1i64 << 31) + 1; 3]);
-    assert_eq!(r.overflows[0].v_clips, 3);
+    assert_eq!(r.trace.layers[0].overflows.v_clips(), 3);
 }
 
 /// The refractory hold happens after the clip and is not itself a clip; a
@@ -340,5 +345,5 @@ fn current_evolves_while_refractory() {
     // t3: u = 126, held, r → 0. t4: u = 125, v = 125 > 64 → spike.
     assert_eq!(column(&r.probe, |p| p.u), vec![0, 128, 127, 126, 125]);
     assert_eq!(column(&r.probe, |p| p.spiked), vec![false, true, false, false, true]);
-    assert_eq!(r.total_overflows(), 0);
+    assert_eq!(r.trace.total_overflows(), 0);
 }

@@ -115,9 +115,53 @@ pub fn table(rows: &[LayerActivity]) -> String {
     s
 }
 
+/// Wraps and clips of one layer as the reports give them (`overflows` of
+/// `nmc.emulate/1` and `nmc.verify/1`): the trace's per-register counts, with
+/// the current register's two (`u`, `u + bias`) summed as `u_wraps`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LayerOverflow {
+    /// Layer name.
+    pub layer: String,
+    /// Wraps (or clips) of `q` to the accumulator register.
+    pub q_wraps: u64,
+    /// Wraps (or clips) of `u` and of `u + bias` to the current register.
+    pub u_wraps: u64,
+    /// Clips of `v` to `[vmin, vmax]` (or its register).
+    pub v_clips: u64,
+}
+
+impl LayerOverflow {
+    /// The report row of one layer of a trace.
+    pub fn of(l: &nmc_trace::LayerTrace) -> LayerOverflow {
+        LayerOverflow {
+            layer: l.name.clone(),
+            q_wraps: l.overflows.q_wraps(),
+            u_wraps: l.overflows.u_wraps(),
+            v_clips: l.overflows.v_clips(),
+        }
+    }
+
+    /// The rows of every layer of a trace, in its order.
+    pub fn all(t: &nmc_trace::Trace) -> Vec<LayerOverflow> {
+        t.layers.iter().map(LayerOverflow::of).collect()
+    }
+
+    /// `q_wraps + u_wraps + v_clips`.
+    pub fn total(&self) -> u64 {
+        self.q_wraps + self.u_wraps + self.v_clips
+    }
+
+    /// Adds another chunk's counts of the same layer.
+    pub fn add(&mut self, o: &LayerOverflow) {
+        self.q_wraps += o.q_wraps;
+        self.u_wraps += o.u_wraps;
+        self.v_clips += o.v_clips;
+    }
+}
+
 /// The overflow lines of a report: `overflows: none …`, or a table of the
 /// layers with wraps or clips.
-pub fn overflow_table(overflows: &[nmc_emu::LayerOverflow]) -> String {
+pub fn overflow_table(overflows: &[LayerOverflow]) -> String {
     let hit: Vec<_> = overflows.iter().filter(|o| o.total() > 0).collect();
     if hit.is_empty() {
         return "overflows: none (no register wrapped, no voltage clipped)\n".to_string();
@@ -187,7 +231,7 @@ pub struct EmulateReport {
     pub output: Option<Readout>,
     /// Wraps and clips of the integer registers per layer (all zero in a
     /// healthy deployment; `--strict` turns the first into an error).
-    pub overflows: Vec<nmc_emu::LayerOverflow>,
+    pub overflows: Vec<LayerOverflow>,
     /// The comparison with a golden spike file (`--expect`).
     pub golden: Option<crate::spikefile::GoldenCheck>,
     /// Silent or saturated spiking layers, with their likely causes

@@ -1,5 +1,7 @@
-//! Comparing spike trains: the exact check (fixed reference = emulator, bit
-//! for bit) and the fidelity statistics (deployed vs float reference).
+//! Comparing spike trains: the fidelity statistics (deployed vs float
+//! reference). The exact check (fixed reference = emulator) compares traces
+//! (`nmc_trace::Trace`, see `pipeline::run_a_and_b`); its first spike
+//! mismatch keeps its report name here ([`Mismatch`]).
 //!
 //! Spike trains are bit vectors indexed `(b·steps + t)·n + i` for batch item
 //! `b`, step `t`, neuron `i` — the layout of `nmc-reference` and `nmc-emu`.
@@ -45,74 +47,10 @@ impl Spikes<'_> {
     }
 }
 
-/// The first place two executions disagree.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Mismatch {
-    /// Layer name.
-    pub layer: String,
-    /// Batch item.
-    pub batch_item: usize,
-    /// Step.
-    pub step: usize,
-    /// Neuron index (row-major over the layer shape).
-    pub neuron: usize,
-    /// Whether A (fixed reference) spiked.
-    pub a_spiked: bool,
-    /// Whether B (emulator) spiked.
-    pub b_spiked: bool,
-    /// Total differing (item, step, neuron) bits over all layers.
-    pub differing_bits: u64,
-}
-
-/// Compares A and B layer by layer (matched by position; names and sizes
-/// must agree). Returns the earliest mismatch in (step, layer order, item,
-/// neuron) order, or `Err` describing a structural difference.
-pub fn first_mismatch(a: &[Spikes<'_>], b: &[Spikes<'_>]) -> Result<Option<Mismatch>, String> {
-    if a.len() != b.len() {
-        return Err(format!(
-            "fixed reference records {} layers, the emulator {}",
-            a.len(),
-            b.len()
-        ));
-    }
-    let mut first: Option<Mismatch> = None;
-    let mut differing = 0u64;
-    for (la, lb) in a.iter().zip(b) {
-        if la.name != lb.name || la.n != lb.n || la.batch != lb.batch || la.steps != lb.steps {
-            return Err(format!(
-                "layer `{}` ({} neurons, {}×{} steps) vs `{}` ({} neurons, {}×{} steps)",
-                la.name, la.n, la.batch, la.steps, lb.name, lb.n, lb.batch, lb.steps
-            ));
-        }
-        if la.bits == lb.bits {
-            continue;
-        }
-        let diff = la.bits.clone() ^ lb.bits.clone();
-        differing += diff.count_ones() as u64;
-        if let Some(k) = diff.first_one() {
-            let i = k % la.n;
-            let bt = k / la.n;
-            let (bi, t) = (bt / la.steps, bt % la.steps);
-            // Earliest step wins; among equal steps the earlier layer.
-            let earlier = first.as_ref().is_none_or(|m| t < m.step);
-            if earlier {
-                first = Some(Mismatch {
-                    layer: la.name.to_string(),
-                    batch_item: bi,
-                    step: t,
-                    neuron: i,
-                    a_spiked: la.bits[k],
-                    b_spiked: lb.bits[k],
-                    differing_bits: 0,
-                });
-            }
-        }
-    }
-    Ok(first.map(|mut m| {
-        m.differing_bits = differing;
-        m
-    }))
-}
+/// The first spike on which two executions disagree: the trace
+/// comparison's ([`nmc_trace::Trace::compare`]), under the name the
+/// `nmc.verify/1` report has always used.
+pub type Mismatch = nmc_trace::SpikeDifference;
 
 /// Fidelity of one layer: deployed (B) against the float reference.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -203,32 +141,6 @@ mod tests {
 
     fn bits(v: &[u8]) -> BitVec {
         v.iter().map(|&x| x != 0).collect()
-    }
-
-    #[test]
-    fn finds_the_earliest_mismatch_across_layers() {
-        // 1 item, 3 steps, 2 neurons.
-        let a1 = bits(&[0, 0, 1, 0, 0, 1]);
-        let b1 = bits(&[0, 0, 1, 0, 1, 1]); // differs at t=2, i=0
-        let a2 = bits(&[0, 0, 0, 1, 0, 0]);
-        let b2 = bits(&[0, 0, 0, 0, 0, 0]); // differs at t=1, i=1
-        let s = |name, b| Spikes {
-            name,
-            n: 2,
-            batch: 1,
-            steps: 3,
-            bits: b,
-        };
-        let m = first_mismatch(&[s("x", &a1), s("y", &a2)], &[s("x", &b1), s("y", &b2)])
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            (m.layer.as_str(), m.step, m.neuron, m.a_spiked, m.b_spiked),
-            ("y", 1, 1, true, false)
-        );
-        assert_eq!(m.differing_bits, 2);
-        assert_eq!(first_mismatch(&[s("x", &a1)], &[s("x", &a1)]).unwrap(), None);
-        assert!(first_mismatch(&[s("x", &a1)], &[s("z", &a1)]).is_err());
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub mod spikefile;
 
 pub use nmc_frontend::LoadOptions;
 pub use nmc_ir::Graph;
+/// The trace of an integer execution and its comparison (crate `nmc-trace`).
+pub use nmc_trace as trace;
 
 use std::path::Path;
 
@@ -110,8 +112,9 @@ impl Error {
         // the table test, crates/nmc/tests/exit_codes.rs).
         match self {
             Error::Partition(nmc_partition::PartitionError::NotFit { .. }) => exit::DOES_NOT_FIT,
-            Error::Fixed(nmc_reference::FixedError::Overflow { .. })
-            | Error::Emu(nmc_emu::EmuError::Overflow { .. }) => exit::OVERFLOW,
+            Error::Fixed(nmc_reference::FixedError::Overflow(_)) | Error::Emu(nmc_emu::EmuError::Overflow(_)) => {
+                exit::OVERFLOW
+            }
             Error::Structure(_) | Error::Internal(_) => exit::INTERNAL,
             Error::TooLarge(_) | Error::Usage(_) => exit::USAGE,
             Error::Mismatch(_) => exit::MISMATCH,

@@ -12,14 +12,15 @@ use std::process::Command;
 /// crate → the nmc crates it may depend on (normal dependencies).
 const RULES: &[(&str, &[&str])] = &[
     ("nmc-core", &[]),
+    ("nmc-trace", &[]),
     ("nmc-ir", &["nmc-core"]),
     ("nmc-artifact", &[]),
     ("nmc-target", &["nmc-core"]),
     ("nmc-frontend", &["nmc-core", "nmc-ir"]),
-    ("nmc-reference", &["nmc-core", "nmc-ir", "nmc-target"]),
+    ("nmc-reference", &["nmc-core", "nmc-ir", "nmc-target", "nmc-trace"]),
     ("nmc-quant", &["nmc-core", "nmc-ir", "nmc-target"]),
     ("nmc-partition", &["nmc-core", "nmc-ir", "nmc-target", "nmc-artifact"]),
-    ("nmc-emu", &["nmc-core", "nmc-artifact", "nmc-target"]),
+    ("nmc-emu", &["nmc-core", "nmc-artifact", "nmc-target", "nmc-trace"]),
     // Dev-only (tests' golden harness): no crate may use it as a normal dependency.
     ("nmc-golden", &[]),
     (
@@ -34,12 +35,17 @@ const RULES: &[(&str, &[&str])] = &[
             "nmc-quant",
             "nmc-partition",
             "nmc-emu",
+            "nmc-trace",
         ],
     ),
 ];
 
 /// Crates that may use no third-party crate beyond these.
-const LEAVES: &[(&str, &[&str])] = &[("nmc-core", &[]), ("nmc-ir", &["petgraph", "serde", "thiserror"])];
+const LEAVES: &[(&str, &[&str])] = &[
+    ("nmc-core", &[]),
+    ("nmc-ir", &["petgraph", "serde", "thiserror"]),
+    ("nmc-trace", &["bitvec", "serde", "thiserror"]),
+];
 
 fn metadata() -> BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());

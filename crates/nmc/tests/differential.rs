@@ -269,12 +269,12 @@ proptest! {
         let (fixed, em, exact) = nmc::pipeline::run_a_and_b(&compiled, &target, &stim, steps, false).unwrap();
         prop_assert!(exact.equal, "{:?}", exact);
         prop_assert!(exact.overflow_counts_equal);
-        for o in &fixed.overflows {
-            let e = em.overflows.iter().find(|e| e.layer == o.population).unwrap();
-            prop_assert_eq!((e.q_wraps, e.u_wraps, e.v_clips), (o.q_wraps, o.u_wraps, o.v_clips), "{}", o.population);
+        for (o, e) in fixed.trace.layers.iter().zip(&em.trace.layers) {
+            prop_assert_eq!(&e.name, &o.name);
+            prop_assert_eq!(e.overflows, o.overflows, "{}", o.name);
         }
-        let fixed_total = fixed.total_overflows();
-        prop_assert_eq!(fixed_total, em.total_overflows());
+        let fixed_total = fixed.trace.total_overflows();
+        prop_assert_eq!(fixed_total, em.trace.total_overflows());
         // Strict: the fixed reference's first overflow, then the emulator's.
         let a = nmc_reference::simulate_fixed(
             &compiled.qmodel,
@@ -291,22 +291,11 @@ proptest! {
         );
         match (a, b) {
             (Ok(_), Ok(_)) => prop_assert_eq!(fixed_total, 0),
-            (
-                Err(nmc_reference::FixedError::Overflow { population, neuron, step, batch, register, exact, stored, .. }),
-                Err(nmc_emu::EmuError::Overflow {
-                    layer,
-                    neuron: n2,
-                    step: s2,
-                    batch: b2,
-                    register: r2,
-                    exact: e2,
-                    stored: st2,
-                }),
-            ) => {
+            (Err(nmc_reference::FixedError::Overflow(a)), Err(nmc_emu::EmuError::Overflow(b))) => {
                 prop_assert!(fixed_total > 0);
-                prop_assert_eq!((population, neuron, step, batch), (layer, n2, s2, b2));
-                prop_assert_eq!(register.name(), r2.name());
-                prop_assert_eq!((exact, stored), (i128::from(e2), st2));
+                prop_assert_eq!(&a, &b);
+                // Strict mode stops at the event the counting run records first.
+                prop_assert_eq!(Some(&a), fixed.trace.first_overflow.as_ref());
             }
             (a, b) => prop_assert!(false, "strict runs disagree: {:?} vs {:?}", a.err(), b.err()),
         }
@@ -331,10 +320,10 @@ fn overheated_networks_overflow_every_register() {
         let (compiled, stim, target) = overheated(&net, (seed % 10) as u8);
         let (_, em, exact) = nmc::pipeline::run_a_and_b(&compiled, &target, &stim, 10, false).unwrap();
         assert!(exact.equal && exact.overflow_counts_equal);
-        q += em.overflows.iter().map(|o| o.q_wraps).sum::<u64>();
-        u += em.overflows.iter().map(|o| o.u_wraps).sum::<u64>();
-        v += em.overflows.iter().map(|o| o.v_clips).sum::<u64>();
-        none += usize::from(em.total_overflows() == 0);
+        q += em.trace.layers.iter().map(|l| l.overflows.q_wraps()).sum::<u64>();
+        u += em.trace.layers.iter().map(|l| l.overflows.u_wraps()).sum::<u64>();
+        v += em.trace.layers.iter().map(|l| l.overflows.v_clips()).sum::<u64>();
+        none += usize::from(em.trace.total_overflows() == 0);
     }
     eprintln!("q wraps {q}, u wraps {u}, v clips {v}; runs without overflow {none}");
     assert!(q > 0 && u > 0 && v > 0, "q {q} u {u} v {v}");

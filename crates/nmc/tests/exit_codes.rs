@@ -13,7 +13,7 @@ use nmc::exit;
 fn documented(e: &Error) -> i32 {
     match e {
         Error::Partition(nmc_partition::PartitionError::NotFit { .. }) => exit::DOES_NOT_FIT,
-        Error::Fixed(nmc_reference::FixedError::Overflow { .. }) | Error::Emu(nmc_emu::EmuError::Overflow { .. }) => {
+        Error::Fixed(nmc_reference::FixedError::Overflow(_)) | Error::Emu(nmc_emu::EmuError::Overflow(_)) => {
             exit::OVERFLOW
         }
         Error::Mismatch(_) => exit::MISMATCH,
@@ -35,6 +35,19 @@ fn documented(e: &Error) -> i32 {
     }
 }
 
+/// A strict-mode overflow, as both integer executions report it.
+fn overflow() -> nmc::trace::OverflowEvent {
+    nmc::trace::OverflowEvent {
+        layer: "l".into(),
+        neuron: 0,
+        step: 0,
+        batch: 0,
+        register: nmc::trace::Register::Voltage,
+        exact: 1,
+        stored: 0,
+    }
+}
+
 fn missing() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("nmc-exit-codes-{}-missing", std::process::id()))
 }
@@ -51,26 +64,9 @@ fn samples() -> Vec<Error> {
         Error::from(nmc_quant::read_qmodel(&m.with_extension("ron")).unwrap_err()),
         Error::from(nmc_partition::PartitionError::Options("x".into())),
         Error::from(nmc_reference::FixedError::Empty("a run of 0 steps".into())),
-        Error::from(nmc_reference::FixedError::Overflow {
-            population: "p".into(),
-            population_index: 0,
-            neuron: 0,
-            step: 0,
-            batch: 0,
-            register: nmc_reference::fixed::StateRegister::Voltage,
-            exact: 1,
-            stored: 0,
-        }),
+        Error::from(nmc_reference::FixedError::Overflow(overflow())),
         Error::from(nmc_emu::EmuError::Input("x".into())),
-        Error::from(nmc_emu::EmuError::Overflow {
-            layer: "l".into(),
-            neuron: 0,
-            step: 0,
-            batch: 0,
-            register: nmc_emu::Register::Voltage,
-            exact: 1,
-            stored: 0,
-        }),
+        Error::from(nmc_emu::EmuError::Overflow(overflow())),
         Error::from(nmc_artifact::Artifact::read(&m.with_extension("nmca")).unwrap_err()),
         Error::from(nmc_target::Target::load("no-such-target").unwrap_err()),
         Error::Structure("x".into()),

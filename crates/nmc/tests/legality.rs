@@ -446,7 +446,7 @@ fn readout_of(c: &nmc::pipeline::Compiled, t: &Target, stim: &Stimulus, steps: u
     let (fixed, _, exact) = nmc::pipeline::run_a_and_b(c, t, stim, steps, false).unwrap();
     assert!(exact.equal, "{exact}");
     assert!(exact.voltages > 0, "the read-out is compared");
-    fixed.layers[0].voltages.clone().unwrap()
+    fixed.trace.layers[0].voltages.clone().unwrap()
 }
 
 /// Whether (the fixed reference, the emulator) accept `data` as the input of

@@ -42,16 +42,16 @@ fn a_corrupted_readout_layer_makes_a_differ_from_b() {
         }
     }
     let (fixed, em, exact) = run_a_and_b(&c, &t, &stim, steps, false).unwrap();
-    let name = &fixed.layers[last].name;
-    let va = fixed.layers[last].voltages.as_ref().unwrap();
-    let vb = &em.voltages.iter().find(|l| &l.name == name).unwrap().v;
+    let name = &fixed.trace.layers[last].name;
+    let va = fixed.trace.layers[last].voltages.as_ref().unwrap();
+    let vb = em.trace.layer(name).unwrap().voltages.as_ref().unwrap();
     let differ = va.iter().zip(vb).filter(|(a, b)| a != b).count() as u64;
     assert!(differ > 0, "the corruption changes the read-out");
     assert!(!exact.equal, "A = B must see the read-out voltages: {exact}");
     let m = exact.voltage_mismatch.as_ref().unwrap();
     assert_eq!((&m.layer, m.differing), (name, differ));
-    assert_eq!(Some(va[m.step * 10 + m.neuron]), m.a);
-    assert_eq!(Some(vb[m.step * 10 + m.neuron]), m.b);
+    assert_eq!(va[m.step * 10 + m.neuron], m.a);
+    assert_eq!(vb[m.step * 10 + m.neuron], m.b);
     assert!(exact.to_string().contains("A ≠ B: read-out voltages differ"), "{exact}");
     assert!(
         exact.mismatch.is_none(),
@@ -87,10 +87,12 @@ fn chain() -> Chain {
     let c = compile_quantized(q, &t, &Default::default()).unwrap();
     let (fixed, _, before) = run_a_and_b(&c, &t, &stim, steps, false).unwrap();
     assert!(before.equal, "the unmutated artifact agrees: {before}");
-    let h = fixed.layer(HIDDEN).unwrap();
+    let k = fixed.trace.position(HIDDEN).unwrap();
+    let n = fixed.trace.layers[k].neurons();
+    let tr = &fixed.trace;
     let hidden_spikes = (0..steps)
-        .flat_map(|s| (0..h.neurons()).map(move |i| (s, i)))
-        .filter(|&(s, i)| h.spiked(0, s, i))
+        .flat_map(|s| (0..n).map(move |i| (s, i)))
+        .filter(|&(s, i)| tr.spiked(k, 0, s, i))
         .collect();
     Chain {
         c,

@@ -2,38 +2,7 @@
 
 use crate::error::SimError;
 use nmc_ir::qmodel::QModelError;
-use std::fmt;
-
-/// A state register of the integer step, as named in overflow reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum StateRegister {
-    /// `q`, the input accumulator (the target's `accumulator` register).
-    Accumulator,
-    /// `u`, the current (the target's `current` register).
-    Current,
-    /// `u + bias` (also the target's `current` register).
-    CurrentBias,
-    /// `v`, the voltage: its register and the population's `[vmin, vmax]`.
-    Voltage,
-}
-
-impl StateRegister {
-    /// Short name: `q`, `u`, `u+bias` or `v`.
-    pub fn name(self) -> &'static str {
-        match self {
-            StateRegister::Accumulator => "q",
-            StateRegister::Current => "u",
-            StateRegister::CurrentBias => "u+bias",
-            StateRegister::Voltage => "v",
-        }
-    }
-}
-
-impl fmt::Display for StateRegister {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+use nmc_trace::OverflowEvent;
 
 /// Everything that can stop [`crate::fixed::simulate_fixed`].
 #[derive(Debug, thiserror::Error)]
@@ -100,30 +69,10 @@ pub enum FixedError {
     Empty(String),
     /// Strict mode: a register wrapped or clipped. This is the earliest such
     /// event (smallest step, then batch item, population, neuron, register
-    /// in step order).
-    #[error(
-        "overflow in population `{population}`, neuron {neuron}, step {step}, batch item {batch}: register {register} \
-         would be {exact}, the target stores {stored}"
-    )]
-    Overflow {
-        /// Population name.
-        population: String,
-        /// Population index.
-        population_index: usize,
-        /// Neuron (row-major over the population shape).
-        neuron: usize,
-        /// Step.
-        step: usize,
-        /// Batch item.
-        batch: usize,
-        /// The register.
-        register: StateRegister,
-        /// The exact value before the register's rule (and, for `v`, the
-        /// `[vmin, vmax]` clip).
-        exact: i128,
-        /// What the register holds afterwards.
-        stored: i64,
-    },
+    /// in step order): the trace's [`nmc_trace::Trace::first_overflow`] of
+    /// the same run without `strict`.
+    #[error("{0}")]
+    Overflow(OverflowEvent),
 }
 
 /// A [`FixedError::Parameter`] naming `population` and `field`.

@@ -94,22 +94,23 @@
 //! target's widest (`vmin_exp` at its maximum). A narrower `vmin` is the
 //! neuron's own floor (nengo's `min_voltage`, 0 in nengo-loihi): `v` is held
 //! there as the neuron model says, and that is not counted. Every one is counted per
-//! population ([`OverflowCount`], summed over the batch; `u_wraps` counts
-//! both `u` and `u2`). With [`FixedOptions::strict`] the earliest one (by
-//! step, then batch item, population, neuron, register in step order) is an
-//! error naming population, neuron, step and register
+//! population and register ([`nmc_trace::OverflowCounts`], summed over the
+//! batch), and the earliest (by step, then batch item, population, neuron,
+//! register in step order) is the trace's `first_overflow`. With
+//! [`FixedOptions::strict`] that event is an error instead
 //! ([`FixedError::Overflow`]). Strict mode counts the `vmax` and widest-`vmin`
 //! clips as well: the float model has no such bounds, so a clipped `v` is a
 //! place where the integer run departs from it.
 //!
 //! ## Results
 //!
-//! Every population is a [`FixedLayer`] (model order): spikes at bit
-//! `(b·steps + t)·n + i` as in the float reference, and for non-spiking
-//! populations the voltage after each step at the same index. A probe
-//! `(population, neuron, batch item)` records [`ProbeState`] after each step.
-//! Batch items run in parallel (rayon); results do not depend on the thread
-//! count.
+//! A [`Trace`] (crate `nmc-trace`, the type the emulator returns too): one
+//! layer per population in model order, spikes at bit `(b·steps + t)·n + i`
+//! as in the float reference, for non-spiking populations the voltage after
+//! each step at the same index, the overflow counts per register and the
+//! first overflow. A probe `(population, neuron, batch item)` records
+//! [`ProbeState`] after each step, beside the trace. Batch items run in
+//! parallel (rayon); results do not depend on the thread count.
 
 mod arith;
 mod error;
@@ -117,15 +118,16 @@ mod paths;
 mod plan;
 mod run;
 
-pub use error::{FixedError, StateRegister};
+pub use error::FixedError;
+pub use nmc_trace::{Register, Trace};
 
 use crate::stimulus::Stimulus;
 use bitvec::vec::BitVec;
 use nmc_ir::Shape;
-use nmc_ir::qmodel::{InputEncoding, Placement, QModel};
+use nmc_ir::qmodel::{InputEncoding, QModel};
 use nmc_target::Target;
+use nmc_trace::{LayerTrace, OverflowEvent};
 use rayon::prelude::*;
-use std::fmt::Write as _;
 
 /// How to run [`simulate_fixed`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -138,48 +140,6 @@ pub struct FixedOptions {
     pub strict: bool,
     /// Record the state of `(population, neuron, batch item)` every step.
     pub probe: Option<(usize, usize, usize)>,
-}
-
-/// The spikes (and, for non-spiking populations, voltages) of one population.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FixedLayer {
-    /// Population name.
-    pub name: String,
-    /// Population shape.
-    pub shape: Shape,
-    /// Host or chip.
-    pub placement: Placement,
-    /// Whether the population spikes.
-    pub spiking: bool,
-    /// Samples.
-    pub batch: usize,
-    /// Steps.
-    pub steps: usize,
-    /// One bit per (sample, step, neuron) at `(b·steps + t)·n + i` (all 0 for
-    /// non-spiking populations).
-    pub spikes: BitVec,
-    /// For non-spiking populations: `v` after each step, at `(b·steps + t)·n + i`.
-    pub voltages: Option<Vec<i64>>,
-}
-
-/// Wraps and clips of one population over the whole run and batch.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OverflowCount {
-    /// Population name.
-    pub population: String,
-    /// Wraps (or clips) of `q` to the accumulator register.
-    pub q_wraps: u64,
-    /// Wraps (or clips) of `u` and of `u + bias` to the current register.
-    pub u_wraps: u64,
-    /// Clips of `v` to `[vmin, vmax]` (or its register).
-    pub v_clips: u64,
-}
-
-impl OverflowCount {
-    /// `q_wraps + u_wraps + v_clips`.
-    pub fn total(&self) -> u64 {
-        self.q_wraps + self.u_wraps + self.v_clips
-    }
 }
 
 /// The probed neuron's state at the end of one step.
@@ -198,78 +158,13 @@ pub struct ProbeState {
 }
 
 /// What [`simulate_fixed`] produces.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FixedResult {
-    /// Steps simulated.
-    pub steps: usize,
-    /// Samples simulated.
-    pub batch: usize,
-    /// One layer per population, in model order.
-    pub layers: Vec<FixedLayer>,
-    /// One count per population, in model order.
-    pub overflows: Vec<OverflowCount>,
+    /// Spikes, read-out voltages, overflow counts and the first overflow,
+    /// one layer per population in model order.
+    pub trace: Trace,
     /// The probe's state per step (empty without a probe).
     pub probe: Vec<ProbeState>,
-}
-
-impl FixedLayer {
-    /// Number of neurons.
-    pub fn neurons(&self) -> usize {
-        self.shape.numel()
-    }
-
-    /// True when neuron `i` of sample `b` spiked at step `t` (false out of range).
-    pub fn spiked(&self, b: usize, t: usize, i: usize) -> bool {
-        let n = self.neurons();
-        if b >= self.batch || t >= self.steps || i >= n {
-            return false;
-        }
-        self.spikes.get((b * self.steps + t) * n + i).is_some_and(|bit| *bit)
-    }
-
-    /// The voltage of neuron `i` of sample `b` after step `t` (non-spiking
-    /// populations only).
-    pub fn voltage(&self, b: usize, t: usize, i: usize) -> Option<i64> {
-        let n = self.neurons();
-        if b >= self.batch || t >= self.steps || i >= n {
-            return None;
-        }
-        self.voltages.as_ref()?.get((b * self.steps + t) * n + i).copied()
-    }
-
-    /// Total spikes over batch, steps and neurons.
-    pub fn total(&self) -> u64 {
-        self.spikes.count_ones() as u64
-    }
-}
-
-impl FixedResult {
-    /// The layer of population `name`.
-    pub fn layer(&self, name: &str) -> Option<&FixedLayer> {
-        self.layers.iter().find(|l| l.name == name)
-    }
-
-    /// Wraps and clips over all populations.
-    pub fn total_overflows(&self) -> u64 {
-        self.overflows.iter().map(OverflowCount::total).sum()
-    }
-
-    /// The spike train of sample `b` as text: one line `t: layer: i j k` per
-    /// step and population with at least one spike, in step then model
-    /// order, neuron indices ascending (row-major over the population shape).
-    pub fn spike_listing(&self, b: usize) -> String {
-        let mut s = String::new();
-        for t in 0..self.steps {
-            for l in &self.layers {
-                let n = l.neurons();
-                let ids: Vec<String> = (0..n).filter(|&i| l.spiked(b, t, i)).map(|i| i.to_string()).collect();
-                if !ids.is_empty() {
-                    let _ = writeln!(s, "{t}: {}: {}", l.name, ids.join(" "));
-                }
-            }
-        }
-        s
-    }
 }
 
 /// Checks that `model` is legal on `target`: its structure, the target it
@@ -354,63 +249,24 @@ pub fn simulate_fixed(
         })
         .collect();
 
-    let mut first: Option<(usize, run::OverflowEvent)> = None;
     let mut items = Vec::with_capacity(batch);
+    let mut strict_first: Option<(usize, run::ItemOverflow)> = None;
     for (b, r) in results.into_iter().enumerate() {
         match r {
             Ok(o) => items.push(o),
-            Err(e) => {
-                if first.as_ref().is_none_or(|(_, f)| e.step < f.step) {
-                    first = Some((b, e));
-                }
-            }
+            Err(e) => earliest(&mut strict_first, b, e),
         }
     }
-    if let Some((b, e)) = first {
-        return Err(FixedError::Overflow {
-            population: plan.pops[e.population].name.clone(),
-            population_index: e.population,
-            neuron: e.neuron,
-            step: e.step,
-            batch: b,
-            register: e.register,
-            exact: e.exact,
-            stored: e.stored,
-        });
+    if let Some((b, e)) = strict_first {
+        return Err(FixedError::Overflow(event(&plan, b, e)));
     }
-
-    let mut layers = Vec::with_capacity(plan.pops.len());
-    let mut overflows = Vec::with_capacity(plan.pops.len());
-    for (k, pop) in plan.pops.iter().enumerate() {
-        let mut spikes = BitVec::with_capacity(batch * steps * pop.n);
-        let mut voltages = (!pop.spiking).then(|| Vec::with_capacity(batch * steps * pop.n));
-        let mut c = [0u64; 3];
-        for item in &items {
-            spikes.extend_from_bitslice(&item.spikes[k]);
-            if let (Some(all), Some(v)) = (&mut voltages, &item.voltages[k]) {
-                all.extend_from_slice(v);
-            }
-            for (acc, x) in c.iter_mut().zip(item.counts[k]) {
-                *acc += x;
-            }
+    let mut first = None;
+    for (b, item) in items.iter().enumerate() {
+        if let Some(e) = item.first_overflow {
+            earliest(&mut first, b, e);
         }
-        layers.push(FixedLayer {
-            name: pop.name.clone(),
-            shape: pop.shape.clone(),
-            placement: pop.placement,
-            spiking: pop.spiking,
-            batch,
-            steps,
-            spikes,
-            voltages,
-        });
-        overflows.push(OverflowCount {
-            population: pop.name.clone(),
-            q_wraps: c[0],
-            u_wraps: c[1],
-            v_clips: c[2],
-        });
     }
+    let first_overflow = first.map(|(b, e)| event(&plan, b, e));
     let probe = match opts.probe {
         Some((_, _, pb)) => items
             .get_mut(pb)
@@ -419,12 +275,63 @@ pub fn simulate_fixed(
         None => Vec::new(),
     };
     Ok(FixedResult {
-        steps,
-        batch,
-        layers,
-        overflows,
+        trace: Trace {
+            batch,
+            steps,
+            layers: layers(&plan, &items, batch, steps),
+            first_overflow,
+        },
         probe,
     })
+}
+
+/// Keeps in `first` the earlier of it and item `b`'s first overflow: by
+/// step, then batch item (items are offered in order; within an item the
+/// run met its first in population, neuron, register order).
+fn earliest(first: &mut Option<(usize, run::ItemOverflow)>, b: usize, e: run::ItemOverflow) {
+    if first.as_ref().is_none_or(|(_, f)| e.step < f.step) {
+        *first = Some((b, e));
+    }
+}
+
+/// An item's overflow as the trace and the strict error name it.
+fn event(plan: &plan::Plan, b: usize, e: run::ItemOverflow) -> OverflowEvent {
+    OverflowEvent {
+        layer: plan.pops[e.population].name.clone(),
+        neuron: e.neuron,
+        step: e.step,
+        batch: b,
+        register: e.register,
+        exact: e.exact,
+        stored: e.stored,
+    }
+}
+
+/// Every population's record over the batch, in model order.
+fn layers(plan: &plan::Plan, items: &[run::ItemOutput], batch: usize, steps: usize) -> Vec<LayerTrace> {
+    plan.pops
+        .iter()
+        .enumerate()
+        .map(|(k, pop)| {
+            let mut spikes = BitVec::with_capacity(batch * steps * pop.n);
+            let mut voltages = (!pop.spiking).then(|| Vec::with_capacity(batch * steps * pop.n));
+            let mut overflows = nmc_trace::OverflowCounts::default();
+            for item in items {
+                spikes.extend_from_bitslice(&item.spikes[k]);
+                if let (Some(all), Some(v)) = (&mut voltages, &item.voltages[k]) {
+                    all.extend_from_slice(v);
+                }
+                overflows.add(&item.counts[k]);
+            }
+            LayerTrace {
+                name: pop.name.clone(),
+                shape: pop.shape.dims().to_vec(),
+                spikes,
+                voltages,
+                overflows,
+            }
+        })
+        .collect()
 }
 
 /// The integer values of one sample's input, `t_len × features`.

@@ -4,7 +4,7 @@
 use super::arith::{Fit, shift_exact};
 use super::error::{FixedError, param_err};
 use nmc_ir::Shape;
-use nmc_ir::qmodel::{InputEncoding, PerNeuron, Placement, QConnection, QModel, QPopulation, QWeights, Source};
+use nmc_ir::qmodel::{InputEncoding, PerNeuron, QConnection, QModel, QPopulation, QWeights, Source};
 use nmc_target::Target;
 
 /// Everything the step needs, resolved to per-neuron integers.
@@ -31,7 +31,6 @@ pub(crate) struct InputPlan {
 pub(crate) struct PopPlan {
     pub(crate) name: String,
     pub(crate) shape: Shape,
-    pub(crate) placement: Placement,
     pub(crate) n: usize,
     pub(crate) spiking: bool,
     pub(crate) u_factor: Vec<i64>,
@@ -300,7 +299,6 @@ fn population(target: &Target, p: &QPopulation) -> Result<PopPlan, FixedError> {
     Ok(PopPlan {
         name: p.name.clone(),
         shape: p.shape.clone(),
-        placement: p.placement,
         n,
         spiking: c.spiking,
         u_factor,

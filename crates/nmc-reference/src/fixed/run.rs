@@ -2,9 +2,9 @@
 
 use super::ProbeState;
 use super::arith::decay;
-use super::error::StateRegister;
 use super::plan::{ConvPlan, MapPlan, Plan, PopPlan, SourcePlan};
 use bitvec::vec::BitVec;
+use nmc_trace::{OverflowCounts, Register};
 
 /// What one batch item produced.
 pub(crate) struct ItemOutput {
@@ -12,19 +12,21 @@ pub(crate) struct ItemOutput {
     pub(crate) spikes: Vec<BitVec>,
     /// Per population: `steps × n` voltages for non-spiking populations.
     pub(crate) voltages: Vec<Option<Vec<i64>>>,
-    /// Per population: `[q wraps, u and u+bias wraps, v clips]`.
-    pub(crate) counts: Vec<[u64; 3]>,
+    /// Per population: wraps and clips per register.
+    pub(crate) counts: Vec<OverflowCounts>,
     /// The probed neuron's state per step (empty unless probed here).
     pub(crate) probe: Vec<ProbeState>,
+    /// The item's first wrap or clip (in step, population, neuron, register order).
+    pub(crate) first_overflow: Option<ItemOverflow>,
 }
 
-/// The first wrap or clip of a strict run of one batch item.
-#[derive(Debug)]
-pub(crate) struct OverflowEvent {
+/// A wrap or clip of one batch item, by population index.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ItemOverflow {
     pub(crate) population: usize,
     pub(crate) neuron: usize,
     pub(crate) step: usize,
-    pub(crate) register: StateRegister,
+    pub(crate) register: Register,
     pub(crate) exact: i128,
     pub(crate) stored: i64,
 }
@@ -57,7 +59,8 @@ struct Rings {
 
 /// Where one population's wraps and clips go in step `step`.
 struct Overflows<'a> {
-    counts: &'a mut [u64; 3],
+    counts: &'a mut OverflowCounts,
+    first: &'a mut Option<ItemOverflow>,
     strict: bool,
     population: usize,
     step: usize,
@@ -81,7 +84,7 @@ pub(crate) fn run_item(
     steps: usize,
     strict: bool,
     probe: Option<(usize, usize)>,
-) -> Result<ItemOutput, OverflowEvent> {
+) -> Result<ItemOutput, ItemOverflow> {
     let inputs = Inputs {
         values: inputs,
         t_len,
@@ -99,6 +102,7 @@ pub(crate) fn run_item(
             for i in 0..pop.n {
                 let mut overflows = Overflows {
                     counts: &mut out.counts[k],
+                    first: &mut out.first_overflow,
                     strict,
                     population: k,
                     step: t,
@@ -178,8 +182,9 @@ impl ItemOutput {
                 .iter()
                 .map(|p| (!p.spiking).then(|| vec![0i64; steps * p.n]))
                 .collect(),
-            counts: vec![[0; 3]; plan.pops.len()],
+            counts: vec![OverflowCounts::default(); plan.pops.len()],
             probe: Vec::new(),
+            first_overflow: None,
         }
     }
 }
@@ -231,25 +236,24 @@ fn spike_events(bits: &[u8], events: &mut Vec<(usize, i64)>) {
 }
 
 impl Overflows<'_> {
-    /// Counts a wrap or clip of `reg` at neuron `i`; a strict run stops at
-    /// the first.
+    /// Counts a wrap or clip of `reg` at neuron `i` and keeps the item's
+    /// first (the run visits step, population, neuron and register in
+    /// order); a strict run stops there.
     #[inline]
-    fn flag(&mut self, reg: StateRegister, i: usize, exact: i128, stored: i64) -> Result<(), OverflowEvent> {
-        self.counts[match reg {
-            StateRegister::Accumulator => 0,
-            StateRegister::Current | StateRegister::CurrentBias => 1,
-            StateRegister::Voltage => 2,
-        }] += 1;
+    fn flag(&mut self, reg: Register, i: usize, exact: i128, stored: i64) -> Result<(), ItemOverflow> {
+        self.counts.count(reg);
+        let e = ItemOverflow {
+            population: self.population,
+            neuron: i,
+            step: self.step,
+            register: reg,
+            exact,
+            stored,
+        };
         if self.strict {
-            return Err(OverflowEvent {
-                population: self.population,
-                neuron: i,
-                step: self.step,
-                register: reg,
-                exact,
-                stored,
-            });
+            return Err(e);
         }
+        self.first.get_or_insert(e);
         Ok(())
     }
 }
@@ -263,30 +267,30 @@ fn update_neuron(
     st: &mut PopState,
     i: usize,
     overflows: &mut Overflows<'_>,
-) -> Result<NeuronStep, OverflowEvent> {
+) -> Result<NeuronStep, ItemOverflow> {
     // 1. q, fitted to the accumulator.
     let q_exact = st.q[i];
     let q = plan.acc.apply(q_exact);
     if i128::from(q) != q_exact {
-        overflows.flag(StateRegister::Accumulator, i, q_exact, q)?;
+        overflows.flag(Register::Accumulator, i, q_exact, q)?;
     }
     // 2. u = decay(u) + q, fitted to the current register.
     let u_exact = decay(st.u[i], pop.u_factor[i], plan.decay_bits) + i128::from(q);
     let u = plan.cur.apply(u_exact);
     if i128::from(u) != u_exact {
-        overflows.flag(StateRegister::Current, i, u_exact, u)?;
+        overflows.flag(Register::Current, i, u_exact, u)?;
     }
     // 3. u2 = u + bias, fitted to the current register.
     let u2_exact = i128::from(u) + i128::from(pop.bias[i]);
     let u2 = plan.cur.apply(u2_exact);
     if i128::from(u2) != u2_exact {
-        overflows.flag(StateRegister::CurrentBias, i, u2_exact, u2)?;
+        overflows.flag(Register::CurrentBias, i, u2_exact, u2)?;
     }
     // 4. v = decay(v) + u2, fitted to the voltage register, clipped to [vmin, vmax].
     let v_exact = decay(st.v[i], pop.v_factor[i], plan.decay_bits) + i128::from(u2);
     let v_sat = plan.volt.apply(v_exact).clamp(pop.vmin_counted, pop.vmax);
     if i128::from(v_sat) != v_exact {
-        overflows.flag(StateRegister::Voltage, i, v_exact, v_sat)?;
+        overflows.flag(Register::Voltage, i, v_exact, v_sat)?;
     }
     // A vmin narrower than the widest is the neuron's floor: applied, not counted.
     let mut v = v_sat.max(pop.vmin);

@@ -8,29 +8,34 @@ use ndarray::Array3;
 use nmc_ir::Shape;
 use nmc_ir::qmodel::{InputEncoding, PerNeuron, Placement, QConnection, QInput, QModel, QWeights, Source};
 use nmc_reference::Stimulus;
-use nmc_reference::fixed::FixedResult;
+use nmc_reference::fixed::Trace;
 use nmc_target::Target;
 use std::fmt::Write as _;
 
-/// The listing plus, for non-spiking layers, the voltages at the last step.
-pub fn render(title: &str, r: &FixedResult) -> String {
+/// The listing plus, for non-spiking layers, the voltages at the last step,
+/// and the overflow counts: one text for a trace of either execution.
+pub fn render(title: &str, r: &Trace) -> String {
     let mut s = format!(
         "# {title}\n# batch item 0, {} steps; `t: population: neurons that spiked`\n",
         r.steps
     );
     s.push_str(&r.spike_listing(0));
-    for l in r.layers.iter().filter(|l| !l.spiking) {
+    for (k, l) in r.layers.iter().enumerate().filter(|(_, l)| !l.spiking()) {
         let t = r.steps - 1;
         let v: Vec<String> = (0..l.neurons())
-            .map(|i| l.voltage(0, t, i).unwrap().to_string())
+            .map(|i| r.voltage(k, 0, t, i).unwrap().to_string())
             .collect();
         let _ = writeln!(s, "# {} v at step {t}: {}", l.name, v.join(" "));
     }
-    for o in &r.overflows {
+    for l in &r.layers {
+        let o = &l.overflows;
         let _ = writeln!(
             s,
             "# {} overflows (all batch items): q {} u {} v {}",
-            o.population, o.q_wraps, o.u_wraps, o.v_clips
+            l.name,
+            o.q_wraps(),
+            o.u_wraps(),
+            o.v_clips()
         );
     }
     s

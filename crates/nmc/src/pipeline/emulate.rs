@@ -161,23 +161,10 @@ fn chunk_input(v: &ndarray::Array3<f64>, b0: usize, b1: usize) -> InputData {
 /// error names the input file.
 fn chunk_error(e: EmuError, b0: usize, input: &Path) -> EmuError {
     match e {
-        EmuError::Overflow {
-            layer,
-            neuron,
-            step,
-            batch,
-            register,
-            exact,
-            stored,
-        } => EmuError::Overflow {
-            layer,
-            neuron,
-            step,
-            batch: batch + b0,
-            register,
-            exact,
-            stored,
-        },
+        EmuError::Overflow(mut e) => {
+            e.batch += b0;
+            EmuError::Overflow(e)
+        }
         EmuError::Input(m) => EmuError::Input(format!("{}: {m}", input.display())),
         e => e,
     }
@@ -196,7 +183,7 @@ struct Totals {
     /// Per core, spikes and synaptic events (empty before the first chunk).
     cores: Vec<nmc_emu::CoreActivity>,
     /// Per layer, wraps and clips (empty before the first chunk).
-    overflows: Vec<nmc_emu::LayerOverflow>,
+    overflows: Vec<crate::activity::LayerOverflow>,
     /// Spikes of the host layers.
     host_spikes: u64,
     /// Synaptic events.
@@ -225,13 +212,14 @@ impl Totals {
 
     /// Adds one chunk's result.
     fn add(&mut self, res: &nmc_emu::EmuResult, steps: usize) {
-        for (k, l) in res.layers.iter().enumerate() {
-            let view = spikes_of(&l.name, l.shape.iter().product(), res.batch, steps, &l.spikes);
+        let t = &res.trace;
+        for (k, l) in t.layers.iter().enumerate() {
+            let view = spikes_of(&l.name, l.neurons(), t.batch, steps, &l.spikes);
             self.acc[k].add(&view);
             if self.out_layer == Some(k) {
                 let c = view.counts(0, steps);
                 self.argmax
-                    .extend((0..res.batch).map(|b| crate::compare::argmax_u32(&c[b * view.n..(b + 1) * view.n])));
+                    .extend((0..t.batch).map(|b| crate::compare::argmax_u32(&c[b * view.n..(b + 1) * view.n])));
             }
             if let Some(w) = &mut self.whole {
                 w[k].extend_from_bitslice(&l.spikes);
@@ -239,16 +227,14 @@ impl Totals {
         }
         if self.cores.is_empty() {
             self.cores = res.cores.clone();
-            self.overflows = res.overflows.clone();
+            self.overflows = crate::activity::LayerOverflow::all(t);
         } else {
             for (c, r) in self.cores.iter_mut().zip(&res.cores) {
                 c.spikes += r.spikes;
                 c.syn_events += r.syn_events;
             }
-            for (o, r) in self.overflows.iter_mut().zip(&res.overflows) {
-                o.q_wraps += r.q_wraps;
-                o.u_wraps += r.u_wraps;
-                o.v_clips += r.v_clips;
+            for (o, l) in self.overflows.iter_mut().zip(&t.layers) {
+                o.add(&crate::activity::LayerOverflow::of(l));
             }
         }
         self.host_spikes += res.host_spikes;

@@ -1,30 +1,41 @@
 //! The A = B check: the fixed-point reference (A) and the emulated artifact
-//! (B) of a compiled model, run and compared bit for bit (spikes, overflow
-//! counts, read-out voltages).
+//! (B) of a compiled model, run and compared as traces: A = B is
+//! `a.trace == b.trace` (spikes, read-out voltages, overflow counts per
+//! register, the first overflow), and the diagnostics are the traces'
+//! [`Comparison`].
 
-use super::{Compiled, emu_input, spikes_of};
+use super::{Compiled, emu_input};
 use crate::Error;
-use crate::compare::{Mismatch, Spikes, first_mismatch};
+use crate::compare::Mismatch;
 use nmc_emu::{EmuResult, Emulator, RunOptions};
-use nmc_reference::{FixedOptions, Stimulus};
+use nmc_reference::{FixedOptions, FixedResult, Stimulus};
 use nmc_target::Target;
+use nmc_trace::{Comparison, CountDifference, Difference, FirstOverflowDifference, OverflowEvent, Trace};
 use serde::Serialize;
 
-/// The A = B check.
+/// The first read-out voltage on which the fixed reference and the emulator
+/// disagree.
+pub type VoltageMismatch = nmc_trace::VoltageDifference;
+
+/// The A = B check (the `exact` section of `nmc.verify/1`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ExactCheck {
-    /// True when every spike of every layer agrees.
+    /// A = B: the two traces are equal (every spike of every layer, every
+    /// read-out voltage, every overflow count per layer and register, the
+    /// first overflow).
     pub equal: bool,
     /// Layers compared.
     pub layers: usize,
     /// (item, step, neuron) bits compared.
     pub bits: u64,
-    /// The first mismatch, if any.
+    /// The first spike mismatch, if any.
     pub mismatch: Option<Mismatch>,
-    /// Whether both executions count the same wraps and clips per layer.
+    /// Whether both executions count the same wraps and clips per layer and
+    /// register.
     pub overflow_counts_equal: bool,
-    /// States of the mismatching neuron at the mismatch step: (q, u, v) of
-    /// A and of B.
+    /// States of the neuron at the first difference (a spike, else a
+    /// read-out voltage, else the first overflow), at its step: (q, u, v)
+    /// of A and of B.
     pub state_a: Option<(i64, i64, i64)>,
     /// See `state_a`.
     pub state_b: Option<(i64, i64, i64)>,
@@ -33,131 +44,96 @@ pub struct ExactCheck {
     pub voltages: u64,
     /// The first read-out voltage that differs, if any.
     pub voltage_mismatch: Option<VoltageMismatch>,
+    /// The first (layer, register) whose overflow counts differ, if any.
+    pub overflow_count_mismatch: Option<CountDifference>,
+    /// A's first overflow (B's too when `first_overflow_mismatch` is null).
+    pub first_overflow: Option<OverflowEvent>,
+    /// The first overflows, when they differ.
+    pub first_overflow_mismatch: Option<FirstOverflowDifference>,
+    /// The earliest difference of all ([`Comparison::first`]).
+    pub first_difference: Option<Difference>,
 }
 
-/// The first read-out voltage on which the fixed reference and the emulator
-/// disagree (or a read-out population recorded by only one of them).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct VoltageMismatch {
-    /// Population name.
-    pub layer: String,
-    /// Batch item.
-    pub batch_item: usize,
-    /// Step.
-    pub step: usize,
-    /// Neuron index (row-major over the population shape).
-    pub neuron: usize,
-    /// The fixed reference's voltage (`None`: it recorded none).
-    pub a: Option<i64>,
-    /// The emulator's voltage (`None`: it recorded none).
-    pub b: Option<i64>,
-    /// Voltages that differ over all read-out populations.
-    pub differing: u64,
-}
-
-/// Compares the recorded voltages of every non-spiking population: A = B
-/// covers them as it covers spike bits. Returns (values compared, the
-/// earliest difference in step order).
-fn compare_voltages(fixed: &nmc_reference::FixedResult, em: &EmuResult) -> (u64, Option<VoltageMismatch>) {
-    let (batch, steps) = (fixed.batch, fixed.steps);
-    let mut compared = 0u64;
-    let mut differing = 0u64;
-    let mut first: Option<VoltageMismatch> = None;
-    let note = |m: VoltageMismatch, first: &mut Option<VoltageMismatch>| {
-        if first.as_ref().is_none_or(|f| m.step < f.step) {
-            *first = Some(m);
+impl ExactCheck {
+    /// The check of A's trace against B's (no probe states yet); a structure
+    /// difference (layers, shapes, kinds, batch or steps) is an error.
+    pub fn of(a: &Trace, b: &Trace) -> Result<ExactCheck, Error> {
+        let c: Comparison = a.compare(b);
+        if let Some(s) = &c.structure {
+            return Err(Error::Structure(format!(
+                "the fixed reference and the emulator record different things: {s}"
+            )));
         }
-    };
-    let names: Vec<&str> = fixed
-        .layers
-        .iter()
-        .filter(|l| l.voltages.is_some())
-        .map(|l| l.name.as_str())
-        .chain(em.voltages.iter().map(|v| v.name.as_str()))
-        .collect();
-    let mut seen = std::collections::BTreeSet::new();
-    for name in names {
-        if !seen.insert(name) {
-            continue;
-        }
-        let a = fixed.layer(name).and_then(|l| l.voltages.as_deref());
-        let b = em.voltages.iter().find(|v| v.name == name).map(|v| v.v.as_slice());
-        let n = fixed.layer(name).map_or(0, |l| l.neurons());
-        match (a, b) {
-            (Some(a), Some(b)) if a.len() == b.len() => {
-                compared += a.len() as u64;
-                if let Some(k) = a.iter().zip(b).position(|(x, y)| x != y) {
-                    differing += a.iter().zip(b).filter(|(x, y)| x != y).count() as u64;
-                    let n = n.max(1);
-                    let (bt, i) = (k / n, k % n);
-                    note(
-                        VoltageMismatch {
-                            layer: name.to_string(),
-                            batch_item: bt / steps.max(1),
-                            step: bt % steps.max(1),
-                            neuron: i,
-                            a: Some(a[k]),
-                            b: Some(b[k]),
-                            differing: 0,
-                        },
-                        &mut first,
-                    );
-                }
-            }
-            (a, b) => {
-                // Recorded by one side only, or of different lengths.
-                differing += (batch * steps * n.max(1)) as u64;
-                note(
-                    VoltageMismatch {
-                        layer: name.to_string(),
-                        batch_item: 0,
-                        step: 0,
-                        neuron: 0,
-                        a: a.and_then(|v| v.first().copied()),
-                        b: b.and_then(|v| v.first().copied()),
-                        differing: 0,
-                    },
-                    &mut first,
-                );
-            }
-        }
+        let equal = a == b;
+        debug_assert_eq!(equal, c.is_equal(), "a == b exactly when the comparison finds nothing");
+        Ok(ExactCheck {
+            equal,
+            layers: a.layers.len(),
+            bits: c.bits,
+            overflow_counts_equal: c.counts.is_none(),
+            state_a: None,
+            state_b: None,
+            voltages: c.voltages,
+            first_overflow: a.first_overflow.clone(),
+            first_difference: c.first(),
+            mismatch: c.spikes,
+            voltage_mismatch: c.voltage,
+            overflow_count_mismatch: c.counts,
+            first_overflow_mismatch: c.first_overflow,
+        })
     }
-    (
-        compared,
-        first.map(|mut m| {
-            m.differing = differing;
-            m
-        }),
-    )
+
+    /// Where to probe both executions: (layer, batch item, step, neuron) of
+    /// the first spike mismatch, else of the first voltage mismatch, else of
+    /// the earlier first overflow.
+    fn probe_point(&self) -> Option<(&str, usize, usize, usize)> {
+        if let Some(m) = &self.mismatch {
+            return Some((&m.layer, m.batch_item, m.step, m.neuron));
+        }
+        if let Some(m) = &self.voltage_mismatch {
+            return Some((&m.layer, m.batch_item, m.step, m.neuron));
+        }
+        let d = self.first_overflow_mismatch.as_ref()?;
+        let e = [&d.a, &d.b].into_iter().flatten().min_by_key(|e| e.step)?;
+        Some((&e.layer, e.batch, e.step, e.neuron))
+    }
 }
 
 impl std::fmt::Display for ExactCheck {
-    /// The A = B lines of the verify reports: overflow-count agreement, then
-    /// identical or the first difference with both executions' states.
+    /// The A = B lines of the verify reports: each kind of difference, then
+    /// identical spikes or the first spike difference with both executions'
+    /// states.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if !self.overflow_counts_equal {
+        if let Some(c) = &self.overflow_count_mismatch {
             writeln!(
                 f,
-                "A ≠ B: the fixed reference and the emulator count different overflows"
+                "A ≠ B: the fixed reference and the emulator count different overflows: first layer `{}`, register \
+                 {}: reference {} / emulator {}; {} (layer, register) counts differ",
+                c.layer, c.register, c.a, c.b, c.differing
+            )?;
+        }
+        if let Some(d) = &self.first_overflow_mismatch {
+            let show = |e: &Option<OverflowEvent>| e.as_ref().map_or_else(|| "none".to_string(), |e| e.to_string());
+            writeln!(
+                f,
+                "A ≠ B: the first overflows differ: reference: {}; emulator: {}",
+                show(&d.a),
+                show(&d.b)
             )?;
         }
         if let Some(v) = &self.voltage_mismatch {
-            let show = |x: Option<i64>| x.map_or_else(|| "not recorded".to_string(), |x| x.to_string());
             writeln!(
                 f,
                 "A ≠ B: read-out voltages differ: first in layer `{}`, neuron {}, step {}, sample {}: reference {} / \
                  emulator {}; {} voltages differ",
-                v.layer,
-                v.neuron,
-                v.step,
-                v.batch_item,
-                show(v.a),
-                show(v.b),
-                v.differing
+                v.layer, v.neuron, v.step, v.batch_item, v.a, v.b, v.differing
             )?;
         }
+        let others = self.voltage_mismatch.is_some()
+            || self.overflow_count_mismatch.is_some()
+            || self.first_overflow_mismatch.is_some();
         match &self.mismatch {
-            None if self.voltage_mismatch.is_some() => writeln!(
+            None if others => writeln!(
                 f,
                 "spikes: fixed-point reference and emulated artifact identical ({} layers, {} spike bits)",
                 self.layers, self.bits
@@ -187,37 +163,26 @@ impl std::fmt::Display for ExactCheck {
                 m.differing_bits
             )?,
         }
+        if self.mismatch.is_none()
+            && others
+            && let (Some(a), Some(b)) = (self.state_a, self.state_b)
+        {
+            writeln!(f, "  state q,u,v at the first difference: A {a:?} B {b:?}")?;
+        }
         Ok(())
     }
 }
 
-/// B's layers as spike views, in A's (the fixed reference's) layer order.
-pub(super) fn b_views<'a>(
-    fixed: &nmc_reference::FixedResult,
-    em: &'a EmuResult,
-    batch: usize,
-    steps: usize,
-) -> Result<Vec<Spikes<'a>>, Error> {
-    fixed
-        .layers
-        .iter()
-        .map(|l| match em.layers.iter().find(|e| e.name == l.name) {
-            Some(e) => Ok(spikes_of(&e.name, e.shape.iter().product(), batch, steps, &e.spikes)),
-            None => Err(Error::Structure(format!("the artifact has no layer `{}`", l.name))),
-        })
-        .collect()
-}
-
 /// Runs the fixed-point reference (A) and the emulated artifact (B) of a
-/// compiled model for `run_steps` and compares them bit for bit; on a
-/// mismatch, probes both at the first differing neuron and step.
+/// compiled model for `run_steps` and compares their traces; on a
+/// difference, probes both at its neuron and step.
 pub fn run_a_and_b(
     compiled: &Compiled,
     target: &Target,
     stim: &Stimulus,
     run_steps: usize,
     strict: bool,
-) -> Result<(nmc_reference::FixedResult, EmuResult, ExactCheck), Error> {
+) -> Result<(FixedResult, EmuResult, ExactCheck), Error> {
     run_a_and_b_with(compiled, target, stim, run_steps, strict, false)
 }
 
@@ -225,7 +190,9 @@ pub fn run_a_and_b(
 /// host layer: the fixed reference runs the model with the host population
 /// replaced by an event input ([`QModel::with_host_spikes_input`]) and the
 /// emulator feeds them in place of the artifact's host layer
-/// ([`Emulator::run_host_spikes`]); A = B then covers every chip layer.
+/// ([`Emulator::run_host_spikes`]); A = B then covers every chip layer (the
+/// host layer is an input of both, not an execution: B's record of it is
+/// left out of the comparison, and kept in the returned result).
 ///
 /// [`QModel::with_host_spikes_input`]: nmc_ir::qmodel::QModel::with_host_spikes_input
 pub fn run_a_and_b_with(
@@ -235,7 +202,7 @@ pub fn run_a_and_b_with(
     run_steps: usize,
     strict: bool,
     host_spikes: bool,
-) -> Result<(nmc_reference::FixedResult, EmuResult, ExactCheck), Error> {
+) -> Result<(FixedResult, EmuResult, ExactCheck), Error> {
     let cut;
     let q = if host_spikes {
         cut = compiled
@@ -258,67 +225,60 @@ pub fn run_a_and_b_with(
     )?;
     let emu = Emulator::new(&compiled.artifact)?;
     let input = emu_input(stim);
-    let em: EmuResult = if host_spikes {
+    let mut em: EmuResult = if host_spikes {
         emu.run_host_spikes(&input, run_steps, &RunOptions { strict }, &|| {})?
     } else {
         emu.run_opts(std::slice::from_ref(&input), run_steps, &RunOptions { strict }, &|| {})?
     };
-    let batch = stim.batch();
     // A = B.
-    let a: Vec<Spikes<'_>> = fixed
-        .layers
-        .iter()
-        .map(|l| spikes_of(&l.name, l.shape.numel(), batch, run_steps, &l.spikes))
-        .collect();
-    let b = b_views(&fixed, &em, batch, run_steps)?;
-    let mismatch = first_mismatch(&a, &b).map_err(Error::Structure)?;
-    let (mut state_a, mut state_b) = (None, None);
-    if let Some(m) = &mismatch {
-        let p = q.populations.iter().position(|p| p.name == m.layer).unwrap_or(0);
-        if let Ok(fa) = nmc_reference::simulate_fixed(
-            q,
-            target,
-            stim,
-            &FixedOptions {
-                steps: Some(m.step + 1),
-                strict: false,
-                probe: Some((p, m.neuron, m.batch_item)),
-            },
-        ) && let Some(s) = fa.probe.get(m.step)
-        {
-            state_a = Some((s.q, s.u, s.v));
-        }
-        let li = compiled
-            .artifact
-            .layers
-            .iter()
-            .position(|l| l.name == m.layer)
-            .unwrap_or(0);
+    let host = match emu.host_layer() {
+        Some((k, _, _)) if host_spikes => Some(k),
+        _ => None,
+    };
+    let given = host.map(|k| em.trace.layers.remove(k));
+    let check = ExactCheck::of(&fixed.trace, &em.trace);
+    if let (Some(k), Some(l)) = (host, given) {
+        em.trace.layers.insert(k, l);
+    }
+    let mut exact = check?;
+    if let Some((layer, item, step, neuron)) = exact.probe_point() {
+        let (layer, item, step, neuron) = (layer.to_string(), item, step, neuron);
+        exact.state_a = probe_a(q, target, stim, &layer, item, step, neuron);
+        let li = compiled.artifact.layers.iter().position(|l| l.name == layer);
         if !host_spikes
-            && let Ok(pb) = emu.probe(std::slice::from_ref(&input), m.batch_item, m.step + 1, li, m.neuron)
-            && let Some(s) = pb.get(m.step)
+            && let Some(li) = li
+            && let Ok(pb) = emu.probe(std::slice::from_ref(&input), item, step + 1, li, neuron)
+            && let Some(s) = pb.get(step)
         {
-            state_b = Some((s.q, s.u, s.v));
+            exact.state_b = Some((s.q, s.u, s.v));
         }
     }
-    let bits: u64 = a.iter().map(|s| (s.n * s.batch * s.steps) as u64).sum();
-    let overflow_counts_equal = fixed.overflows.iter().all(|o| {
-        let e = em.overflows.iter().find(|e| e.layer == o.population);
-        e.map_or(o.total() == 0, |e| {
-            (e.q_wraps, e.u_wraps, e.v_clips) == (o.q_wraps, o.u_wraps, o.v_clips)
-        })
-    });
-    let (voltages, voltage_mismatch) = compare_voltages(&fixed, &em);
-    let exact = ExactCheck {
-        equal: mismatch.is_none() && overflow_counts_equal && voltage_mismatch.is_none(),
-        voltages,
-        voltage_mismatch,
-        overflow_counts_equal,
-        layers: a.len(),
-        bits,
-        mismatch,
-        state_a,
-        state_b,
-    };
     Ok((fixed, em, exact))
+}
+
+/// A's state (q, u, v) of neuron `neuron` of population `layer` at step
+/// `step` of item `item`, from a probed run of the fixed reference.
+fn probe_a(
+    q: &nmc_ir::qmodel::QModel,
+    target: &Target,
+    stim: &Stimulus,
+    layer: &str,
+    item: usize,
+    step: usize,
+    neuron: usize,
+) -> Option<(i64, i64, i64)> {
+    let p = q.populations.iter().position(|p| p.name == layer)?;
+    let fa = nmc_reference::simulate_fixed(
+        q,
+        target,
+        stim,
+        &FixedOptions {
+            steps: Some(step + 1),
+            strict: false,
+            probe: Some((p, neuron, item)),
+        },
+    )
+    .ok()?;
+    let s = fa.probe.get(step)?;
+    Some((s.q, s.u, s.v))
 }

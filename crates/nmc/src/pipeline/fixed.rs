@@ -42,12 +42,13 @@ pub fn simulate_fixed_file(
             strict,
             probe: None,
         },
-    )?;
+    )?
+    .trace;
     let batch = stim.batch();
     let views: Vec<Spikes<'_>> = res
         .layers
         .iter()
-        .map(|l| spikes_of(&l.name, l.shape.numel(), batch, steps, &l.spikes))
+        .map(|l| spikes_of(&l.name, l.neurons(), batch, steps, &l.spikes))
         .collect();
     let output = q.outputs.first().and_then(|o| match o.source {
         Source::Population(k) => views.get(k).map(|v| crate::activity::Readout::of(v, labels.as_deref())),
@@ -66,7 +67,7 @@ pub fn simulate_fixed_file(
         dt: q.dt,
         warnings: crate::activity::warnings_of(
             &layers,
-            &res.layers.iter().map(|l| l.spiking).collect::<Vec<_>>(),
+            &res.layers.iter().map(|l| l.spiking()).collect::<Vec<_>>(),
             batch,
             steps,
         ),
@@ -75,16 +76,7 @@ pub fn simulate_fixed_file(
         host_spikes: 0,
         syn_events: 0,
         output,
-        overflows: res
-            .overflows
-            .iter()
-            .map(|o| nmc_emu::LayerOverflow {
-                layer: o.population.clone(),
-                q_wraps: o.q_wraps,
-                u_wraps: o.u_wraps,
-                v_clips: o.v_clips,
-            })
-            .collect(),
+        overflows: crate::activity::LayerOverflow::all(&res),
         golden: None,
     })
 }

@@ -34,12 +34,13 @@ pub fn stimulus_crc(stim: &Stimulus) -> u32 {
 
 /// Sample `b` of an emulator result, as a spike-file record.
 pub fn sample_spikes(res: &EmuResult, b: usize) -> SampleSpikes {
+    let t = &res.trace;
     SampleSpikes {
-        layers: res
+        layers: t
             .layers
             .iter()
             .map(|l| {
-                let len = res.steps * l.shape.iter().product::<usize>();
+                let len = t.steps * l.neurons();
                 l.spikes[b * len..(b + 1) * len].iter_ones().map(|x| x as u64).collect()
             })
             .collect(),
@@ -88,7 +89,7 @@ impl SampleSinks {
         if self.writers.is_empty() && self.cmp.is_none() {
             return Ok(());
         }
-        for b in 0..res.batch {
+        for b in 0..res.trace.batch {
             let s = sample_spikes(res, b);
             for w in &mut self.writers {
                 w.push(&s)?;
@@ -119,7 +120,7 @@ pub fn check_golden(
     path: &Path,
     bless: bool,
 ) -> Result<Option<GoldenCheck>, Error> {
-    let header = spike_header(a, res.steps, res.batch, input_crc);
+    let header = spike_header(a, res.trace.steps, res.trace.batch, input_crc);
     let mut sinks = SampleSinks::new(&header, None, Some(path), bless)?;
     sinks.push(res)?;
     sinks.finish()

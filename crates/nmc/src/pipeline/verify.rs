@@ -1,7 +1,7 @@
 //! `verify` of a float network: the float reference, the compile with its
 //! rates, A = B, and the deployed-vs-float comparison (report and HTML page).
 
-use super::exact::{b_views, run_a_and_b_with};
+use super::exact::run_a_and_b_with;
 use super::golden::{check_golden, stimulus_crc};
 use super::host::{check_spikes, host_shape};
 use super::{Compiled, ExactCheck, compile_quantized, lags, population_rates, quantize, spikes_of};
@@ -91,7 +91,7 @@ pub struct VerifyReport {
     pub output: Option<OutputAgreement>,
     /// Wraps and clips per layer (emulator; the fixed reference counts the
     /// same, or `exact` fails), layers with none left out.
-    pub overflows: Vec<nmc_emu::LayerOverflow>,
+    pub overflows: Vec<crate::activity::LayerOverflow>,
     /// The comparison with a golden spike file (`--expect`).
     pub golden: Option<GoldenCheck>,
     /// Layers of the float reference that never fired or fired on every step,
@@ -213,12 +213,17 @@ fn verify_inner(
     let run_steps = steps + max_lag;
     // 3. Fixed reference (A) and emulator (B) over the same, longer run.
     let batch = stim.batch();
-    let (fixed, em, exact) = run_a_and_b_with(&compiled, target, stim, run_steps, opts.strict, host_spikes)?;
+    let (_, em, exact) = run_a_and_b_with(&compiled, target, stim, run_steps, opts.strict, host_spikes)?;
     let golden = match &opts.expect {
         Some(p) => check_golden(&compiled.artifact, &em, stimulus_crc(stim), p, opts.bless)?,
         None => None,
     };
-    let b = b_views(&fixed, &em, batch, run_steps)?;
+    let b: Vec<Spikes<'_>> = em
+        .trace
+        .layers
+        .iter()
+        .map(|l| spikes_of(&l.name, l.neurons(), batch, run_steps, &l.spikes))
+        .collect();
     // 4. B vs float: per layer, at the output, and a raster.
     let aligned = Aligned {
         q,
@@ -259,7 +264,10 @@ fn verify_inner(
         exact,
         layers,
         output,
-        overflows: em.overflows.iter().filter(|o| o.total() > 0).cloned().collect(),
+        overflows: crate::activity::LayerOverflow::all(&em.trace)
+            .into_iter()
+            .filter(|o| o.total() > 0)
+            .collect(),
         golden,
         warnings: float
             .rate_report()
@@ -292,7 +300,8 @@ struct Aligned<'a> {
     q: &'a QModel,
     /// The float reference's result.
     float: &'a nmc_reference::SimResult,
-    /// B's layers ([`b_views`]).
+    /// B's layers, in the artifact's order (with recorded host spikes, the
+    /// host layer too; the float reference has none of that name).
     b: &'a [Spikes<'a>],
     /// Per population, its lag ([`lags`]).
     lag: &'a [usize],
