@@ -7,9 +7,13 @@
 //!   and two paths are compared by file identity ([`output::same_file`]).
 //! - [`text`]: text tables that cannot fail on long names.
 //! - [`conv`]: the one geometry of a 2-d convolution every stage uses.
+//! - [`loc`]: where a problem is ([`Loc`], [`Problem`]): the location
+//!   vocabulary of the verifiers, the artifact check and the emulator.
 
 pub mod conv;
+pub mod loc;
 pub mod output;
 pub mod text;
 
 pub use conv::ConvGeom;
+pub use loc::{CoreId, Loc, Problem};

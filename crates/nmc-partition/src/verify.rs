@@ -30,11 +30,13 @@
 //! All problems are collected, not just the first.
 
 use crate::cost::{mode_legal, tile_neurons, usage_of};
+use crate::error::PartitionError;
 pub use crate::error::VerifyError;
 use crate::placement::{Block, LayerPlacement, PLACEMENT_SCHEMA, Placement};
 use crate::prep::{ConnPrep, Prepared, check_buildable};
 use crate::resource::{CoreUsage, Resource};
 use nmc_artifact::{Artifact, CoreCfg, InAxon, LayerLoc};
+use nmc_core::{CoreId, Loc, Problem};
 use nmc_ir::qmodel::{Placement as Where, QModel, QWeights, Source};
 use nmc_target::Target;
 
@@ -46,16 +48,20 @@ pub fn verify(model: &QModel, target: &Target, pl: &Placement) -> Result<Vec<Cor
         Ok(p) => p,
         Err(e) => {
             return Err(VerifyError {
-                problems: vec![e.to_string()],
+                problems: vec![problem_of(e)],
             });
         }
     };
     check_header(model, target, pl, &mut pr);
     if pl.layers.len() != model.populations.len() {
-        pr.push(format!(
-            "{} layer entries for {} populations",
-            pl.layers.len(),
-            model.populations.len()
+        pr.push(Problem::new(
+            Loc::Whole,
+            "layers",
+            format!(
+                "{} layer entries for {} populations",
+                pl.layers.len(),
+                model.populations.len()
+            ),
         ));
         return Err(VerifyError { problems: pr });
     }
@@ -80,39 +86,96 @@ pub fn verify(model: &QModel, target: &Target, pl: &Placement) -> Result<Vec<Cor
 }
 
 /// Buildability, schema, names, and the core ids (in range, distinct).
-fn check_header(model: &QModel, target: &Target, pl: &Placement, pr: &mut Vec<String>) {
+fn check_header(model: &QModel, target: &Target, pl: &Placement, pr: &mut Vec<Problem>) {
     if let Err(e) = check_buildable(model, target) {
-        pr.push(e.to_string());
+        pr.push(problem_of(e));
     }
+    let mut whole = |field, m: String| pr.push(Problem::new(Loc::Whole, field, m));
     if pl.schema != PLACEMENT_SCHEMA {
-        pr.push(format!("schema is `{}`, expected `{PLACEMENT_SCHEMA}`", pl.schema));
+        whole("schema", format!("is `{}`, expected `{PLACEMENT_SCHEMA}`", pl.schema));
     }
     if pl.model != model.name {
-        pr.push(format!("placement is for model `{}`, not `{}`", pl.model, model.name));
+        whole(
+            "model",
+            format!("placement is for model `{}`, not `{}`", pl.model, model.name),
+        );
     }
     if pl.target != target.name() {
-        pr.push(format!(
-            "placement is for target `{}`, not `{}`",
-            pl.target,
-            target.name()
-        ));
+        whole(
+            "target",
+            format!("placement is for target `{}`, not `{}`", pl.target, target.name()),
+        );
     }
+    let ids: Vec<(u16, u16)> = pl.cores.iter().map(|c| (c.chip, c.core)).collect();
+    check_core_ids(target, &ids, pr);
+}
+
+/// Core ids in range and distinct: a problem at each core whose id is out
+/// of range or already taken by an earlier core.
+fn check_core_ids(target: &Target, ids: &[(u16, u16)], pr: &mut Vec<Problem>) {
     let sys = target.system();
-    let mut ids = pl.cores.clone();
-    for (i, c) in pl.cores.iter().enumerate() {
-        if u32::from(c.chip) >= sys.max_chips() || u32::from(c.core) >= sys.cores_per_chip() {
-            pr.push(format!(
-                "core {i}: id chip {} core {} out of range ({} chips × {} cores)",
-                c.chip,
-                c.core,
-                sys.max_chips(),
-                sys.cores_per_chip()
+    let at = |index: usize, (chip, core): (u16, u16)| Loc::Core {
+        index,
+        id: Some(CoreId { chip, core }),
+    };
+    for (i, &(chip, core)) in ids.iter().enumerate() {
+        if u32::from(chip) >= sys.max_chips() || u32::from(core) >= sys.cores_per_chip() {
+            pr.push(Problem::new(
+                at(i, (chip, core)),
+                "id",
+                format!(
+                    "out of range ({} chips × {} cores)",
+                    sys.max_chips(),
+                    sys.cores_per_chip()
+                ),
             ));
         }
     }
-    ids.sort_unstable();
-    if ids.windows(2).any(|w| w[0] == w[1]) {
-        pr.push("two cores share a (chip, core) id".into());
+    let mut sorted: Vec<((u16, u16), usize)> = ids.iter().copied().zip(0..).collect();
+    sorted.sort_unstable();
+    for w in sorted.windows(2) {
+        if w[0].0 == w[1].0 {
+            pr.push(Problem::new(
+                at(w[1].1, w[1].0),
+                "id",
+                format!("core {} has the same (chip, core) id", w[0].1),
+            ));
+        }
+    }
+}
+
+/// A partition error met while verifying, as a problem at its layer or
+/// connection (a malformed model's field path stays in the message: it is
+/// not one `&'static str`).
+fn problem_of(e: PartitionError) -> Problem {
+    let layer = |name: String| {
+        if name == "<model>" {
+            Loc::Whole
+        } else {
+            Loc::Layer(name)
+        }
+    };
+    match e {
+        PartitionError::Unsupported { layer: l, message } => Problem::new(layer(l), None, message),
+        PartitionError::Latency {
+            layer,
+            connection,
+            latency,
+            implied,
+        } => Problem::new(
+            Loc::Connection {
+                layer,
+                input: connection,
+            },
+            "latency",
+            format!("{latency}, but on this target that path takes {implied} steps"),
+        ),
+        PartitionError::Model(q) => Problem::new(
+            layer(q.population),
+            None,
+            format!("invalid model: {}: {}", q.field, q.message),
+        ),
+        e => Problem::new(Loc::Whole, None, e.to_string()),
     }
 }
 
@@ -124,7 +187,7 @@ fn check_layer(
     k: usize,
     l: &LayerPlacement,
     spans: &mut [Vec<(u32, u64)>],
-    pr: &mut Vec<String>,
+    pr: &mut Vec<Problem>,
 ) -> bool {
     let p = &prep.model.populations[k];
     match (p.placement, l) {
@@ -132,15 +195,20 @@ fn check_layer(
         (Where::Chip, LayerPlacement::Chip { view, blocks }) => {
             let want = prep.views[k];
             if view.map(|v| v as usize) != want {
-                pr.push(format!("layer `{}`: view {view:?}, expected {want:?}", p.name));
+                pr.push(Problem::new(
+                    Loc::Layer(p.name.clone()),
+                    "view",
+                    format!("{view:?}, expected {want:?}"),
+                ));
                 return false;
             }
             check_blocks(prep, target, k, blocks, spans, pr)
         }
         (w, _) => {
-            pr.push(format!(
-                "layer `{}`: the model places it on the {w:?}, the placement does not",
-                p.name
+            pr.push(Problem::new(
+                Loc::Layer(p.name.clone()),
+                "placement",
+                format!("the model places it on the {w:?}, the placement does not"),
             ));
             false
         }
@@ -156,10 +224,14 @@ fn check_blocks(
     k: usize,
     blocks: &[Block],
     spans: &mut [Vec<(u32, u64)>],
-    pr: &mut Vec<String>,
+    pr: &mut Vec<Problem>,
 ) -> bool {
     let p = &prep.model.populations[k];
     let want = prep.views[k];
+    let block = |block: usize| Loc::Block {
+        layer: p.name.clone(),
+        block,
+    };
     let ncores = spans.len();
     let mut ok = true;
     let n = p.shape.numel();
@@ -169,51 +241,58 @@ fn check_blocks(
         let t = &b.tile;
         let inside = t.c.end as usize <= want[0] && t.y.end as usize <= want[1] && t.x.end as usize <= want[2];
         if t.is_empty() || !inside {
-            pr.push(format!(
-                "layer `{}` block {bi}: tile {t:?} is empty or outside {want:?}",
-                p.name
+            pr.push(Problem::new(
+                block(bi),
+                "tile",
+                format!("{t:?} is empty or outside {want:?}"),
             ));
             ok = false;
             continue;
         }
         if b.inner == 0 || (b.inner != 1 && !t.c.len().is_multiple_of(b.inner)) {
-            pr.push(format!(
-                "layer `{}` block {bi}: inner {} does not divide its {} channels",
-                p.name,
-                b.inner,
-                t.c.len()
+            pr.push(Problem::new(
+                block(bi),
+                "inner",
+                format!("{} does not divide its {} channels", b.inner, t.c.len()),
             ));
             ok = false;
         }
         if b.modes.len() != p.inputs.len() {
-            pr.push(format!(
-                "layer `{}` block {bi}: {} axon modes for {} connections",
-                p.name,
-                b.modes.len(),
-                p.inputs.len()
+            pr.push(Problem::new(
+                block(bi),
+                "modes",
+                format!("{} axon modes for {} connections", b.modes.len(), p.inputs.len()),
             ));
             ok = false;
         } else {
             for (ci, m) in b.modes.iter().enumerate() {
                 if !mode_legal(&prep.conns[k][ci], *m, target) {
-                    pr.push(format!(
-                        "layer `{}` block {bi}: inputs[{ci}] cannot use {} axons",
-                        p.name,
-                        m.short()
+                    pr.push(Problem::new(
+                        block(bi),
+                        "modes",
+                        format!("inputs[{ci}] cannot use {} axons", m.short()),
                     ));
                     ok = false;
                 }
             }
         }
         if b.core as usize >= ncores {
-            pr.push(format!("layer `{}` block {bi}: core {} of {ncores}", p.name, b.core));
+            pr.push(Problem::new(
+                block(bi),
+                "core",
+                format!("{} out of range (the placement has {ncores} cores)", b.core),
+            ));
             ok = false;
         } else {
             spans[b.core as usize].push((b.offset, t.len()));
         }
         for idx in tile_neurons(want, t) {
             if seen[idx] {
-                pr.push(format!("layer `{}`: neuron {idx} is placed twice", p.name));
+                pr.push(Problem::new(
+                    Loc::Layer(p.name.clone()),
+                    "blocks",
+                    format!("neuron {idx} is placed twice"),
+                ));
                 ok = false;
             }
             seen[idx] = true;
@@ -223,7 +302,11 @@ fn check_blocks(
     if covered < n || seen.iter().any(|s| !s) {
         let missing = seen.iter().filter(|s| !**s).count();
         if missing > 0 {
-            pr.push(format!("layer `{}`: {missing} of {n} neurons are not placed", p.name));
+            pr.push(Problem::new(
+                Loc::Layer(p.name.clone()),
+                "blocks",
+                format!("{missing} of {n} neurons are not placed"),
+            ));
             ok = false;
         }
     }
@@ -233,19 +316,24 @@ fn check_blocks(
 /// Every core holds a block and its blocks fill compartments `0..n`
 /// without gap or overlap. Whether the blocks fill their cores so (an empty
 /// core is a problem but does not stop the checks of usage).
-fn check_spans(spans: &mut [Vec<(u32, u64)>], pr: &mut Vec<String>) -> bool {
+fn check_spans(spans: &mut [Vec<(u32, u64)>], pr: &mut Vec<Problem>) -> bool {
     let mut ok = true;
     for (c, s) in spans.iter_mut().enumerate() {
+        let core = Loc::Core { index: c, id: None };
         if s.is_empty() {
-            pr.push(format!("core {c}: holds no block"));
+            pr.push(Problem::new(core, None, "holds no block"));
             continue;
         }
         s.sort_unstable();
         let mut next = 0u64;
         for &(off, len) in s.iter() {
             if u64::from(off) != next {
-                pr.push(format!(
-                    "core {c}: blocks must fill compartments from 0 without gaps or overlap (block at {off}, expected {next})"
+                pr.push(Problem::new(
+                    core,
+                    None,
+                    format!(
+                        "blocks must fill compartments from 0 without gaps or overlap (block at {off}, expected {next})"
+                    ),
                 ));
                 ok = false;
                 break;
@@ -257,24 +345,32 @@ fn check_spans(spans: &mut [Vec<(u32, u64)>], pr: &mut Vec<String>) -> bool {
 }
 
 /// Every resource of every core within the target's limit.
-fn check_limits(target: &Target, pl: &Placement, usage: &[CoreUsage], pr: &mut Vec<String>) {
+fn check_limits(target: &Target, pl: &Placement, usage: &[CoreUsage], pr: &mut Vec<Problem>) {
     for (c, u) in usage.iter().enumerate() {
-        for r in Resource::ALL {
-            let (need, offer) = (u.get(r), r.limit(target));
-            if need > offer {
-                let id = pl.cores[c];
-                pr.push(format!(
-                    "core {c} (chip {} core {}): {r}: {need} > {offer}",
-                    id.chip, id.core
-                ));
-            }
+        let id = pl.cores[c];
+        check_core_limits(target, c, (id.chip, id.core), u, pr);
+    }
+}
+
+/// Every resource of core `index` (id `(chip, core)`) within the target's
+/// limit: a problem per resource over, its field the resource's name.
+fn check_core_limits(target: &Target, index: usize, (chip, core): (u16, u16), u: &CoreUsage, pr: &mut Vec<Problem>) {
+    for r in Resource::ALL {
+        let (need, offer) = (u.get(r), r.limit(target));
+        if need > offer {
+            let id = Some(CoreId { chip, core });
+            pr.push(Problem::new(
+                Loc::Core { index, id },
+                r.name(),
+                format!("{need} > {offer}"),
+            ));
         }
     }
 }
 
 /// Every synapse exactly once: per connection, the synapses the blocks
 /// place add up to the weights' non-zero synapses.
-fn check_synapses(prep: &Prepared<'_>, target: &Target, pl: &Placement, pr: &mut Vec<String>) {
+fn check_synapses(prep: &Prepared<'_>, target: &Target, pl: &Placement, pr: &mut Vec<Problem>) {
     let placed = placed_synapses(prep, target, pl);
     for (k, p) in prep.model.populations.iter().enumerate() {
         if p.placement != Where::Chip {
@@ -284,9 +380,13 @@ fn check_synapses(prep: &Prepared<'_>, target: &Target, pl: &Placement, pr: &mut
             let want = weight_synapses(&c.weights);
             let got = placed[k][ci];
             if got != want {
-                pr.push(format!(
-                    "layer `{}` inputs[{ci}]: blocks place {got} synapses, the weights have {want}",
-                    p.name
+                pr.push(Problem::new(
+                    Loc::Connection {
+                        layer: p.name.clone(),
+                        input: ci,
+                    },
+                    None,
+                    format!("blocks place {got} synapses, the weights have {want}"),
                 ));
             }
         }
@@ -297,7 +397,7 @@ fn check_synapses(prep: &Prepared<'_>, target: &Target, pl: &Placement, pr: &mut
 /// placement must be structurally valid).
 pub fn usage(model: &QModel, target: &Target, pl: &Placement) -> Result<Vec<CoreUsage>, VerifyError> {
     let prep = Prepared::new(model).map_err(|e| VerifyError {
-        problems: vec![e.to_string()],
+        problems: vec![problem_of(e)],
     })?;
     Ok(usage_of(&prep, target, pl))
 }
@@ -366,8 +466,8 @@ pub(crate) fn weight_synapses(w: &QWeights) -> u64 {
 /// target (see the module doc); returns each core's usage.
 pub fn verify_artifact(a: &Artifact, t: &Target) -> Result<Vec<CoreUsage>, VerifyError> {
     let mut pr = Vec::new();
-    if let Err(m) = a.check() {
-        return Err(VerifyError { problems: vec![m] });
+    if let Err(p) = a.check() {
+        return Err(VerifyError { problems: vec![p] });
     }
     check_artifact_header(a, t, &mut pr);
     let usage: Vec<CoreUsage> = (0..a.cores.len()).map(|ci| artifact_core(a, t, ci, &mut pr)).collect();
@@ -381,35 +481,26 @@ pub fn verify_artifact(a: &Artifact, t: &Target) -> Result<Vec<CoreUsage>, Verif
 
 /// The artifact's target (name and description) and its core ids (in
 /// range, distinct).
-fn check_artifact_header(a: &Artifact, t: &Target, pr: &mut Vec<String>) {
+fn check_artifact_header(a: &Artifact, t: &Target, pr: &mut Vec<Problem>) {
     if a.target_name != t.name() {
-        pr.push(format!(
-            "artifact is for target `{}`, not `{}`",
-            a.target_name,
-            t.name()
+        pr.push(Problem::new(
+            Loc::Whole,
+            "target_name",
+            format!("artifact is for target `{}`, not `{}`", a.target_name, t.name()),
         ));
     }
     match Target::from_ron_str(&a.target_ron, "artifact target_ron") {
         Ok(at) if at == *t => {}
-        Ok(_) => pr.push("artifact target_ron describes a different target".into()),
-        Err(e) => pr.push(format!("artifact target_ron: {e}")),
+        Ok(_) => pr.push(Problem::new(Loc::Whole, "target_ron", "describes a different target")),
+        Err(e) => pr.push(Problem::new(Loc::Whole, "target_ron", e.to_string())),
     }
-    let sys = t.system();
-    let mut ids: Vec<(u16, u16)> = a.cores.iter().map(|c| (c.chip, c.core)).collect();
-    for (i, &(chip, core)) in ids.iter().enumerate() {
-        if u32::from(chip) >= sys.max_chips() || u32::from(core) >= sys.cores_per_chip() {
-            pr.push(format!("core {i}: id chip {chip} core {core} out of range"));
-        }
-    }
-    ids.sort_unstable();
-    if ids.windows(2).any(|w| w[0] == w[1]) {
-        pr.push("two cores share a (chip, core) id".into());
-    }
+    let ids: Vec<(u16, u16)> = a.cores.iter().map(|c| (c.chip, c.core)).collect();
+    check_core_ids(t, &ids, pr);
 }
 
 /// Slots of a route to (core, axon): discrete, else the cheapest
 /// population kind that can hold the axon's base and atoms.
-fn route_slots(a: &Artifact, t: &Target, core: usize, axon: usize) -> Result<u32, String> {
+fn route_slots(a: &Artifact, t: &Target, core: usize, axon: usize) -> Result<u32, Problem> {
     let c = &a.cores[core];
     match c.axons[axon] {
         InAxon::Discrete { .. } => Ok(t.axons().discrete().slots()),
@@ -424,14 +515,20 @@ fn route_slots(a: &Artifact, t: &Target, core: usize, axon: usize) -> Result<u32
                     best = Some(best.map_or(k.slots(), |b: u32| b.min(k.slots())));
                 }
             }
-            best.ok_or_else(|| format!("core {core} axon {axon}: base {base} / {atoms} atoms fit no population kind"))
+            best.ok_or_else(|| {
+                Problem::new(
+                    Loc::Axon { core, axon },
+                    None,
+                    format!("base {base} / {atoms} atoms fit no population kind"),
+                )
+            })
         }
     }
 }
 
 /// Core `ci` of the artifact: its usage re-derived (tables, axons,
 /// profiles, formats, output slots of its routes) and checked.
-fn artifact_core(a: &Artifact, t: &Target, ci: usize, pr: &mut Vec<String>) -> CoreUsage {
+fn artifact_core(a: &Artifact, t: &Target, ci: usize, pr: &mut Vec<Problem>) -> CoreUsage {
     let c = &a.cores[ci];
     let mut u = CoreUsage {
         compartments: c.cx.len() as u64,
@@ -443,8 +540,10 @@ fn artifact_core(a: &Artifact, t: &Target, ci: usize, pr: &mut Vec<String>) -> C
         match *ax {
             InAxon::Discrete { table } => {
                 if c.tables[table as usize].atoms != 1 {
-                    pr.push(format!(
-                        "core {ci} axon {ai}: a discrete axon's table has more than one atom"
+                    pr.push(Problem::new(
+                        Loc::Axon { core: ci, axon: ai },
+                        None,
+                        "a discrete axon's table has more than one atom",
                     ));
                 }
             }
@@ -484,36 +583,30 @@ fn artifact_core(a: &Artifact, t: &Target, ci: usize, pr: &mut Vec<String>) -> C
             }
         }
     }
-    for r in Resource::ALL {
-        let (need, offer) = (u.get(r), r.limit(t));
-        if need > offer {
-            pr.push(format!(
-                "core {ci} (chip {} core {}): {r}: {need} > {offer}",
-                c.chip, c.core
-            ));
-        }
-    }
+    check_core_limits(t, ci, (c.chip, c.core), &u, pr);
     u
 }
 
 /// The tables of core `ci`: offered weight widths, sorted synapses, dense
 /// lists as runs of compartments from 0. Returns their synapse-memory bits
 /// (each table counted once).
-fn check_tables(t: &Target, ci: usize, c: &CoreCfg, pr: &mut Vec<String>) -> u64 {
+fn check_tables(t: &Target, ci: usize, c: &CoreCfg, pr: &mut Vec<Problem>) -> u64 {
     let sc = t.synapse_cost();
     let mut bits = 0u64;
     for (ti, tb) in c.tables.iter().enumerate() {
+        let table = || Loc::Table { core: ci, table: ti };
         let f = c.formats[tb.format as usize];
         if !sc.weight_bits().contains(&u32::from(f.weight_bits)) {
-            pr.push(format!(
-                "core {ci} table {ti}: weight width {} is not offered",
-                f.weight_bits
+            pr.push(Problem::new(
+                table(),
+                "weight_bits",
+                format!("weight width {} is not offered", f.weight_bits),
             ));
         }
         let ib = if f.indexed { sc.core_index_bits() } else { 0 };
         bits += sc.bits(tb.syns.len(), u32::from(f.weight_bits), ib);
         if tb.syns.windows(2).any(|w| (w[0].atom, w[0].cx) > (w[1].atom, w[1].cx)) {
-            pr.push(format!("core {ci} table {ti}: synapses not sorted by (atom, cx)"));
+            pr.push(Problem::new(table(), "syns", "synapses not sorted by (atom, cx)"));
         }
         if !f.indexed {
             // Per atom, compartments 0, 1, 2, … (discrete axons have no base).
@@ -528,8 +621,10 @@ fn check_tables(t: &Target, ci: usize, c: &CoreCfg, pr: &mut Vec<String>) -> u64
                 prev = Some((sy.atom, sy.cx));
             }
             if !run_ok {
-                pr.push(format!(
-                    "core {ci} table {ti}: a dense (non-indexed) list is not a run of compartments from 0"
+                pr.push(Problem::new(
+                    table(),
+                    "syns",
+                    "a dense (non-indexed) list is not a run of compartments from 0",
                 ));
             }
         }
@@ -538,16 +633,20 @@ fn check_tables(t: &Target, ci: usize, c: &CoreCfg, pr: &mut Vec<String>) -> u64
 }
 
 /// Every compartment belongs to exactly one neuron.
-fn check_owners(a: &Artifact, pr: &mut Vec<String>) {
+fn check_owners(a: &Artifact, pr: &mut Vec<Problem>) {
     let mut owner: Vec<Vec<bool>> = a.cores.iter().map(|c| vec![false; c.cx.len()]).collect();
     for l in &a.layers {
         if let LayerLoc::Chip(locs) = &l.loc {
             for &(c, k) in locs {
                 let slot = &mut owner[c as usize][k as usize];
                 if *slot {
-                    pr.push(format!(
-                        "layer `{}`: core {c} compartment {k} holds two neurons",
-                        l.name
+                    pr.push(Problem::new(
+                        Loc::Compartment {
+                            core: c as usize,
+                            compartment: k as usize,
+                        },
+                        None,
+                        format!("holds two neurons (again one of layer `{}`)", l.name),
                     ));
                 }
                 *slot = true;
@@ -556,7 +655,14 @@ fn check_owners(a: &Artifact, pr: &mut Vec<String>) {
     }
     for (c, o) in owner.iter().enumerate() {
         if let Some(k) = o.iter().position(|x| !x) {
-            pr.push(format!("core {c}: compartment {k} belongs to no layer"));
+            pr.push(Problem::new(
+                Loc::Compartment {
+                    core: c,
+                    compartment: k,
+                },
+                None,
+                "belongs to no layer",
+            ));
         }
     }
 }
@@ -570,9 +676,10 @@ pub fn verify_artifact_synapses(model: &QModel, a: &Artifact) -> Result<(), Veri
     let np = model.populations.len();
     if a.layers.len() != np {
         return Err(VerifyError {
-            problems: vec![format!(
-                "artifact has {} layers, model {np} populations",
-                a.layers.len()
+            problems: vec![Problem::new(
+                Loc::Whole,
+                "layers",
+                format!("artifact has {} layers, model {np} populations", a.layers.len()),
             )],
         });
     }
@@ -653,22 +760,39 @@ pub fn verify_artifact_synapses(model: &QModel, a: &Artifact) -> Result<(), Veri
     if found != want {
         let missing = want.iter().filter(|w| found.binary_search(w).is_err()).count();
         let extra = found.iter().filter(|f| want.binary_search(f).is_err()).count();
-        pr.push(format!(
-            "artifact synapses differ from the model: {} in the artifact, {} in the model, {missing} missing, {extra} unexpected",
-            found.len(),
-            want.len()
+        pr.push(Problem::new(
+            Loc::Whole,
+            "synapses",
+            format!(
+                "artifact synapses differ from the model: {} in the artifact, {} in the model, {missing} missing, {extra} unexpected",
+                found.len(),
+                want.len()
+            ),
         ));
+        // One synapse, at its destination layer (a compartment of no layer: the whole artifact).
+        let at = |what: &str, s: &(u32, u32, u32, u32, i16, i8)| {
+            let source = match model.populations.get(s.2 as usize) {
+                Some(p) => format!("population `{}`", p.name),
+                None => format!("input {}", s.2 as usize - np),
+            };
+            let loc = model
+                .populations
+                .get(s.0 as usize)
+                .map_or(Loc::Whole, |p| Loc::Layer(p.name.clone()));
+            Problem::new(
+                loc,
+                "synapses",
+                format!(
+                    "first {what}: neuron {} from {source} element {} mantissa {} exp {}",
+                    s.1, s.3, s.4, s.5
+                ),
+            )
+        };
         if let Some(w) = want.iter().find(|w| found.binary_search(w).is_err()) {
-            pr.push(format!(
-                "first missing: layer {} neuron {} from source {} element {} mantissa {} exp {}",
-                w.0, w.1, w.2, w.3, w.4, w.5
-            ));
+            pr.push(at("missing", w));
         }
         if let Some(f) = found.iter().find(|f| want.binary_search(f).is_err()) {
-            pr.push(format!(
-                "first unexpected: layer {} neuron {} from source {} element {} mantissa {} exp {}",
-                f.0, f.1, f.2, f.3, f.4, f.5
-            ));
+            pr.push(at("unexpected", f));
         }
     }
     if pr.is_empty() {
