@@ -61,7 +61,7 @@ fn samples() -> Vec<Error> {
             exact: 1,
             stored: 0,
         }),
-        Error::from(nmc_emu::EmuError::Input("x".into())),
+        Error::from(nmc_emu::EmuError::input(nmc_core::Loc::Whole, None, "x")),
         Error::from(nmc_emu::EmuError::Overflow {
             layer: "l".into(),
             neuron: 0,
