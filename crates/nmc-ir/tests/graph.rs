@@ -185,6 +185,53 @@ fn the_verifier_catches_a_bad_mutation() {
     assert!(text.iter().any(|e| e.contains("r: has 2 entries")), "{text:?}");
 }
 
+/// Each violation carries its node and field as data (`Loc::Node`, the
+/// field name), the graph's own `dt` is at `Loc::Whole`, and a violation an
+/// op reports keeps the op's field; `Display` still reads `node `n`: field: …`.
+#[test]
+fn verifier_problems_carry_node_and_field() {
+    let mut g = b();
+    add(&mut g, "in", input(3));
+    add(&mut g, "fc", affine(2, 3));
+    add(&mut g, "lif", lif(2));
+    g.edge("in", "fc").edge("fc", "lif");
+    let mut g = g.build().unwrap();
+    let (fc, lif) = (g.find("fc").unwrap(), g.find("lif").unwrap());
+    if let Op::Neuron(n) = &mut g.node_mut(lif).op {
+        n.tau_mem[1] = -1.0;
+        n.v_leak[0] = f64::NAN;
+    }
+    if let Op::Affine { weight, .. } = &mut g.node_mut(fc).op {
+        *weight = Tensor::new(Shape::new([2, 3]), vec![0.5, f64::INFINITY, 0.0, 0.0, 0.0, 0.0]).unwrap();
+    }
+    g.dt = 0.0;
+    let errs = verify(&g).unwrap_err();
+    let at: Vec<(Option<&str>, Option<&str>)> = errs.iter().map(|e| (e.loc.node(), e.field)).collect();
+    assert_eq!(
+        at,
+        [
+            (None, Some("dt")),
+            (Some("fc"), Some("weight")),
+            (Some("lif"), Some("tau")),
+            (Some("lif"), Some("v_leak")),
+        ],
+        "{errs:?}"
+    );
+    assert_eq!(errs[0].loc, nmc_core::Loc::Whole);
+    assert_eq!(errs[2].to_string(), "node `lif`: tau: must be > 0, neuron 1 has -1");
+    // An op's own complaint (its weight no longer fits the input) keeps the op's field.
+    if let Op::Affine { weight, .. } = &mut g.node_mut(fc).op {
+        *weight = Tensor::new(Shape::new([2, 4]), vec![0.5; 8]).unwrap();
+    }
+    g.dt = 1e-3;
+    let errs = verify(&g).unwrap_err();
+    assert!(
+        errs.iter()
+            .any(|e| e.loc.node() == Some("fc") && e.field == Some("weight") && e.message.contains("expects input")),
+        "{errs:?}"
+    );
+}
+
 #[test]
 fn the_dump_is_stable_and_names_everything() {
     let build = || {
