@@ -49,17 +49,36 @@ fn placement_problems_name_block_layer_and_field() {
     let e = verify(&m, &t, &bad).unwrap_err();
     assert_eq!(
         places(&e.problems),
-        [(Loc::Block { layer: name.clone(), block: 0 }, Some("inner"))],
+        [(
+            Loc::Block {
+                layer: name.clone(),
+                block: 0
+            },
+            Some("inner")
+        )],
         "{e}"
     );
-    assert!(e.to_string().contains(&format!("layer `{name}` block 0: inner: 0 does not divide")), "{e}");
+    assert!(
+        e.to_string()
+            .contains(&format!("layer `{name}` block 0: inner: 0 does not divide")),
+        "{e}"
+    );
     // A block on a core the placement does not have.
     let mut bad = pl.clone();
     if let LayerPlacement::Chip { blocks, .. } = &mut bad.layers[k] {
         blocks[0].core = 999;
     }
     let e = verify(&m, &t, &bad).unwrap_err();
-    assert!(places(&e.problems).contains(&(Loc::Block { layer: name.clone(), block: 0 }, Some("core"))), "{e}");
+    assert!(
+        places(&e.problems).contains(&(
+            Loc::Block {
+                layer: name.clone(),
+                block: 0
+            },
+            Some("core")
+        )),
+        "{e}"
+    );
     // A neuron left out: the layer, field `blocks`.
     let mut bad = pl.clone();
     if let LayerPlacement::Chip { blocks, .. } = &mut bad.layers[k] {
@@ -156,7 +175,11 @@ fn artifact_table_problems_name_core_and_table() {
     let (_, _, a) = chain();
     let t = target("tiny");
     let mut bad = a.clone();
-    let ci = bad.cores.iter().position(|c| c.tables.iter().any(|tb| tb.syns.len() > 2)).unwrap();
+    let ci = bad
+        .cores
+        .iter()
+        .position(|c| c.tables.iter().any(|tb| tb.syns.len() > 2))
+        .unwrap();
     let ti = bad.cores[ci].tables.iter().position(|tb| tb.syns.len() > 2).unwrap();
     bad.cores[ci].tables[ti].syns.reverse();
     let e = verify_artifact(&bad, &t).unwrap_err();
@@ -171,7 +194,10 @@ fn artifact_check_names_compartment_layer_and_field() {
     // A compartment's profile out of range.
     let mut bad = a.clone();
     bad.cores[2].cx[3].profile = 250;
-    let at = Loc::Compartment { core: 2, compartment: 3 };
+    let at = Loc::Compartment {
+        core: 2,
+        compartment: 3,
+    };
     let p = bad.check().unwrap_err();
     assert_eq!((&p.loc, p.field), (&at, Some("profile")), "{p}");
     // The emulator refuses it with the same problem, and so does the artifact verifier.
@@ -185,7 +211,10 @@ fn artifact_check_names_compartment_layer_and_field() {
         atom: 0,
     });
     let p = bad.check().unwrap_err();
-    let at = Loc::Compartment { core: 1, compartment: 1 };
+    let at = Loc::Compartment {
+        core: 1,
+        compartment: 1,
+    };
     assert_eq!((&p.loc, p.field), (&at, Some("routes")), "{p}");
     // A layer with one location too few.
     let mut bad = a.clone();
@@ -208,7 +237,11 @@ fn emulator_problems_name_table_input_and_target_field() {
     // the last table of core 1 with a non-zero synapse: that table is named.
     let mut bad = a.clone();
     let c = &mut bad.cores[1];
-    let ti = c.tables.iter().rposition(|tb| tb.syns.iter().any(|s| s.mant != 0)).unwrap();
+    let ti = c
+        .tables
+        .iter()
+        .rposition(|tb| tb.syns.iter().any(|s| s.mant != 0))
+        .unwrap();
     assert!(ti > 0, "a table other than the first");
     let mut f = c.formats[c.tables[ti].format as usize];
     f.weight_exp = 64;
@@ -216,7 +249,11 @@ fn emulator_problems_name_table_input_and_target_field() {
     c.tables[ti].format = (c.formats.len() - 1) as _;
     match Emulator::new(&bad).err() {
         Some(EmuError::Invalid(p)) => {
-            assert_eq!((&p.loc, p.field), (&Loc::Table { core: 1, table: ti }, Some("weight_exp")), "{p}")
+            assert_eq!(
+                (&p.loc, p.field),
+                (&Loc::Table { core: 1, table: ti }, Some("weight_exp")),
+                "{p}"
+            )
         }
         other => panic!("expected an invalid artifact, got {other:?}"),
     }
@@ -235,7 +272,11 @@ fn emulator_problems_name_table_input_and_target_field() {
     x0.data.resize(x0.batch * x0.steps * x0.features, 0.0);
     match emu.run(&x, 4).err() {
         Some(EmuError::Input { file: None, problem }) => {
-            assert_eq!((&problem.loc, problem.field), (&Loc::Input(0), Some("features")), "{problem}")
+            assert_eq!(
+                (&problem.loc, problem.field),
+                (&Loc::Input(0), Some("features")),
+                "{problem}"
+            )
         }
         other => panic!("expected an input error, got {other:?}"),
     }
