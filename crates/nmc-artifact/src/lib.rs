@@ -28,6 +28,7 @@
 //! is the target's on-chip synapse latency (host routes: plus the host
 //! latency). The compartment update is the target's integer step.
 
+use nmc_core::{Loc, Problem};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -339,12 +340,12 @@ pub enum ArtifactError {
     #[error("encoding the artifact failed: {0}")]
     Encode(String),
     /// Structural inconsistency (index out of range etc.).
-    #[error("{file}: invalid artifact: {message}")]
+    #[error("{file}: invalid artifact: {problem}")]
     Invalid {
         /// File name.
         file: String,
-        /// What is wrong, naming the core/layer and field.
-        message: String,
+        /// What is wrong, where (core, layer, …) and in which field.
+        problem: Problem,
     },
     /// OS error.
     #[error("{file}: {source}")]
@@ -430,7 +431,7 @@ impl Artifact {
             message: e.to_string(),
         })?;
         a.check()
-            .map_err(|message| ArtifactError::Invalid { file: file_s, message })?;
+            .map_err(|problem| ArtifactError::Invalid { file: file_s, problem })?;
         Ok(a)
     }
 
@@ -478,138 +479,189 @@ impl Artifact {
     /// Structural checks: every index (route core/axon, axon table, table
     /// format, compartment profile, layer location, output layer, host
     /// layer input) is in range, and synapse targets stay inside the core.
-    /// Returns a message naming the core or layer and the field.
-    pub fn check(&self) -> Result<(), String> {
+    /// The first problem found names the core (and its compartment, table
+    /// or axon), host layer, input, layer or output, and the field.
+    pub fn check(&self) -> Result<(), Problem> {
         let ncores = self.cores.len();
-        let route_ok = |r: &Route| -> Result<(), String> {
+        // Where a route of `loc` leads, if it is broken.
+        let route = |loc: &dyn Fn() -> Loc, r: &Route| -> Result<(), Problem> {
+            let bad = |m: String| Problem::new(loc(), "routes", m);
             let c = self
                 .cores
                 .get(r.core as usize)
-                .ok_or_else(|| format!("route to core index {} (artifact has {ncores} cores)", r.core))?;
-            let ax = c
-                .axons
-                .get(r.axon as usize)
-                .ok_or_else(|| format!("route to axon {} of core {} (it has {})", r.axon, r.core, c.axons.len()))?;
+                .ok_or_else(|| bad(format!("route to core index {} (artifact has {ncores} cores)", r.core)))?;
+            let ax = c.axons.get(r.axon as usize).ok_or_else(|| {
+                bad(format!(
+                    "route to axon {} of core {} (it has {})",
+                    r.axon,
+                    r.core,
+                    c.axons.len()
+                ))
+            })?;
             let table = match ax {
                 InAxon::Discrete { table } | InAxon::Population { table, .. } => *table as usize,
             };
             let atoms = c.tables.get(table).map(|t| t.atoms).unwrap_or(0);
             if r.atom >= atoms {
-                return Err(format!(
+                return Err(bad(format!(
                     "route to core {} axon {} carries atom {} ≥ {atoms}",
                     r.core, r.axon, r.atom
-                ));
+                )));
             }
             Ok(())
         };
         for (ci, c) in self.cores.iter().enumerate() {
-            let ncx = c.cx.len();
-            if c.routes.len() != ncx {
-                return Err(format!(
-                    "core {ci}: routes has {} entries for {ncx} compartments",
-                    c.routes.len()
-                ));
-            }
-            for (k, cx) in c.cx.iter().enumerate() {
-                if cx.profile as usize >= c.profiles.len() {
-                    return Err(format!(
-                        "core {ci}: compartment {k}: profile {} out of range",
-                        cx.profile
-                    ));
-                }
-            }
-            for (ti, t) in c.tables.iter().enumerate() {
-                if t.format as usize >= c.formats.len() {
-                    return Err(format!("core {ci}: table {ti}: format {} out of range", t.format));
-                }
-                if t.syns.iter().any(|s| s.atom >= t.atoms) {
-                    return Err(format!("core {ci}: table {ti}: a synapse's atom ≥ {}", t.atoms));
-                }
-            }
-            for (ai, a) in c.axons.iter().enumerate() {
-                let (table, base) = match a {
-                    InAxon::Discrete { table } => (*table as usize, 0usize),
-                    InAxon::Population { table, base } => (*table as usize, *base as usize),
-                };
-                let t = c
-                    .tables
-                    .get(table)
-                    .ok_or_else(|| format!("core {ci}: axon {ai}: table {table} out of range"))?;
-                if let Some(s) = t.syns.iter().find(|s| base + s.cx as usize >= ncx) {
-                    return Err(format!(
-                        "core {ci}: axon {ai}: synapse targets compartment {} but the core has {ncx}",
-                        base + s.cx as usize
-                    ));
-                }
-            }
-            for routes in &c.routes {
+            self.check_core(ci, c)?;
+            for (k, routes) in c.routes.iter().enumerate() {
                 for r in routes {
-                    route_ok(r).map_err(|m| format!("core {ci}: {m}"))?;
+                    route(
+                        &|| Loc::Compartment {
+                            core: ci,
+                            compartment: k,
+                        },
+                        r,
+                    )?;
                 }
             }
         }
         for (hi, h) in self.host.iter().enumerate() {
-            if h.input as usize >= self.inputs.len() || h.layer as usize >= self.layers.len() {
-                return Err(format!("host layer {hi}: input or layer index out of range"));
+            let at = |field, m: String| Err(Problem::new(Loc::HostLayer(hi), field, m));
+            if h.input as usize >= self.inputs.len() {
+                return at("input", format!("input {} out of range", h.input));
             }
-            if h.routes.len() != h.cx.len() || h.cx.iter().any(|c| c.profile as usize >= h.profiles.len()) {
-                return Err(format!(
-                    "host layer {hi}: routes/profiles inconsistent with compartments"
-                ));
+            if h.layer as usize >= self.layers.len() {
+                return at("layer", format!("layer {} out of range", h.layer));
+            }
+            if h.routes.len() != h.cx.len() {
+                return at(
+                    "routes",
+                    format!("{} entries for {} compartments", h.routes.len(), h.cx.len()),
+                );
+            }
+            if let Some(x) = h.cx.iter().find(|x| x.profile as usize >= h.profiles.len()) {
+                return at("cx", format!("profile {} out of range", x.profile));
             }
             for routes in &h.routes {
                 for r in routes {
-                    route_ok(r).map_err(|m| format!("host layer {hi}: {m}"))?;
+                    route(&|| Loc::HostLayer(hi), r)?;
                 }
             }
         }
         for (ii, i) in self.inputs.iter().enumerate() {
-            shape_len(&i.shape).ok_or_else(|| format!("input `{}`: shape {:?} overflows usize", i.name, i.shape))?;
+            shape_len(&i.shape).ok_or_else(|| {
+                Problem::new(
+                    Loc::Input(ii),
+                    "shape",
+                    format!("input `{}`: {:?} overflows usize", i.name, i.shape),
+                )
+            })?;
             for routes in &i.routes {
                 for r in routes {
-                    route_ok(r).map_err(|m| format!("input {ii}: {m}"))?;
+                    route(&|| Loc::Input(ii), r)?;
                 }
             }
         }
         for l in &self.layers {
-            let n = shape_len(&l.shape)
-                .ok_or_else(|| format!("layer `{}`: shape {:?} overflows usize", l.name, l.shape))?;
-            match &l.loc {
-                LayerLoc::Host(h) => {
-                    let h = self
-                        .host
-                        .get(*h as usize)
-                        .ok_or_else(|| format!("layer `{}`: host layer {h} out of range", l.name))?;
-                    if h.cx.len() != n {
-                        return Err(format!(
-                            "layer `{}`: host layer has {} compartments for {n} neurons",
-                            l.name,
-                            h.cx.len()
-                        ));
-                    }
-                }
-                LayerLoc::Chip(locs) => {
-                    if locs.len() != n {
-                        return Err(format!("layer `{}`: {} locations for {n} neurons", l.name, locs.len()));
-                    }
-                    for &(c, k) in locs {
-                        let ok = self
-                            .cores
-                            .get(c as usize)
-                            .is_some_and(|core| (k as usize) < core.cx.len());
-                        if !ok {
-                            return Err(format!(
-                                "layer `{}`: neuron at core {c} compartment {k} does not exist",
-                                l.name
-                            ));
-                        }
-                    }
-                }
+            self.check_layer(l)?;
+        }
+        for (oi, o) in self.outputs.iter().enumerate() {
+            if o.layer as usize >= self.layers.len() {
+                return Err(Problem::new(
+                    Loc::Output(oi),
+                    "layer",
+                    format!("output `{}`: layer {} out of range", o.name, o.layer),
+                ));
             }
         }
-        for o in &self.outputs {
-            if o.layer as usize >= self.layers.len() {
-                return Err(format!("output `{}`: layer {} out of range", o.name, o.layer));
+        Ok(())
+    }
+
+    /// Core `ci`'s own indices: one route list per compartment, profiles,
+    /// table formats and atoms, axon tables, synapse targets.
+    fn check_core(&self, ci: usize, c: &CoreCfg) -> Result<(), Problem> {
+        let ncx = c.cx.len();
+        if c.routes.len() != ncx {
+            return Err(Problem::new(
+                Loc::Core { index: ci, id: None },
+                "routes",
+                format!("{} entries for {ncx} compartments", c.routes.len()),
+            ));
+        }
+        for (k, cx) in c.cx.iter().enumerate() {
+            if cx.profile as usize >= c.profiles.len() {
+                return Err(Problem::new(
+                    Loc::Compartment {
+                        core: ci,
+                        compartment: k,
+                    },
+                    "profile",
+                    format!("{} out of range", cx.profile),
+                ));
+            }
+        }
+        for (ti, t) in c.tables.iter().enumerate() {
+            let at = |field, m: String| Err(Problem::new(Loc::Table { core: ci, table: ti }, field, m));
+            if t.format as usize >= c.formats.len() {
+                return at("format", format!("{} out of range", t.format));
+            }
+            if t.syns.iter().any(|s| s.atom >= t.atoms) {
+                return at("syns", format!("a synapse's atom ≥ {}", t.atoms));
+            }
+        }
+        for (ai, a) in c.axons.iter().enumerate() {
+            let at = |field, m: String| Err(Problem::new(Loc::Axon { core: ci, axon: ai }, field, m));
+            let (table, base) = match a {
+                InAxon::Discrete { table } => (*table as usize, 0usize),
+                InAxon::Population { table, base } => (*table as usize, *base as usize),
+            };
+            let Some(t) = c.tables.get(table) else {
+                return at("table", format!("{table} out of range"));
+            };
+            if let Some(s) = t.syns.iter().find(|s| base + s.cx as usize >= ncx) {
+                return at(
+                    "table",
+                    format!(
+                        "synapse targets compartment {} but the core has {ncx}",
+                        base + s.cx as usize
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// A layer's shape and locations: its host layer or its (core,
+    /// compartment) per neuron exist.
+    fn check_layer(&self, l: &LayerMap) -> Result<(), Problem> {
+        let at = |field, m: String| Err(Problem::new(Loc::Layer(l.name.clone()), field, m));
+        let Some(n) = shape_len(&l.shape) else {
+            return at("shape", format!("{:?} overflows usize", l.shape));
+        };
+        match &l.loc {
+            LayerLoc::Host(h) => {
+                let Some(host) = self.host.get(*h as usize) else {
+                    return at("loc", format!("host layer {h} out of range"));
+                };
+                if host.cx.len() != n {
+                    return at(
+                        "loc",
+                        format!("host layer has {} compartments for {n} neurons", host.cx.len()),
+                    );
+                }
+            }
+            LayerLoc::Chip(locs) => {
+                if locs.len() != n {
+                    return at("loc", format!("{} locations for {n} neurons", locs.len()));
+                }
+                for &(c, k) in locs {
+                    let ok = self
+                        .cores
+                        .get(c as usize)
+                        .is_some_and(|core| (k as usize) < core.cx.len());
+                    if !ok {
+                        return at("loc", format!("neuron at core {c} compartment {k} does not exist"));
+                    }
+                }
             }
         }
         Ok(())

@@ -9,10 +9,14 @@
 //! - [`conv`]: the one geometry of a 2-d convolution every stage uses.
 //! - [`input`]: the stimulus limits both integer executions apply (event
 //!   counts, real-input widths).
+//! - [`loc`]: where a problem is ([`Loc`], [`Problem`]): the location
+//!   vocabulary of the verifiers, the artifact check and the emulator.
 
 pub mod conv;
 pub mod input;
+pub mod loc;
 pub mod output;
 pub mod text;
 
 pub use conv::ConvGeom;
+pub use loc::{CoreId, Loc, Problem};

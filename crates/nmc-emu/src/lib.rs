@@ -58,6 +58,7 @@ pub use error::EmuError;
 use item::{ItemOut, ItemRun};
 use net::Net;
 use nmc_artifact::{Artifact, Encoding, LayerLoc};
+use nmc_core::{Loc, Problem};
 use nmc_trace::{LayerTrace, OverflowCounts, OverflowEvent};
 pub use nmc_trace::{Register, Trace};
 use numerics::Numerics;
@@ -159,12 +160,16 @@ impl Emulator {
     /// (`Artifact::target_ron`, validated by `nmc-target`).
     pub fn new(a: &Artifact) -> Result<Self, EmuError> {
         let t = nmc_target::Target::from_ron_str(&a.target_ron, &format!("target of artifact `{}`", a.model))
-            .map_err(|e| EmuError::Target(e.to_string()))?;
+            .map_err(|e| EmuError::Target(Problem::new(Loc::Whole, "target_ron", e.to_string())))?;
         if t.name() != a.target_name {
-            return Err(EmuError::Target(format!(
-                "the artifact names target `{}` but carries the description of `{}`",
-                a.target_name,
-                t.name()
+            return Err(EmuError::Target(Problem::new(
+                Loc::Whole,
+                "target_name",
+                format!(
+                    "the artifact names target `{}` but carries the description of `{}`",
+                    a.target_name,
+                    t.name()
+                ),
             )));
         }
         let num = Numerics::from_target(&t).map_err(EmuError::Target)?;
@@ -180,35 +185,50 @@ impl Emulator {
     /// agreement, finite values, and non-negative integer event counts.
     fn check_inputs(&self, inputs: &[InputData]) -> Result<usize, EmuError> {
         if inputs.len() != self.net.inputs.len() {
-            return Err(EmuError::Input(format!(
-                "the artifact has {} inputs, {} given",
-                self.net.inputs.len(),
-                inputs.len()
-            )));
+            return Err(EmuError::input(
+                Loc::Whole,
+                "inputs",
+                format!(
+                    "the artifact has {} inputs, {} given",
+                    self.net.inputs.len(),
+                    inputs.len()
+                ),
+            ));
         }
         let batch = inputs.first().map(|i| i.batch).unwrap_or(1);
         for (k, (inp, &(feats, enc))) in inputs.iter().zip(&self.net.inputs).enumerate() {
             if inp.features != feats {
-                return Err(EmuError::Input(format!(
-                    "input {k} has {} features per step, the model expects {feats}",
-                    inp.features
-                )));
+                return Err(EmuError::input(
+                    Loc::Input(k),
+                    "features",
+                    format!("{} per step, the model expects {feats}", inp.features),
+                ));
             }
             if inp.batch != batch || inp.steps == 0 || inp.data.len() != inp.batch * inp.steps * inp.features {
-                return Err(EmuError::Input(format!(
-                    "input {k}: inconsistent batch/steps/data length"
-                )));
+                return Err(EmuError::input(
+                    Loc::Input(k),
+                    "data",
+                    "inconsistent batch/steps/data length",
+                ));
             }
             if let Some(x) = inp.data.iter().find(|x| !x.is_finite()) {
-                return Err(EmuError::Input(format!("input {k} contains a non-finite value ({x})")));
+                return Err(EmuError::input(
+                    Loc::Input(k),
+                    "data",
+                    format!("contains a non-finite value ({x})"),
+                ));
             }
             if enc == Encoding::Events
                 && let Some(x) = inp.data.iter().find(|x| !nmc_core::input::is_event_count(**x))
             {
-                return Err(EmuError::Input(format!(
-                    "input {k} carries events: values must be non-negative integer counts up to {MAX_EVENTS} \
-                     per element and step, found {x}"
-                )));
+                return Err(EmuError::input(
+                    Loc::Input(k),
+                    "data",
+                    format!(
+                        "carries events: values must be non-negative integer counts up to {MAX_EVENTS} \
+                         per element and step, found {x}"
+                    ),
+                ));
             }
         }
         Ok(batch)
@@ -314,34 +334,50 @@ impl Emulator {
     ) -> Result<EmuResult, EmuError> {
         let Some((li, name, shape)) = self.host_layer() else {
             let nh_layers = self.host_layers().len();
-            return Err(EmuError::Input(format!(
-                "input spikes replace the artifact's host layer, but it has {nh_layers} host layers \
-                 (compile with an encoder, or give the spikes as --input to a model without one)"
-            )));
+            return Err(EmuError::input(
+                Loc::Whole,
+                None,
+                format!(
+                    "input spikes replace the artifact's host layer, but it has {nh_layers} host layers \
+                     (compile with an encoder, or give the spikes as --input to a model without one)"
+                ),
+            ));
         };
         if self.net.inputs.iter().any(|&(_, e)| e == Encoding::Events) {
-            return Err(EmuError::Input(
-                "input spikes replace the host layer, but the artifact also reads event inputs".into(),
+            return Err(EmuError::input(
+                Loc::Whole,
+                None,
+                "input spikes replace the host layer, but the artifact also reads event inputs",
             ));
         }
         let n = self.layers[li].gidx.len();
         if spikes.features != n {
-            return Err(EmuError::Input(format!(
-                "input spikes have {} values per step; host layer `{name}` has {n} neurons (shape {shape:?})",
-                spikes.features
-            )));
+            return Err(EmuError::input(
+                Loc::Layer(name.to_string()),
+                "features",
+                format!(
+                    "input spikes have {} values per step; host layer `{name}` has {n} neurons (shape {shape:?})",
+                    spikes.features
+                ),
+            ));
         }
         if spikes.batch == 0 || spikes.steps == 0 || spikes.data.len() != spikes.batch * spikes.steps * n {
-            return Err(EmuError::Input(
-                "input spikes: inconsistent batch/steps/data length".into(),
+            return Err(EmuError::input(
+                Loc::Layer(name.to_string()),
+                "data",
+                "input spikes: inconsistent batch/steps/data length",
             ));
         }
         if let Some((i, x)) = spikes.data.iter().enumerate().find(|&(_, &x)| x != 0.0 && x != 1.0) {
             let (b, t, j) = (i / (spikes.steps * n), i / n % spikes.steps, i % n);
-            return Err(EmuError::Input(format!(
-                "input spikes must be 0 or 1 (one spike per neuron and step at most); sample {b}, step {t}, \
-                 neuron {j} of `{name}` is {x}"
-            )));
+            return Err(EmuError::input(
+                Loc::Layer(name.to_string()),
+                "data",
+                format!(
+                    "input spikes must be 0 or 1 (one spike per neuron and step at most); sample {b}, step {t}, \
+                     neuron {j} of `{name}` is {x}"
+                ),
+            ));
         }
         self.run_batch(&[], Some((li, spikes)), spikes.batch, steps, opts, progress)
     }
@@ -454,9 +490,13 @@ impl Emulator {
             .layers
             .get(layer)
             .and_then(|l| l.gidx.get(neuron))
-            .ok_or_else(|| EmuError::Input(format!("no neuron {neuron} in layer {layer}")))?;
+            .ok_or_else(|| EmuError::input(Loc::Whole, "probe", format!("no neuron {neuron} in layer {layer}")))?;
         if b >= batch {
-            return Err(EmuError::Input(format!("batch item {b} of {batch}")));
+            return Err(EmuError::input(
+                Loc::Whole,
+                "probe",
+                format!("batch item {b} of {batch}"),
+            ));
         }
         Ok(self.run_item(inputs, None, b, steps, Some(*g as usize), false).probe)
     }

@@ -5,7 +5,7 @@
 use crate::error::EmuError;
 use crate::numerics::Numerics;
 use nmc_artifact::{Artifact, CxProfile, Encoding, HostWeights, InAxon, Route, SynTable};
-use nmc_core::ConvGeom;
+use nmc_core::{ConvGeom, Loc, Problem};
 
 /// Per-compartment constants, structure of arrays.
 #[derive(Debug, Default)]
@@ -146,9 +146,11 @@ fn expand_host_conv(
     let (cig, cog) = (geom.cig(), geom.cog());
     let product = |dims: &[usize]| dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
     if product(&[co, ho, wo]) != Some(n_out) || product(&[co, cig, kernel[0], kernel[1]]) != Some(mant.len()) {
-        return Err(EmuError::Invalid(format!(
-            "host layer {file_layer}: conv weights do not match its size"
-        )));
+        return Err(host_error(
+            file_layer,
+            "weights",
+            "conv map does not match the layer's size",
+        ));
     }
     let [dy, dx] = geom.dims();
     for oc in 0..co {
@@ -175,11 +177,7 @@ fn expand_host_conv(
                                     .and_then(|x| x.checked_mul(wd))
                                     .and_then(|x| x.checked_add(ix))
                                     .and_then(|x| u32::try_from(x).ok())
-                                    .ok_or_else(|| {
-                                        EmuError::Invalid(format!(
-                                            "host layer {file_layer}: conv input index beyond 2^32"
-                                        ))
-                                    })?;
+                                    .ok_or_else(|| host_error(file_layer, "weights", "conv input index beyond 2^32"))?;
                                 col.push(c);
                                 ws.push(weight(m)?);
                             }
@@ -196,9 +194,11 @@ fn expand_host_conv(
 fn expand_host(num: &Numerics, w: &HostWeights, exp: i8, n_out: usize, file_layer: usize) -> Result<Csr, EmuError> {
     let weight = |m: i16| {
         num.weight(m, exp).ok_or_else(|| {
-            EmuError::Invalid(format!(
-                "host layer {file_layer}: weight exponent {exp} overflows the 64-bit accumulator"
-            ))
+            host_error(
+                file_layer,
+                "weight_exp",
+                format!("{exp} overflows the 64-bit accumulator"),
+            )
         })
     };
     let mut row_ptr = vec![0u32];
@@ -207,9 +207,11 @@ fn expand_host(num: &Numerics, w: &HostWeights, exp: i8, n_out: usize, file_laye
     match w {
         HostWeights::Dense { out, inp, mant } => {
             if *out != n_out || Some(mant.len()) != out.checked_mul(*inp) {
-                return Err(EmuError::Invalid(format!(
-                    "host layer {file_layer}: dense weights do not match its size"
-                )));
+                return Err(host_error(
+                    file_layer,
+                    "weights",
+                    "dense map does not match the layer's size",
+                ));
             }
             for o in 0..*out {
                 for i in 0..*inp {
@@ -254,6 +256,11 @@ fn expand_host(num: &Numerics, w: &HostWeights, exp: i8, n_out: usize, file_laye
     Ok((row_ptr, col, ws))
 }
 
+/// A broken host layer `h` of the artifact.
+fn host_error(h: usize, field: &'static str, message: impl Into<String>) -> EmuError {
+    EmuError::Invalid(Problem::new(Loc::HostLayer(h), field, message))
+}
+
 /// Global axons and synapse tables of every core.
 struct Tables {
     /// Per core: its first global axon.
@@ -285,9 +292,7 @@ fn host_layers(a: &Artifact, num: &Numerics, cx: &mut CxConsts) -> Result<Vec<Ho
         let (row_ptr, col, w) = expand_host(num, &h.weights, h.weight_exp, h.cx.len(), hi)?;
         let feats: usize = a.inputs[h.input as usize].shape.iter().product();
         if col.iter().any(|&c| c as usize >= feats) {
-            return Err(EmuError::Invalid(format!(
-                "host layer {hi}: weights read beyond input features"
-            )));
+            return Err(host_error(hi, "weights", "read beyond the input's features"));
         }
         host.push(HostMap {
             input: h.input as usize,
@@ -328,8 +333,9 @@ impl Tables {
         for (ci, c) in a.cores.iter().enumerate() {
             t.axon_base_of_core.push(t.axon_table.len() as u32);
             let t0 = t.table_atoms.len() as u32;
-            for table in &c.tables {
-                t.push_table(num, ci, table, c.formats[table.format as usize].weight_exp)?;
+            for (ti, table) in c.tables.iter().enumerate() {
+                let at = Loc::Table { core: ci, table: ti };
+                t.push_table(num, at, table, c.formats[table.format as usize].weight_exp)?;
             }
             for ax in &c.axons {
                 let (table, base) = match ax {
@@ -344,8 +350,8 @@ impl Tables {
         Ok(t)
     }
 
-    /// Appends one synapse table of core `ci` (its synapses sorted by atom).
-    fn push_table(&mut self, num: &Numerics, ci: usize, t: &SynTable, weight_exp: i8) -> Result<(), EmuError> {
+    /// Appends one synapse table, at `at` (its synapses sorted by atom).
+    fn push_table(&mut self, num: &Numerics, at: Loc, t: &SynTable, weight_exp: i8) -> Result<(), EmuError> {
         self.table_atoms.push(self.atom_ptr.len() as u32);
         let mut k = 0usize;
         for atom in 0..t.atoms {
@@ -356,9 +362,10 @@ impl Tables {
                     .weight(s.mant, weight_exp)
                     .and_then(|w| i32::try_from(w).ok())
                     .ok_or_else(|| {
-                        EmuError::Invalid(format!(
-                            "core {ci}: weight {} · 2^{} does not fit the accumulator",
-                            s.mant, weight_exp
+                        EmuError::Invalid(Problem::new(
+                            at.clone(),
+                            "weight_exp",
+                            format!("weight {} · 2^{} does not fit the accumulator", s.mant, weight_exp),
                         ))
                     })?;
                 self.syn.push((s.cx as u32, w));
@@ -367,9 +374,7 @@ impl Tables {
         }
         self.atom_ptr.push(self.syn.len() as u32);
         if k != t.syns.len() {
-            return Err(EmuError::Invalid(format!(
-                "core {ci}: synapse table not sorted by atom"
-            )));
+            return Err(EmuError::Invalid(Problem::new(at, "syns", "not sorted by atom")));
         }
         Ok(())
     }
@@ -444,16 +449,20 @@ fn core_of_cx(n_cx: usize, n_host_cx: usize, core_cx0: &[u32]) -> Vec<u32> {
 impl Net {
     pub(crate) fn build(a: &Artifact, num: Numerics) -> Result<Net, EmuError> {
         a.check().map_err(EmuError::Invalid)?;
-        for i in &a.inputs {
+        for (k, i) in a.inputs.iter().enumerate() {
             if let Encoding::Real { bits, .. } = i.encoding
                 && !nmc_core::input::REAL_BITS.contains(&bits)
             {
                 let r = nmc_core::input::REAL_BITS;
-                return Err(EmuError::Invalid(format!(
-                    "input `{}`: a real input is encoded in {}..={} bits, not {bits}",
-                    i.name,
-                    r.start(),
-                    r.end()
+                return Err(EmuError::Invalid(Problem::new(
+                    Loc::Input(k),
+                    "encoding",
+                    format!(
+                        "input `{}`: a real input is encoded in {}..={} bits, not {bits}",
+                        i.name,
+                        r.start(),
+                        r.end()
+                    ),
                 )));
             }
         }

@@ -2,6 +2,8 @@
 //! target's formats. Every number comes from the `Target` the artifact
 //! carries; nothing here is a chip constant.
 
+use nmc_core::{Loc, Problem};
+
 /// What a register does when a result leaves its range.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Overflow {
@@ -77,7 +79,7 @@ pub struct Numerics {
 
 impl Numerics {
     /// The numerics a target declares. Latencies must be at least one step.
-    pub fn from_target(t: &nmc_target::Target) -> Result<Self, String> {
+    pub fn from_target(t: &nmc_target::Target) -> Result<Self, Problem> {
         let reg = |r: &nmc_target::Register| Reg {
             bits: r.magnitude_bits() + 1,
             overflow: match r.overflow() {
@@ -102,18 +104,26 @@ impl Numerics {
             host_latency: t.timing().host_input_delay_steps(),
         };
         if num.chip_latency == 0 || num.host_latency == 0 {
-            return Err(format!(
-                "target `{}`: synapse and host delays must be at least one step (the emulator has no same-step delivery)",
-                t.name()
+            return Err(Problem::new(
+                Loc::Whole,
+                "timing",
+                format!(
+                    "target `{}`: synapse and host delays must be at least one step (the emulator has no same-step delivery)",
+                    t.name()
+                ),
             ));
         }
         if [num.q.bits, num.u.bits, num.v.bits]
             .iter()
             .any(|&b| !(2..=48).contains(&b))
         {
-            return Err(format!(
-                "target `{}`: register widths must be 2..=48 bits for the emulator",
-                t.name()
+            return Err(Problem::new(
+                Loc::Whole,
+                "formats",
+                format!(
+                    "target `{}`: register widths must be 2..=48 bits for the emulator",
+                    t.name()
+                ),
             ));
         }
         Ok(num)

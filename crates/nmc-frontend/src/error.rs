@@ -113,10 +113,7 @@ fn build_message(e: &BuildError) -> String {
 }
 
 fn verify_one(e: &VerifyError) -> String {
-    match leading_field(&e.message) {
-        Some(f) => located(Some(&e.node), Some(f), e.message[f.len() + 1..].trim_start()),
-        None => located(Some(&e.node), None, &e.message),
-    }
+    located(e.loc.node(), e.field, &e.message)
 }
 
 fn verify_summary(errors: &[VerifyError]) -> String {
@@ -125,12 +122,6 @@ fn verify_summary(errors: &[VerifyError]) -> String {
         [one] => verify_one(one),
         [first, rest @ ..] => format!("{} (and {} more problems)", verify_one(first), rest.len()),
     }
-}
-
-/// The field a verifier message starts with (`tau: must be > 0 ...`).
-fn leading_field(message: &str) -> Option<&str> {
-    let (head, _) = message.split_once(':')?;
-    (!head.is_empty() && head.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(head)
 }
 
 impl FrontendError {
@@ -157,7 +148,7 @@ impl FrontendError {
                 BuildError::Op { node, .. } | BuildError::FanInMismatch { node, .. } => Some(node),
                 _ => None,
             },
-            FrontendError::Verify { errors, .. } => errors.first().map(|e| e.node.as_str()),
+            FrontendError::Verify { errors, .. } => errors.first().and_then(|e| e.loc.node()),
             _ => None,
         }
     }
@@ -175,7 +166,7 @@ impl FrontendError {
                 BuildError::BadDt(_) => Some("dt"),
                 _ => None,
             },
-            FrontendError::Verify { errors, .. } => errors.first().and_then(|e| leading_field(&e.message)),
+            FrontendError::Verify { errors, .. } => errors.first().and_then(|e| e.field),
             _ => None,
         }
     }

@@ -18,18 +18,17 @@
 //! with [`algebraic_loops`].
 
 use crate::graph::{Graph, NodeId};
-use crate::op::Op;
+use crate::op::{Op, OpError};
+use nmc_core::{Loc, Problem};
 use petgraph::visit::EdgeRef;
 
-/// One violated invariant: the node and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("node `{node}`: {message}")]
-pub struct VerifyError {
-    /// Node name (or `<graph>`).
-    pub node: String,
-    /// What is wrong, naming the field.
-    pub message: String,
-}
+/// One violated invariant: the node ([`Loc::Node`], or [`Loc::Whole`] for
+/// the graph's own fields such as `dt`), the field when there is one, and
+/// what is wrong. `Display`: ``node `lif`: tau: must be > 0, neuron 0 has -0.01``.
+pub type VerifyError = Problem;
+
+/// The message of a parameter tensor with a NaN or an infinity.
+const NOT_FINITE: &str = "contains NaN or infinite values";
 
 impl Graph {
     /// Edits one node's op and re-checks the whole graph: `edit` changes the
@@ -49,20 +48,22 @@ impl Graph {
 pub fn verify(graph: &Graph) -> Result<(), Vec<VerifyError>> {
     let mut errs = Vec::new();
     let g = graph.petgraph();
-    let mut err = |node: &str, message: String| {
-        errs.push(VerifyError {
-            node: node.to_string(),
-            message,
-        })
-    };
     if !(graph.dt.is_finite() && graph.dt > 0.0) {
-        err("<graph>", format!("dt: must be positive and finite, is {}", graph.dt));
+        errs.push(Problem::new(
+            Loc::Whole,
+            "dt",
+            format!("must be positive and finite, is {}", graph.dt),
+        ));
     }
+    let mut err = |node: &str, field: Option<&'static str>, message: String| {
+        errs.push(Problem::new(Loc::Node(node.to_string()), field, message))
+    };
     for e in g.edge_references() {
         let src = &g[e.source()];
         if *e.weight() != src.out {
             err(
                 &g[e.target()].name,
+                None,
                 format!(
                     "edge from `{}` carries {} but the source produces {}",
                     src.name,
@@ -77,10 +78,10 @@ pub fn verify(graph: &Graph) -> Result<(), Vec<VerifyError>> {
         let ins = graph.inputs(id);
         let is_input = matches!(node.op, Op::Input { .. });
         if is_input && !ins.is_empty() {
-            err(&node.name, "an Input node has an incoming edge".into());
+            err(&node.name, None, "an Input node has an incoming edge".into());
         }
         if !is_input && ins.is_empty() {
-            err(&node.name, "has no incoming edge".into());
+            err(&node.name, None, "has no incoming edge".into());
         }
         let first = ins.first().map(|&(e, _)| g[e].clone());
         for &(e, s) in ins.iter().skip(1) {
@@ -89,6 +90,7 @@ pub fn verify(graph: &Graph) -> Result<(), Vec<VerifyError>> {
             {
                 err(
                     &node.name,
+                    None,
                     format!(
                         "input from `{}` has shape {}, another input has {}",
                         g[s].name, g[e].shape, f.shape
@@ -98,31 +100,37 @@ pub fn verify(graph: &Graph) -> Result<(), Vec<VerifyError>> {
         }
         if is_input || first.is_some() {
             match node.op.infer(first.as_ref()) {
-                Ok(f) if f != node.out => err(&node.name, format!("output fact {} but the op infers {}", node.out, f)),
+                Ok(f) if f != node.out => err(
+                    &node.name,
+                    None,
+                    format!("output fact {} but the op infers {}", node.out, f),
+                ),
                 Ok(_) => {}
-                Err(e) => err(&node.name, e.to_string()),
+                Err(OpError::InputShape { field, expected, got }) => {
+                    err(&node.name, Some(field), format!("expects input {expected}, got {got}"))
+                }
+                Err(OpError::Param { field, message }) => err(&node.name, Some(field), message),
+                Err(OpError::Arity(message)) => err(&node.name, None, message),
             }
         }
         let finite = |t: &crate::Tensor| t.all_finite();
         match &node.op {
             Op::Affine { weight, bias } | Op::Conv { weight, bias, .. } => {
                 if !finite(weight) {
-                    err(&node.name, "weight: contains NaN or infinite values".into());
+                    err(&node.name, Some("weight"), NOT_FINITE.into());
                 }
                 if bias.as_ref().is_some_and(|b| !finite(b)) {
-                    err(&node.name, "bias: contains NaN or infinite values".into());
+                    err(&node.name, Some("bias"), NOT_FINITE.into());
                 }
             }
-            Op::Scale { scale } if !finite(scale) => err(&node.name, "scale: contains NaN or infinite values".into()),
-            Op::Threshold { threshold } if !finite(threshold) => {
-                err(&node.name, "threshold: contains NaN or infinite values".into())
-            }
+            Op::Scale { scale } if !finite(scale) => err(&node.name, Some("scale"), NOT_FINITE.into()),
+            Op::Threshold { threshold } if !finite(threshold) => err(&node.name, Some("threshold"), NOT_FINITE.into()),
             Op::Delay { delay } if !delay.data().iter().all(|d| d.is_finite() && *d >= 0.0) => {
-                err(&node.name, "delay: must be finite and ≥ 0".into())
+                err(&node.name, Some("delay"), "must be finite and ≥ 0".into())
             }
             Op::Neuron(n) => {
                 let len = n.len();
-                let fields: [(&str, &[f64]); 7] = [
+                let fields: [(&'static str, &[f64]); 7] = [
                     ("tau_mem", &n.tau_mem),
                     ("tau_syn", &n.tau_syn),
                     ("r", &n.r),
@@ -133,20 +141,26 @@ pub fn verify(graph: &Graph) -> Result<(), Vec<VerifyError>> {
                 ];
                 for (f, v) in fields {
                     if v.len() != len {
-                        err(&node.name, format!("{f}: has {} entries for {len} neurons", v.len()));
+                        err(
+                            &node.name,
+                            Some(f),
+                            format!("has {} entries for {len} neurons", v.len()),
+                        );
                     }
                 }
                 let name_tau = if n.model.has_synapse() { "tau_mem" } else { "tau" };
                 if let Some(i) = n.tau_mem.iter().position(|t| t.is_nan() || *t <= 0.0) {
                     err(
                         &node.name,
-                        format!("{name_tau}: must be > 0, neuron {i} has {}", n.tau_mem[i]),
+                        Some(name_tau),
+                        format!("must be > 0, neuron {i} has {}", n.tau_mem[i]),
                     );
                 }
                 if let Some(i) = n.tau_syn.iter().position(|t| t.is_nan() || *t < 0.0) {
                     err(
                         &node.name,
-                        format!("tau_syn: must be > 0, neuron {i} has {}", n.tau_syn[i]),
+                        Some("tau_syn"),
+                        format!("must be > 0, neuron {i} has {}", n.tau_syn[i]),
                     );
                 }
                 for (f, v) in [
@@ -156,16 +170,17 @@ pub fn verify(graph: &Graph) -> Result<(), Vec<VerifyError>> {
                     ("w_in", &n.w_in),
                 ] {
                     if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                        err(&node.name, format!("{f}: must be finite, neuron {i} has {}", v[i]));
+                        err(&node.name, Some(f), format!("must be finite, neuron {i} has {}", v[i]));
                     }
                 }
                 if let Some(i) = n.v_threshold.iter().position(|x| x.is_nan()) {
-                    err(&node.name, format!("v_threshold: neuron {i} is NaN"));
+                    err(&node.name, Some("v_threshold"), format!("neuron {i} is NaN"));
                 }
                 if !(n.refractory.is_finite() && n.refractory >= 0.0) {
                     err(
                         &node.name,
-                        format!("refractory: must be ≥ 0 seconds, is {}", n.refractory),
+                        Some("refractory"),
+                        format!("must be ≥ 0 seconds, is {}", n.refractory),
                     );
                 }
             }

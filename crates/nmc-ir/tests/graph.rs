@@ -192,6 +192,65 @@ fn the_verifier_catches_a_bad_mutation() {
     assert!(text.iter().any(|e| e.contains("r: has 2 entries")), "{text:?}");
 }
 
+/// Each violation carries its node and field as data (`Loc::Node`, the
+/// field name), the graph's own `dt` is at `Loc::Whole`, and a violation an
+/// op reports keeps the op's field; `Display` still reads `node `n`: field: …`.
+#[test]
+fn verifier_problems_carry_node_and_field() {
+    let mut g = b();
+    add(&mut g, "in", input(3));
+    add(&mut g, "fc", affine(2, 3));
+    add(&mut g, "lif", lif(2));
+    g.edge("in", "fc").edge("fc", "lif");
+    let mut g = g.build().unwrap();
+    let (fc, lif) = (g.find("fc").unwrap(), g.find("lif").unwrap());
+    let at = |errs: &[VerifyError]| -> Vec<(Option<String>, Option<&str>)> {
+        errs.iter()
+            .map(|e| (e.loc.node().map(str::to_string), e.field))
+            .collect()
+    };
+    let errs = g
+        .edit_op(lif, |op| {
+            if let Op::Neuron(n) = op {
+                n.tau_mem[1] = -1.0;
+                n.v_leak[0] = f64::NAN;
+            }
+        })
+        .unwrap_err();
+    assert_eq!(
+        at(&errs),
+        [(Some("lif".into()), Some("tau")), (Some("lif".into()), Some("v_leak"))],
+        "{errs:?}"
+    );
+    assert_eq!(errs[0].to_string(), "node `lif`: tau: must be > 0, neuron 1 has -1");
+    let errs = g
+        .edit_op(fc, |op| {
+            if let Op::Affine { weight, .. } = op {
+                *weight = Tensor::new(Shape::new([2, 3]), vec![0.5, f64::INFINITY, 0.0, 0.0, 0.0, 0.0]).unwrap();
+            }
+        })
+        .unwrap_err();
+    assert_eq!(at(&errs), [(Some("fc".into()), Some("weight"))], "{errs:?}");
+    g.dt = 0.0;
+    let errs = verify(&g).unwrap_err();
+    assert_eq!(at(&errs), [(None, Some("dt"))], "{errs:?}");
+    assert_eq!(errs[0].loc, nmc_core::Loc::Whole);
+    g.dt = 1e-3;
+    // An op's own complaint (its weight no longer fits the input) keeps the op's field.
+    let errs = g
+        .edit_op(fc, |op| {
+            if let Op::Affine { weight, .. } = op {
+                *weight = Tensor::new(Shape::new([2, 4]), vec![0.5; 8]).unwrap();
+            }
+        })
+        .unwrap_err();
+    assert!(
+        errs.iter()
+            .any(|e| e.loc.node() == Some("fc") && e.field == Some("weight") && e.message.contains("expects input")),
+        "{errs:?}"
+    );
+}
+
 #[test]
 fn the_dump_is_stable_and_names_everything() {
     let build = || {
@@ -243,7 +302,7 @@ fn an_edit_that_changes_a_format_is_refused() {
         .unwrap_err();
     assert!(
         errs.iter()
-            .any(|e| e.node == "lif" && e.message.contains("output fact spike[3] but the op infers f64[3]")),
+            .any(|e| e.loc.node() == Some("lif") && e.message.contains("output fact spike[3] but the op infers f64[3]")),
         "{errs:?}"
     );
     assert!(matches!(g.node(id).op, Op::Neuron(_)));

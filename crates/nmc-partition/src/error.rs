@@ -2,6 +2,7 @@
 //! checking a placement or artifact ([`VerifyError`]).
 
 use crate::report::PartitionReport;
+use nmc_core::Problem;
 use std::fmt;
 
 /// Partitioning or emission failed.
@@ -62,8 +63,9 @@ pub enum PartitionError {
 /// A placement or artifact broke one or more rules.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct VerifyError {
-    /// One line per problem, naming the core or layer and the rule.
-    pub problems: Vec<String>,
+    /// Every problem found: where (layer, block, connection, core, table,
+    /// axon, compartment), which field (a resource's name for a limit), what.
+    pub problems: Vec<Problem>,
 }
 
 impl fmt::Display for VerifyError {

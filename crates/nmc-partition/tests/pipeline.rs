@@ -136,7 +136,13 @@ fn emit_refuses_a_broken_placement_and_a_wrong_latency() {
         blocks[0].tile.c.end -= 1;
     }
     let e = nmc_partition::verify(&m, &t, &bad).unwrap_err();
-    assert!(e.problems.iter().any(|p| p.contains("not placed")), "{e}");
+    let first = nmc_core::Loc::Layer(m.populations[0].name.clone());
+    assert!(
+        e.problems
+            .iter()
+            .any(|p| p.loc == first && p.field == Some("blocks") && p.message.contains("not placed")),
+        "{e}"
+    );
     // A core id beyond the system.
     let mut bad = pl.clone();
     bad.cores[0].chip = 99;
@@ -165,7 +171,12 @@ fn verify_artifact_catches_an_over_full_core() {
     a2.target_name = small.name().to_string();
     a2.target_ron = small.to_ron().unwrap();
     let e = nmc_partition::verify_artifact(&a2, &small).unwrap_err();
-    assert!(e.problems.iter().any(|p| p.contains("compartments")), "{e}");
+    assert!(
+        e.problems
+            .iter()
+            .any(|p| p.loc.core().is_some() && p.field == Some("compartments")),
+        "{e}"
+    );
     // A table entry beyond a dense run.
     let mut a3 = a.clone();
     let c = a3.cores.iter_mut().find(|c| !c.tables.is_empty()).unwrap();

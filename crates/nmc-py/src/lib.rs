@@ -586,8 +586,10 @@ impl PyDeployment {
         let stim = stimulus(x, &shape)?;
         let steps = steps.unwrap_or(stim.steps());
         if steps == 0 {
-            return Err(err(EmuError::Input(
-                "nothing to emulate: the number of steps is 0".into(),
+            return Err(err(EmuError::input(
+                nmc_core::Loc::Whole,
+                "steps",
+                "nothing to emulate: the number of steps is 0",
             )));
         }
         let emu = Emulator::new(&self.artifact).map_err(err)?;

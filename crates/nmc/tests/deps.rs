@@ -3,7 +3,8 @@
 //! dependencies; tests may use more). A new workspace crate fails this test
 //! until it is given its row, and so does an edge the design rules out — the
 //! emulator reading the IR or the quantized model, the IR or the artifact
-//! format depending on anything of nmc, any library depending on the façade.
+//! format depending on anything of nmc but the leaf `nmc-core`, any library
+//! depending on the façade.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,7 +15,7 @@ const RULES: &[(&str, &[&str])] = &[
     ("nmc-core", &[]),
     ("nmc-trace", &[]),
     ("nmc-ir", &["nmc-core"]),
-    ("nmc-artifact", &[]),
+    ("nmc-artifact", &["nmc-core"]),
     ("nmc-target", &["nmc-core"]),
     ("nmc-frontend", &["nmc-core", "nmc-ir"]),
     ("nmc-reference", &["nmc-core", "nmc-ir", "nmc-target", "nmc-trace"]),

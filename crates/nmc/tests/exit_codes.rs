@@ -65,7 +65,7 @@ fn samples() -> Vec<Error> {
         Error::from(nmc_partition::PartitionError::Options("x".into())),
         Error::from(nmc_reference::FixedError::Empty("a run of 0 steps".into())),
         Error::from(nmc_reference::FixedError::Overflow(overflow())),
-        Error::from(nmc_emu::EmuError::Input("x".into())),
+        Error::from(nmc_emu::EmuError::input(nmc_core::Loc::Whole, None, "x")),
         Error::from(nmc_emu::EmuError::Overflow(overflow())),
         Error::from(nmc_artifact::Artifact::read(&m.with_extension("nmca")).unwrap_err()),
         Error::from(nmc_target::Target::load("no-such-target").unwrap_err()),

@@ -166,6 +166,12 @@ fn artifact_layer_shape_overflow_is_not_a_panic() {
         .unwrap_err()
         .to_string();
     assert!(e.starts_with(name) && e.contains("invalid artifact"), "{e}");
+    let Err(nmc_artifact::ArtifactError::Invalid { problem, .. }) = Artifact::from_bytes(name, &wrap_payload(&data))
+    else {
+        panic!("not an invalid artifact: {e}")
+    };
+    // (This payload breaks its first layer's location too, found first.)
+    assert!(problem.loc.layer().is_some() && problem.field.is_some(), "{e}");
 }
 
 /// `syn-format-weight-exp-64` (a payload: the braille artifact for `tiny`
@@ -177,8 +183,19 @@ fn artifact_weight_exponent_beyond_the_accumulator_is_an_error() {
     let name = "syn-format-weight-exp-64";
     let data = std::fs::read(dir("artifact").join(name)).unwrap();
     let a = Artifact::from_bytes(name, &wrap_payload(&data)).unwrap();
-    let e = nmc_emu::Emulator::new(&a).err().unwrap().to_string();
-    assert!(e.contains("· 2^64 does not fit the accumulator"), "{e}");
+    let e = nmc_emu::Emulator::new(&a).err().unwrap();
+    let msg = e.to_string();
+    assert!(msg.contains("· 2^64 does not fit the accumulator"), "{msg}");
+    // The problem is at the table whose format carries the exponent.
+    let nmc_emu::EmuError::Invalid(p) = e else {
+        panic!("not an invalid artifact: {msg}")
+    };
+    let nmc_core::Loc::Table { core, table } = p.loc else {
+        panic!("not at a table: {msg}")
+    };
+    let c = &a.cores[core];
+    assert_eq!(c.formats[c.tables[table].format as usize].weight_exp, 64, "{msg}");
+    assert_eq!(p.field, Some("weight_exp"), "{msg}");
 }
 
 /// `v3-header-len-662MB.npy` (12 bytes, hand-minimised from the fuzzer's

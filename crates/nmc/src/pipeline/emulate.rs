@@ -55,7 +55,12 @@ pub fn emulate_file(
     let stim = Stimulus::from_array(arr, &in_shape).map_err(crate::input_error(input))?;
     let steps = opts.steps.unwrap_or(stim.steps());
     if steps == 0 {
-        return Err(EmuError::Input("nothing to emulate: the number of steps is 0".into()).into());
+        return Err(EmuError::input(
+            nmc_core::Loc::Whole,
+            "steps",
+            "nothing to emulate: the number of steps is 0",
+        )
+        .into());
     }
     let batch = stim.batch();
     let labels = match opts.labels {
@@ -165,7 +170,10 @@ fn chunk_error(e: EmuError, b0: usize, input: &Path) -> EmuError {
             e.batch += b0;
             EmuError::Overflow(e)
         }
-        EmuError::Input(m) => EmuError::Input(format!("{}: {m}", input.display())),
+        EmuError::Input { file: None, problem } => EmuError::Input {
+            file: Some(input.display().to_string()),
+            problem,
+        },
         e => e,
     }
 }
