@@ -46,6 +46,7 @@
 
 mod data;
 mod error;
+mod formats;
 mod item;
 mod net;
 pub mod numerics;
@@ -173,6 +174,8 @@ impl Emulator {
             )));
         }
         let num = Numerics::from_target(&t).map_err(EmuError::Target)?;
+        a.check().map_err(EmuError::Invalid)?;
+        formats::check(a, &t).map_err(EmuError::Invalid)?;
         Self::with_numerics(a, num)
     }
 

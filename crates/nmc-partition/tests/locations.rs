@@ -281,3 +281,80 @@ fn emulator_problems_name_table_input_and_target_field() {
         other => panic!("expected an input error, got {other:?}"),
     }
 }
+
+/// A hand-edited artifact whose stored values the target cannot hold is
+/// refused by the emulator, naming where and which field, instead of running
+/// with a clamped value: a decay past the decay format, a refractory delay
+/// past its counter, a threshold mantissa of 0, a vmax exponent out of range,
+/// a bias mantissa past its bits, a weight mantissa past the format.
+#[test]
+fn emulator_refuses_stored_values_outside_the_target_formats() {
+    let (_, _, a) = chain();
+    let t = target("tiny");
+    let f = t.formats();
+    let at_core = |i: usize, a: &Artifact| Loc::Core {
+        index: i,
+        id: Some(CoreId {
+            chip: a.cores[i].chip,
+            core: a.cores[i].core,
+        }),
+    };
+    type Edit = (&'static str, fn(&mut Artifact, &nmc_target::Target));
+    let profile_edits: [Edit; 4] = [
+        ("decay_u", |a, t| {
+            a.cores[1].profiles[0].decay_u = (t.formats().decay().max() + 1) as u16
+        }),
+        ("refractory", |a, t| {
+            a.cores[1].profiles[0].refractory = (t.formats().refractory().max_steps() + 1) as u8
+        }),
+        ("vth_mant", |a, _| a.cores[1].profiles[0].vth_mant = 0),
+        ("vmax_exp", |a, t| {
+            a.cores[1].profiles[0].vmax_exp = (*t.formats().voltage().vmax_exp_range().end() + 1) as u8
+        }),
+    ];
+    assert!(f.refractory().max_steps() < 255 && f.decay().max() < u32::from(u16::MAX));
+    for (field, edit) in profile_edits {
+        let mut bad = a.clone();
+        edit(&mut bad, &t);
+        match Emulator::new(&bad).err() {
+            Some(EmuError::Invalid(p)) => {
+                assert_eq!((&p.loc, p.field), (&at_core(1, &a), Some(field)), "{p}");
+                assert!(p.to_string().contains("profile 0"), "{p}");
+            }
+            other => panic!("{field}: expected an invalid artifact, got {other:?}"),
+        }
+    }
+    let mut bad = a.clone();
+    bad.cores[2].cx[3].bias_mant = (f.bias().mantissa_max() + 1) as i32;
+    match Emulator::new(&bad).err() {
+        Some(EmuError::Invalid(p)) => assert_eq!(
+            (&p.loc, p.field),
+            (
+                &Loc::Compartment {
+                    core: 2,
+                    compartment: 3
+                },
+                Some("bias_mant")
+            ),
+            "{p}"
+        ),
+        other => panic!("bias: expected an invalid artifact, got {other:?}"),
+    }
+    let mut bad = a.clone();
+    let c = &mut bad.cores[1];
+    let ti = c.tables.iter().position(|tb| !tb.syns.is_empty()).unwrap();
+    let exp = i32::from(c.formats[c.tables[ti].format as usize].weight_exp);
+    c.tables[ti].syns[0].mant = i16::try_from(f.weight().max_abs_mantissa(exp, false) + 1).unwrap();
+    match Emulator::new(&bad).err() {
+        Some(EmuError::Invalid(p)) => {
+            assert_eq!(
+                (&p.loc, p.field),
+                (&Loc::Table { core: 1, table: ti }, Some("mant")),
+                "{p}"
+            )
+        }
+        other => panic!("weight: expected an invalid artifact, got {other:?}"),
+    }
+    // The artifact as emitted passes.
+    Emulator::new(&a).unwrap();
+}
