@@ -185,7 +185,10 @@ fn artifact_weight_exponent_beyond_the_accumulator_is_an_error() {
     let a = Artifact::from_bytes(name, &wrap_payload(&data)).unwrap();
     let e = nmc_emu::Emulator::new(&a).err().unwrap();
     let msg = e.to_string();
-    assert!(msg.contains("weight_exp: is 64; the target's weight exponents are"), "{msg}");
+    assert!(
+        msg.contains("weight_exp: is 64; the target's weight exponents are"),
+        "{msg}"
+    );
     // The problem is at the table whose format carries the exponent.
     let nmc_emu::EmuError::Invalid(p) = e else {
         panic!("not an invalid artifact: {msg}")
