@@ -423,39 +423,25 @@ fn placed_synapses(prep: &Prepared<'_>, t: &Target, pl: &Placement) -> Vec<Vec<u
 pub(crate) fn weight_synapses(w: &QWeights) -> u64 {
     match w {
         QWeights::Dense { mant, .. } | QWeights::Sparse { mant, .. } => mant.iter().filter(|&&m| m != 0).count() as u64,
-        QWeights::Conv2d {
-            in_shape,
-            out_shape,
-            kernel,
-            stride,
-            padding,
-            dilation,
-            groups,
-            mant,
-        } => {
-            // Per tap, the outputs whose input is inside the image, per axis.
+        QWeights::Conv2d { mant, .. } => {
+            let Some(g) = w.conv_geom() else { return 0 };
+            // Per tap, the outputs whose input is inside the image, per axis
+            // (the one conv geometry: `Dim::input_of`).
+            let dims = g.dims();
             let valid = |axis: usize, kk: usize| -> u64 {
-                (0..out_shape[axis + 1])
-                    .filter(|&o| {
-                        let i = (o * stride[axis] + kk * dilation[axis]) as isize - padding[axis] as isize;
-                        i >= 0 && (i as usize) < in_shape[axis + 1]
-                    })
+                (0..g.out_shape[axis + 1])
+                    .filter(|&o| dims[axis].input_of(o, kk).is_some())
                     .count() as u64
             };
-            let cig = in_shape[0] / groups;
             let mut total = 0u64;
-            for ky in 0..kernel[0] {
+            for ky in 0..g.kernel[0] {
                 let vy = valid(0, ky);
-                for kx in 0..kernel[1] {
+                for kx in 0..g.kernel[1] {
                     let vx = valid(1, kx);
-                    let mut nz = 0u64;
-                    for co in 0..out_shape[0] {
-                        for icg in 0..cig {
-                            if mant[((co * cig + icg) * kernel[0] + ky) * kernel[1] + kx] != 0 {
-                                nz += 1;
-                            }
-                        }
-                    }
+                    let nz = (0..g.cout())
+                        .flat_map(|co| (0..g.cig()).map(move |icg| (co, icg)))
+                        .filter(|&(co, icg)| mant.get(g.widx(co, icg, ky, kx)).is_some_and(|&m| m != 0))
+                        .count() as u64;
                     total += nz * vy * vx;
                 }
             }
