@@ -54,7 +54,7 @@ pub mod onnx;
 pub use error::FrontendError;
 pub use nir::{NIR_VERSION, to_nir_bytes, write_nir};
 
-use nmc_ir::{Discretization, Graph, ResetMode};
+use nmc_ir::{Discretization, Graph, ResetMode, SpikeConvention};
 use std::path::Path;
 
 /// Options that complete or override what a model file says.
@@ -68,6 +68,11 @@ pub struct LoadOptions {
     /// Reset mode of every spiking population. `None`: [`ResetMode::Zero`]
     /// (NIR's rule; NIR files do not record it).
     pub reset: Option<ResetMode>,
+    /// What one spike is worth to the weights that read it. `None`: the
+    /// file's graph metadata `spike_convention` (`step` or `impulse`), else
+    /// [`SpikeConvention::Step`]. An impulse graph's `1/dt` is folded into
+    /// the weights that read spikes when it is loaded.
+    pub spike_convention: Option<SpikeConvention>,
 }
 
 /// Imports a model file, choosing the format from the extension (`.nir`,

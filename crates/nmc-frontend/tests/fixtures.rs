@@ -195,6 +195,7 @@ fn reset_and_discretization_and_dt_options_apply() {
         dt: Some(1e-4),
         discretization: Some(Discretization::Euler),
         reset: Some(ResetMode::Subtract),
+        spike_convention: None,
     };
     let g = load(&paper("03_rnn/braille_noDelay_noBias_subtract.nir"), &o).unwrap();
     assert_eq!(g.dt, 1e-4);

@@ -12,7 +12,7 @@
 //! order. Parameter arrays are summarised (shape, and the value when
 //! uniform, else min..max), never printed in full.
 
-use crate::graph::{Discretization, Graph};
+use crate::graph::Graph;
 use crate::op::{Op, ResetMode};
 use crate::tensor::Tensor;
 use std::fmt::{self, Write};
@@ -123,6 +123,9 @@ pub fn op_params(op: &Op) -> String {
             if n.refractory > 0.0 {
                 let _ = write!(s, " refractory={}", num(n.refractory));
             }
+            if n.v_min > f64::NEG_INFINITY {
+                let _ = write!(s, " v_min={}", num(n.v_min));
+            }
         }
     }
     s
@@ -130,10 +133,7 @@ pub fn op_params(op: &Op) -> String {
 
 impl fmt::Display for Graph {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let d = match self.discretization {
-            Discretization::Exact => "exact",
-            Discretization::Euler => "euler",
-        };
+        let d = self.discretization.name();
         writeln!(f, "graph {:?} dt={} discretization={d}", self.name, num(self.dt))?;
         for (k, v) in &self.meta {
             writeln!(f, "  meta {k} = {v}")?;

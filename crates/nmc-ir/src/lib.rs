@@ -32,6 +32,7 @@
 //! mismatches naming node and field; [`verify()`] re-checks every invariant
 //! after a pass.
 
+pub mod amplitude;
 mod dump;
 mod fact;
 mod graph;
@@ -42,7 +43,10 @@ mod verify;
 
 pub use dump::{num, op_params, summary};
 pub use fact::{Fact, Format, Shape};
-pub use graph::{BuildError, DEFAULT_DT, Discretization, Graph, GraphBuilder, Meta, Node, NodeId, Schedule};
+pub use graph::{
+    BuildError, Conventions, DEFAULT_DT, Discretization, Graph, GraphBuilder, Meta, Node, NodeId, Schedule,
+    SpikeConvention,
+};
 pub use op::{Neuron, NeuronModel, Op, OpError, PoolKind, ResetMode};
 pub use tensor::{Tensor, TensorShapeError};
 pub use verify::{VerifyError, algebraic_loops, verify};

@@ -95,6 +95,10 @@ pub struct Neuron {
     /// Refractory period in seconds (0: none). NIR has no field for it; it
     /// comes from node metadata or a command-line option.
     pub refractory: f64,
+    /// Lower clamp of the voltage (`−∞`: none; nengo's `min_voltage`, 0 by
+    /// default there). NIR has no field for it; it comes from node
+    /// metadata `min_voltage` or `v_min`.
+    pub v_min: f64,
 }
 
 impl Neuron {
@@ -113,6 +117,7 @@ impl Neuron {
             w_in: vec![1.0; n],
             reset: ResetMode::Zero,
             refractory: 0.0,
+            v_min: f64::NEG_INFINITY,
             shape,
         }
     }

@@ -9,7 +9,8 @@
 //! 4. Every non-Input node has at least one incoming edge; Input nodes none.
 //! 5. Neuron parameter vectors have one entry per neuron; time constants are
 //!    positive (or +∞ for no leak / 0 for no synapse), `r`, `w_in`,
-//!    `v_leak`, `v_reset` are finite; thresholds are not NaN; refractory ≥ 0.
+//!    `v_leak`, `v_reset` are finite; thresholds are not NaN; refractory ≥ 0; `v_min` is a number
+//!    (or −∞) below every threshold.
 //! 6. Weights, biases, scales and thresholds are finite.
 //! 7. `dt` is positive and finite.
 //!
@@ -181,6 +182,22 @@ pub fn verify(graph: &Graph) -> Result<(), Vec<VerifyError>> {
                         &node.name,
                         Some("refractory"),
                         format!("must be ≥ 0 seconds, is {}", n.refractory),
+                    );
+                }
+                if n.v_min.is_nan() || n.v_min == f64::INFINITY {
+                    err(
+                        &node.name,
+                        Some("v_min"),
+                        format!("must be a number or −∞, is {}", n.v_min),
+                    );
+                } else if let Some(i) = n.v_threshold.iter().position(|&th| n.v_min >= th) {
+                    err(
+                        &node.name,
+                        Some("v_min"),
+                        format!(
+                            "{} is not below neuron {i}'s threshold {}: the neuron could never be below it",
+                            n.v_min, n.v_threshold[i]
+                        ),
                     );
                 }
             }

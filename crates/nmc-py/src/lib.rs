@@ -154,16 +154,23 @@ struct PyModel {
     warnings: Vec<String>,
 }
 
-fn load_options(dt: Option<f64>, discretization: Option<&str>, reset: Option<&str>) -> PyResult<nmc::LoadOptions> {
+fn load_options(
+    dt: Option<f64>,
+    discretization: Option<&str>,
+    reset: Option<&str>,
+    spike_convention: Option<&str>,
+) -> PyResult<nmc::LoadOptions> {
     let discretization = match discretization {
         None => None,
-        Some("exact") => Some(nmc_ir::Discretization::Exact),
-        Some("euler") => Some(nmc_ir::Discretization::Euler),
-        Some(other) => {
-            return Err(UsageError::new_err(format!(
-                "discretization `{other}`: expected one of exact, euler"
-            )));
-        }
+        Some(name) => Some(nmc_ir::Discretization::from_name(name).ok_or_else(|| {
+            UsageError::new_err(format!("discretization `{name}`: expected one of exact, euler, nengo"))
+        })?),
+    };
+    let spike_convention = match spike_convention {
+        None => None,
+        Some(name) => Some(nmc_ir::SpikeConvention::from_name(name).ok_or_else(|| {
+            UsageError::new_err(format!("spike_convention `{name}`: expected one of step, impulse"))
+        })?),
     };
     let reset = match reset {
         None => None,
@@ -186,13 +193,14 @@ fn load_options(dt: Option<f64>, discretization: Option<&str>, reset: Option<&st
         dt,
         discretization,
         reset,
+        spike_convention,
     })
 }
 
 /// Loads a model file by extension, as every CLI command does; `.onnx`
 /// files are converted with the CLI's `--calibrate/--percentile/--max-rate`.
 #[pyfunction]
-#[pyo3(signature = (path, dt=None, discretization=None, reset=None, calibrate=None, percentile=99.9, max_rate=250.0))]
+#[pyo3(signature = (path, dt=None, discretization=None, reset=None, calibrate=None, percentile=99.9, max_rate=250.0, spike_convention=None))]
 #[allow(clippy::too_many_arguments)]
 fn load_path(
     py: Python<'_>,
@@ -203,8 +211,9 @@ fn load_path(
     calibrate: Option<PyReadonlyArrayDyn<'_, f64>>,
     percentile: f64,
     max_rate: f64,
+    spike_convention: Option<&str>,
 ) -> PyResult<PyModel> {
-    let opts = load_options(dt, discretization, reset)?;
+    let opts = load_options(dt, discretization, reset, spike_convention)?;
     let is_onnx = path
         .extension()
         .is_some_and(|e| e.to_string_lossy().eq_ignore_ascii_case("onnx"));
@@ -246,7 +255,7 @@ fn load_path(
 /// file's stem when loaded from a file; it appears in reports and the
 /// artifact).
 #[pyfunction]
-#[pyo3(signature = (source, model, data, dt=None, discretization=None, reset=None))]
+#[pyo3(signature = (source, model, data, dt=None, discretization=None, reset=None, spike_convention=None))]
 #[allow(clippy::too_many_arguments)]
 fn load_nir_bytes(
     py: Python<'_>,
@@ -256,8 +265,9 @@ fn load_nir_bytes(
     dt: Option<f64>,
     discretization: Option<&str>,
     reset: Option<&str>,
+    spike_convention: Option<&str>,
 ) -> PyResult<PyModel> {
-    let opts = load_options(dt, discretization, reset)?;
+    let opts = load_options(dt, discretization, reset, spike_convention)?;
     let mut g = py
         .detach(|| nmc_frontend::load_nir_bytes(&source, &data, &opts))
         .map_err(err)?;

@@ -35,11 +35,11 @@ pub fn effective_tau(alpha: f64, dt: f64, disc: Discretization) -> f64 {
     if alpha >= 1.0 {
         return f64::INFINITY;
     }
-    if alpha <= 0.0 && disc == Discretization::Exact {
+    if alpha <= 0.0 && disc != Discretization::Euler {
         return 0.0;
     }
     match disc {
-        Discretization::Exact => -dt / alpha.ln(),
+        Discretization::Exact | Discretization::Nengo => -dt / alpha.ln(),
         Discretization::Euler => dt / (1.0 - alpha),
     }
 }

@@ -6,7 +6,7 @@
 //! synapses, recurrent_edges}}`. Parameters are summarised as a string:
 //! the value when uniform, else `min..max`.
 
-use nmc_ir::{Discretization, Graph, Op, op_params, summary};
+use nmc_ir::{Graph, Op, op_params, summary};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -58,8 +58,10 @@ pub struct InspectReport {
     pub model: String,
     /// Time step in seconds.
     pub dt: f64,
-    /// `exact` or `euler`.
+    /// `exact`, `euler` or `nengo`.
     pub discretization: &'static str,
+    /// dt, discretization and spike convention together.
+    pub conventions: nmc_ir::Conventions,
     /// Graph metadata.
     pub meta: BTreeMap<String, String>,
     /// Nodes in schedule order.
@@ -79,6 +81,9 @@ fn params_of(op: &Op) -> BTreeMap<String, String> {
                 m.insert("reset".into(), format!("{:?}", n.reset).to_lowercase());
             }
             m.insert("refractory".into(), nmc_ir::num(n.refractory));
+            if n.v_min > f64::NEG_INFINITY {
+                m.insert("v_min".into(), nmc_ir::num(n.v_min));
+            }
         }
         other => {
             // `key=value` pairs of the dump, split back into a map.
@@ -133,10 +138,8 @@ impl InspectReport {
             schema: "nmc.inspect/1",
             model: g.name.clone(),
             dt: g.dt,
-            discretization: match g.discretization {
-                Discretization::Exact => "exact",
-                Discretization::Euler => "euler",
-            },
+            discretization: g.discretization.name(),
+            conventions: g.conventions(),
             meta: g.meta.iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
             totals: Totals {
                 nodes: g.node_count(),
@@ -151,13 +154,7 @@ impl InspectReport {
 
 impl fmt::Display for InspectReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "model {}  dt = {} s  discretization = {}",
-            self.model,
-            nmc_ir::num(self.dt),
-            self.discretization
-        )?;
+        writeln!(f, "model {}  {}", self.model, self.conventions)?;
         for (k, v) in &self.meta {
             writeln!(f, "  meta {k} = {v}")?;
         }

@@ -146,6 +146,8 @@ struct NeuronSpec {
     /// The population shape, when some parameter array fixes it.
     shape: Option<Shape>,
     refractory: f64,
+    /// Lower voltage clamp from node metadata (`−∞`: none).
+    v_min: f64,
     reset: ResetMode,
 }
 

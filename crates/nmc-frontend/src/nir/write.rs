@@ -52,6 +52,15 @@ pub fn to_nir_bytes(g: &Graph, file: &str) -> Result<Vec<u8>, FrontendError> {
     root.add_group(nodes.finish());
     let mut meta = root.create_group("metadata");
     meta.create_dataset("dt").with_f64_data(&[g.dt]).with_shape(&[]);
+    // The IR's weights are in the step convention whatever the source was
+    // (an impulse file's 1/dt was folded in on import), and the rule is the
+    // graph's: reading the file back gives the same graph.
+    meta.create_dataset("spike_convention")
+        .with_vlen_strings(&[nmc_ir::SpikeConvention::Step.name()])
+        .with_shape(&[]);
+    meta.create_dataset("discretization")
+        .with_vlen_strings(&[g.discretization.name()])
+        .with_shape(&[]);
     root.add_group(meta.finish());
     fb.add_group(root.finish());
     fb.finish().map_err(|e| FrontendError::Container {
@@ -182,15 +191,21 @@ fn write_op(ng: &mut GroupBuilder, g: &Graph, id: NodeId, file: &str) -> Result<
     })
 }
 
-/// A neuron population's parameters (and its refractory period as node
-/// metadata); returns its NIR type.
+/// A neuron population's parameters (and its refractory period and voltage
+/// floor as node metadata); returns its NIR type.
 fn write_neuron(ng: &mut GroupBuilder, n: &Neuron, file: &str, node: &str) -> Result<&'static str, FrontendError> {
-    if n.refractory > 0.0 {
-        // NIR has no refractory field; nmc reads it back from node metadata.
+    if n.refractory > 0.0 || n.v_min > f64::NEG_INFINITY {
+        // NIR has no refractory or voltage-floor field; nmc reads them back
+        // from node metadata.
         let mut m = ng.create_group("metadata");
-        m.create_dataset("refractory")
-            .with_f64_data(&[n.refractory])
-            .with_shape(&[]);
+        if n.refractory > 0.0 {
+            m.create_dataset("refractory")
+                .with_f64_data(&[n.refractory])
+                .with_shape(&[]);
+        }
+        if n.v_min > f64::NEG_INFINITY {
+            m.create_dataset("v_min").with_f64_data(&[n.v_min]).with_shape(&[]);
+        }
         ng.add_group(m.finish());
     }
     if n.reset == nmc_ir::ResetMode::Subtract {

@@ -281,7 +281,7 @@ def _is_nir_graph(obj: Any) -> bool:
 
 def load(model: Any, *, name: Optional[str] = None, dt: Optional[float] = None,
          discretization: Optional[str] = None, reset: Optional[str] = None, calibrate: Any = None,
-         percentile: float = 99.9, max_rate: float = 250.0) -> Model:
+         percentile: float = 99.9, max_rate: float = 250.0, spike_convention: Optional[str] = None) -> Model:
     """Loads a model: a path (``.nir``, ``.onnx``, ``.q.ron``, ``.nmca``) or a
     ``nir.NIRGraph`` object (serialised in memory, no file is written).
 
@@ -292,8 +292,11 @@ def load(model: Any, *, name: Optional[str] = None, dt: Optional[float] = None,
 
     The options are the CLI's load options, with the same defaults:
     ``dt`` (seconds; default the file's metadata ``dt``, else 0.001),
-    ``discretization`` (``"exact"`` or ``"euler"``), ``reset`` (``"zero"``
-    or ``"subtract"``). For ``.onnx`` models (ANN → SNN conversion):
+    ``discretization`` (``"exact"``, ``"euler"`` or ``"nengo"``; default the
+    file's metadata ``discretization``, else exact), ``reset`` (``"zero"``
+    or ``"subtract"``), ``spike_convention`` (``"step"``: a spike is one unit
+    in its step; ``"impulse"``: a unit-area impulse of height 1/dt, as in
+    nengo; default the file's metadata ``spike_convention``, else step). For ``.onnx`` models (ANN → SNN conversion):
     ``calibrate`` (an array ``(N, *input_shape)`` of calibration inputs; without
     it the normalisation is weight-based and a warning is issued),
     ``percentile`` and ``max_rate`` (Hz)."""
@@ -305,7 +308,7 @@ def load(model: Any, *, name: Optional[str] = None, dt: Optional[float] = None,
 
         def reload(dt_):
             return Model(_nmc.load_path(path, dt_, discretization, reset, cal, float(percentile),
-                                        float(max_rate)), reload)
+                                        float(max_rate), spike_convention), reload)
 
         m = reload(dt)
     elif _is_nir_graph(model):
@@ -319,7 +322,8 @@ def load(model: Any, *, name: Optional[str] = None, dt: Optional[float] = None,
         mname = "nir_graph" if name is None else str(name)
 
         def reload(dt_):
-            return Model(_nmc.load_nir_bytes(f"<nir.NIRGraph {mname}>", mname, data, dt_, discretization, reset),
+            return Model(_nmc.load_nir_bytes(f"<nir.NIRGraph {mname}>", mname, data, dt_, discretization, reset,
+                                             spike_convention),
                          reload)
 
         m = reload(dt)

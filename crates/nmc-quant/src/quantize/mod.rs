@@ -21,8 +21,8 @@ use crate::lower::{Lowered, SrcRef, lower};
 use crate::report::{PopulationReport, QuantReport, REPORT_SCHEMA, Warning};
 use crate::{EncoderMode, QuantOptions, apply_scale_firing_rates};
 use accounting::ErrAcc;
+use nmc_ir::Graph;
 use nmc_ir::qmodel::{InputEncoding, QInput, QMODEL_SCHEMA_VERSION, QModel, QOutput, QPopulation, Source};
-use nmc_ir::{Discretization, Graph};
 use nmc_target::Target;
 use std::collections::BTreeMap;
 
@@ -179,11 +179,7 @@ pub fn quantize(graph: &Graph, target: &Target, opts: &QuantOptions) -> Result<(
         model: graph.name.clone(),
         target: target.name().to_string(),
         dt: graph.dt,
-        discretization: match graph.discretization {
-            Discretization::Exact => "exact",
-            Discretization::Euler => "euler",
-        }
-        .into(),
+        discretization: graph.discretization.name().into(),
         scale_firing_rates: opts.scale_firing_rates,
         encoder: match opts.encoder {
             EncoderMode::Auto => "auto",

@@ -346,8 +346,21 @@ pub(super) struct NeuronPlan {
     integrator: bool,
     spiking: bool,
     subtract: bool,
-    /// Refractory steps after a spike.
+    /// Refractory steps after a spike (exact/Euler rules).
     n_ref: u32,
+    /// Lower voltage clamp (`−∞`: none).
+    v_min: f64,
+    /// nengo's rule (docs/ir.md, "nengo's LIF"), with its constants.
+    nengo: Option<NengoPlan>,
+}
+
+/// The constants of nengo's LIF step for one population.
+struct NengoPlan {
+    dt: f64,
+    /// Membrane time constant per neuron (`τ_rc`).
+    tau: Vec<f64>,
+    /// Refractory period in seconds (continuous).
+    t_ref: f64,
 }
 
 impl NeuronPlan {
@@ -390,10 +403,19 @@ impl NeuronPlan {
             } else {
                 0
             },
+            v_min: n.v_min,
+            nengo: (disc == Discretization::Nengo).then(|| NengoPlan {
+                dt,
+                tau: n.tau_mem.clone(),
+                t_ref: n.refractory,
+            }),
         }
     }
 
     pub(super) fn run(&self, x: &[f64], out: &mut [f64], st: &mut NeuronState) {
+        if let Some(ng) = &self.nengo {
+            return self.run_nengo(ng, x, out, st);
+        }
         for j in 0..out.len() {
             let i = if self.syn[j] {
                 self.a_s[j] * st.i[j] + self.g_s_w[j] * x[j]
@@ -412,6 +434,9 @@ impl NeuronPlan {
             } else {
                 self.a_m[j] * st.v[j] + self.g_m[j] * (self.v_leak[j] + self.r[j] * i)
             };
+            if v < self.v_min {
+                v = self.v_min;
+            }
             if self.spiking {
                 if v > self.thr[j] {
                     out[j] = 1.0;
@@ -432,6 +457,70 @@ impl NeuronPlan {
     }
 }
 
+impl NeuronPlan {
+    /// nengo 3's `LIF.step`, generalised to nmc's parameters (threshold
+    /// `θ`, `v_reset`, subtractive reset, I/IF/LI models): the input current
+    /// `J = v_leak + R·i` is held over the step; a refractory neuron
+    /// integrates only the part of the step after its refractory time ends;
+    /// `v ← v − (J − v)·expm1(−Δt/τ)`; a spike when `v > θ`, whose time
+    /// within the step `t* = dt + τ·log1p(−(v − θ)/(J − θ))` starts a
+    /// refractory time `T_ref + t*`; then `v ← max(v, v_min)` and the reset.
+    /// A synaptic current (CubaLIF/CubaLI) reaches the membrane one step
+    /// after its input, as a nengo `Lowpass` synapse does: the membrane
+    /// reads the current of the previous step, then the current takes this
+    /// step's input.
+    fn run_nengo(&self, ng: &NengoPlan, x: &[f64], out: &mut [f64], st: &mut NeuronState) {
+        let dt = ng.dt;
+        for j in 0..out.len() {
+            let i = if self.syn[j] {
+                let old = st.i[j];
+                st.i[j] = self.a_s[j] * old + self.g_s_w[j] * x[j];
+                old
+            } else {
+                let i = self.w_in[j] * x[j];
+                st.i[j] = i;
+                i
+            };
+            let rt = st.refr_time[j] - dt;
+            st.refr_time[j] = rt;
+            let delta_t = (dt - rt).clamp(0.0, dt);
+            let mut v = st.v[j];
+            let big_j = if self.integrator {
+                self.r[j] * i
+            } else {
+                self.v_leak[j] + self.r[j] * i
+            };
+            if self.integrator {
+                // No leak: the charge of the part of the step not refractory.
+                v += big_j * (delta_t / dt);
+            } else {
+                v -= (big_j - v) * (-delta_t / ng.tau[j]).exp_m1();
+            }
+            let spiked = self.spiking && v > self.thr[j];
+            let t_spike = if spiked && !self.integrator {
+                dt + ng.tau[j] * (-(v - self.thr[j]) / (big_j - self.thr[j])).ln_1p()
+            } else {
+                dt
+            };
+            if v < self.v_min {
+                v = self.v_min;
+            }
+            if spiked {
+                v = if self.subtract {
+                    v - self.thr[j]
+                } else {
+                    self.v_reset[j]
+                };
+                st.refr_time[j] = ng.t_ref + t_spike;
+                out[j] = 1.0;
+            } else {
+                out[j] = if self.spiking { 0.0 } else { v };
+            }
+            st.v[j] = v;
+        }
+    }
+}
+
 /// State of one neuron population for one sample.
 pub(super) struct NeuronState {
     /// Synaptic current.
@@ -440,4 +529,6 @@ pub(super) struct NeuronState {
     pub(super) v: Vec<f64>,
     /// Remaining refractory steps.
     pub(super) refr: Vec<u32>,
+    /// nengo's rule: refractory time left, in seconds (≤ 0: none).
+    pub(super) refr_time: Vec<f64>,
 }

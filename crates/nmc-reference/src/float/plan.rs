@@ -409,6 +409,7 @@ impl State {
                     i: vec![0.0; n],
                     v: vec![0.0; n],
                     refr: vec![0; n],
+                    refr_time: vec![0.0; n],
                 })
                 .collect(),
             delays: plan.delay_sizes.iter().map(|&n| vec![0.0; n]).collect(),

@@ -31,9 +31,15 @@ pub(crate) struct LoadArgs {
     /// Time step in seconds (NIR has none; default: the file's metadata `dt`, else 0.001).
     #[arg(long)]
     dt: Option<f64>,
-    /// How neuron ODEs become per-step updates.
+    /// How neuron ODEs become per-step updates (default: the file's metadata `discretization`,
+    /// else exact).
     #[arg(long, value_enum)]
     discretization: Option<DiscArg>,
+    /// What one spike is worth to the weights that read it: `step` (one unit in its step:
+    /// snnTorch, Sinabs, Norse, Lava) or `impulse` (a unit-area impulse of height 1/dt: nengo,
+    /// NengoDL). Default: the file's metadata `spike_convention`, else step.
+    #[arg(long, value_enum, value_name = "CONVENTION")]
+    spike_convention: Option<SpikeArg>,
     /// Reset rule of spiking neurons (NIR v0.2 files do not record it).
     #[arg(long, value_enum)]
     reset: Option<ResetArg>,
@@ -110,6 +116,17 @@ enum DiscArg {
     Exact,
     /// 1 - dt/τ decay (snnTorch/Norse style).
     Euler,
+    /// nengo 3's LIF step: exact decay, continuous refractory period with the spike time
+    /// interpolated, synaptic current read one step after its input.
+    Nengo,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum SpikeArg {
+    /// A spike is one unit of charge in its step.
+    Step,
+    /// A spike is a unit-area impulse of height 1/dt.
+    Impulse,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -175,6 +192,11 @@ impl LoadArgs {
             discretization: self.discretization.map(|d| match d {
                 DiscArg::Exact => Discretization::Exact,
                 DiscArg::Euler => Discretization::Euler,
+                DiscArg::Nengo => Discretization::Nengo,
+            }),
+            spike_convention: self.spike_convention.map(|c| match c {
+                SpikeArg::Step => nmc_ir::SpikeConvention::Step,
+                SpikeArg::Impulse => nmc_ir::SpikeConvention::Impulse,
             }),
             reset: self.reset.map(|r| match r {
                 ResetArg::Zero => ResetMode::Zero,

@@ -6,7 +6,15 @@
 use super::splice::splice;
 use super::{Edge, InputCheck, Lowerer, NeuronSpec, PendingNode, PendingOp, Port};
 use crate::FrontendError;
-use nmc_ir::{BuildError, DEFAULT_DT, Discretization, Graph, GraphBuilder, Meta, Neuron, Op, OpError, Shape, Tensor};
+use nmc_ir::{
+    BuildError, DEFAULT_DT, Discretization, Graph, GraphBuilder, Meta, Neuron, Op, OpError, Shape, SpikeConvention,
+    Tensor,
+};
+
+/// `a`, `b` or `c`, for messages.
+fn names(all: &[&str]) -> String {
+    all.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+}
 use std::collections::{BTreeMap, HashMap};
 
 /// A node as the graph builder takes it.
@@ -22,6 +30,7 @@ impl Lowerer<'_> {
         let (edges, port_sources) = splice(&self.edges, &self.ports);
         check_ports_fed(file, &self.ports, &port_sources)?;
         let dt = self.time_step()?;
+        let convention = self.spike_convention()?;
         let name = std::path::Path::new(file)
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -30,7 +39,7 @@ impl Lowerer<'_> {
             file,
             name,
             dt,
-            disc: self.opts.discretization.unwrap_or_default(),
+            disc: self.discretization()?,
             graph_meta: &self.graph_meta,
             edges: &edges,
             affine_shapes: affine_shapes(&self.nodes),
@@ -46,7 +55,65 @@ impl Lowerer<'_> {
             errors,
         })?;
         check_algebraic_loops(file, &graph)?;
-        Ok(graph)
+        fold_spike_convention(file, graph, convention)
+    }
+
+    /// The discretization: the options', else the graph metadata
+    /// `discretization` (`exact`, `euler` or `nengo`), else the default.
+    fn discretization(&self) -> Result<Discretization, FrontendError> {
+        if let Some(d) = self.opts.discretization {
+            return Ok(d);
+        }
+        match self.graph_meta.get("discretization") {
+            None => Ok(Discretization::default()),
+            Some(Meta::Str(s)) => Discretization::from_name(s).ok_or_else(|| {
+                FrontendError::nir(
+                    self.file,
+                    None,
+                    Some("metadata.discretization"),
+                    format!(
+                        "unknown discretization {s:?}; expected one of {}",
+                        names(&Discretization::ALL.map(|d| d.name()))
+                    ),
+                )
+            }),
+            Some(other) => Err(FrontendError::nir(
+                self.file,
+                None,
+                Some("metadata.discretization"),
+                format!("expected a string, got {other}"),
+            )),
+        }
+    }
+
+    /// The spike convention: the options', else the graph metadata
+    /// `spike_convention` (`step` or `impulse`), else `step`.
+    fn spike_convention(&self) -> Result<SpikeConvention, FrontendError> {
+        if let Some(c) = self.opts.spike_convention {
+            return Ok(c);
+        }
+        let field = Some("metadata.spike_convention");
+        match self.graph_meta.get(SpikeConvention::META_KEY) {
+            None => Ok(SpikeConvention::Step),
+            Some(Meta::Str(s)) => SpikeConvention::from_name(s).ok_or_else(|| {
+                FrontendError::nir(
+                    self.file,
+                    None,
+                    field,
+                    format!(
+                        "unknown spike convention {s:?}; expected one of {} (a spike is one unit in its step, \
+                         or a unit-area impulse of height 1/dt as in nengo)",
+                        names(&SpikeConvention::ALL.map(|c| c.name()))
+                    ),
+                )
+            }),
+            Some(other) => Err(FrontendError::nir(
+                self.file,
+                None,
+                field,
+                format!("expected a string (`step` or `impulse`), got {other}"),
+            )),
+        }
     }
 
     /// The time step: the options' `dt`, else the graph metadata `dt`, else
@@ -80,6 +147,23 @@ impl Lowerer<'_> {
         }
         Ok(dt)
     }
+}
+
+/// Folds an impulse file's spike height `1/dt` into the weights that
+/// read the spikes (the IR's spikes are 1; docs/ir.md, "Spike
+/// convention"), and records the file's convention in the graph
+/// metadata `spike_convention`.
+fn fold_spike_convention(file: &str, graph: Graph, conv: SpikeConvention) -> Result<Graph, FrontendError> {
+    let (mut graph, _) = nmc_ir::amplitude::scale_spike_amplitude(&graph, conv.amplitude(graph.dt), "impulse")
+        .map_err(|source| FrontendError::Build {
+            file: file.to_string(),
+            source: Box::new(source),
+            hint: None,
+        })?;
+    graph
+        .meta
+        .insert(SpikeConvention::META_KEY.into(), Meta::Str(conv.name().into()));
+    Ok(graph)
 }
 
 /// Every port must receive a value.
@@ -401,5 +485,6 @@ fn population(file: &str, node: &str, spec: NeuronSpec, shape: Shape) -> Result<
     }
     n.reset = spec.reset;
     n.refractory = spec.refractory;
+    n.v_min = spec.v_min;
     Ok(n)
 }

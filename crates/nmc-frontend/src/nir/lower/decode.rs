@@ -12,8 +12,11 @@ use std::collections::BTreeMap;
 const SUPPORTED: &str = "Input, Output, Affine, Linear, Scale, Conv1d, Conv2d, Flatten, SumPool2d, AvgPool2d, \
                          Threshold, Delay, I, IF, LI, LIF, CubaLI, CubaLIF, NIRGraph";
 
-/// Node metadata keys that set a neuron population's refractory period.
-const REFRACTORY_KEYS: [&str; 2] = ["refractory", "t_ref"];
+/// Node metadata keys that set a neuron population's refractory period
+/// (seconds); all spellings given must agree.
+pub(crate) const REFRACTORY_KEYS: [&str; 3] = ["refractory", "t_ref", "tau_ref"];
+/// Node metadata keys that set a neuron population's lower voltage clamp.
+pub(crate) const V_MIN_KEYS: [&str; 2] = ["v_min", "min_voltage"];
 
 impl Lowerer<'_> {
     /// Lowers one non-graph node.
@@ -174,7 +177,14 @@ impl Lowerer<'_> {
             model,
             params,
             shape: shape.map(|(_, s)| s),
-            refractory: refractory(f, meta)?,
+            refractory: population_number(f, meta, &REFRACTORY_KEYS, ("seconds", "must be ≥ 0 seconds"), |x| {
+                x.is_finite() && x >= 0.0
+            })?
+            .unwrap_or(0.0),
+            v_min: population_number(f, meta, &V_MIN_KEYS, ("volts", "must be a number or -inf"), |x| {
+                !x.is_nan() && x != f64::INFINITY
+            })?
+            .unwrap_or(f64::NEG_INFINITY),
             reset: self.opts.reset.unwrap_or(ResetMode::Zero),
         })
     }
@@ -304,10 +314,19 @@ fn conv(f: &mut Fields<'_>, kind: &str, nsp: usize) -> Result<(Op, Option<InputC
     ))
 }
 
-/// The refractory period from node metadata (`refractory` or `t_ref`).
-fn refractory(f: &Fields<'_>, meta: &BTreeMap<String, Meta>) -> Result<f64, FrontendError> {
+/// One number for the whole population from node metadata, under any of
+/// `keys` (spellings of one quantity; those given must agree), refused
+/// unless `ok` (`(unit, rule)` word the errors): a refractory period or a
+/// voltage floor.
+fn population_number(
+    f: &Fields<'_>,
+    meta: &BTreeMap<String, Meta>,
+    keys: &[&str],
+    (unit, rule): (&str, &str),
+    ok: impl Fn(f64) -> bool,
+) -> Result<Option<f64>, FrontendError> {
     let mut found: Option<(&str, f64)> = None;
-    for key in REFRACTORY_KEYS {
+    for &key in keys {
         let Some(m) = meta.get(key) else { continue };
         let field = format!("metadata.{key}");
         let x = match m {
@@ -318,12 +337,12 @@ fn refractory(f: &Fields<'_>, meta: &BTreeMap<String, Meta>) -> Result<f64, Fron
             other => {
                 return Err(f.err(
                     &field,
-                    format!("expected one number of seconds for the whole population, got {other}"),
+                    format!("expected one number of {unit} for the whole population, got {other}"),
                 ));
             }
         };
-        if !(x.is_finite() && x >= 0.0) {
-            return Err(f.err(&field, format!("must be ≥ 0 seconds, got {x}")));
+        if !ok(x) {
+            return Err(f.err(&field, format!("{rule}, got {x}")));
         }
         if let Some((k0, x0)) = found
             && x0 != x
@@ -332,5 +351,5 @@ fn refractory(f: &Fields<'_>, meta: &BTreeMap<String, Meta>) -> Result<f64, Fron
         }
         found = Some((key, x));
     }
-    Ok(found.map_or(0.0, |(_, x)| x))
+    Ok(found.map(|(_, x)| x))
 }
