@@ -67,7 +67,7 @@ fn lif_constant_current_matches_closed_form() {
         let rates = res.rate_report();
         for (j, &(tau, r, vl, i)) in cases.iter().enumerate() {
             let alpha = match disc {
-                Discretization::Exact => (-dt / tau).exp(),
+                Discretization::Exact | Discretization::Nengo => (-dt / tau).exp(),
                 Discretization::Euler => 1.0 - dt / tau,
             };
             let (k, margin) = lif_period(vl + r * i, alpha, 1.0);
@@ -87,7 +87,7 @@ fn lif_constant_current_matches_closed_form() {
             .iter()
             .map(|c| {
                 let alpha = match disc {
-                    Discretization::Exact => (-dt / c.0).exp(),
+                    Discretization::Exact | Discretization::Nengo => (-dt / c.0).exp(),
                     Discretization::Euler => 1.0 - dt / c.0,
                 };
                 (steps / lif_period(c.2 + c.1 * c.3, alpha, 1.0).0) as f64 / (steps as f64 * dt)

@@ -160,9 +160,12 @@ fn fold_spike_convention(file: &str, graph: Graph, conv: SpikeConvention) -> Res
             source: Box::new(source),
             hint: None,
         })?;
-    graph
-        .meta
-        .insert(SpikeConvention::META_KEY.into(), Meta::Str(conv.name().into()));
+    // Recorded when the file or the options said it (absent means step).
+    if conv != SpikeConvention::Step || graph.meta.contains_key(SpikeConvention::META_KEY) {
+        graph
+            .meta
+            .insert(SpikeConvention::META_KEY.into(), Meta::Str(conv.name().into()));
+    }
     Ok(graph)
 }
 
