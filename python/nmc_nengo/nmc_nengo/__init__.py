@@ -327,11 +327,14 @@ class _Exporter:
         lay = self.layouts()
         self.lay = lay
         nodes, edges = {}, []
+        self.nodes_out, self.edges_out = nodes, edges
+        self.shape_of, self.flat = {}, {}
         order = {}
+        for obj in self.inputs + self.ensembles:
+            self.shape_of[self.names[obj]] = lay[obj].chw if lay[obj].chw is not None else (lay[obj].n,)
         for n in self.inputs:
             name = self.names[n]
-            shape = lay[n].chw if lay[n].chw is not None else (n.size_out,)
-            nodes[name] = nir.Input(input_type={"input": np.array(shape, dtype=np.int64)})
+            nodes[name] = nir.Input(input_type={"input": np.array(self.shape_of[name], dtype=np.int64)})
             order[name] = lay[n].nmc_to_nengo
 
         pops = {}
@@ -344,7 +347,6 @@ class _Exporter:
             pops[name] = ens
 
         # connections into populations
-        bias_terms = {}  # ens -> per-neuron bias (nmc order) for IF populations
         for ens in self.ensembles:
             info = ens_info[ens]
             conns = [c for c in self.incoming.get(ens, []) if self._pre_base(c) not in self.bias_nodes]
@@ -366,12 +368,17 @@ class _Exporter:
             first_affine = None
             for c in conns:
                 node, src = self.connection_node(c, ens)
+                if len(self.shape_of[post_name]) > 1 and not (
+                        isinstance(node, nir.Conv2d) or (node is None and self.shape_of[src] == self.shape_of[post_name])):
+                    raise ExportError("%s: a population laid out as C,H,W %s (it feeds or is fed by a convolution) "
+                                      "can be fed only by convolutions or identities of the same layout"
+                                      % (c, self.shape_of[post_name]))
                 if node is None:
                     edges.append((src, post_name))
                     continue
                 cname = self.fresh(c.label or "%s_to_%s" % (src, post_name))
                 nodes[cname] = node
-                edges.append((src, cname))
+                self.feed(src, cname)
                 edges.append((cname, post_name))
                 if first_affine is None and isinstance(node, nir.Affine):
                     first_affine = cname
@@ -402,6 +409,21 @@ class _Exporter:
         )
         names = dict(self.names)
         return NirExport(graph, names, order, {self.names[n]: n for n in self.inputs}, pops, outputs)
+
+    def feed(self, src, dst):
+        """The edge src -> dst, through a shared Flatten when src is laid
+        out C,H,W and dst is an Affine."""
+        import nir
+
+        if len(self.shape_of[src]) > 1 and isinstance(self.nodes_out[dst], nir.Affine):
+            if src not in self.flat:
+                fname = self.fresh("%s_flat" % src)
+                self.nodes_out[fname] = nir.Flatten(
+                    input_type={"input": np.array(self.shape_of[src], dtype=np.int64)}, start_dim=0, end_dim=-1)
+                self.edges_out.append((src, fname))
+                self.flat[src] = fname
+            src = self.flat[src]
+        self.edges_out.append((src, dst))
 
     def population(self, ens):
         nengo = self.nengo
@@ -578,16 +600,18 @@ class _Exporter:
         if not _on_chip(self.net, ens):
             meta["placement"] = "host"
         if np.any(info["v_init"] != 0):
-            meta["v_init"] = np.asarray(info["v_init"], dtype=float)
-        ones, zeros = np.ones(n), np.zeros(n)
+            meta["v_init"] = np.asarray(info["v_init"], dtype=float).reshape(shape)
+        shape = self.shape_of[self.names[ens]]
+        ones, zeros = np.ones(shape), np.zeros(shape)
+        gain, bias = gain.reshape(shape), bias.reshape(shape)
         if type(nt) is nengo.LIF:
             meta["tau_ref"] = float(nt.tau_ref)
             meta["min_voltage"] = float(nt.min_voltage)
-            tau_rc = np.full(n, float(nt.tau_rc))
+            tau_rc = np.full(shape, float(nt.tau_rc))
             if info["tau_syn"] is None:
                 node = nir.LIF(tau=tau_rc, r=gain.copy(), v_leak=bias.copy(), v_threshold=ones, v_reset=zeros)
             else:
-                node = nir.CubaLIF(tau_syn=np.full(n, info["tau_syn"]), tau_mem=tau_rc, r=gain.copy(),
+                node = nir.CubaLIF(tau_syn=np.full(shape, info["tau_syn"]), tau_mem=tau_rc, r=gain.copy(),
                                    v_leak=bias.copy(), v_threshold=ones, v_reset=zeros, w_in=ones.copy())
         else:  # SpikingRectifiedLinear
             if info["tau_syn"] is not None:
@@ -596,7 +620,7 @@ class _Exporter:
             if np.any(gain <= 0):
                 raise ExportError("%s: SpikingRectifiedLinear needs positive gains" % _name_of(ens))
             if np.any(bias != 0):
-                b = bias / gain
+                b = (bias / gain).reshape(-1)
                 if info["first_affine"] is None:
                     raise ExportError("%s: a per-neuron bias needs a dense (Affine) incoming connection"
                                       % _name_of(ens))
@@ -622,20 +646,26 @@ class _Exporter:
                 raise ExportError("%s: probe synapse %r is not supported (None or nengo.Lowpass)"
                                   % (who, p.synapse))
             meta["synapse"] = float(p.synapse.tau)
-        oname = self.fresh(p.label or "probe")
+        if isinstance(target, nengo.ensemble.Neurons):
+            default = "%s_probe" % self.names[target.ensemble]
+        else:
+            default = "%s_probe" % _sanitize(getattr(target, "label", None) or "probe")
+        oname = self.fresh(p.label or default)
         onodes, oedges = {}, []
         if isinstance(target, nengo.ensemble.Neurons):
             if p.attr != "output":
                 raise ExportError("%s: only spikes (attr 'output') can be probed, not %r" % (who, p.attr))
             ens = target.ensemble
-            onodes[oname] = nir.Output(output_type={"output": np.array([ens.n_neurons], dtype=np.int64)})
+            onodes[oname] = nir.Output(output_type={"output": np.array(self.shape_of[self.names[ens]],
+                                                                       dtype=np.int64)})
             oedges.append((self.names[ens], oname))
             oorder = self.lay[ens].nmc_to_nengo
         elif isinstance(target, nengo.Node) and target.output is None:
             if target not in readouts:
                 rnodes, srcs = self.readout(target)
-                onodes.update(rnodes)
-                oedges.extend(srcs)
+                self.nodes_out.update(rnodes)
+                for src, aff in srcs:
+                    self.feed(src, aff)
                 readouts[target] = [aff for _, aff in srcs]
             onodes[oname] = nir.Output(output_type={"output": np.array([target.size_out], dtype=np.int64)})
             oedges.extend((aff, oname) for aff in readouts[target])

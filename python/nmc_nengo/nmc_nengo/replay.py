@@ -10,7 +10,7 @@ tests/fixtures/nengo/generate.py. Per step k (nmc's step k is nengo's step
 k + 1, time (k + 1) * dt), nodes update in topological order:
 
 - Input: the row x[k].
-- Affine: W @ u + b; Conv2d: cross-correlation on the (C, H, W) input,
+- Affine: W @ u + b; Flatten: u (values are kept flat, C,H,W row-major); Conv2d: cross-correlation on the (C, H, W) input,
   symmetric zero padding, stride (dilation 1, groups 1).
 - LIF: J = r * u + v_leak with u the sum of its inputs this step (no delay);
   CubaLIF: J = r * y + v_leak with y the synapse state *before* this step's
@@ -36,6 +36,11 @@ The initial voltage is metadata `v_init` (else 0), refractory time 0.
 """
 
 import numpy as np
+
+
+def _f(a):
+    """A parameter as a flat float array (populations may be shaped C,H,W)."""
+    return np.asarray(a, dtype=float).reshape(-1)
 
 
 def _topo(graph):
@@ -77,9 +82,17 @@ def _conv2d(x, node):
     return out + np.asarray(node.bias, dtype=float)[:, None, None]
 
 
-def replay(graph, x, dt=None):
+def replay(graph, x, dt=None, *, variant=None):
     """Spikes (uint8 (steps, n) per neuron node; counts for IF) and values
-    ((steps, n) per Output) of `graph` driven by x ((steps, features))."""
+    ((steps, n) per Output) of `graph` driven by x ((steps, features)).
+
+    `variant` (for showing what each rule is worth; None = nengo's rules):
+    "no_synapse_delay" (a CubaLIF reads its synapse after this step's
+    update, nmc's exact rule), "no_min_voltage" (no lower clamp),
+    "whole_step_refractory" (refractory = round(tau_ref/dt) whole steps
+    after the spike step, no spike-time interpolation), "no_refractory"."""
+    if variant not in (None, "no_synapse_delay", "no_min_voltage", "whole_step_refractory", "no_refractory"):
+        raise ValueError("replay: unknown variant %r" % variant)
     import nir
 
     dt = float(graph.metadata.get("dt", 0.001) if dt is None else dt)
@@ -92,7 +105,7 @@ def replay(graph, x, dt=None):
         meta = getattr(node, "metadata", {}) or {}
         if isinstance(node, (nir.LIF, nir.CubaLIF, nir.IF)):
             n = np.asarray(node.v_threshold).size
-            st = {"v": np.array(meta.get("v_init", np.zeros(n)), dtype=float).reshape(n).copy(),
+            st = {"v": _f(meta.get("v_init", np.zeros(n))).copy(),
                   "rt": np.zeros(n), "y": np.zeros(n)}
             state[name] = st
         elif isinstance(node, nir.Output):
@@ -110,6 +123,8 @@ def replay(graph, x, dt=None):
             u = sum(val[p] for p in preds[name])
             if isinstance(node, nir.Affine):
                 val[name] = np.asarray(node.weight) @ u + np.asarray(node.bias)
+            elif isinstance(node, nir.Flatten):
+                val[name] = u
             elif isinstance(node, nir.Conv2d):
                 c_in = np.asarray(node.weight).shape[1]
                 h, w = node.input_shape
@@ -119,28 +134,38 @@ def replay(graph, x, dt=None):
                 meta = node.metadata or {}
                 tau_ref = float(meta.get("tau_ref", 0.0))
                 vmin = float(meta.get("min_voltage", 0.0))
+                if variant == "no_min_voltage":
+                    vmin = -np.inf
+                if variant == "no_refractory":
+                    tau_ref = 0.0
                 if isinstance(node, nir.LIF):
-                    J = np.asarray(node.r) * u + np.asarray(node.v_leak)
-                    tau = np.asarray(node.tau, dtype=float)
+                    J = _f(node.r) * u + _f(node.v_leak)
+                    tau = _f(node.tau)
                 else:
-                    J = np.asarray(node.r) * st["y"] + np.asarray(node.v_leak)
-                    a = np.exp(-dt / np.asarray(node.tau_syn, dtype=float))
-                    st["y"] = a * st["y"] + (1 - a) * (np.asarray(node.w_in) * u)
-                    tau = np.asarray(node.tau_mem, dtype=float)
+                    a = np.exp(-dt / _f(node.tau_syn))
+                    if variant == "no_synapse_delay":
+                        st["y"] = a * st["y"] + (1 - a) * (_f(node.w_in) * u)
+                    J = _f(node.r) * st["y"] + _f(node.v_leak)
+                    if variant != "no_synapse_delay":
+                        st["y"] = a * st["y"] + (1 - a) * (_f(node.w_in) * u)
+                    tau = _f(node.tau_mem)
                 v, rt = st["v"], st["rt"]
                 rt -= dt
                 h = np.clip(dt - rt, 0, dt)
                 v -= (J - v) * np.expm1(-h / tau)
-                spk = v > np.asarray(node.v_threshold)
+                spk = v > _f(node.v_threshold)
                 t_spike = dt + tau[spk] * np.log1p(-(v[spk] - 1) / (J[spk] - 1))
                 v[v < vmin] = vmin
                 v[spk] = 0
-                rt[spk] = tau_ref + t_spike
+                if variant == "whole_step_refractory":
+                    rt[spk] = dt * (np.round(tau_ref / dt) + 1)  # input ignored for round(tau_ref/dt) steps
+                else:
+                    rt[spk] = tau_ref + t_spike
                 spikes[name][k] = spk
                 val[name] = spk / dt
             elif isinstance(node, nir.IF):
                 st = state[name]
-                st["v"] += np.maximum(np.asarray(node.r) * u, 0)
+                st["v"] += np.maximum(_f(node.r) * u, 0)
                 ns = np.floor(st["v"])
                 st["v"] -= ns
                 spikes[name][k] = np.minimum(ns, 255).astype(np.uint8)
