@@ -60,6 +60,7 @@ decoded values or on attributes other than spikes.
 """
 
 import re
+import warnings
 
 import numpy as np
 
@@ -593,15 +594,17 @@ class _Exporter:
         import nir
 
         nengo = self.nengo
-        n = ens.n_neurons
         nt = ens.neuron_type
         gain, bias = info["gain"], info["bias"]
+        shape = self.shape_of[self.names[ens]]
         meta = {}
         if not _on_chip(self.net, ens):
             meta["placement"] = "host"
         if np.any(info["v_init"] != 0):
+            warnings.warn("%s: initial voltages are not all zero (nengo's default is Uniform(0, 1)); recorded as "
+                          "metadata v_init. Set neuron_type initial_state={'voltage': nengo.dists.Choice([0])} "
+                          "for a network that starts at rest" % _name_of(ens))
             meta["v_init"] = np.asarray(info["v_init"], dtype=float).reshape(shape)
-        shape = self.shape_of[self.names[ens]]
         ones, zeros = np.ones(shape), np.zeros(shape)
         gain, bias = gain.reshape(shape), bias.reshape(shape)
         if type(nt) is nengo.LIF:
