@@ -52,6 +52,11 @@ documented API but untested here (NengoDL does not install beside nengo 3.2
 on this machine). A `nengo.Simulator` given as `sim` is read through
 `sim.data` and `sim.model.sig` (the network is not rebuilt).
 
+NengoDL TensorNodes (`nengo_dl.Layer(tf.keras.layers.Conv2D(...))`, as in
+the NengoDL MNIST tutorial) hold TensorFlow code and are refused: build the
+layers from nengo objects (examples/nengo_mnist/net.py is the tutorial's
+network so built; `nengo_dl.Converter` also emits native objects).
+
 Refused, with an error naming the object: other neuron types, synapses
 other than None/Lowpass, a mix of synapses into one population, functions
 on Node connections, learning rules, weight solvers, Sparse and transposed
@@ -249,6 +254,11 @@ class _Exporter:
             self.names[obj] = name
         self.used = used
         for n in self.nodes_all:
+            if type(n).__name__ == "TensorNode":
+                raise ExportError("%s: a NengoDL TensorNode (e.g. nengo_dl.Layer(tf.keras.layers.Conv2D)) holds "
+                                  "TensorFlow code NIR cannot express; build the layer from native nengo objects "
+                                  "(a nengo.Convolution or Dense transform on a Connection into ens.neurons, as "
+                                  "nengo_dl.Converter does) and pass the trained values as params" % _name_of(n))
             if n.size_in > 0 and n.output is not None:
                 raise ExportError("%s: a Node computing a function of its input is not supported "
                                   "(only source Nodes and passthrough readouts)" % _name_of(n))

@@ -62,6 +62,33 @@ def test_decoded_and_bias_node():
     assert np.allclose(ro["po"], sim.data[po], atol=1e-9)
 
 
+def test_conv_layouts_and_flatten():
+    """A 3-channel channels_last input, a channels_first convolution after a
+    channels_last one is refused only if layouts disagree; a dense readout
+    and a dense layer read conv populations through a Flatten, columns
+    permuted to C,H,W."""
+    rng = np.random.RandomState(3)
+    arr = stim(5 * 5 * 3)
+    with nengo.Network(seed=8) as net:
+        inp = node_of(arr)
+        conv = nengo.Convolution(6, (5, 5, 3), kernel_size=(3, 3), channels_last=True, padding="same",
+                                 init=rng.normal(0, 0.4, (3, 3, 3, 6)))
+        a = nengo.Ensemble(conv.output_shape.size, 1, neuron_type=nengo.LIF(initial_state=ZERO), label="a")
+        b = nengo.Ensemble(20, 1, neuron_type=nengo.LIF(initial_state=ZERO, amplitude=0.1), label="b")
+        out = nengo.Node(size_in=4, label="out")
+        nengo.Connection(inp, a.neurons, transform=conv, synapse=None)
+        nengo.Connection(a.neurons, b.neurons, transform=rng.normal(0.01, 0.03, (20, a.n_neurons)), synapse=None)
+        nengo.Connection(a.neurons, out, transform=rng.normal(0, 0.01, (4, a.n_neurons)), synapse=None)
+        pa, pb, po = nengo.Probe(a.neurons), nengo.Probe(b.neurons), nengo.Probe(out, label="po")
+    sim, ex, rs, ro = run(net, [pa, pb, po], inp, arr)
+    assert tuple(ex.graph.nodes["x"].input_type["input"]) == (3, 5, 5)
+    assert isinstance(ex.graph.nodes["a_flat"], nir.Flatten)
+    for name, p in (("a", pa), ("b", pb)):
+        ref = ex.to_nmc(name, sim.data[p] > 0)
+        assert ref.sum() > 50 and np.array_equal(rs[name], ref), name
+    assert np.allclose(ro["po"], sim.data[po], atol=1e-9)
+
+
 def test_v_init_recorded():
     arr = stim(2)
     with nengo.Network(seed=6) as net:
