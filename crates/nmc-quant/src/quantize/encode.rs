@@ -6,7 +6,7 @@ use crate::lower::{Chain, Lowered};
 use crate::report::{InputReport, Warning};
 use crate::{EncoderMode, QuantOptions};
 use nmc_ir::qmodel::InputEncoding;
-use nmc_ir::{Graph, Op};
+use nmc_ir::{Graph, Meta, Op};
 
 /// True for a chain an input encoder may run on the host: pointwise
 /// (1×1, stride 1, no padding) 2-d convolutions, with Flatten and Scale ops.
@@ -38,19 +38,58 @@ fn pointwise(g: &Graph, c: &Chain) -> bool {
     convs > 0
 }
 
-/// Per population: runs on the host (fed only from Inputs through
-/// pointwise chains, unless the encoder mode is `None`).
-pub(super) fn host_populations(graph: &Graph, opts: &QuantOptions, low: &Lowered) -> Vec<bool> {
-    low.pops
-        .iter()
-        .map(|p| {
-            opts.encoder != EncoderMode::None
-                && !p.chains.is_empty()
-                && p.chains
-                    .iter()
-                    .all(|c| matches!(graph.node(c.source).op, Op::Input { .. }) && pointwise(graph, c))
-        })
-        .collect()
+/// The node metadata key that asks for a layer to run on the host
+/// (`placement = "host"`: nengo-loihi's `on_chip = False`, written by
+/// `python/nmc_nengo`).
+pub const PLACEMENT_KEY: &str = "placement";
+
+/// Per population: runs on the host — fed only from Inputs through
+/// pointwise chains, or through any chain when its node metadata says
+/// `placement = "host"` — unless the encoder mode is `None`. A `placement`
+/// the quantizer cannot honour is an error naming the node.
+pub(super) fn host_populations(graph: &Graph, opts: &QuantOptions, low: &Lowered) -> Result<Vec<bool>, QuantError> {
+    let mut host = Vec::with_capacity(low.pops.len());
+    for p in &low.pops {
+        let from_inputs = !p.chains.is_empty()
+            && p.chains
+                .iter()
+                .all(|c| matches!(graph.node(c.source).op, Op::Input { .. }));
+        let asked = match graph.node(p.node).meta.get(PLACEMENT_KEY) {
+            None => None,
+            Some(Meta::Str(s)) if s == "host" => Some(true),
+            Some(Meta::Str(s)) if s == "chip" => Some(false),
+            Some(other) => {
+                return Err(QuantError::Unsupported {
+                    node: p.name.clone(),
+                    field: "metadata.placement".into(),
+                    message: format!("expected \"host\" or \"chip\", got {other}"),
+                });
+            }
+        };
+        let auto = from_inputs && p.chains.iter().all(|c| pointwise(graph, c));
+        let on_host = match asked {
+            Some(true) if opts.encoder == EncoderMode::None => {
+                return Err(QuantError::Unsupported {
+                    node: p.name.clone(),
+                    field: "metadata.placement".into(),
+                    message: "asks for the host, but --encoder none puts every layer on the chip".into(),
+                });
+            }
+            Some(true) if !from_inputs => {
+                return Err(QuantError::Unsupported {
+                    node: p.name.clone(),
+                    field: "metadata.placement".into(),
+                    message: "asks for the host, but only a layer fed by graph inputs alone can run there \
+                              (the host encoder); its input comes from other layers"
+                        .into(),
+                });
+            }
+            Some(on_host) => on_host,
+            None => opts.encoder != EncoderMode::None && auto,
+        };
+        host.push(on_host);
+    }
+    Ok(host)
 }
 
 /// The encodings of the graph inputs, their report entries and warnings.

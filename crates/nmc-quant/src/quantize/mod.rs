@@ -148,7 +148,7 @@ pub fn quantize(graph: &Graph, target: &Target, opts: &QuantOptions) -> Result<(
             });
         }
     }
-    let host = encode::host_populations(graph, opts, &low);
+    let host = encode::host_populations(graph, opts, &low)?;
     let encode::Inputs {
         encodings,
         reports: input_reports,

@@ -247,7 +247,11 @@ fn bias_warnings(p: &PopLowered, bias_v: &[f64], bias_m: &[i32], s: f64, warning
     }
 }
 
-/// The voltage bounds: the widest the target allows.
+/// The voltage bounds: `vmax` the widest the target allows; `vmin` the
+/// widest too, unless the population has a voltage floor `v_min` (nengo's
+/// `min_voltage`), which maps to the representable `vmin = −2^k + 1`
+/// nearest `s·v_min` (nengo-loihi's mapping: `min_voltage = 0` is
+/// `vmin = 0`).
 pub(super) struct VoltageBounds {
     /// Stored `vmin_exp`.
     pub vmin_exp: u8,
@@ -257,12 +261,43 @@ pub(super) struct VoltageBounds {
     pub vmax: i64,
 }
 
-/// The widest voltage bounds; a spiking threshold must lie below `vmax`.
-pub(super) fn voltage_bounds(target: &Target, p: &PopLowered, vth: &[i32]) -> Result<VoltageBounds, QuantError> {
+/// The voltage bounds; a spiking threshold must lie below `vmax`. A floor
+/// the chip cannot hold exactly is a warning naming what was stored.
+pub(super) fn voltage_bounds(
+    target: &Target,
+    p: &PopLowered,
+    s: f64,
+    vth: &[i32],
+    warnings: &mut Vec<Warning>,
+) -> Result<VoltageBounds, QuantError> {
     let f = target.formats();
     let tf = f.threshold();
     let vf = f.voltage();
-    let vmin_exp = *vf.vmin_exp_range().end();
+    let vmin_exp = match p.neuron.v_min {
+        x if x == f64::NEG_INFINITY => *vf.vmin_exp_range().end(),
+        x => {
+            let want = s * x;
+            let best = vf
+                .vmin_exp_range()
+                .filter_map(|k| vf.vmin(k).map(|v| (k, v)))
+                .min_by(|a, b| (a.1 as f64 - want).abs().total_cmp(&(b.1 as f64 - want).abs()))
+                .map(|(k, _)| k)
+                .unwrap_or(*vf.vmin_exp_range().end());
+            let got = vf.vmin(best).unwrap_or(vf.lowest_vmin());
+            if (got as f64 - want).abs() > 0.5 {
+                warnings.push(Warning {
+                    layer: p.name.clone(),
+                    parameter: "v_min".into(),
+                    message: format!(
+                        "the voltage floor v_min = {x} is {want:.1} on the chip; the nearest floor it can hold \
+                         is vmin = {got} (= {:.4} in float units: vmin is −2^k + 1)",
+                        got as f64 / s
+                    ),
+                });
+            }
+            best
+        }
+    };
     let vmax_exp = *vf.vmax_exp_range().end();
     let vmax = vf.vmax(vmax_exp).unwrap_or(i64::MAX);
     if p.neuron.model.spikes()

@@ -79,7 +79,7 @@ fn scale(
     let bias = params::biases(target, p, ns, s, warnings)?;
     neuron::decays(ctx.g, target, p, dy, warnings)?;
     let (n_ref, refractory) = neuron::refractory(ctx.g, target, p)?;
-    let volt = params::voltage_bounds(target, p, &th.vth)?;
+    let volt = params::voltage_bounds(target, p, s, &th.vth, warnings)?;
     Ok(Scaled {
         conns,
         meta,

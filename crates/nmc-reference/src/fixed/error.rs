@@ -46,7 +46,9 @@ pub enum FixedError {
     /// [`nmc_core::input::MAX_EVENTS`].
     #[error(
         "input `{input}` is event-encoded, but its value at batch {batch}, step {step}, feature {feature} is {value}; \
-         event counts must be non-negative integers at most {max}",
+         event counts must be non-negative integers at most {max}. Real values (pixels) need a host encoder: \
+         a leading 1×1 conv + neuron layer, a layer with node metadata placement = \"host\" (nengo-loihi's \
+         on_chip=False), or `--encoder onoff`",
         max = nmc_core::input::MAX_EVENTS
     )]
     NotAnEventCount {
