@@ -124,6 +124,20 @@ fn nengo_loihi_deployments_replay_bit_for_bit() {
         assert!(
             String::from_utf8_lossy(&v.stdout).contains("A = B: fixed-point reference and emulated artifact identical")
         );
+        // `simulate MODEL.q.ron --out` writes the fixed reference's spikes
+        // (it once exited 0 without writing), and they are nengo-loihi's too.
+        let sim = dir.join("fixed.npz");
+        nmc(&[
+            "simulate",
+            fixture(&format!("{net}.q.ron")).to_str().unwrap(),
+            "--input",
+            fixture(&format!("{net}.host_spikes.npy")).to_str().unwrap(),
+            "--out",
+            sim.to_str().unwrap(),
+        ]);
+        let fixed = read_npz(&sim, "spikes.");
+        assert_eq!(fixed.keys().collect::<Vec<_>>(), ours.keys().collect::<Vec<_>>());
+        assert_eq!(fixed, ours, "{net}: simulate --out differs from emulate --out");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

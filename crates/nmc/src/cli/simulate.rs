@@ -85,7 +85,15 @@ impl SimulateArgs {
                 } else {
                     q
                 };
-                let r = nmc::pipeline::simulate_fixed_file(&q, &t, &input, steps, labels.as_deref(), strict)?;
+                let r = nmc::pipeline::simulate_fixed_file(
+                    &q,
+                    &t,
+                    &input,
+                    steps,
+                    labels.as_deref(),
+                    strict,
+                    out.as_deref(),
+                )?;
                 print_report(json, &r)?;
                 return Ok(());
             }

@@ -95,7 +95,13 @@ pub fn emulate_file(
     bar.finish_and_clear();
     let golden = sinks.finish()?;
     if let (Some(p), Some(w)) = (opts.out, &totals.whole) {
-        write_spikes_npz(p, a, w, batch, steps)?;
+        let layers: Vec<(&str, &[usize], &bitvec::vec::BitVec)> = a
+            .layers
+            .iter()
+            .zip(w)
+            .map(|(l, b)| (l.name.as_str(), l.shape.as_slice(), b))
+            .collect();
+        write_spikes_npz(p, &layers, batch, steps)?;
     }
     Ok(totals.report(a, &emu, batch, steps, labels.as_deref(), golden))
 }
@@ -288,10 +294,11 @@ impl Totals {
     }
 }
 
-fn write_spikes_npz(
+/// Writes one `spikes.<layer>` array `(batch, steps, *shape)` of 0/1 per
+/// layer to `p` (atomically), as `emulate --out` and `simulate --out` do.
+pub(crate) fn write_spikes_npz(
     p: &Path,
-    a: &Artifact,
-    bits: &[bitvec::vec::BitVec],
+    layers: &[(&str, &[usize], &bitvec::vec::BitVec)],
     batch: usize,
     steps: usize,
 ) -> Result<(), Error> {
@@ -299,10 +306,9 @@ fn write_spikes_npz(
         path: p.display().to_string(),
         source: std::io::Error::other(e),
     };
-    let keys: Vec<(String, &str)> = a
-        .layers
+    let keys: Vec<(String, &str)> = layers
         .iter()
-        .map(|l| (nmc_reference::npz_key("spikes", &l.name), l.name.as_str()))
+        .map(|&(name, _, _)| (nmc_reference::npz_key("spikes", name), name))
         .collect();
     nmc_reference::check_unique_keys(p, &keys)?;
     // Written beside `p` and renamed over it once complete.
@@ -311,12 +317,12 @@ fn write_spikes_npz(
         source,
     })?;
     let mut w = ndarray_npy::NpzWriter::new_compressed(f);
-    for (l, b) in a.layers.iter().zip(bits) {
+    for &(name, lshape, b) in layers {
         let mut shape = vec![batch, steps];
-        shape.extend_from_slice(&l.shape);
+        shape.extend_from_slice(lshape);
         let data: Vec<u8> = b.iter().map(|b| *b as u8).collect();
         let arr = ndarray::ArrayD::from_shape_vec(shape, data).map_err(|e| io(e.to_string()))?;
-        w.add_array(nmc_reference::npz_key("spikes", &l.name), &arr)
+        w.add_array(nmc_reference::npz_key("spikes", name), &arr)
             .map_err(|e| io(e.to_string()))?;
     }
     let f = w.finish().map_err(|e| io(e.to_string()))?;

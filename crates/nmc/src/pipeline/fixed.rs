@@ -18,6 +18,7 @@ pub fn simulate_fixed_file(
     steps: Option<usize>,
     labels: Option<&Path>,
     strict: bool,
+    out: Option<&Path>,
 ) -> Result<crate::activity::EmulateReport, Error> {
     let arr = nmc_reference::read_array(input)?;
     let shape = q.inputs.first().map(|i| i.shape.clone()).unwrap_or_default();
@@ -45,6 +46,14 @@ pub fn simulate_fixed_file(
     )?
     .trace;
     let batch = stim.batch();
+    if let Some(p) = out {
+        let layers: Vec<(&str, &[usize], &bitvec::vec::BitVec)> = res
+            .layers
+            .iter()
+            .map(|l| (l.name.as_str(), l.shape.as_slice(), &l.spikes))
+            .collect();
+        super::emulate::write_spikes_npz(p, &layers, batch, steps)?;
+    }
     let views: Vec<Spikes<'_>> = res
         .layers
         .iter()
