@@ -19,8 +19,11 @@ pub struct QuantReport {
     pub target: String,
     /// Time step (s).
     pub dt: f64,
-    /// The float graph's discretization (`exact` or `euler`).
+    /// The float graph's discretization (`exact`, `euler` or `nengo`).
     pub discretization: String,
+    /// The source's spike convention (`step`, or `impulse`: its `1/dt` is
+    /// folded into the weights that read spikes).
+    pub spike_convention: String,
     /// `scale_firing_rates` the graph was quantized with (already applied to
     /// the graph by the caller, see [`crate::apply_scale_firing_rates`]).
     pub scale_firing_rates: f64,
@@ -344,11 +347,12 @@ impl QuantReport {
     fn write_title(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "quantize `{}` for `{}`: dt {} s ({}), scale_firing_rates {}, encoder {}",
+            "quantize `{}` for `{}`: dt {} s ({}, {} spikes), scale_firing_rates {}, encoder {}",
             self.model,
             self.target,
             fmt_g(self.dt),
             self.discretization,
+            self.spike_convention,
             fmt_g(self.scale_firing_rates),
             self.encoder
         )?;

@@ -156,17 +156,30 @@ pub fn load_model(path: &Path, opts: &LoadOptions) -> Result<Graph, Error> {
 /// chip, and nothing reads them): one warning names the first
 /// ([`dead_ends`]).
 pub fn load_warnings(g: &Graph) -> Vec<String> {
+    let mut out = Vec::new();
     let dead = dead_ends(g);
-    let Some(first) = dead.first() else {
-        return Vec::new();
-    };
-    let more = match dead.len() {
-        1 => String::new(),
-        n => format!(" (and {} more nodes)", n - 1),
-    };
-    vec![format!(
-        "node `{first}`{more} reaches no Output node: it is computed but nothing reads it"
-    )]
+    if let Some(first) = dead.first() {
+        let more = match dead.len() {
+            1 => String::new(),
+            n => format!(" (and {} more nodes)", n - 1),
+        };
+        out.push(format!(
+            "node `{first}`{more} reaches no Output node: it is computed but nothing reads it"
+        ));
+    }
+    // Node metadata nmc does not apply but a user may expect applied.
+    for id in g.node_ids() {
+        let n = g.node(id);
+        if n.meta.contains_key("v_init") {
+            out.push(format!(
+                "node `{}`: metadata v_init (initial voltages) is not applied: every nmc execution starts \
+                 each voltage at 0, as the chip does (in nengo, set initial_state={{\"voltage\": Choice([0])}} \
+                 to compare)",
+                n.name
+            ));
+        }
+    }
+    out
 }
 
 /// The nodes (insertion order) from which no Output node is reachable;

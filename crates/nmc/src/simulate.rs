@@ -45,6 +45,8 @@ pub struct SimulateReport {
     pub steps: usize,
     /// Time step in seconds.
     pub dt: f64,
+    /// dt, discretization and spike convention the model was read with.
+    pub conventions: nmc_ir::Conventions,
     /// Per-layer spike counts and rates.
     pub rates: RateReport,
     /// Output readouts.
@@ -155,6 +157,7 @@ pub fn run_stimulus(
         batch: res.batch,
         steps: res.steps,
         dt: res.dt,
+        conventions: g.conventions(),
         rates: res.rate_report(),
         outputs,
         accuracy,
@@ -210,6 +213,7 @@ impl fmt::Display for SimulateReport {
             self.steps,
             nmc_ir::num(self.dt)
         )?;
+        writeln!(f, "conventions: {}", self.conventions)?;
         write!(f, "{}", self.rates)?;
         if let Some(a) = self.accuracy {
             writeln!(f, "accuracy against labels: {:.2}% ({} samples)", 100.0 * a, self.batch)?;

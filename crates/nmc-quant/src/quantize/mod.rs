@@ -180,6 +180,7 @@ pub fn quantize(graph: &Graph, target: &Target, opts: &QuantOptions) -> Result<(
         target: target.name().to_string(),
         dt: graph.dt,
         discretization: graph.discretization.name().into(),
+        spike_convention: nmc_ir::SpikeConvention::of(graph).name().into(),
         scale_firing_rates: opts.scale_firing_rates,
         encoder: match opts.encoder {
             EncoderMode::Auto => "auto",

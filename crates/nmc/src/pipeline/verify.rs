@@ -72,6 +72,8 @@ pub struct VerifyReport {
     pub deployed_steps: usize,
     /// Time step, s.
     pub dt: f64,
+    /// dt, discretization and spike convention the model was read with.
+    pub conventions: nmc_ir::Conventions,
     /// scale_firing_rates applied to both sides.
     pub scale_firing_rates: f64,
     /// Cores and chips used.
@@ -256,6 +258,7 @@ fn verify_inner(
         steps,
         deployed_steps: run_steps,
         dt: float.dt,
+        conventions: gf.conventions(),
         scale_firing_rates: opts.quant.scale_firing_rates,
         cores: compiled.artifact.cores.len(),
         chips: chips.len(),
@@ -511,6 +514,7 @@ impl std::fmt::Display for VerifyReport {
             nmc_ir::num(self.dt),
             self.scale_firing_rates
         )?;
+        writeln!(f, "conventions: {}", self.conventions)?;
         writeln!(
             f,
             "deployment: {} cores on {} chip(s); host encoder: {}",
