@@ -286,3 +286,68 @@ fn extension_is_case_insensitive() {
     assert!(load(&p, &LoadOptions::default()).is_ok());
     let _ = std::fs::remove_file(p);
 }
+
+#[test]
+fn unknown_spike_convention_names_the_accepted_values() {
+    check(
+        "unknown_spike_convention.nir",
+        None,
+        Some("metadata.spike_convention"),
+        &["unknown spike convention \"nengo\"", "`step`, `impulse`"],
+    );
+}
+
+#[test]
+fn spike_convention_that_is_not_a_string() {
+    check(
+        "spike_convention_number.nir",
+        None,
+        Some("metadata.spike_convention"),
+        &["expected a string (`step` or `impulse`), got 1"],
+    );
+}
+
+#[test]
+fn unknown_discretization_names_the_accepted_values() {
+    check(
+        "unknown_discretization.nir",
+        None,
+        Some("metadata.discretization"),
+        &["unknown discretization \"rk4\"", "`exact`, `euler`, `nengo`"],
+    );
+}
+
+#[test]
+fn min_voltage_must_be_one_number_per_population() {
+    check(
+        "min_voltage_per_neuron.nir",
+        Some("lif"),
+        Some("metadata.min_voltage"),
+        &["expected one number of volts for the whole population"],
+    );
+}
+
+#[test]
+fn min_voltage_above_the_threshold_fails_verification() {
+    let e = check(
+        "min_voltage_above_threshold.nir",
+        Some("lif"),
+        Some("v_min"),
+        &["is not below neuron 0's threshold"],
+    );
+    assert!(matches!(e, FrontendError::Verify { .. }));
+}
+
+#[test]
+fn options_override_the_file_conventions() {
+    // The file's unknown value is not read when the option gives one.
+    let o = LoadOptions {
+        spike_convention: Some(nmc_ir::SpikeConvention::Impulse),
+        discretization: Some(nmc_ir::Discretization::Nengo),
+        ..LoadOptions::default()
+    };
+    let g = load(&bad_nir("unknown_spike_convention.nir"), &o).unwrap();
+    assert_eq!(nmc_ir::SpikeConvention::of(&g), nmc_ir::SpikeConvention::Impulse);
+    let g = load(&bad_nir("unknown_discretization.nir"), &o).unwrap();
+    assert_eq!(g.discretization, nmc_ir::Discretization::Nengo);
+}

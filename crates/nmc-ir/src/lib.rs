@@ -33,6 +33,7 @@
 //! after a pass.
 
 pub mod amplitude;
+mod conventions;
 mod dump;
 mod fact;
 mod graph;
@@ -41,12 +42,10 @@ pub mod qmodel;
 mod tensor;
 mod verify;
 
+pub use conventions::{Conventions, Discretization, SpikeConvention};
 pub use dump::{num, op_params, summary};
 pub use fact::{Fact, Format, Shape};
-pub use graph::{
-    BuildError, Conventions, DEFAULT_DT, Discretization, Graph, GraphBuilder, Meta, Node, NodeId, Schedule,
-    SpikeConvention,
-};
+pub use graph::{BuildError, DEFAULT_DT, Graph, GraphBuilder, Meta, Node, NodeId, Schedule};
 pub use op::{Neuron, NeuronModel, Op, OpError, PoolKind, ResetMode};
 pub use tensor::{Tensor, TensorShapeError};
 pub use verify::{VerifyError, algebraic_loops, verify};

@@ -129,82 +129,78 @@ pub fn verify(graph: &Graph) -> Result<(), Vec<VerifyError>> {
             Op::Delay { delay } if !delay.data().iter().all(|d| d.is_finite() && *d >= 0.0) => {
                 err(&node.name, Some("delay"), "must be finite and ≥ 0".into())
             }
-            Op::Neuron(n) => {
-                let len = n.len();
-                let fields: [(&'static str, &[f64]); 7] = [
-                    ("tau_mem", &n.tau_mem),
-                    ("tau_syn", &n.tau_syn),
-                    ("r", &n.r),
-                    ("v_leak", &n.v_leak),
-                    ("v_threshold", &n.v_threshold),
-                    ("v_reset", &n.v_reset),
-                    ("w_in", &n.w_in),
-                ];
-                for (f, v) in fields {
-                    if v.len() != len {
-                        err(
-                            &node.name,
-                            Some(f),
-                            format!("has {} entries for {len} neurons", v.len()),
-                        );
-                    }
-                }
-                let name_tau = if n.model.has_synapse() { "tau_mem" } else { "tau" };
-                if let Some(i) = n.tau_mem.iter().position(|t| t.is_nan() || *t <= 0.0) {
-                    err(
-                        &node.name,
-                        Some(name_tau),
-                        format!("must be > 0, neuron {i} has {}", n.tau_mem[i]),
-                    );
-                }
-                if let Some(i) = n.tau_syn.iter().position(|t| t.is_nan() || *t < 0.0) {
-                    err(
-                        &node.name,
-                        Some("tau_syn"),
-                        format!("must be > 0, neuron {i} has {}", n.tau_syn[i]),
-                    );
-                }
-                for (f, v) in [
-                    ("r", &n.r),
-                    ("v_leak", &n.v_leak),
-                    ("v_reset", &n.v_reset),
-                    ("w_in", &n.w_in),
-                ] {
-                    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                        err(&node.name, Some(f), format!("must be finite, neuron {i} has {}", v[i]));
-                    }
-                }
-                if let Some(i) = n.v_threshold.iter().position(|x| x.is_nan()) {
-                    err(&node.name, Some("v_threshold"), format!("neuron {i} is NaN"));
-                }
-                if !(n.refractory.is_finite() && n.refractory >= 0.0) {
-                    err(
-                        &node.name,
-                        Some("refractory"),
-                        format!("must be ≥ 0 seconds, is {}", n.refractory),
-                    );
-                }
-                if n.v_min.is_nan() || n.v_min == f64::INFINITY {
-                    err(
-                        &node.name,
-                        Some("v_min"),
-                        format!("must be a number or −∞, is {}", n.v_min),
-                    );
-                } else if let Some(i) = n.v_threshold.iter().position(|&th| n.v_min >= th) {
-                    err(
-                        &node.name,
-                        Some("v_min"),
-                        format!(
-                            "{} is not below neuron {i}'s threshold {}: the neuron could never be below it",
-                            n.v_min, n.v_threshold[i]
-                        ),
-                    );
-                }
-            }
+            Op::Neuron(n) => verify_neuron(&node.name, n, &mut err),
             _ => {}
         }
     }
     if errs.is_empty() { Ok(()) } else { Err(errs) }
+}
+
+/// The invariants of one neuron population (per-neuron lengths, finite
+/// parameters, positive time constants, refractory period, voltage floor).
+fn verify_neuron(name: &str, n: &crate::Neuron, err: &mut impl FnMut(&str, Option<&'static str>, String)) {
+    let len = n.len();
+    let fields: [(&'static str, &[f64]); 7] = [
+        ("tau_mem", &n.tau_mem),
+        ("tau_syn", &n.tau_syn),
+        ("r", &n.r),
+        ("v_leak", &n.v_leak),
+        ("v_threshold", &n.v_threshold),
+        ("v_reset", &n.v_reset),
+        ("w_in", &n.w_in),
+    ];
+    for (f, v) in fields {
+        if v.len() != len {
+            err(name, Some(f), format!("has {} entries for {len} neurons", v.len()));
+        }
+    }
+    let name_tau = if n.model.has_synapse() { "tau_mem" } else { "tau" };
+    if let Some(i) = n.tau_mem.iter().position(|t| t.is_nan() || *t <= 0.0) {
+        err(
+            name,
+            Some(name_tau),
+            format!("must be > 0, neuron {i} has {}", n.tau_mem[i]),
+        );
+    }
+    if let Some(i) = n.tau_syn.iter().position(|t| t.is_nan() || *t < 0.0) {
+        err(
+            name,
+            Some("tau_syn"),
+            format!("must be > 0, neuron {i} has {}", n.tau_syn[i]),
+        );
+    }
+    for (f, v) in [
+        ("r", &n.r),
+        ("v_leak", &n.v_leak),
+        ("v_reset", &n.v_reset),
+        ("w_in", &n.w_in),
+    ] {
+        if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+            err(name, Some(f), format!("must be finite, neuron {i} has {}", v[i]));
+        }
+    }
+    if let Some(i) = n.v_threshold.iter().position(|x| x.is_nan()) {
+        err(name, Some("v_threshold"), format!("neuron {i} is NaN"));
+    }
+    if !(n.refractory.is_finite() && n.refractory >= 0.0) {
+        err(
+            name,
+            Some("refractory"),
+            format!("must be ≥ 0 seconds, is {}", n.refractory),
+        );
+    }
+    if n.v_min.is_nan() || n.v_min == f64::INFINITY {
+        err(name, Some("v_min"), format!("must be a number or −∞, is {}", n.v_min));
+    } else if let Some(i) = n.v_threshold.iter().position(|&th| n.v_min >= th) {
+        err(
+            name,
+            Some("v_min"),
+            format!(
+                "{} is not below neuron {i}'s threshold {}: the neuron could never be below it",
+                n.v_min, n.v_threshold[i]
+            ),
+        );
+    }
 }
 
 /// The cycles (strongly connected components with an edge inside) that pass

@@ -117,7 +117,7 @@ pub fn activity_warnings(layers: &[LayerStat<'_>], batch: usize, steps: usize) -
         let mut m = format!(
             "layer `{}` ({} neurons) never fired in {batch} sample(s) × {steps} steps. Likely causes: the spike \
              convention (a network trained with spikes of height 1/dt, as nengo's, has weights dt times smaller \
-             than one that counts a spike as 1 per step), the weight or input scale (scale_firing_rates, input \
+             than one that counts a spike as 1 per step: read it with `--spike-convention impulse`), the weight or input scale (scale_firing_rates, input \
              gain), or the threshold and bias",
             l.name, l.neurons
         );
@@ -133,7 +133,7 @@ pub fn activity_warnings(layers: &[LayerStat<'_>], batch: usize, steps: usize) -
         w.push(format!(
             "layer `{}`: every one of its {} neurons fired on every step (rate 1/dt): its rates no longer follow \
              its input. Likely causes: the spike convention (weights meant for spikes of height 1 per step read \
-             as 1/dt impulses), too large a weight or input scale, a threshold or bias off by a unit, or too \
+             as 1/dt impulses: read it with `--spike-convention step`), too large a weight or input scale, a threshold or bias off by a unit, or too \
              coarse a dt",
             l.name, l.neurons
         ));
