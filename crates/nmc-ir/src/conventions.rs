@@ -2,7 +2,6 @@
 //! with: the discretization rule, the spike convention, and the
 //! [`Conventions`] every report prints (docs/ir.md).
 
-use crate::graph::{Graph, Meta};
 use serde::{Deserialize, Serialize};
 
 /// How a node's neuron ODEs are turned into per-step updates
@@ -39,7 +38,7 @@ impl Discretization {
     }
 
     /// The rule named `s` (exactly one of [`Discretization::name`]'s).
-    pub fn from_name(s: &str) -> Option<Discretization> {
+    pub fn named(s: &str) -> Option<Discretization> {
         Discretization::ALL.into_iter().find(|d| d.name() == s)
     }
 }
@@ -81,7 +80,7 @@ impl SpikeConvention {
     }
 
     /// The convention named `s` (exactly one of [`SpikeConvention::name`]'s).
-    pub fn from_name(s: &str) -> Option<SpikeConvention> {
+    pub fn named(s: &str) -> Option<SpikeConvention> {
         SpikeConvention::ALL.into_iter().find(|c| c.name() == s)
     }
 
@@ -90,15 +89,6 @@ impl SpikeConvention {
         match self {
             SpikeConvention::Step => 1.0,
             SpikeConvention::Impulse => 1.0 / dt,
-        }
-    }
-
-    /// The convention a graph's source used (its metadata
-    /// `spike_convention`; `step` when absent or unknown).
-    pub fn of(g: &Graph) -> SpikeConvention {
-        match g.meta.get(Self::META_KEY) {
-            Some(Meta::Str(s)) => SpikeConvention::from_name(s).unwrap_or_default(),
-            _ => SpikeConvention::Step,
         }
     }
 }
@@ -142,19 +132,6 @@ pub struct Conventions {
     /// The value one spike of the source carries (`1` or `1/dt`); in the IR
     /// it is folded into the weights that read spikes.
     pub spike_amplitude: f64,
-}
-
-impl Graph {
-    /// The graph's conventions.
-    pub fn conventions(&self) -> Conventions {
-        let c = SpikeConvention::of(self);
-        Conventions {
-            dt: self.dt,
-            discretization: self.discretization.name(),
-            spike_convention: c.name(),
-            spike_amplitude: c.amplitude(self.dt),
-        }
-    }
 }
 
 impl std::fmt::Display for Conventions {

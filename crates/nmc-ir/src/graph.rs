@@ -1,7 +1,7 @@
 //! The graph: nodes, edges with facts, the builder that wires them, and the
 //! schedule (update order and recurrent edges).
 
-use crate::conventions::Discretization;
+use crate::conventions::{Conventions, Discretization, SpikeConvention};
 use crate::fact::{Fact, Format, Shape};
 use crate::op::{Op, OpError};
 use petgraph::Direction;
@@ -670,5 +670,29 @@ impl Graph {
                 None => 0,
             })
             .sum()
+    }
+}
+
+impl Graph {
+    /// The graph's conventions.
+    pub fn conventions(&self) -> Conventions {
+        let c = SpikeConvention::of(self);
+        Conventions {
+            dt: self.dt,
+            discretization: self.discretization.name(),
+            spike_convention: c.name(),
+            spike_amplitude: c.amplitude(self.dt),
+        }
+    }
+}
+
+impl SpikeConvention {
+    /// The convention a graph's source used (its metadata
+    /// `spike_convention`; `step` when absent or unknown).
+    pub fn of(g: &Graph) -> SpikeConvention {
+        match g.meta.get(Self::META_KEY) {
+            Some(Meta::Str(s)) => SpikeConvention::named(s).unwrap_or_default(),
+            _ => SpikeConvention::Step,
+        }
     }
 }

@@ -162,13 +162,13 @@ fn load_options(
 ) -> PyResult<nmc::LoadOptions> {
     let discretization = match discretization {
         None => None,
-        Some(name) => Some(nmc_ir::Discretization::from_name(name).ok_or_else(|| {
+        Some(name) => Some(nmc_ir::Discretization::named(name).ok_or_else(|| {
             UsageError::new_err(format!("discretization `{name}`: expected one of exact, euler, nengo"))
         })?),
     };
     let spike_convention = match spike_convention {
         None => None,
-        Some(name) => Some(nmc_ir::SpikeConvention::from_name(name).ok_or_else(|| {
+        Some(name) => Some(nmc_ir::SpikeConvention::named(name).ok_or_else(|| {
             UsageError::new_err(format!("spike_convention `{name}`: expected one of step, impulse"))
         })?),
     };

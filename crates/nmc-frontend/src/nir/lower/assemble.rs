@@ -66,7 +66,7 @@ impl Lowerer<'_> {
         }
         match self.graph_meta.get("discretization") {
             None => Ok(Discretization::default()),
-            Some(Meta::Str(s)) => Discretization::from_name(s).ok_or_else(|| {
+            Some(Meta::Str(s)) => Discretization::named(s).ok_or_else(|| {
                 FrontendError::nir(
                     self.file,
                     None,
@@ -95,7 +95,7 @@ impl Lowerer<'_> {
         let field = Some("metadata.spike_convention");
         match self.graph_meta.get(SpikeConvention::META_KEY) {
             None => Ok(SpikeConvention::Step),
-            Some(Meta::Str(s)) => SpikeConvention::from_name(s).ok_or_else(|| {
+            Some(Meta::Str(s)) => SpikeConvention::named(s).ok_or_else(|| {
                 FrontendError::nir(
                     self.file,
                     None,
