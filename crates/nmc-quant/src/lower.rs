@@ -44,10 +44,8 @@ pub(crate) struct Lowered {
     pub inputs: Vec<NodeId>,
     pub pops: Vec<PopLowered>,
     pub outputs: Vec<(String, SrcRef)>,
-}
-
-fn kind_of(g: &Graph, id: NodeId) -> &'static str {
-    g.node(id).op.kind_name()
+    /// Host readouts, in output order.
+    pub readouts: Vec<crate::readout::ReadoutLowered>,
 }
 
 /// The target's model and reset support, and the QModel's own limits.
@@ -129,7 +127,7 @@ pub(crate) fn to_target_model(m: nmc_ir::NeuronModel) -> nmc_target::NeuronModel
 }
 
 /// The chains of linear ops feeding `node`'s (summed) input.
-fn chains_into(g: &Graph, node: NodeId, path: &mut Vec<NodeId>, target: &Target) -> Result<Vec<Chain>, QuantError> {
+pub(crate) fn chains_into(g: &Graph, node: NodeId, path: &mut Vec<NodeId>, target: &Target) -> Result<Vec<Chain>, QuantError> {
     let mut out = Vec::new();
     for (_, pred) in g.inputs(node) {
         let pn = g.node(pred);
@@ -342,7 +340,7 @@ fn apply_linear(g: &Graph, id: NodeId, x: &[f64]) -> Result<Vec<f64>, QuantError
 
 /// The bias arriving at `node`'s input (sum over its linear predecessors of
 /// their output bias), `None` when there is none.
-fn bias_into(
+pub(crate) fn bias_into(
     g: &Graph,
     node: NodeId,
     memo: &mut HashMap<NodeId, Option<Vec<f64>>>,
@@ -412,8 +410,9 @@ pub(crate) fn lower(g: &Graph, target: &Target) -> Result<Lowered, QuantError> {
     let pop_nodes: Vec<NodeId> = order
         .iter()
         .copied()
-        .filter(|&i| matches!(g.node(i).op, Op::Neuron(_)))
+        .filter(|&i| matches!(g.node(i).op, Op::Neuron(_)) && !crate::readout::is_readout_synapse(g, i))
         .collect();
+    crate::readout::check_synapses(g)?;
     let mut pops = Vec::with_capacity(pop_nodes.len());
     let mut memo = HashMap::new();
     for &id in &pop_nodes {
@@ -445,6 +444,7 @@ pub(crate) fn lower(g: &Graph, target: &Target) -> Result<Lowered, QuantError> {
         }
     }
     let mut outputs = Vec::new();
+    let mut readouts = Vec::new();
     for o in g.output_nodes() {
         let on = g.node(o);
         let preds = g.inputs(o);
@@ -463,6 +463,10 @@ pub(crate) fn lower(g: &Graph, target: &Target) -> Result<Lowered, QuantError> {
             let cn = g.node(cur);
             match &cn.op {
                 Op::Flatten { .. } if g.inputs(cur).len() == 1 => cur = g.inputs(cur)[0].1,
+                Op::Neuron(_) if crate::readout::is_readout_synapse(g, cur) => {
+                    readouts.push(crate::readout::lower_readout(g, o, cur, &pop_nodes, target, &mut memo)?);
+                    break;
+                }
                 Op::Neuron(_) => {
                     let k = pop_nodes.iter().position(|&p| p == cur).unwrap_or(0);
                     outputs.push((on.name.clone(), SrcRef::Pop(k)));
@@ -478,20 +482,23 @@ pub(crate) fn lower(g: &Graph, target: &Target) -> Result<Lowered, QuantError> {
                     chains_into(g, o, &mut path, target)?;
                     return Err(QuantError::unsupported(&cn.name, "op", "cannot feed an Output on chip"));
                 }
+                Op::Output { .. } => {
+                    let mut path = Vec::new();
+                    chains_into(g, o, &mut path, target)?;
+                    break;
+                }
+                // A linear op: a host readout of chip spikes.
                 _ => {
-                    return Err(QuantError::unsupported(
-                        &cn.name,
-                        "output",
-                        format!(
-                            "this {} feeds Output `{}` directly; the chip records only neuron populations (spikes) \
-                             or inputs, so a linear readout must end in a neuron population (e.g. IF)",
-                            kind_of(g, cur),
-                            on.name
-                        ),
-                    ));
+                    readouts.push(crate::readout::lower_readout(g, o, cur, &pop_nodes, target, &mut memo)?);
+                    break;
                 }
             }
         }
     }
-    Ok(Lowered { inputs, pops, outputs })
+    Ok(Lowered {
+        inputs,
+        pops,
+        outputs,
+        readouts,
+    })
 }

@@ -320,6 +320,7 @@ pub fn random_case(seed: u64, t: &Target) -> Case {
         }],
         populations: pops,
         outputs,
+        readouts: Vec::new(),
     };
     model.check().unwrap();
     let (batch, t_len) = (rng.range(1, 2) as usize, rng.range(6, 14) as usize);
