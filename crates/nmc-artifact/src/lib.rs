@@ -14,7 +14,19 @@
 //! `b"NMCA"`, format version (u32 LE), payload length (u64 LE), CRC-32 of
 //! the payload (u32 LE), then the payload: the [`Artifact`] in `postcard`
 //! encoding. The same artifact always encodes to the same bytes (no maps,
-//! no floats other than `dt`, fields in declaration order).
+//! fields in declaration order; the only floats are `dt` and the host
+//! readouts' weights, biases and filter constants, stored as their 8 IEEE
+//! bytes). Version 1 files (no host readouts) are still read.
+//!
+//! ## Host readouts
+//! A [`HostReadout`] is a non-spiking linear output layer the host computes
+//! in `f64` from chip layers' spikes, at the target's chip → host latency
+//! `L` (`timing.host_output_delay_steps`): per step `t` and element `i`,
+//! `y = bias[i]`, then for every input in order and every stored entry
+//! `(i, j, w)` of row `i` in storage order whose source neuron `j` spiked at
+//! `t − L`, `y = y + w`; the value is `y`, or with a filter
+//! `f = decay·f + gain·y` (from `f = 0`). The QModel's rule
+//! (`nmc_ir::qmodel`, "Host readouts"), and the fixed reference's.
 //!
 //! ## Semantics of the tables
 //! A spike (an *event*) arriving at core `c` on input axon `a` with atom `k`
@@ -33,7 +45,10 @@ use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 /// Version of the artifact types and file format.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// Older format versions still read: 1 (no host readouts).
+pub const FORMAT_VERSIONS_READ: [u32; 2] = [1, 2];
 
 const MAGIC: &[u8; 4] = b"NMCA";
 const HEADER: usize = 4 + 4 + 8 + 4;
@@ -61,6 +76,104 @@ pub struct Artifact {
     pub layers: Vec<LayerMap>,
     /// Graph outputs: which layer each records.
     pub outputs: Vec<OutputMap>,
+    /// Host readouts (format 2), in the model's readout order.
+    pub readouts: Vec<HostReadout>,
+}
+
+/// The payload of a version-1 file: [`Artifact`] without `readouts`.
+#[derive(Deserialize)]
+struct ArtifactV1 {
+    model: String,
+    target_name: String,
+    target_ron: String,
+    dt: f64,
+    inputs: Vec<ArtInput>,
+    host: Vec<HostLayer>,
+    cores: Vec<CoreCfg>,
+    layers: Vec<LayerMap>,
+    outputs: Vec<OutputMap>,
+}
+
+impl From<ArtifactV1> for Artifact {
+    fn from(a: ArtifactV1) -> Artifact {
+        Artifact {
+            model: a.model,
+            target_name: a.target_name,
+            target_ron: a.target_ron,
+            dt: a.dt,
+            inputs: a.inputs,
+            host: a.host,
+            cores: a.cores,
+            layers: a.layers,
+            outputs: a.outputs,
+            readouts: Vec::new(),
+        }
+    }
+}
+
+/// A non-spiking linear readout the host computes in `f64` from chip
+/// layers' spikes (module documentation, "Host readouts").
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct HostReadout {
+    /// Readout name (the float graph node).
+    pub name: String,
+    /// The graph output it feeds.
+    pub output: String,
+    /// Per-step shape.
+    pub shape: Vec<usize>,
+    /// Its inputs: chip layers' spikes through float weights.
+    pub inputs: Vec<ReadoutInput>,
+    /// Bias per element.
+    pub bias: Vec<f64>,
+    /// The lowpass filter, when there is one.
+    pub filter: Option<ReadoutFilter>,
+}
+
+/// One input of a host readout.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct ReadoutInput {
+    /// Index into [`Artifact::layers`]: a chip layer.
+    pub layer: u32,
+    /// The weights, rows over readout elements.
+    pub weights: ReadoutWeights,
+}
+
+/// Float weights of a readout input (the quantized model's layouts).
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub enum ReadoutWeights {
+    /// `[out, in]` row-major.
+    Dense {
+        /// Elements.
+        out: usize,
+        /// Source neurons.
+        inp: usize,
+        /// Weights.
+        w: Vec<f64>,
+    },
+    /// Compressed sparse rows over elements.
+    Sparse {
+        /// Elements.
+        out: usize,
+        /// Source neurons.
+        inp: usize,
+        /// `out + 1` row pointers.
+        row_ptr: Vec<u32>,
+        /// Source neuron of each entry.
+        col: Vec<u32>,
+        /// Weight of each entry.
+        w: Vec<f64>,
+    },
+}
+
+/// A readout's lowpass: `f = decay·f + gain·y` per step.
+#[derive(Clone, Copy, PartialEq, Debug, Serialize, Deserialize)]
+pub struct ReadoutFilter {
+    /// Time constant, s (for reports).
+    pub tau: f64,
+    /// Decay per step.
+    pub decay: f64,
+    /// Input gain per step.
+    pub gain: f64,
 }
 
 /// How an input's values become integers (mirrors the quantized model).
@@ -303,7 +416,7 @@ pub enum ArtifactError {
         file: String,
     },
     /// Written by another format version.
-    #[error("{file}: artifact format version {found}, this nmc reads version {FORMAT_VERSION}; recompile the model")]
+    #[error("{file}: artifact format version {found}, this nmc reads versions 1 and {FORMAT_VERSION}; recompile the model")]
     Version {
         /// File name.
         file: String,
@@ -394,7 +507,7 @@ impl Artifact {
         }
         let u32_at = |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
         let version = u32_at(4);
-        if version != FORMAT_VERSION {
+        if !FORMAT_VERSIONS_READ.contains(&version) {
             return Err(ArtifactError::Version {
                 file: file_s,
                 found: version,
@@ -426,10 +539,15 @@ impl Artifact {
                 found,
             });
         }
-        let a: Artifact = postcard::from_bytes(body).map_err(|e| ArtifactError::Decode {
+        let decode = |e: postcard::Error| ArtifactError::Decode {
             file: file_s.clone(),
             message: e.to_string(),
-        })?;
+        };
+        let a: Artifact = if version == 1 {
+            postcard::from_bytes::<ArtifactV1>(body).map_err(decode)?.into()
+        } else {
+            postcard::from_bytes(body).map_err(decode)?
+        };
         a.check()
             .map_err(|problem| ArtifactError::Invalid { file: file_s, problem })?;
         Ok(a)
@@ -571,6 +689,75 @@ impl Artifact {
                     "layer",
                     format!("output `{}`: layer {} out of range", o.name, o.layer),
                 ));
+            }
+        }
+        for (ri, r) in self.readouts.iter().enumerate() {
+            self.check_readout(ri, r)?;
+        }
+        Ok(())
+    }
+
+    /// Readout `ri`: its shape and bias, its inputs' chip layers, weight
+    /// dimensions and sparse rows, and finite numbers everywhere.
+    fn check_readout(&self, ri: usize, r: &HostReadout) -> Result<(), Problem> {
+        let at = |field, m: String| Err(Problem::new(Loc::Readout(ri), field, format!("readout `{}`: {m}", r.name)));
+        let Some(n) = shape_len(&r.shape) else {
+            return at("shape", format!("{:?} overflows usize", r.shape));
+        };
+        if r.bias.len() != n {
+            return at("bias", format!("{} values for {n} elements", r.bias.len()));
+        }
+        let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+        if !finite(&r.bias) {
+            return at("bias", "holds a value that is not a finite number".into());
+        }
+        if let Some(f) = r.filter
+            && !finite(&[f.tau, f.decay, f.gain])
+        {
+            return at("filter", "holds a value that is not a finite number".into());
+        }
+        for (k, inp) in r.inputs.iter().enumerate() {
+            let Some(l) = self.layers.get(inp.layer as usize) else {
+                return at("inputs", format!("input {k} reads layer {} out of range", inp.layer));
+            };
+            let LayerLoc::Chip(locs) = &l.loc else {
+                return at(
+                    "inputs",
+                    format!("input {k} reads layer `{}`, which is on the host, not on chip", l.name),
+                );
+            };
+            let ok = match &inp.weights {
+                ReadoutWeights::Dense { out, inp: i, w } => {
+                    *out == n && *i == locs.len() && out.checked_mul(*i) == Some(w.len()) && finite(w)
+                }
+                ReadoutWeights::Sparse {
+                    out,
+                    inp: i,
+                    row_ptr,
+                    col,
+                    w,
+                } => {
+                    *out == n
+                        && *i == locs.len()
+                        && row_ptr.len() == out + 1
+                        && row_ptr.first() == Some(&0)
+                        && row_ptr.windows(2).all(|p| p[0] <= p[1])
+                        && row_ptr.last().map(|&p| p as usize) == Some(col.len())
+                        && col.len() == w.len()
+                        && col.iter().all(|&c| (c as usize) < *i)
+                        && finite(w)
+                }
+            };
+            if !ok {
+                return at(
+                    "inputs",
+                    format!(
+                        "input {k}: weights do not map layer `{}` ({} neurons) to {n} elements (or hold a \
+                         non-finite value)",
+                        l.name,
+                        locs.len()
+                    ),
+                );
             }
         }
         Ok(())
@@ -724,6 +911,18 @@ impl Artifact {
         }
         for o in &self.outputs {
             let _ = writeln!(s, "  output {:?} <- layer {}", o.name, o.layer);
+        }
+        for r in &self.readouts {
+            let layers: Vec<u32> = r.inputs.iter().map(|i| i.layer).collect();
+            let filter = match r.filter {
+                Some(f) => format!("lowpass tau={} decay={} gain={}", f.tau, f.decay, f.gain),
+                None => "no filter".into(),
+            };
+            let _ = writeln!(
+                s,
+                "  host readout {:?} -> output {:?} shape={:?} from layers {layers:?}, {filter}",
+                r.name, r.output, r.shape
+            );
         }
         s
     }
