@@ -416,7 +416,9 @@ pub enum ArtifactError {
         file: String,
     },
     /// Written by another format version.
-    #[error("{file}: artifact format version {found}, this nmc reads versions 1 and {FORMAT_VERSION}; recompile the model")]
+    #[error(
+        "{file}: artifact format version {found}, this nmc reads versions 1 and {FORMAT_VERSION}; recompile the model"
+    )]
     Version {
         /// File name.
         file: String,
@@ -700,7 +702,13 @@ impl Artifact {
     /// Readout `ri`: its shape and bias, its inputs' chip layers, weight
     /// dimensions and sparse rows, and finite numbers everywhere.
     fn check_readout(&self, ri: usize, r: &HostReadout) -> Result<(), Problem> {
-        let at = |field, m: String| Err(Problem::new(Loc::Readout(ri), field, format!("readout `{}`: {m}", r.name)));
+        let at = |field, m: String| {
+            Err(Problem::new(
+                Loc::Readout(ri),
+                field,
+                format!("readout `{}`: {m}", r.name),
+            ))
+        };
         let Some(n) = shape_len(&r.shape) else {
             return at("shape", format!("{:?} overflows usize", r.shape));
         };

@@ -670,7 +670,10 @@ impl QModel {
             ));
         }
         if let Some(i) = r.bias.iter().position(|b| !b.is_finite()) {
-            return Err(err(format!("bias[{i}]"), format!("is {}, not a finite number", r.bias[i])));
+            return Err(err(
+                format!("bias[{i}]"),
+                format!("is {}, not a finite number", r.bias[i]),
+            ));
         }
         if let Some(f) = r.filter {
             for (name, v) in [("tau", f.tau), ("decay", f.decay), ("gain", f.gain)] {
@@ -687,12 +690,11 @@ impl QModel {
                     format!("is {:?}; a host readout reads populations' spikes", c.source),
                 ));
             };
-            let src_len = self.populations.get(k).map(|p| p.shape.numel()).ok_or_else(|| {
-                err(
-                    format!("{field}.source"),
-                    format!("population {k} does not exist"),
-                )
-            })?;
+            let src_len = self
+                .populations
+                .get(k)
+                .map(|p| p.shape.numel())
+                .ok_or_else(|| err(format!("{field}.source"), format!("population {k} does not exist")))?;
             let (d, s) = c.weights.dims();
             if d != n || s != src_len {
                 return Err(err(

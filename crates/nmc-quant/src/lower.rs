@@ -127,7 +127,12 @@ pub(crate) fn to_target_model(m: nmc_ir::NeuronModel) -> nmc_target::NeuronModel
 }
 
 /// The chains of linear ops feeding `node`'s (summed) input.
-pub(crate) fn chains_into(g: &Graph, node: NodeId, path: &mut Vec<NodeId>, target: &Target) -> Result<Vec<Chain>, QuantError> {
+pub(crate) fn chains_into(
+    g: &Graph,
+    node: NodeId,
+    path: &mut Vec<NodeId>,
+    target: &Target,
+) -> Result<Vec<Chain>, QuantError> {
     let mut out = Vec::new();
     for (_, pred) in g.inputs(node) {
         let pn = g.node(pred);

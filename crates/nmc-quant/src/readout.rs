@@ -91,13 +91,21 @@ pub fn insert_readout_synapse(g: &Graph, tau: f64) -> Result<Graph, QuantError> 
         .filter(|&o| output_kind(g, o) == OutputKind::Readout { filtered: false } && g.inputs(o).len() == 1)
         .collect();
     if outputs.is_empty() {
-        let names: Vec<String> = g.output_nodes().iter().map(|&o| format!("`{}`", g.node(o).name)).collect();
+        let names: Vec<String> = g
+            .output_nodes()
+            .iter()
+            .map(|&o| format!("`{}`", g.node(o).name))
+            .collect();
         return Err(QuantError::Option {
             option: "readout_synapse",
             message: format!(
                 "the model has no linear readout to filter (an Affine or Conv straight into an Output); its \
                  outputs {} record spikes, voltages or an already filtered readout",
-                if names.is_empty() { "(none)".to_string() } else { names.join(", ") }
+                if names.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    names.join(", ")
+                }
             ),
         });
     }
@@ -132,7 +140,8 @@ pub fn insert_readout_synapse(g: &Graph, tau: f64) -> Result<Graph, QuantError> 
             let meta = BTreeMap::from([(READOUT_SYNAPSE_KEY.to_string(), Meta::Float(tau))]);
             b.node(name.clone(), Op::Neuron(li), meta).map_err(bad)?;
         }
-        b.node(node.name.clone(), node.op.clone(), node.meta.clone()).map_err(bad)?;
+        b.node(node.name.clone(), node.op.clone(), node.meta.clone())
+            .map_err(bad)?;
     }
     let edges: Vec<(NodeId, NodeId)> = g
         .petgraph()

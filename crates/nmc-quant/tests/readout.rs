@@ -59,14 +59,18 @@ fn affine_into_output_is_a_host_readout() {
         let (m, rep) = quantize(&g, &t, &QuantOptions::default()).unwrap();
         assert_eq!(m.populations.len(), 2);
         assert!(m.outputs.is_empty());
-        let [r] = &m.readouts[..] else { panic!("{:?}", m.readouts) };
+        let [r] = &m.readouts[..] else {
+            panic!("{:?}", m.readouts)
+        };
         assert_eq!((r.name.as_str(), r.output.as_str()), ("out_fc", "output"));
         assert_eq!(r.bias, vec![0.5, -0.25]);
         assert!(r.filter.is_none());
         let [c] = &r.inputs[..] else { panic!() };
         assert_eq!(c.source, Source::Population(1));
         assert_eq!(c.latency, latency, "the target's chip → host latency");
-        let ReadoutWeights::Dense { out: 2, inp: 3, w } = &c.weights else { panic!("{:?}", c.weights) };
+        let ReadoutWeights::Dense { out: 2, inp: 3, w } = &c.weights else {
+            panic!("{:?}", c.weights)
+        };
         // Float weights, not quantized.
         assert_eq!(w, &(0..6).map(|k| 0.3 + 0.1 * k as f64).collect::<Vec<_>>());
         assert_eq!(rep.readouts.len(), 1);
@@ -96,7 +100,10 @@ fn readout_synapse_is_the_lowpass() {
     // Twice is an error (nothing left to filter), and so is a bad tau.
     assert!(matches!(
         insert_readout_synapse(&g, 0.1),
-        Err(QuantError::Option { option: "readout_synapse", .. })
+        Err(QuantError::Option {
+            option: "readout_synapse",
+            ..
+        })
     ));
     assert!(insert_readout_synapse(&net(), -1.0).is_err());
     assert!(insert_readout_synapse(&net(), f64::NAN).is_err());
@@ -125,7 +132,9 @@ fn synapse_gain_and_leak_fold() {
     let (m, _) = quantize(&b.build().unwrap(), &loihi1(), &QuantOptions::default()).unwrap();
     let r = &m.readouts[0];
     assert_eq!(r.bias, vec![2.0 * 0.5 + 0.125, 3.0 * -0.25]);
-    let ReadoutWeights::Dense { w, .. } = &r.inputs[0].weights else { panic!() };
+    let ReadoutWeights::Dense { w, .. } = &r.inputs[0].weights else {
+        panic!()
+    };
     assert_eq!(w[0], 2.0 * 0.3);
     assert_eq!(w[3], 3.0 * (0.3 + 0.1 * 3.0));
 }

@@ -242,7 +242,11 @@ impl PartialEq for ReadoutTrace {
         self.name == other.name
             && self.shape == other.shape
             && self.values.len() == other.values.len()
-            && self.values.iter().zip(&other.values).all(|(a, b)| a.to_bits() == b.to_bits())
+            && self
+                .values
+                .iter()
+                .zip(&other.values)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
     }
 }
 

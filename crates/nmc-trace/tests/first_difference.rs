@@ -174,7 +174,13 @@ fn a_host_readout_value_is_found_by_bits() {
     assert!(matches!(structure(&b), S::Readouts { index: 0, .. }));
     let mut b = trace();
     b.readouts[0].values.pop();
-    assert!(matches!(structure(&b), S::Length { field: "readout values", .. }));
+    assert!(matches!(
+        structure(&b),
+        S::Length {
+            field: "readout values",
+            ..
+        }
+    ));
     // A readout difference comes after a spike of the same step.
     let mut b = trace();
     b.readouts[0].values[2 * 2] += 1.0; // item 0, step 2

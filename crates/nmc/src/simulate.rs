@@ -196,7 +196,11 @@ fn summary(
         })
         .collect();
     let last: Vec<Vec<f64>> = (0..b)
-        .map(|bi| (0..f).map(|fi| if t > 0 { o.values[[bi, t - 1, fi]] } else { 0.0 }).collect())
+        .map(|bi| {
+            (0..f)
+                .map(|fi| if t > 0 { o.values[[bi, t - 1, fi]] } else { 0.0 })
+                .collect()
+        })
         .collect();
     let argmax = match decision {
         ReadoutDecision::Sum => sums.iter().map(|s| argmax(s)).collect(),
@@ -272,7 +276,11 @@ impl fmt::Display for SimulateReport {
                 (k, crate::readout::ReadoutDecision::Sum) => format!(", {k}"),
                 (k, crate::readout::ReadoutDecision::Last) => format!(", {k}: argmax of the last step"),
             };
-            let of = if o.decision == crate::readout::ReadoutDecision::Sum { "argmax of sum over time, " } else { "" };
+            let of = if o.decision == crate::readout::ReadoutDecision::Sum {
+                "argmax of sum over time, "
+            } else {
+                ""
+            };
             writeln!(
                 f,
                 "output {} ({} features{rule}): {of}first {shown} of {}: {:?}",

@@ -293,9 +293,10 @@ fn readout_rows(model: &nmc_ir::qmodel::QModel) -> Vec<super::HostReadoutRow> {
                 .inputs
                 .iter()
                 .map(|c| match c.source {
-                    nmc_ir::qmodel::Source::Population(k) => {
-                        model.populations.get(k).map_or_else(|| format!("#{k}"), |p| p.name.clone())
-                    }
+                    nmc_ir::qmodel::Source::Population(k) => model
+                        .populations
+                        .get(k)
+                        .map_or_else(|| format!("#{k}"), |p| p.name.clone()),
                     nmc_ir::qmodel::Source::Input(i) => format!("input {i}"),
                 })
                 .collect(),

@@ -208,7 +208,15 @@ impl PartitionReport {
             .collect();
         table(
             s,
-            &["readout", "output", "from chip layers", "size", "weights", "synapse", "latency"],
+            &[
+                "readout",
+                "output",
+                "from chip layers",
+                "size",
+                "weights",
+                "synapse",
+                "latency",
+            ],
             &rows,
             &[false, false, false, true, true, false, true],
         );

@@ -25,7 +25,11 @@ fn sparse(c: crate::linmap::Csr) -> ReadoutWeights {
     ReadoutWeights::Sparse {
         out: c.out,
         inp: c.inp,
-        row_ptr: c.row_ptr.iter().map(|&r| u32::try_from(r).unwrap_or(u32::MAX)).collect(),
+        row_ptr: c
+            .row_ptr
+            .iter()
+            .map(|&r| u32::try_from(r).unwrap_or(u32::MAX))
+            .collect(),
         col: c.col,
         w: c.val,
     }
@@ -68,7 +72,11 @@ pub(super) fn readout(ctx: &Ctx<'_>, r: &ReadoutLowered) -> Result<(QReadout, Re
                 ));
             }
             let (decay, gain) = ctx.g.discretization.decay_gain(ctx.g.dt, tau);
-            (li.r.clone(), li.v_leak.clone(), Some(ReadoutFilter { tau, decay, gain }))
+            (
+                li.r.clone(),
+                li.v_leak.clone(),
+                Some(ReadoutFilter { tau, decay, gain }),
+            )
         }
         None => (vec![1.0; n], vec![0.0; n], None),
     };

@@ -73,8 +73,15 @@ pub(crate) fn check(model: &QModel, target: &Target) -> Result<(), FixedError> {
 /// Rows of one readout connection, by destination element.
 #[derive(Debug)]
 enum Rows {
-    Dense { inp: usize, w: Vec<f64> },
-    Sparse { row_ptr: Vec<usize>, col: Vec<usize>, w: Vec<f64> },
+    Dense {
+        inp: usize,
+        w: Vec<f64>,
+    },
+    Sparse {
+        row_ptr: Vec<usize>,
+        col: Vec<usize>,
+        w: Vec<f64>,
+    },
 }
 
 #[derive(Debug)]
@@ -115,7 +122,10 @@ pub(crate) fn plans(model: &QModel) -> Vec<ReadoutPlan> {
                     },
                     latency: c.latency as usize,
                     rows: match &c.weights {
-                        ReadoutWeights::Dense { inp, w, .. } => Rows::Dense { inp: *inp, w: w.clone() },
+                        ReadoutWeights::Dense { inp, w, .. } => Rows::Dense {
+                            inp: *inp,
+                            w: w.clone(),
+                        },
                         ReadoutWeights::Sparse { row_ptr, col, w, .. } => Rows::Sparse {
                             row_ptr: row_ptr.iter().map(|&x| x as usize).collect(),
                             col: col.iter().map(|&x| x as usize).collect(),

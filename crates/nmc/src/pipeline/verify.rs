@@ -214,7 +214,12 @@ fn verify_inner(
     compiled.quant_report = Some(qr);
     let q = &compiled.qmodel;
     let lag = lags(q);
-    let max_lag = lag.iter().copied().max().unwrap_or(0);
+    let max_lag = lag
+        .iter()
+        .chain(&super::readout_lags(q, &lag))
+        .copied()
+        .max()
+        .unwrap_or(0);
     let run_steps = steps + max_lag;
     // 3. Fixed reference (A) and emulator (B) over the same, longer run.
     let batch = stim.batch();
@@ -308,21 +313,12 @@ fn readout_agreements(
 ) -> Vec<crate::readout::ReadoutAgreement> {
     use crate::readout::{ReadoutAgreement, ReadoutDecision, ReadoutValues};
     let mut out = Vec::new();
-    for r in &q.readouts {
+    for (r, &rlag) in q.readouts.iter().zip(&super::readout_lags(q, lag)) {
         let (Some(fo), Some(br)) = (float.outputs.iter().find(|o| o.name == r.output), b.readout(&r.name)) else {
             continue;
         };
         let (batch, fsteps, n) = fo.values.dim();
         let fvals: Vec<f64> = fo.values.iter().copied().collect();
-        let rlag = r
-            .inputs
-            .iter()
-            .filter_map(|c| match c.source {
-                Source::Population(k) => lag.get(k).map(|l| l + c.latency as usize),
-                Source::Input(_) => None,
-            })
-            .min()
-            .unwrap_or(0);
         if n != br.elements() || rlag + steps > b.steps || steps > fsteps {
             continue;
         }
