@@ -121,6 +121,7 @@ fn one_neuron() -> Artifact {
             name: "out".into(),
             layer: 0,
         }],
+        readouts: vec![],
     }
 }
 

@@ -312,7 +312,7 @@ pub fn random_case(seed: u64, t: &Target) -> Case {
         source: Source::Population(last),
     }];
     // Drawn from their own stream, so the rest of each seed's case is unchanged.
-    let readouts = host_readouts(&mut Rng(seed ^ 0x5EED_0F_4EAD_0u64), t, &pops);
+    let readouts = host_readouts(&mut Rng(seed ^ 0x05EE_D0F4_EAD0_u64), t, &pops);
     f.host_readout = !readouts.is_empty();
     let model = QModel {
         schema_version: QMODEL_SCHEMA_VERSION,
