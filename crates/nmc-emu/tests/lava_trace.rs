@@ -56,7 +56,7 @@ fn numerics() -> Numerics {
         vmax_step: 2,
         chip_latency: 1,
         host_latency: 1,
-        host_output_latency: None,
+        host_output_latency: Some(1),
     }
 }
 

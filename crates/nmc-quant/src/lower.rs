@@ -5,7 +5,7 @@
 
 use crate::error::QuantError;
 use crate::linmap::{ConvGeom, Csr, LinMap};
-use nmc_ir::{Graph, Neuron, NodeId, Op};
+use nmc_ir::{Graph, Neuron, NeuronModel, NodeId, Op, Shape};
 use nmc_target::Target;
 use std::collections::HashMap;
 
@@ -45,7 +45,7 @@ pub(crate) struct Lowered {
     pub pops: Vec<PopLowered>,
     pub outputs: Vec<(String, SrcRef)>,
     /// Host readouts, in output order.
-    pub readouts: Vec<crate::readout::ReadoutLowered>,
+    pub readouts: Vec<ReadoutLowered>,
 }
 
 /// The target's model and reset support, and the QModel's own limits.
@@ -417,7 +417,7 @@ pub(crate) fn lower(g: &Graph, target: &Target) -> Result<Lowered, QuantError> {
         .copied()
         .filter(|&i| matches!(g.node(i).op, Op::Neuron(_)) && !crate::readout::is_readout_synapse(g, i))
         .collect();
-    crate::readout::check_synapses(g)?;
+    check_synapses(g)?;
     let mut pops = Vec::with_capacity(pop_nodes.len());
     let mut memo = HashMap::new();
     for &id in &pop_nodes {
@@ -469,7 +469,7 @@ pub(crate) fn lower(g: &Graph, target: &Target) -> Result<Lowered, QuantError> {
             match &cn.op {
                 Op::Flatten { .. } if g.inputs(cur).len() == 1 => cur = g.inputs(cur)[0].1,
                 Op::Neuron(_) if crate::readout::is_readout_synapse(g, cur) => {
-                    readouts.push(crate::readout::lower_readout(g, o, cur, &pop_nodes, target, &mut memo)?);
+                    readouts.push(lower_readout(g, o, cur, &pop_nodes, target, &mut memo)?);
                     break;
                 }
                 Op::Neuron(_) => {
@@ -494,7 +494,7 @@ pub(crate) fn lower(g: &Graph, target: &Target) -> Result<Lowered, QuantError> {
                 }
                 // A linear op: a host readout of chip spikes.
                 _ => {
-                    readouts.push(crate::readout::lower_readout(g, o, cur, &pop_nodes, target, &mut memo)?);
+                    readouts.push(lower_readout(g, o, cur, &pop_nodes, target, &mut memo)?);
                     break;
                 }
             }
@@ -505,5 +505,141 @@ pub(crate) fn lower(g: &Graph, target: &Target) -> Result<Lowered, QuantError> {
         pops,
         outputs,
         readouts,
+    })
+}
+
+/// A host readout before its weights are folded.
+#[derive(Clone, Debug)]
+pub(crate) struct ReadoutLowered {
+    /// The node whose value it is.
+    pub name: String,
+    /// The Output it feeds.
+    pub output: String,
+    /// Per-step shape.
+    pub shape: Shape,
+    /// Chains from populations to its input.
+    pub chains: Vec<Chain>,
+    /// Folded Affine/Conv bias at its input, one per element.
+    pub bias: Vec<f64>,
+    /// The readout synapse (an LI population), when filtered.
+    pub synapse: Option<Neuron>,
+}
+
+/// Every readout synapse feeds only Outputs (through Flatten at most): a
+/// host readout is the end of the network, never a layer in its middle.
+pub(crate) fn check_synapses(g: &Graph) -> Result<(), QuantError> {
+    for id in g.node_ids() {
+        if !crate::readout::is_readout_synapse(g, id) {
+            continue;
+        }
+        let n = g.node(id);
+        if let Op::Neuron(nn) = &n.op
+            && nn.model != NeuronModel::Li
+        {
+            return Err(QuantError::unsupported(
+                &n.name,
+                "model",
+                format!(
+                    "a readout synapse (metadata `{}`) is an LI population; this is {}",
+                    crate::readout::READOUT_SYNAPSE_KEY,
+                    nn.model.nir_name()
+                ),
+            ));
+        }
+        let mut stack = g.outputs(id);
+        while let Some(s) = stack.pop() {
+            match g.node(s).op {
+                Op::Output { .. } => {}
+                Op::Flatten { .. } => stack.extend(g.outputs(s)),
+                _ => {
+                    return Err(QuantError::unsupported(
+                        &n.name,
+                        "output",
+                        format!(
+                            "a readout synapse feeds `{}`; a host readout runs after the chip and may only feed \
+                             Outputs (a readout in the middle of the network cannot run on the host)",
+                            g.node(s).name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Lowers the readout of Output `output`, whose recorded node is `value`
+/// (a readout synapse, or a linear op). `pops` are the population nodes.
+pub(crate) fn lower_readout(
+    g: &Graph,
+    output: NodeId,
+    value: NodeId,
+    pops: &[NodeId],
+    target: &nmc_target::Target,
+    memo: &mut HashMap<NodeId, Option<Vec<f64>>>,
+) -> Result<ReadoutLowered, QuantError> {
+    let vn = g.node(value);
+    let synapse = match &vn.op {
+        Op::Neuron(n) if crate::readout::is_readout_synapse(g, value) => Some(n.clone()),
+        _ => None,
+    };
+    // The linear chains end at the synapse's input, or at the Output's.
+    let end = if synapse.is_some() { value } else { output };
+    let mut path = vec![end];
+    let chains = chains_into(g, end, &mut path, target)?;
+    if chains.is_empty() {
+        return Err(QuantError::unsupported(
+            &vn.name,
+            "input",
+            "a host readout reads spikes of chip populations; this one reads nothing",
+        ));
+    }
+    for c in &chains {
+        let src = g.node(c.source);
+        match &src.op {
+            Op::Neuron(_) if crate::readout::is_readout_synapse(g, c.source) => {
+                return Err(QuantError::unsupported(
+                    &vn.name,
+                    "input",
+                    format!(
+                        "reads readout `{}`: a host readout reads spikes of chip populations, not another readout",
+                        src.name
+                    ),
+                ));
+            }
+            Op::Neuron(n) if !n.model.spikes() => {
+                return Err(QuantError::unsupported(
+                    &vn.name,
+                    "input",
+                    format!(
+                        "reads `{}`, a non-spiking population: a host readout reads spikes of chip populations",
+                        src.name
+                    ),
+                ));
+            }
+            Op::Neuron(_) if pops.contains(&c.source) => {}
+            _ => {
+                return Err(QuantError::unsupported(
+                    &vn.name,
+                    "input",
+                    format!(
+                        "reads `{}` ({}) directly: a host readout reads spikes of chip populations",
+                        src.name,
+                        src.op.kind_name()
+                    ),
+                ));
+            }
+        }
+    }
+    let shape = g.node(output).out.shape.clone();
+    let mut ops = Vec::new();
+    let bias = bias_into(g, end, memo, &mut ops)?.unwrap_or_else(|| vec![0.0; shape.numel()]);
+    Ok(ReadoutLowered {
+        name: vn.name.clone(),
+        output: g.node(output).name.clone(),
+        shape,
+        chains,
+        bias,
+        synapse,
     })
 }

@@ -286,7 +286,7 @@ impl Trace {
     }
 
     /// The host readout `name`.
-    pub fn readout(&self, name: &str) -> Option<&ReadoutTrace> {
+    pub fn host_readout(&self, name: &str) -> Option<&ReadoutTrace> {
         self.readouts.iter().find(|r| r.name == name)
     }
 

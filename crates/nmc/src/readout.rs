@@ -47,7 +47,7 @@ impl ReadoutDecision {
         match self {
             ReadoutDecision::Last if steps > 0 => {
                 let at = (t0 + steps - 1) * n;
-                crate::simulate::argmax(&values[at..at + n])
+                argmax(&values[at..at + n])
             }
             _ => {
                 let mut sum = vec![0.0; n];
@@ -56,7 +56,7 @@ impl ReadoutDecision {
                         *s += v;
                     }
                 }
-                crate::simulate::argmax(&sum)
+                argmax(&sum)
             }
         }
     }
@@ -154,8 +154,8 @@ impl ReadoutAgreement {
             rms_error: (sq / count.max(1) as f64).sqrt(),
             max_abs_float: max_f,
             decision_agreement: agree,
-            float_accuracy: labels.map(|y| crate::simulate::accuracy(&pf, y)),
-            deployed_accuracy: labels.map(|y| crate::simulate::accuracy(&pd, y)),
+            float_accuracy: labels.map(|y| accuracy(&pf, y)),
+            deployed_accuracy: labels.map(|y| accuracy(&pd, y)),
         }
     }
 }
@@ -183,4 +183,24 @@ impl fmt::Display for ReadoutAgreement {
         }
         writeln!(f)
     }
+}
+
+/// Index of the largest value (first on ties); 0 for an empty slice.
+pub fn argmax(v: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// Fraction of predictions equal to the labels.
+pub fn accuracy(pred: &[usize], labels: &[usize]) -> f64 {
+    let n = pred.len().min(labels.len());
+    if n == 0 {
+        return 0.0;
+    }
+    pred.iter().zip(labels).filter(|(a, b)| a == b).count() as f64 / n as f64
 }

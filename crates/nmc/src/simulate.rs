@@ -9,6 +9,7 @@
 //! `readout`/`filtered readout` (decided by [`crate::readout::ReadoutDecision`]).
 
 use crate::Error;
+pub use crate::readout::{accuracy, argmax};
 use nmc_ir::Graph;
 use nmc_reference::{RateReport, SimOptions, SimResult, Stimulus};
 use serde::Serialize;
@@ -60,17 +61,6 @@ pub struct SimulateReport {
     pub outputs: Vec<OutputSummary>,
     /// Accuracy of the first output's argmax against the labels, when given.
     pub accuracy: Option<f64>,
-}
-
-/// Index of the largest value (first on ties); 0 for an empty slice.
-pub fn argmax(v: &[f64]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
 }
 
 /// Reads `input`, runs the float reference for `steps` (default: the
@@ -242,15 +232,6 @@ pub fn read_labels(p: &Path, batch: usize) -> Result<Vec<usize>, Error> {
             }
         })
         .collect()
-}
-
-/// Fraction of predictions equal to the labels.
-pub fn accuracy(pred: &[usize], labels: &[usize]) -> f64 {
-    let n = pred.len().min(labels.len());
-    if n == 0 {
-        return 0.0;
-    }
-    pred.iter().zip(labels).filter(|(a, b)| a == b).count() as f64 / n as f64
 }
 
 impl fmt::Display for SimulateReport {

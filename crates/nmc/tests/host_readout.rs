@@ -407,7 +407,7 @@ fn deployed_error_is_explained_by_spike_flips() {
             let float = nmc_reference::simulate(&g, &stim, &SimOptions { steps: Some(steps) }).unwrap();
             let c = compile(&g, &t, &Default::default(), &Default::default()).unwrap();
             let lags = nmc::pipeline::lags(&c.qmodel);
-            let rlag = nmc::pipeline::readout_lags(&c.qmodel, &lags)[0];
+            let rlag = nmc::pipeline::host_readout_lags(&c.qmodel, &lags)[0];
             let h2_lag = lags[1];
             let (fixed, _, exact) = run_a_and_b(&c, &t, &stim, steps + rlag, false).unwrap();
             assert!(exact.equal);

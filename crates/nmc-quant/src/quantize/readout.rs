@@ -6,8 +6,7 @@
 use super::Ctx;
 use crate::error::QuantError;
 use crate::linmap::LinMap;
-use crate::lower::{SrcRef, chain_map};
-use crate::readout::ReadoutLowered;
+use crate::lower::{ReadoutLowered, SrcRef, chain_map};
 use crate::report::{ReadoutInputReport, ReadoutReport};
 use nmc_ir::qmodel::{QReadout, QReadoutConnection, ReadoutFilter, ReadoutWeights, Source};
 

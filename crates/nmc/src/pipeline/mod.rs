@@ -141,7 +141,7 @@ pub fn lags(q: &QModel) -> Vec<usize> {
 /// Per host readout of `q`, the steps by which its deployed values lag the
 /// float reference: its source's lag plus the chip → host latency (the
 /// smallest over its connections), given the populations' `lags`.
-pub fn readout_lags(q: &QModel, lags: &[usize]) -> Vec<usize> {
+pub fn host_readout_lags(q: &QModel, lags: &[usize]) -> Vec<usize> {
     q.readouts
         .iter()
         .map(|r| {

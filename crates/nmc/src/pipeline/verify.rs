@@ -216,7 +216,7 @@ fn verify_inner(
     let lag = lags(q);
     let max_lag = lag
         .iter()
-        .chain(&super::readout_lags(q, &lag))
+        .chain(&super::host_readout_lags(q, &lag))
         .copied()
         .max()
         .unwrap_or(0);
@@ -313,8 +313,11 @@ fn readout_agreements(
 ) -> Vec<crate::readout::ReadoutAgreement> {
     use crate::readout::{ReadoutAgreement, ReadoutDecision, ReadoutValues};
     let mut out = Vec::new();
-    for (r, &rlag) in q.readouts.iter().zip(&super::readout_lags(q, lag)) {
-        let (Some(fo), Some(br)) = (float.outputs.iter().find(|o| o.name == r.output), b.readout(&r.name)) else {
+    for (r, &rlag) in q.readouts.iter().zip(&super::host_readout_lags(q, lag)) {
+        let (Some(fo), Some(br)) = (
+            float.outputs.iter().find(|o| o.name == r.output),
+            b.host_readout(&r.name),
+        ) else {
             continue;
         };
         let (batch, fsteps, n) = fo.values.dim();
