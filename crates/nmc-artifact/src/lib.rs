@@ -14,7 +14,19 @@
 //! `b"NMCA"`, format version (u32 LE), payload length (u64 LE), CRC-32 of
 //! the payload (u32 LE), then the payload: the [`Artifact`] in `postcard`
 //! encoding. The same artifact always encodes to the same bytes (no maps,
-//! no floats other than `dt`, fields in declaration order).
+//! fields in declaration order; the only floats are `dt` and the host
+//! readouts' weights, biases and filter constants, stored as their 8 IEEE
+//! bytes). Version 1 files (no host readouts) are still read.
+//!
+//! ## Host readouts
+//! A [`HostReadout`] is a non-spiking linear output layer the host computes
+//! in `f64` from chip layers' spikes, at the target's chip → host latency
+//! `L` (`timing.host_output_delay_steps`): per step `t` and element `i`,
+//! `y = bias[i]`, then for every input in order and every stored entry
+//! `(i, j, w)` of row `i` in storage order whose source neuron `j` spiked at
+//! `t − L`, `y = y + w`; the value is `y`, or with a filter
+//! `f = decay·f + gain·y` (from `f = 0`). The QModel's rule
+//! (`nmc_ir::qmodel`, "Host readouts"), and the fixed reference's.
 //!
 //! ## Semantics of the tables
 //! A spike (an *event*) arriving at core `c` on input axon `a` with atom `k`
@@ -32,8 +44,17 @@ use nmc_core::{Loc, Problem};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
+mod compat;
+mod readout;
+
+use compat::ArtifactV1;
+pub use readout::{HostReadout, ReadoutFilter, ReadoutInput, ReadoutWeights};
+
 /// Version of the artifact types and file format.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+
+/// Older format versions still read: 1 (no host readouts).
+pub const FORMAT_VERSIONS_READ: [u32; 2] = [1, 2];
 
 const MAGIC: &[u8; 4] = b"NMCA";
 const HEADER: usize = 4 + 4 + 8 + 4;
@@ -61,6 +82,8 @@ pub struct Artifact {
     pub layers: Vec<LayerMap>,
     /// Graph outputs: which layer each records.
     pub outputs: Vec<OutputMap>,
+    /// Host readouts (format 2), in the model's readout order.
+    pub readouts: Vec<HostReadout>,
 }
 
 /// How an input's values become integers (mirrors the quantized model).
@@ -303,7 +326,9 @@ pub enum ArtifactError {
         file: String,
     },
     /// Written by another format version.
-    #[error("{file}: artifact format version {found}, this nmc reads version {FORMAT_VERSION}; recompile the model")]
+    #[error(
+        "{file}: artifact format version {found}, this nmc reads versions 1 and {FORMAT_VERSION}; recompile the model"
+    )]
     Version {
         /// File name.
         file: String,
@@ -359,7 +384,7 @@ pub enum ArtifactError {
 
 /// The number of elements of `shape`; `None` if it overflows `usize` (a
 /// zero anywhere makes it 0).
-fn shape_len(shape: &[usize]) -> Option<usize> {
+pub(crate) fn shape_len(shape: &[usize]) -> Option<usize> {
     if shape.contains(&0) {
         return Some(0);
     }
@@ -394,7 +419,7 @@ impl Artifact {
         }
         let u32_at = |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
         let version = u32_at(4);
-        if version != FORMAT_VERSION {
+        if !FORMAT_VERSIONS_READ.contains(&version) {
             return Err(ArtifactError::Version {
                 file: file_s,
                 found: version,
@@ -426,10 +451,15 @@ impl Artifact {
                 found,
             });
         }
-        let a: Artifact = postcard::from_bytes(body).map_err(|e| ArtifactError::Decode {
+        let decode = |e: postcard::Error| ArtifactError::Decode {
             file: file_s.clone(),
             message: e.to_string(),
-        })?;
+        };
+        let a: Artifact = if version == 1 {
+            postcard::from_bytes::<ArtifactV1>(body).map_err(decode)?.into()
+        } else {
+            postcard::from_bytes(body).map_err(decode)?
+        };
         a.check()
             .map_err(|problem| ArtifactError::Invalid { file: file_s, problem })?;
         Ok(a)
@@ -572,6 +602,9 @@ impl Artifact {
                     format!("output `{}`: layer {} out of range", o.name, o.layer),
                 ));
             }
+        }
+        for (ri, r) in self.readouts.iter().enumerate() {
+            self.check_readout(ri, r)?;
         }
         Ok(())
     }
@@ -724,6 +757,18 @@ impl Artifact {
         }
         for o in &self.outputs {
             let _ = writeln!(s, "  output {:?} <- layer {}", o.name, o.layer);
+        }
+        for r in &self.readouts {
+            let layers: Vec<u32> = r.inputs.iter().map(|i| i.layer).collect();
+            let filter = match r.filter {
+                Some(f) => format!("lowpass tau={} decay={} gain={}", f.tau, f.decay, f.gain),
+                None => "no filter".into(),
+            };
+            let _ = writeln!(
+                s,
+                "  host readout {:?} -> output {:?} shape={:?} from layers {layers:?}, {filter}",
+                r.name, r.output, r.shape
+            );
         }
         s
     }

@@ -3,7 +3,7 @@
 //! The float IR's verifier, the partition verifiers, the artifact's
 //! structural check and the emulator report each violated rule as a
 //! [`Problem`]: a [`Loc`] (node, layer, connection, block, core, table, axon,
-//! compartment, host layer, input, output), the field it is about, and a
+//! compartment, host layer, input, output, host readout), the field it is about, and a
 //! message. A caller finds "which core, which layer, which field" in the
 //! data; it never parses the message. `Display` renders
 //! `{loc}: {field}: {message}`, leaving out what is absent.
@@ -80,6 +80,8 @@ pub enum Loc {
     Input(usize),
     /// An output of the model or artifact, by index.
     Output(usize),
+    /// A host readout of the model or artifact, by index.
+    Readout(usize),
 }
 
 impl Loc {
@@ -114,7 +116,7 @@ impl Loc {
 impl fmt::Display for Loc {
     /// `node `n``, `layer `l``, `layer `l` inputs[2]`, `layer `l` block 1`,
     /// `core 3`, `core 3 (chip 0 core 3)`, `core 3 table 2`, `core 3 axon 4`,
-    /// `core 3 compartment 5`, `host layer 0`, `input 0`, `output 1`;
+    /// `core 3 compartment 5`, `host layer 0`, `input 0`, `output 1`, `host readout 0`;
     /// nothing for [`Loc::Whole`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -134,6 +136,7 @@ impl fmt::Display for Loc {
             Loc::HostLayer(h) => write!(f, "host layer {h}"),
             Loc::Input(i) => write!(f, "input {i}"),
             Loc::Output(o) => write!(f, "output {o}"),
+            Loc::Readout(r) => write!(f, "host readout {r}"),
         }
     }
 }

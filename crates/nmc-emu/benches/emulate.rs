@@ -117,6 +117,7 @@ fn artifact() -> Artifact {
         cores,
         layers: vec![layer(0), layer(CORES)],
         outputs: vec![],
+        readouts: vec![],
     }
 }
 

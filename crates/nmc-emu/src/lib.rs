@@ -33,9 +33,17 @@
 //! checks sit on a branch that is not taken in a healthy run, so they cost a
 //! compare each.
 //!
+//! ## Host readouts
+//!
+//! After the chip's run, each of the artifact's host readouts is computed
+//! in `f64` from its chip layers' spikes of step `t − L` (`L` the target's
+//! `timing.host_output_delay_steps`), in the artifact's order of operations
+//! (the fixed reference's too), so A = B covers them bit for bit.
+//!
 //! ## Results
 //!
 //! A [`Trace`] (crate `nmc-trace`, the fixed reference's type too), one
+//! readout trace per host readout, one
 //! layer per artifact layer in the artifact's order — the model's
 //! population order, which emission keeps, so A = B is `a == b` — and the
 //! per-core activity beside it ([`EmuResult`]). With recorded host spikes the
@@ -51,6 +59,7 @@ mod item;
 mod net;
 pub mod numerics;
 mod overflow;
+mod readout;
 
 use bitvec::vec::BitVec;
 use data::LayerInfo;
@@ -113,12 +122,16 @@ pub struct Emulator {
     /// Per global compartment: (layer, neuron), `u32::MAX` when in no layer.
     rev: Vec<(u32, u32)>,
     core_ids: Vec<(u16, u16)>,
+    /// Host readouts, in the artifact's order, and their chip → host latency.
+    readouts: Vec<readout::Readout>,
+    readout_latency: usize,
 }
 
 impl Emulator {
     /// Prepares an artifact for emulation with the given numerics (use
     /// [`Emulator::new`] to take them from the artifact's own target).
     pub fn with_numerics(a: &Artifact, num: Numerics) -> Result<Self, EmuError> {
+        let host_output_latency = num.host_output_latency;
         let net = Net::build(a, num)?;
         let mut host_cx0 = Vec::new();
         let mut acc = 0u32;
@@ -149,11 +162,15 @@ impl Emulator {
                 rev[g as usize] = (li as u32, j as u32);
             }
         }
+        let spiking: Vec<bool> = layers.iter().map(|l| l.spiking).collect();
+        let (readouts, readout_latency) = readout::build(a, &spiking, host_output_latency)?;
         Ok(Emulator {
             net,
             layers,
             rev,
             core_ids: a.cores.iter().map(|c| (c.chip, c.core)).collect(),
+            readouts,
+            readout_latency,
         })
     }
 
@@ -444,6 +461,12 @@ impl Emulator {
                 a.syn_events += it.core_events[c];
             }
         }
+        let sizes: Vec<usize> = self.layers.iter().map(|l| l.gidx.len()).collect();
+        let readouts = self
+            .readouts
+            .iter()
+            .map(|r| readout::run(r, self.readout_latency, &bits, &sizes, batch, steps))
+            .collect();
         let layers = self
             .layers
             .iter()
@@ -469,6 +492,7 @@ impl Emulator {
                 batch,
                 steps,
                 layers,
+                readouts,
                 first_overflow: first,
             },
             cores,

@@ -75,6 +75,9 @@ pub struct Numerics {
     pub chip_latency: u32,
     /// Steps from a host spike (or input event) to its accumulation on chip.
     pub host_latency: u32,
+    /// Steps from a chip spike to its use by a host readout (`None`: the
+    /// target states none, and runs no host readouts).
+    pub host_output_latency: Option<u32>,
 }
 
 impl Numerics {
@@ -102,6 +105,7 @@ impl Numerics {
             vmax_step: f.voltage().vmax_step(),
             chip_latency: t.timing().synapse_delay_steps(),
             host_latency: t.timing().host_input_delay_steps(),
+            host_output_latency: t.timing().host_output_delay_steps(),
         };
         if num.chip_latency == 0 || num.host_latency == 0 {
             return Err(Problem::new(

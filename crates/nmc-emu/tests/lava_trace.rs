@@ -56,6 +56,7 @@ fn numerics() -> Numerics {
         vmax_step: 2,
         chip_latency: 1,
         host_latency: 1,
+        host_output_latency: Some(1),
     }
 }
 
@@ -120,6 +121,7 @@ fn one_neuron() -> Artifact {
             name: "out".into(),
             layer: 0,
         }],
+        readouts: vec![],
     }
 }
 

@@ -25,6 +25,27 @@
 //! There is no same-step delivery, so update order within a step does not
 //! matter on chip.
 //!
+//! ## Host readouts
+//! A non-spiking linear output layer after the chip (an Affine or Conv
+//! straight into an Output, optionally through a first-order lowpass, the
+//! NengoDL probe's `synapse`) is a [`QReadout`]: it runs on the **host**, in
+//! `f64`, from the chip populations' spikes (the mirror of the host
+//! encoder), and is not a population. Its weights, bias and filter constants
+//! are floats, recorded as such. At step `t`, for every element `i`:
+//!
+//! ```text
+//! y = bias[i]
+//! for each connection c (in order), if t ≥ c.latency:
+//!     for each stored entry (i, j, w) of row i, in storage order:
+//!         if source j spiked at step t − c.latency: y = y + w
+//! value[i] = y                                  (no filter)
+//! f[i] = decay · f[i] + gain · y; value[i] = f[i] (filter; f starts at 0)
+//! ```
+//!
+//! each operation one IEEE-754 `f64` operation (no fused multiply-add), so
+//! every execution that follows this order gets the same bits. Latencies
+//! are the target's chip → host latency (`timing.host_output_delay_steps`).
+//!
 //! ## Integer step
 //! The per-compartment step (accumulate, current decay, bias, voltage decay,
 //! threshold, reset, refractory) and the widths and overflow rules of every
@@ -38,7 +59,11 @@ use nmc_core::ConvGeom;
 use serde::{Deserialize, Serialize};
 
 /// Version of the [`QModel`] file format. Bump on any change to these types.
-pub const QMODEL_SCHEMA_VERSION: u32 = 1;
+pub const QMODEL_SCHEMA_VERSION: u32 = 2;
+
+/// Older schema versions [`QModel`] files may carry and are still read:
+/// version 1 has no `readouts`.
+pub const QMODEL_SCHEMA_VERSIONS_READ: [u32; 2] = [1, 2];
 
 /// A quantized network for one target.
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
@@ -58,6 +83,101 @@ pub struct QModel {
     pub populations: Vec<QPopulation>,
     /// Graph outputs: which population (or input) each reads.
     pub outputs: Vec<QOutput>,
+    /// Host readouts (schema 2; absent in version-1 files): the Outputs
+    /// computed on the host from chip spikes, in the float graph's output
+    /// order. Their Outputs are not in [`QModel::outputs`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readouts: Vec<QReadout>,
+}
+
+/// A non-spiking linear readout run on the host from chip spikes (module
+/// documentation, "Host readouts").
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QReadout {
+    /// Name of the float graph node whose value it is (the last linear op,
+    /// or the lowpass node `<output>.synapse`).
+    pub name: String,
+    /// The Output node it feeds.
+    pub output: String,
+    /// Per-step shape of its value.
+    pub shape: Shape,
+    /// What it reads: chip populations' spikes, summed.
+    pub inputs: Vec<QReadoutConnection>,
+    /// Bias per element (`shape.numel()` values).
+    pub bias: Vec<f64>,
+    /// The lowpass filter, when there is one.
+    pub filter: Option<ReadoutFilter>,
+}
+
+/// One connection of a [`QReadout`]: float weights on a chip population's
+/// spikes.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QReadoutConnection {
+    /// The population whose spikes it reads (always `Source::Population`).
+    pub source: Source,
+    /// Steps between a spike and its use (the target's chip → host latency).
+    pub latency: u32,
+    /// The weights.
+    pub weights: ReadoutWeights,
+    /// The float ops this connection was folded from (for reports).
+    pub folded_from: Vec<String>,
+}
+
+/// Float weights of a readout connection, rows over destinations.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub enum ReadoutWeights {
+    /// `[out, in]`, row-major.
+    Dense {
+        /// Readout elements.
+        out: usize,
+        /// Source neurons.
+        inp: usize,
+        /// Weights, `out × inp`.
+        w: Vec<f64>,
+    },
+    /// Compressed sparse rows over readout elements (as [`QWeights::Sparse`]).
+    Sparse {
+        /// Readout elements.
+        out: usize,
+        /// Source neurons.
+        inp: usize,
+        /// Row pointers, `out + 1` entries.
+        row_ptr: Vec<u32>,
+        /// Source index of each entry.
+        col: Vec<u32>,
+        /// Weight of each entry.
+        w: Vec<f64>,
+    },
+}
+
+impl ReadoutWeights {
+    /// (destination count, source count) of the map.
+    pub fn dims(&self) -> (usize, usize) {
+        match self {
+            ReadoutWeights::Dense { out, inp, .. } | ReadoutWeights::Sparse { out, inp, .. } => (*out, *inp),
+        }
+    }
+    /// Number of stored weights.
+    pub fn stored(&self) -> usize {
+        match self {
+            ReadoutWeights::Dense { w, .. } | ReadoutWeights::Sparse { w, .. } => w.len(),
+        }
+    }
+}
+
+/// The first-order lowpass of a readout (nengo's `Lowpass(tau)`, zero-order
+/// hold): `f = decay · f + gain · y` per step.
+#[derive(Clone, Copy, PartialEq, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadoutFilter {
+    /// Time constant in seconds (for reports).
+    pub tau: f64,
+    /// `decay` per step (`exp(−dt/τ)` under the exact rule).
+    pub decay: f64,
+    /// Input gain per step (`1 − decay` under the exact rule).
+    pub gain: f64,
 }
 
 /// A graph input.
@@ -385,6 +505,12 @@ impl QModel {
                 source,
             });
         }
+        let mut readouts = self.readouts.clone();
+        for r in &mut readouts {
+            for c in &mut r.inputs {
+                c.source = remap(c.source, &format!("readout `{}`", r.name))?;
+            }
+        }
         Ok(QModel {
             schema_version: self.schema_version,
             name: self.name.clone(),
@@ -397,6 +523,7 @@ impl QModel {
             }],
             populations,
             outputs,
+            readouts,
         })
     }
 
@@ -420,12 +547,12 @@ impl QModel {
             field: f.to_string(),
             message: m,
         };
-        if self.schema_version != QMODEL_SCHEMA_VERSION {
+        if !QMODEL_SCHEMA_VERSIONS_READ.contains(&self.schema_version) {
             return Err(err(
                 "<model>",
                 "schema_version",
                 format!(
-                    "is {}, this nmc reads version {QMODEL_SCHEMA_VERSION}",
+                    "is {}, this nmc reads versions 1 and {QMODEL_SCHEMA_VERSION}",
                     self.schema_version
                 ),
             ));
@@ -511,6 +638,100 @@ impl QModel {
                     "<model>",
                     "outputs",
                     format!("output `{}` reads a missing source", o.name),
+                ));
+            }
+        }
+        if self.schema_version == 1 && !self.readouts.is_empty() {
+            return Err(err(
+                "<model>",
+                "readouts",
+                "schema_version 1 has no host readouts (write schema_version 2)".into(),
+            ));
+        }
+        for r in &self.readouts {
+            self.check_readout(r)?;
+        }
+        Ok(())
+    }
+
+    /// The structure of one readout: bias and weight dimensions, sources
+    /// that are populations, sparse indices in range, finite numbers.
+    fn check_readout(&self, r: &QReadout) -> Result<(), QModelError> {
+        let err = |f: String, m: String| QModelError {
+            population: r.name.clone(),
+            field: f,
+            message: m,
+        };
+        let n = r.shape.numel();
+        if r.bias.len() != n {
+            return Err(err(
+                "bias".into(),
+                format!("has {} values for {n} elements", r.bias.len()),
+            ));
+        }
+        if let Some(i) = r.bias.iter().position(|b| !b.is_finite()) {
+            return Err(err(
+                format!("bias[{i}]"),
+                format!("is {}, not a finite number", r.bias[i]),
+            ));
+        }
+        if let Some(f) = r.filter {
+            for (name, v) in [("tau", f.tau), ("decay", f.decay), ("gain", f.gain)] {
+                if !v.is_finite() {
+                    return Err(err(format!("filter.{name}"), format!("is {v}, not a finite number")));
+                }
+            }
+        }
+        for (ci, c) in r.inputs.iter().enumerate() {
+            let field = format!("inputs[{ci}]");
+            let Source::Population(k) = c.source else {
+                return Err(err(
+                    format!("{field}.source"),
+                    format!("is {:?}; a host readout reads populations' spikes", c.source),
+                ));
+            };
+            let src_len = self
+                .populations
+                .get(k)
+                .map(|p| p.shape.numel())
+                .ok_or_else(|| err(format!("{field}.source"), format!("population {k} does not exist")))?;
+            let (d, s) = c.weights.dims();
+            if d != n || s != src_len {
+                return Err(err(
+                    field,
+                    format!("weights map {s} → {d} elements, but the source has {src_len} and the readout {n}"),
+                ));
+            }
+            let ok = match &c.weights {
+                ReadoutWeights::Dense { out, inp, w } => w.len() == out * inp,
+                ReadoutWeights::Sparse {
+                    out,
+                    inp,
+                    row_ptr,
+                    col,
+                    w,
+                } => {
+                    row_ptr.len() == out + 1
+                        && row_ptr.first() == Some(&0)
+                        && row_ptr.windows(2).all(|w| w[0] <= w[1])
+                        && row_ptr.last().map(|&l| l as usize) == Some(col.len())
+                        && col.len() == w.len()
+                        && col.iter().all(|&c| (c as usize) < *inp)
+                }
+            };
+            if !ok {
+                return Err(err(
+                    format!("{field}.weights"),
+                    "inconsistent dimensions or sparse rows".into(),
+                ));
+            }
+            let w = match &c.weights {
+                ReadoutWeights::Dense { w, .. } | ReadoutWeights::Sparse { w, .. } => w,
+            };
+            if let Some(i) = w.iter().position(|x| !x.is_finite()) {
+                return Err(err(
+                    format!("{field}.weights.w[{i}]"),
+                    format!("is {}, not a finite number", w[i]),
                 ));
             }
         }

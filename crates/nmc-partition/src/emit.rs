@@ -97,6 +97,7 @@ pub fn emit(model: &QModel, placement: &Placement, target: &Target) -> Result<Ar
         cores: core_cfgs(placement, cores),
         layers,
         outputs: art_outputs(model),
+        readouts: art_readouts(model),
     };
     a.check().map_err(|m| VerifyError { problems: vec![m] })?;
     Ok(a)
@@ -315,6 +316,57 @@ fn art_outputs(model: &QModel) -> Vec<OutputMap> {
                 layer: k as u32,
             }),
             Source::Input(_) => None,
+        })
+        .collect()
+}
+
+/// The host readouts, reading chip layers by their model index (the
+/// artifact's layers are the model's populations, in order).
+fn art_readouts(model: &QModel) -> Vec<nmc_artifact::HostReadout> {
+    use nmc_artifact::{HostReadout, ReadoutFilter, ReadoutInput, ReadoutWeights as AW};
+    use nmc_ir::qmodel::ReadoutWeights as QW;
+    model
+        .readouts
+        .iter()
+        .map(|r| HostReadout {
+            name: r.name.clone(),
+            output: r.output.clone(),
+            shape: r.shape.dims().to_vec(),
+            inputs: r
+                .inputs
+                .iter()
+                .map(|c| ReadoutInput {
+                    layer: match c.source {
+                        Source::Population(k) | Source::Input(k) => k as u32,
+                    },
+                    weights: match &c.weights {
+                        QW::Dense { out, inp, w } => AW::Dense {
+                            out: *out,
+                            inp: *inp,
+                            w: w.clone(),
+                        },
+                        QW::Sparse {
+                            out,
+                            inp,
+                            row_ptr,
+                            col,
+                            w,
+                        } => AW::Sparse {
+                            out: *out,
+                            inp: *inp,
+                            row_ptr: row_ptr.clone(),
+                            col: col.clone(),
+                            w: w.clone(),
+                        },
+                    },
+                })
+                .collect(),
+            bias: r.bias.clone(),
+            filter: r.filter.map(|f| ReadoutFilter {
+                tau: f.tau,
+                decay: f.decay,
+                gain: f.gain,
+            }),
         })
         .collect()
 }

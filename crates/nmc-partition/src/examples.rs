@@ -52,6 +52,7 @@ impl NetBuilder {
                 inputs: Vec::new(),
                 populations: Vec::new(),
                 outputs: Vec::new(),
+                readouts: Vec::new(),
             },
             state: seed ^ 0x9E37_79B9_7F4A_7C15,
             chip_latency: target.timing().synapse_delay_steps(),

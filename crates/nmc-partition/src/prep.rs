@@ -324,6 +324,40 @@ pub(crate) fn check_buildable(model: &QModel, target: &Target) -> Result<(), Par
             ));
         }
     }
+    for r in &model.readouts {
+        let Some(want) = target.timing().host_output_delay_steps() else {
+            return Err(unsupported(
+                &r.name,
+                format!(
+                    "is a host readout, but target `{}` states no chip → host latency (timing.host_output_delay_steps)",
+                    target.name()
+                ),
+            ));
+        };
+        for (ci, c) in r.inputs.iter().enumerate() {
+            let chip = match c.source {
+                Source::Population(k) => model
+                    .populations
+                    .get(k)
+                    .is_some_and(|p| p.placement == Where::Chip && p.compartment.spiking),
+                Source::Input(_) => false,
+            };
+            if !chip {
+                return Err(unsupported(
+                    &r.name,
+                    format!("host readout inputs[{ci}] does not read a spiking chip population"),
+                ));
+            }
+            if c.latency != want {
+                return Err(PartitionError::Latency {
+                    layer: r.name.clone(),
+                    connection: ci,
+                    latency: c.latency,
+                    implied: want,
+                });
+            }
+        }
+    }
     Ok(())
 }
 

@@ -60,7 +60,9 @@ pub enum QuantError {
         message: String,
     },
     /// A QModel file of another schema version.
-    #[error("{path}: schema_version: {found} is not supported (this nmc reads QModel schema_version {supported})")]
+    #[error(
+        "{path}: schema_version: {found} is not supported (this nmc reads QModel schema_version 1 and {supported})"
+    )]
     SchemaVersion {
         /// The path.
         path: String,

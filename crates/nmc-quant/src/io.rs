@@ -1,7 +1,7 @@
 //! QModel files: pretty, deterministic RON.
 
 use crate::error::QuantError;
-use nmc_ir::qmodel::{QMODEL_SCHEMA_VERSION, QModel};
+use nmc_ir::qmodel::{QMODEL_SCHEMA_VERSION, QMODEL_SCHEMA_VERSIONS_READ, QModel};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -25,11 +25,12 @@ struct VersionProbe {
 }
 
 /// Parses QModel RON text; `origin` (a path) starts every error message.
-/// Checks the schema version first, then the structure
+/// Checks the schema version first (1 and 2 are read; a version-1 file has
+/// no host readouts and is returned as version 2), then the structure
 /// ([`QModel::check`]).
 pub fn qmodel_from_ron(src: &str, origin: &str) -> Result<QModel, QuantError> {
     if let Ok(VersionProbe { schema_version: found }) = ron::from_str::<VersionProbe>(src)
-        && found != u64::from(QMODEL_SCHEMA_VERSION)
+        && !QMODEL_SCHEMA_VERSIONS_READ.iter().any(|&v| u64::from(v) == found)
     {
         return Err(QuantError::SchemaVersion {
             path: origin.to_string(),
@@ -37,7 +38,7 @@ pub fn qmodel_from_ron(src: &str, origin: &str) -> Result<QModel, QuantError> {
             supported: QMODEL_SCHEMA_VERSION,
         });
     }
-    let model: QModel = ron::from_str(src).map_err(|e| QuantError::Parse {
+    let mut model: QModel = ron::from_str(src).map_err(|e| QuantError::Parse {
         path: origin.to_string(),
         line: e.span.start.line,
         col: e.span.start.col,
@@ -47,6 +48,7 @@ pub fn qmodel_from_ron(src: &str, origin: &str) -> Result<QModel, QuantError> {
         path: origin.to_string(),
         source,
     })?;
+    model.schema_version = QMODEL_SCHEMA_VERSION;
     Ok(model)
 }
 

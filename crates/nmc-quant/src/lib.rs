@@ -12,9 +12,12 @@
 //!    stays a convolution, a lone Affine (after Flatten) dense, anything
 //!    else is composed exactly into sparse rows. Affine/Conv biases move to
 //!    the neuron bias. Delay, Threshold, non-spiking readouts the target
-//!    lacks, subtractive reset, `v_reset ≠ 0`, 1-d convolutions and
-//!    linear readouts straight into an Output are [`QuantError`]s naming
-//!    the node and field.
+//!    lacks, subtractive reset, `v_reset ≠ 0` and 1-d convolutions are
+//!    [`QuantError`]s naming the node and field. A linear op straight into
+//!    an Output (optionally through a readout synapse, see
+//!    [`insert_readout_synapse`]) is a **host readout**
+//!    ([`nmc_ir::qmodel::QReadout`]): float weights on chip spikes, run on
+//!    the host, at the target's chip → host latency.
 //! 2. **Neuron algebra.** Per population a voltage scale `s` (integer
 //!    voltage per float voltage): `vth = s·v_threshold`, weights
 //!    `w_int = s·g·W` with `g = γ_m'·r·γ_s'·w_in` (`γ' = 1 − α'` the chip's
@@ -74,6 +77,7 @@ mod linmap;
 mod lower;
 mod onoff;
 mod quantize;
+mod readout;
 mod report;
 mod sfr;
 
@@ -82,9 +86,10 @@ pub use error::QuantError;
 pub use io::{qmodel_from_ron, qmodel_to_ron, read_qmodel, write_qmodel};
 pub use onoff::insert_onoff_encoder;
 pub use quantize::{quantize, quantize_population_with_scale};
+pub use readout::{OutputKind, READOUT_SYNAPSE_KEY, insert_readout_synapse, is_readout_synapse, output_kind};
 pub use report::{
     ConnectionReport, DecayChange, InputReport, ParamChange, PopulationReport, QuantReport, REPORT_SCHEMA, RateChange,
-    Saturation, Totals, Warning,
+    ReadoutInputReport, ReadoutReport, Saturation, Totals, Warning,
 };
 pub use sfr::apply_scale_firing_rates;
 

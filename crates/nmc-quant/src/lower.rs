@@ -5,7 +5,7 @@
 
 use crate::error::QuantError;
 use crate::linmap::{ConvGeom, Csr, LinMap};
-use nmc_ir::{Graph, Neuron, NodeId, Op};
+use nmc_ir::{Graph, Neuron, NeuronModel, NodeId, Op, Shape};
 use nmc_target::Target;
 use std::collections::HashMap;
 
@@ -44,10 +44,8 @@ pub(crate) struct Lowered {
     pub inputs: Vec<NodeId>,
     pub pops: Vec<PopLowered>,
     pub outputs: Vec<(String, SrcRef)>,
-}
-
-fn kind_of(g: &Graph, id: NodeId) -> &'static str {
-    g.node(id).op.kind_name()
+    /// Host readouts, in output order.
+    pub readouts: Vec<ReadoutLowered>,
 }
 
 /// The target's model and reset support, and the QModel's own limits.
@@ -129,7 +127,12 @@ pub(crate) fn to_target_model(m: nmc_ir::NeuronModel) -> nmc_target::NeuronModel
 }
 
 /// The chains of linear ops feeding `node`'s (summed) input.
-fn chains_into(g: &Graph, node: NodeId, path: &mut Vec<NodeId>, target: &Target) -> Result<Vec<Chain>, QuantError> {
+pub(crate) fn chains_into(
+    g: &Graph,
+    node: NodeId,
+    path: &mut Vec<NodeId>,
+    target: &Target,
+) -> Result<Vec<Chain>, QuantError> {
     let mut out = Vec::new();
     for (_, pred) in g.inputs(node) {
         let pn = g.node(pred);
@@ -342,7 +345,7 @@ fn apply_linear(g: &Graph, id: NodeId, x: &[f64]) -> Result<Vec<f64>, QuantError
 
 /// The bias arriving at `node`'s input (sum over its linear predecessors of
 /// their output bias), `None` when there is none.
-fn bias_into(
+pub(crate) fn bias_into(
     g: &Graph,
     node: NodeId,
     memo: &mut HashMap<NodeId, Option<Vec<f64>>>,
@@ -412,8 +415,9 @@ pub(crate) fn lower(g: &Graph, target: &Target) -> Result<Lowered, QuantError> {
     let pop_nodes: Vec<NodeId> = order
         .iter()
         .copied()
-        .filter(|&i| matches!(g.node(i).op, Op::Neuron(_)))
+        .filter(|&i| matches!(g.node(i).op, Op::Neuron(_)) && !crate::readout::is_readout_synapse(g, i))
         .collect();
+    check_synapses(g)?;
     let mut pops = Vec::with_capacity(pop_nodes.len());
     let mut memo = HashMap::new();
     for &id in &pop_nodes {
@@ -445,6 +449,7 @@ pub(crate) fn lower(g: &Graph, target: &Target) -> Result<Lowered, QuantError> {
         }
     }
     let mut outputs = Vec::new();
+    let mut readouts = Vec::new();
     for o in g.output_nodes() {
         let on = g.node(o);
         let preds = g.inputs(o);
@@ -463,6 +468,10 @@ pub(crate) fn lower(g: &Graph, target: &Target) -> Result<Lowered, QuantError> {
             let cn = g.node(cur);
             match &cn.op {
                 Op::Flatten { .. } if g.inputs(cur).len() == 1 => cur = g.inputs(cur)[0].1,
+                Op::Neuron(_) if crate::readout::is_readout_synapse(g, cur) => {
+                    readouts.push(lower_readout(g, o, cur, &pop_nodes, target, &mut memo)?);
+                    break;
+                }
                 Op::Neuron(_) => {
                     let k = pop_nodes.iter().position(|&p| p == cur).unwrap_or(0);
                     outputs.push((on.name.clone(), SrcRef::Pop(k)));
@@ -478,20 +487,159 @@ pub(crate) fn lower(g: &Graph, target: &Target) -> Result<Lowered, QuantError> {
                     chains_into(g, o, &mut path, target)?;
                     return Err(QuantError::unsupported(&cn.name, "op", "cannot feed an Output on chip"));
                 }
+                Op::Output { .. } => {
+                    let mut path = Vec::new();
+                    chains_into(g, o, &mut path, target)?;
+                    break;
+                }
+                // A linear op: a host readout of chip spikes.
+                _ => {
+                    readouts.push(lower_readout(g, o, cur, &pop_nodes, target, &mut memo)?);
+                    break;
+                }
+            }
+        }
+    }
+    Ok(Lowered {
+        inputs,
+        pops,
+        outputs,
+        readouts,
+    })
+}
+
+/// A host readout before its weights are folded.
+#[derive(Clone, Debug)]
+pub(crate) struct ReadoutLowered {
+    /// The node whose value it is.
+    pub name: String,
+    /// The Output it feeds.
+    pub output: String,
+    /// Per-step shape.
+    pub shape: Shape,
+    /// Chains from populations to its input.
+    pub chains: Vec<Chain>,
+    /// Folded Affine/Conv bias at its input, one per element.
+    pub bias: Vec<f64>,
+    /// The readout synapse (an LI population), when filtered.
+    pub synapse: Option<Neuron>,
+}
+
+/// Every readout synapse feeds only Outputs (through Flatten at most): a
+/// host readout is the end of the network, never a layer in its middle.
+pub(crate) fn check_synapses(g: &Graph) -> Result<(), QuantError> {
+    for id in g.node_ids() {
+        if !crate::readout::is_readout_synapse(g, id) {
+            continue;
+        }
+        let n = g.node(id);
+        if let Op::Neuron(nn) = &n.op
+            && nn.model != NeuronModel::Li
+        {
+            return Err(QuantError::unsupported(
+                &n.name,
+                "model",
+                format!(
+                    "a readout synapse (metadata `{}`) is an LI population; this is {}",
+                    crate::readout::READOUT_SYNAPSE_KEY,
+                    nn.model.nir_name()
+                ),
+            ));
+        }
+        let mut stack = g.outputs(id);
+        while let Some(s) = stack.pop() {
+            match g.node(s).op {
+                Op::Output { .. } => {}
+                Op::Flatten { .. } => stack.extend(g.outputs(s)),
                 _ => {
                     return Err(QuantError::unsupported(
-                        &cn.name,
+                        &n.name,
                         "output",
                         format!(
-                            "this {} feeds Output `{}` directly; the chip records only neuron populations (spikes) \
-                             or inputs, so a linear readout must end in a neuron population (e.g. IF)",
-                            kind_of(g, cur),
-                            on.name
+                            "a readout synapse feeds `{}`; a host readout runs after the chip and may only feed \
+                             Outputs (a readout in the middle of the network cannot run on the host)",
+                            g.node(s).name
                         ),
                     ));
                 }
             }
         }
     }
-    Ok(Lowered { inputs, pops, outputs })
+    Ok(())
+}
+
+/// Lowers the readout of Output `output`, whose recorded node is `value`
+/// (a readout synapse, or a linear op). `pops` are the population nodes.
+pub(crate) fn lower_readout(
+    g: &Graph,
+    output: NodeId,
+    value: NodeId,
+    pops: &[NodeId],
+    target: &nmc_target::Target,
+    memo: &mut HashMap<NodeId, Option<Vec<f64>>>,
+) -> Result<ReadoutLowered, QuantError> {
+    let vn = g.node(value);
+    let synapse = match &vn.op {
+        Op::Neuron(n) if crate::readout::is_readout_synapse(g, value) => Some(n.clone()),
+        _ => None,
+    };
+    // The linear chains end at the synapse's input, or at the Output's.
+    let end = if synapse.is_some() { value } else { output };
+    let mut path = vec![end];
+    let chains = chains_into(g, end, &mut path, target)?;
+    if chains.is_empty() {
+        return Err(QuantError::unsupported(
+            &vn.name,
+            "input",
+            "a host readout reads spikes of chip populations; this one reads nothing",
+        ));
+    }
+    for c in &chains {
+        let src = g.node(c.source);
+        match &src.op {
+            Op::Neuron(_) if crate::readout::is_readout_synapse(g, c.source) => {
+                return Err(QuantError::unsupported(
+                    &vn.name,
+                    "input",
+                    format!(
+                        "reads readout `{}`: a host readout reads spikes of chip populations, not another readout",
+                        src.name
+                    ),
+                ));
+            }
+            Op::Neuron(n) if !n.model.spikes() => {
+                return Err(QuantError::unsupported(
+                    &vn.name,
+                    "input",
+                    format!(
+                        "reads `{}`, a non-spiking population: a host readout reads spikes of chip populations",
+                        src.name
+                    ),
+                ));
+            }
+            Op::Neuron(_) if pops.contains(&c.source) => {}
+            _ => {
+                return Err(QuantError::unsupported(
+                    &vn.name,
+                    "input",
+                    format!(
+                        "reads `{}` ({}) directly: a host readout reads spikes of chip populations",
+                        src.name,
+                        src.op.kind_name()
+                    ),
+                ));
+            }
+        }
+    }
+    let shape = g.node(output).out.shape.clone();
+    let mut ops = Vec::new();
+    let bias = bias_into(g, end, memo, &mut ops)?.unwrap_or_else(|| vec![0.0; shape.numel()]);
+    Ok(ReadoutLowered {
+        name: vn.name.clone(),
+        output: g.node(output).name.clone(),
+        shape,
+        chains,
+        bias,
+        synapse,
+    })
 }

@@ -33,10 +33,53 @@ pub struct QuantReport {
     pub inputs: Vec<InputReport>,
     /// One entry per population, in QModel order.
     pub populations: Vec<PopulationReport>,
+    /// Host readouts (float, on the host, from chip spikes), in output order.
+    pub readouts: Vec<ReadoutReport>,
     /// Every warning, naming layer and parameter.
     pub warnings: Vec<Warning>,
     /// Totals over the model.
     pub totals: Totals,
+}
+
+/// A host readout: a non-spiking linear output layer run on the host in
+/// `f64` from chip spikes (nothing quantized).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReadoutReport {
+    /// The node whose value it is.
+    pub name: String,
+    /// The Output it feeds.
+    pub output: String,
+    /// Always `host`.
+    pub placement: String,
+    /// Per-step shape.
+    pub shape: Vec<usize>,
+    /// Elements.
+    pub elements: usize,
+    /// Its connections from chip populations.
+    pub inputs: Vec<ReadoutInputReport>,
+    /// The lowpass time constant (s), when filtered.
+    pub synapse_tau: Option<f64>,
+    /// The filter's decay per step.
+    pub decay: Option<f64>,
+    /// The filter's input gain per step.
+    pub gain: Option<f64>,
+    /// Elements with a non-zero bias.
+    pub biased: usize,
+}
+
+/// One connection of a host readout.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReadoutInputReport {
+    /// The chip population whose spikes it reads.
+    pub source: String,
+    /// Float ops folded into it.
+    pub folded_from: Vec<String>,
+    /// `dense` or `sparse`.
+    pub layout: String,
+    /// The chip → host latency in steps.
+    pub latency: u32,
+    /// Stored (f64) weights.
+    pub weights: usize,
 }
 
 /// One graph input.
@@ -570,6 +613,33 @@ impl QuantReport {
         Ok(())
     }
 
+    /// The host readouts (nothing when there are none).
+    fn write_readouts(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.readouts.is_empty() {
+            return Ok(());
+        }
+        writeln!(f, "host readouts (f64 on the host, from chip spikes; not quantized)")?;
+        for r in &self.readouts {
+            let synapse = match (r.synapse_tau, r.decay, r.gain) {
+                (Some(tau), Some(d), Some(g)) => format!("lowpass tau {} s (decay {d}, gain {g})", nmc_ir::num(tau)),
+                _ => "no filter".to_string(),
+            };
+            writeln!(
+                f,
+                "  {} -> output {}: {} elements, {synapse}, {} biased",
+                r.name, r.output, r.elements, r.biased
+            )?;
+            for c in &r.inputs {
+                writeln!(
+                    f,
+                    "    from chip layer {}: {} weights ({}), latency {} (chip -> host)",
+                    c.source, c.weights, c.layout, c.latency
+                )?;
+            }
+        }
+        Ok(())
+    }
+
     /// The totals line and the warnings.
     fn write_totals(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = &self.totals;
@@ -615,6 +685,10 @@ impl fmt::Display for QuantReport {
         writeln!(f)?;
         self.write_scale_rules(f)?;
         writeln!(f)?;
+        if !self.readouts.is_empty() {
+            self.write_readouts(f)?;
+            writeln!(f)?;
+        }
         self.write_totals(f)?;
         Ok(())
     }

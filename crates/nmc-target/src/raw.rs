@@ -280,6 +280,12 @@ pub struct RawTiming {
     pub synapse_delay_steps: u32,
     /// Extra steps for spikes sent by the host.
     pub host_input_extra_delay_steps: u32,
+    /// Steps between a chip spike and its use by a host readout (the
+    /// chip → host hop: a spike of step `t` enters the readout's value of
+    /// step `t + host_output_delay_steps`). Optional: a target that does not
+    /// state it runs no host readouts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_output_delay_steps: Option<u32>,
 }
 
 /// `neurons`: supported dynamics.

@@ -451,6 +451,9 @@ fn check_timing(c: &mut Checker, raw: &RawTarget) {
         0,
         MAX_DELAY_STEPS.into(),
     );
+    if let Some(d) = raw.timing.host_output_delay_steps {
+        c.within("timing.host_output_delay_steps", d.into(), 1, MAX_DELAY_STEPS.into());
+    }
 }
 
 /// `neurons`.

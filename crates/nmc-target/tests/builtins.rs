@@ -162,9 +162,11 @@ fn loihi1_timing_and_neurons_match_the_doc() {
     assert_eq!(t.timing().synapse_delay_steps(), 1);
     assert_eq!(t.timing().host_input_extra_delay_steps(), 0);
     assert_eq!(t.timing().host_input_delay_steps(), 1);
+    assert_eq!(t.timing().host_output_delay_steps(), Some(1));
     // tiny keeps the longer host path, so both latencies stay exercised.
     let tiny = tiny();
     assert_eq!(tiny.timing().host_input_delay_steps(), 2);
+    assert_eq!(tiny.timing().host_output_delay_steps(), Some(2));
     // "on a spike v = 0": reset to zero, no subtractive reset.
     let n = t.neurons();
     assert!(n.supports_reset(ResetMode::Zero));

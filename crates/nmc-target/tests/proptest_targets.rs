@@ -232,6 +232,7 @@ fn valid_raw() -> impl Strategy<Value = RawTarget> {
                     timing: RawTiming {
                         synapse_delay_steps: delay,
                         host_input_extra_delay_steps: host,
+                        host_output_delay_steps: Some(delay),
                     },
                     neurons: RawNeurons { models, reset_modes },
                 }

@@ -287,6 +287,9 @@ fn timing() {
     rejects(loihi1(), "timing.host_input_extra_delay_steps", |r| {
         r.timing.host_input_extra_delay_steps = 1 << 20
     });
+    rejects(loihi1(), "timing.host_output_delay_steps", |r| {
+        r.timing.host_output_delay_steps = Some(0)
+    });
 }
 
 #[test]

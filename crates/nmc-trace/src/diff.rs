@@ -66,6 +66,16 @@ pub enum StructureDifference {
         /// Whether B records voltages.
         b: bool,
     },
+    /// The two traces record different host readouts (names, order or
+    /// shapes): the first readout index where they part.
+    Readouts {
+        /// Readout index.
+        index: usize,
+        /// A's readout there (`None`: A has fewer).
+        a: Option<String>,
+        /// B's readout there.
+        b: Option<String>,
+    },
     /// A trace breaks its own invariant: a record of the wrong length.
     Length {
         /// Layer name.
@@ -119,6 +129,36 @@ pub struct VoltageDifference {
     pub differing: u64,
 }
 
+/// The earliest host readout value that differs (by bits).
+#[derive(Clone, Debug, Serialize)]
+pub struct ReadoutDifference {
+    /// Readout name.
+    pub readout: String,
+    /// Batch item.
+    pub batch_item: usize,
+    /// Step.
+    pub step: usize,
+    /// Element index (row-major over the readout shape).
+    pub element: usize,
+    /// A's value.
+    pub a: f64,
+    /// B's value.
+    pub b: f64,
+    /// Differing values over all readouts.
+    pub differing: u64,
+}
+
+impl PartialEq for ReadoutDifference {
+    fn eq(&self, o: &Self) -> bool {
+        (&self.readout, self.batch_item, self.step, self.element, self.differing)
+            == (&o.readout, o.batch_item, o.step, o.element, o.differing)
+            && self.a.to_bits() == o.a.to_bits()
+            && self.b.to_bits() == o.b.to_bits()
+    }
+}
+
+impl Eq for ReadoutDifference {}
+
 /// The first overflows of the two runs differ (one has none, or they differ
 /// in place, register or values).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -163,6 +203,8 @@ pub enum Difference {
     Spike(SpikeDifference),
     /// A read-out voltage.
     Voltage(VoltageDifference),
+    /// A host readout value.
+    Readout(ReadoutDifference),
     /// The first overflow.
     FirstOverflow(FirstOverflowDifference),
     /// An overflow count.
@@ -183,6 +225,10 @@ pub struct Comparison {
     pub voltages: u64,
     /// The earliest voltage difference, in (step, layer, item, neuron) order.
     pub voltage: Option<VoltageDifference>,
+    /// Host readout values compared.
+    pub readout_values: u64,
+    /// The earliest readout difference, in (step, readout, item, element) order.
+    pub readout: Option<ReadoutDifference>,
     /// The first differing overflow count.
     pub counts: Option<CountDifference>,
     /// The first overflows, when they differ.
@@ -195,6 +241,7 @@ impl Comparison {
         self.structure.is_none()
             && self.spikes.is_none()
             && self.voltage.is_none()
+            && self.readout.is_none()
             && self.counts.is_none()
             && self.first_overflow.is_none()
     }
@@ -202,8 +249,9 @@ impl Comparison {
     /// The earliest difference: a structure difference first; then of the
     /// spike, voltage and first-overflow differences the one at the
     /// smallest step (on a tie the first overflow, which happens inside the
-    /// step's update, then the spike, then the voltage); the overflow counts,
-    /// which have no step, last.
+    /// step's update, then the spike, then the voltage, then the host
+    /// readout, computed from the spikes); the overflow counts, which have no
+    /// step, last.
     pub fn first(&self) -> Option<Difference> {
         if let Some(s) = &self.structure {
             return Some(Difference::Structure(s.clone()));
@@ -216,6 +264,9 @@ impl Comparison {
             self.voltage
                 .as_ref()
                 .map(|d| (d.step, 2, Difference::Voltage(d.clone()))),
+            self.readout
+                .as_ref()
+                .map(|d| (d.step, 3, Difference::Readout(d.clone()))),
         ];
         timed
             .into_iter()
@@ -236,12 +287,15 @@ pub(crate) fn compare(a: &Trace, b: &Trace) -> Comparison {
     }
     let (bits, spikes) = spikes(a, b);
     let (voltages, voltage) = voltages(a, b);
+    let (readout_values, readout) = readouts(a, b);
     Comparison {
         structure: None,
         bits,
         spikes,
         voltages,
         voltage,
+        readout_values,
+        readout,
         counts: counts(a, b),
         first_overflow: (a.first_overflow != b.first_overflow).then(|| FirstOverflowDifference {
             a: a.first_overflow.clone(),
@@ -300,7 +354,32 @@ fn structure(a: &Trace, b: &Trace) -> Option<StructureDifference> {
             (None, None) => {}
         }
     }
+    for index in 0..a.readouts.len().max(b.readouts.len()) {
+        let (ra, rb) = (a.readouts.get(index), b.readouts.get(index));
+        let same = matches!((ra, rb), (Some(x), Some(y)) if x.name == y.name && x.shape == y.shape);
+        if !same {
+            return Some(S::Readouts {
+                index,
+                a: ra.map(|r| r.name.clone()),
+                b: rb.map(|r| r.name.clone()),
+            });
+        }
+    }
     let expected = a.batch.saturating_mul(a.steps);
+    for (side, t) in [("A", a), ("B", b)] {
+        for r in &t.readouts {
+            let want = expected.saturating_mul(r.elements());
+            if r.values.len() != want {
+                return Some(S::Length {
+                    layer: r.name.clone(),
+                    field: "readout values",
+                    side,
+                    len: r.values.len(),
+                    expected: want,
+                });
+            }
+        }
+    }
     for (la, lb) in a.layers.iter().zip(&b.layers) {
         if la.shape != lb.shape {
             return Some(S::Shape {
@@ -431,6 +510,45 @@ fn voltages(a: &Trace, b: &Trace) -> (u64, Option<VoltageDifference>) {
     (compared, diff)
 }
 
+/// Host readout values compared, and the earliest differing one (by bits)
+/// with the count of all.
+fn readouts(a: &Trace, b: &Trace) -> (u64, Option<ReadoutDifference>) {
+    let mut compared = 0u64;
+    let mut differing = 0u64;
+    let mut first: Option<At> = None;
+    for (k, (ra, rb)) in a.readouts.iter().zip(&b.readouts).enumerate() {
+        compared += ra.values.len() as u64;
+        if ra == rb {
+            continue;
+        }
+        let n = ra.elements();
+        let per_item = a.steps * n;
+        for item in 0..a.batch {
+            let r = item * per_item..(item + 1) * per_item;
+            let (sa, sb) = (&ra.values[r.clone()], &rb.values[r]);
+            let differs = |(x, y): (&f64, &f64)| x.to_bits() != y.to_bits();
+            differing += sa.iter().zip(sb).filter(|&p| differs(p)).count() as u64;
+            if let Some(at) = sa.iter().zip(sb).position(differs) {
+                let here = (at / n, k, item, at % n);
+                first = Some(first.map_or(here, |f| f.min(here)));
+            }
+        }
+    }
+    let diff = first.map(|(step, k, item, element)| {
+        let at = (item * a.steps + step) * a.readouts[k].elements() + element;
+        ReadoutDifference {
+            readout: a.readouts[k].name.clone(),
+            batch_item: item,
+            step,
+            element,
+            a: a.readouts[k].values[at],
+            b: b.readouts[k].values[at],
+            differing,
+        }
+    });
+    (compared, diff)
+}
+
 /// The first (layer, register) whose counts differ, with the number of such pairs.
 fn counts(a: &Trace, b: &Trace) -> Option<CountDifference> {
     let mut all = a.layers.iter().zip(&b.layers).flat_map(|(la, lb)| {
@@ -462,6 +580,10 @@ impl fmt::Display for StructureDifference {
             S::Readout { layer, a, b } => {
                 let kind = |v: bool| if v { "voltages" } else { "spikes" };
                 write!(f, "layer `{layer}`: A records {}, B {}", kind(*a), kind(*b))
+            }
+            S::Readouts { index, a, b } => {
+                let name = |x: &Option<String>| x.as_ref().map_or_else(|| "none".to_string(), |n| format!("`{n}`"));
+                write!(f, "host readout {index} is {} in A but {} in B", name(a), name(b))
             }
             S::Length {
                 layer,
@@ -499,6 +621,12 @@ impl fmt::Display for Difference {
                 "read-out voltages: first in layer `{}`, neuron {}, step {}, sample {}: A {} / B {}; {} voltages \
                  differ",
                 d.layer, d.neuron, d.step, d.batch_item, d.a, d.b, d.differing
+            ),
+            Difference::Readout(d) => write!(
+                f,
+                "host readout values: first in readout `{}`, element {}, step {}, sample {}: A {:e} / B {:e}; {} \
+                 values differ",
+                d.readout, d.element, d.step, d.batch_item, d.a, d.b, d.differing
             ),
             Difference::FirstOverflow(d) => {
                 write!(f, "first overflow: A {} / B {}", event(&d.a), event(&d.b))

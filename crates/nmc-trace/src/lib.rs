@@ -12,6 +12,10 @@
 //!   batch item, layer, neuron, register in step order), recorded in
 //!   non-strict runs too; in strict mode the same event is the error.
 //!
+//! * per host readout ([`ReadoutTrace`], in the model's readout order): its
+//!   `f64` values per step, compared **by bits** (both executions compute
+//!   them with the same operations in the same order);
+//!
 //! A = B is therefore `a == b`, and [`Trace::first_difference`] (or the
 //! whole [`Comparison`] of [`Trace::compare`]) says where they part: the
 //! structure (batch, steps, layer names, order, shapes, kinds), a spike bit,
@@ -24,8 +28,8 @@
 mod diff;
 
 pub use diff::{
-    Comparison, CountDifference, Difference, FirstOverflowDifference, SpikeDifference, StructureDifference,
-    VoltageDifference,
+    Comparison, CountDifference, Difference, FirstOverflowDifference, ReadoutDifference, SpikeDifference,
+    StructureDifference, VoltageDifference,
 };
 
 use bitvec::vec::BitVec;
@@ -210,6 +214,44 @@ impl LayerTrace {
     }
 }
 
+/// The values of one host readout over a run (a non-spiking linear output
+/// layer computed on the host in `f64` from chip spikes).
+///
+/// Equality compares the values **by bits** (`f64::to_bits`), so `==` is
+/// an equivalence (a NaN equals itself, `0.0` and `-0.0` differ) and A = B
+/// means the same bits.
+#[derive(Clone, Debug)]
+pub struct ReadoutTrace {
+    /// Readout name.
+    pub name: String,
+    /// Per-step shape (its elements are row-major over it).
+    pub shape: Vec<usize>,
+    /// The value after each step, at `(b·steps + t)·n + i`.
+    pub values: Vec<f64>,
+}
+
+impl ReadoutTrace {
+    /// Number of elements.
+    pub fn elements(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+impl PartialEq for ReadoutTrace {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.shape == other.shape
+            && self.values.len() == other.values.len()
+            && self
+                .values
+                .iter()
+                .zip(&other.values)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+    }
+}
+
+impl Eq for ReadoutTrace {}
+
 /// What an integer execution produces (module documentation).
 ///
 /// Invariant of a trace a producer returns (fields are public for tests and
@@ -225,6 +267,8 @@ pub struct Trace {
     pub steps: usize,
     /// One record per layer, in population order.
     pub layers: Vec<LayerTrace>,
+    /// One record per host readout, in the model's readout order.
+    pub readouts: Vec<ReadoutTrace>,
     /// The earliest wrap or clip of the run (by step, batch item, layer,
     /// neuron, register in step order), if any.
     pub first_overflow: Option<OverflowEvent>,
@@ -239,6 +283,11 @@ impl Trace {
     /// The layer `name`.
     pub fn layer(&self, name: &str) -> Option<&LayerTrace> {
         self.layers.iter().find(|l| l.name == name)
+    }
+
+    /// The host readout `name`.
+    pub fn host_readout(&self, name: &str) -> Option<&ReadoutTrace> {
+        self.readouts.iter().find(|r| r.name == name)
     }
 
     /// True when neuron `i` of layer `k` spiked at step `t` of item `b`

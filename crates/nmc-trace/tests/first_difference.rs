@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used)]
 
 use bitvec::vec::BitVec;
-use nmc_trace::{Difference, LayerTrace, OverflowCounts, OverflowEvent, Register, StructureDifference as S, Trace};
+use nmc_trace::{
+    Difference, LayerTrace, OverflowCounts, OverflowEvent, ReadoutTrace, Register, StructureDifference as S, Trace,
+};
 
 const BATCH: usize = 2;
 const STEPS: usize = 4;
@@ -58,7 +60,17 @@ fn trace() -> Trace {
         batch: BATCH,
         steps: STEPS,
         layers: vec![h, spiking("g", vec![5], 2), readout("out", 3)],
+        readouts: vec![host_readout("logits", 2)],
         first_overflow: Some(event(1, Register::Accumulator)),
+    }
+}
+
+/// A host readout of `n` elements.
+fn host_readout(name: &str, n: usize) -> ReadoutTrace {
+    ReadoutTrace {
+        name: name.into(),
+        shape: vec![n],
+        values: (0..BATCH * STEPS * n).map(|k| k as f64 * 0.1 - 0.3).collect(),
     }
 }
 
@@ -128,6 +140,54 @@ fn a_readout_voltage_is_found() {
     };
     assert_eq!((d.layer.as_str(), d.batch_item, d.step, d.neuron), ("out", 1, 1, 2));
     assert_eq!((d.b - d.a, d.differing), (1, 2));
+}
+
+#[test]
+fn a_host_readout_value_is_found_by_bits() {
+    let mut b = trace();
+    let v = &mut b.readouts[0].values;
+    v[(STEPS + 2) * 2 + 1] = f64::from_bits(v[(STEPS + 2) * 2 + 1].to_bits() + 1); // item 1, step 2, element 1: one ulp
+    v[3 * 2] += 1.0; // item 0, step 3, element 0
+    let Some(Difference::Readout(d)) = first(&trace(), &b) else {
+        panic!("a readout difference")
+    };
+    assert_eq!(
+        (d.readout.as_str(), d.batch_item, d.step, d.element, d.differing),
+        ("logits", 1, 2, 1, 2)
+    );
+    assert!(d.a != d.b);
+    // 0.0 and -0.0 differ by bits; the same NaN bits are equal.
+    let mut z = trace();
+    z.readouts[0].values[0] = 0.0;
+    let mut nz = z.clone();
+    nz.readouts[0].values[0] = -0.0;
+    assert!(matches!(first(&z, &nz), Some(Difference::Readout(_))));
+    let mut n1 = trace();
+    n1.readouts[0].values[0] = f64::NAN;
+    assert_eq!(first(&n1, &n1.clone()), None);
+    // A missing, renamed or reshaped readout is a structure difference.
+    let mut b = trace();
+    b.readouts.clear();
+    assert!(matches!(structure(&b), S::Readouts { index: 0, b: None, .. }));
+    let mut b = trace();
+    b.readouts[0].shape = vec![1, 2];
+    assert!(matches!(structure(&b), S::Readouts { index: 0, .. }));
+    let mut b = trace();
+    b.readouts[0].values.pop();
+    assert!(matches!(
+        structure(&b),
+        S::Length {
+            field: "readout values",
+            ..
+        }
+    ));
+    // A readout difference comes after a spike of the same step.
+    let mut b = trace();
+    b.readouts[0].values[2 * 2] += 1.0; // item 0, step 2
+    let at = 2 * 6; // layer h: item 0, step 2, neuron 0
+    let bit = b.layers[0].spikes[at];
+    b.layers[0].spikes.set(at, !bit);
+    assert!(matches!(first(&trace(), &b), Some(Difference::Spike(_))));
 }
 
 #[test]

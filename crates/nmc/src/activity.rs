@@ -204,6 +204,23 @@ impl Readout {
     }
 }
 
+/// The decisions of one host readout of an emulated run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadoutResult {
+    /// Readout name.
+    pub readout: String,
+    /// The output it feeds.
+    pub output: String,
+    /// Its lowpass time constant (s), when filtered.
+    pub synapse_tau: Option<f64>,
+    /// How the class is decided (`last` or `sum`).
+    pub decision: crate::readout::ReadoutDecision,
+    /// The decided class per item.
+    pub argmax: Vec<usize>,
+    /// Accuracy against labels, when given.
+    pub accuracy: Option<f64>,
+}
+
 /// The `nmc emulate` report.
 #[derive(Debug, Clone, Serialize)]
 pub struct EmulateReport {
@@ -229,6 +246,8 @@ pub struct EmulateReport {
     pub syn_events: u64,
     /// Output readout.
     pub output: Option<Readout>,
+    /// Host readouts (computed on the host from chip spikes).
+    pub readouts: Vec<ReadoutResult>,
     /// Wraps and clips of the integer registers per layer (all zero in a
     /// healthy deployment; `--strict` turns the first into an error).
     pub overflows: Vec<LayerOverflow>,
@@ -290,6 +309,26 @@ impl fmt::Display for EmulateReport {
                 &o.argmax[..shown]
             )?;
             if let Some(a) = o.accuracy {
+                write!(f, "; accuracy {:.2}%", 100.0 * a)?;
+            }
+            writeln!(f)?;
+        }
+        for r in &self.readouts {
+            let shown = r.argmax.len().min(10);
+            write!(
+                f,
+                "host readout {} -> output {} ({}): argmax of {}, first {shown}: {:?}",
+                r.readout,
+                r.output,
+                r.synapse_tau
+                    .map_or("no synapse".to_string(), |t| format!("lowpass {} s", nmc_ir::num(t))),
+                match r.decision {
+                    crate::readout::ReadoutDecision::Last => "the last step",
+                    crate::readout::ReadoutDecision::Sum => "the sum over time",
+                },
+                &r.argmax[..shown]
+            )?;
+            if let Some(a) = r.accuracy {
                 write!(f, "; accuracy {:.2}%", 100.0 * a)?;
             }
             writeln!(f)?;

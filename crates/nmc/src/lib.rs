@@ -16,6 +16,7 @@ pub mod exit;
 pub mod html;
 pub mod inspect;
 pub mod pipeline;
+pub mod readout;
 pub mod simulate;
 pub mod spikefile;
 

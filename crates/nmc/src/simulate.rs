@@ -3,10 +3,13 @@
 //!
 //! JSON schema `nmc.simulate/1`: `{schema, model, input, input_shape,
 //! batch, steps, dt, rates: {dt, steps, batch, layers: [...]}, outputs:
-//! [{name, features, sum_over_time: [[f64]] (batch × features),
-//! argmax: [usize] (batch)}]}`.
+//! [{name, features, kind, decision, sum_over_time: [[f64]] (batch ×
+//! features), last_step: [[f64]], argmax: [usize] (batch)}]}`. `kind` is
+//! `spikes` (decided by spike counts, `decision` = `sum`), `voltage` or
+//! `readout`/`filtered readout` (decided by [`crate::readout::ReadoutDecision`]).
 
 use crate::Error;
+pub use crate::readout::{accuracy, argmax};
 use nmc_ir::Graph;
 use nmc_reference::{RateReport, SimOptions, SimResult, Stimulus};
 use serde::Serialize;
@@ -20,11 +23,18 @@ pub struct OutputSummary {
     pub name: String,
     /// Features per step.
     pub features: usize,
+    /// What it records: `spikes`, `voltage`, `readout` or `filtered readout`.
+    pub kind: &'static str,
+    /// How `argmax` decides: `sum` (spike counts, always for `spikes`) or
+    /// `last` (the value at the last step).
+    pub decision: crate::readout::ReadoutDecision,
     /// Sum over time of the recorded value, per batch item (batch × features).
     /// For a spiking layer feeding the output this is the spike count.
     pub sum_over_time: Vec<Vec<f64>>,
-    /// Index of the largest sum per batch item (the predicted class for a
-    /// classifier read out by spike counts).
+    /// The value at the last step, per batch item (batch × features).
+    pub last_step: Vec<Vec<f64>>,
+    /// The decided class per batch item: argmax of `sum_over_time` or of
+    /// `last_step`, by `decision`.
     pub argmax: Vec<usize>,
 }
 
@@ -55,17 +65,6 @@ pub struct SimulateReport {
     pub accuracy: Option<f64>,
 }
 
-/// Index of the largest value (first on ties); 0 for an empty slice.
-pub fn argmax(v: &[f64]) -> usize {
-    let mut best = 0;
-    for (i, &x) in v.iter().enumerate() {
-        if x > v[best] {
-            best = i;
-        }
-    }
-    best
-}
-
 /// Reads `input`, runs the float reference for `steps` (default: the
 /// input's time axis), optionally writes spikes and outputs to `out` (.npz).
 pub fn run(
@@ -74,19 +73,21 @@ pub fn run(
     steps: Option<usize>,
     out: Option<&Path>,
     labels: Option<&Path>,
+    decision: Option<crate::readout::ReadoutDecision>,
 ) -> Result<SimulateReport, Error> {
     let arr = nmc_reference::read_array(input)?;
     let input_shape = arr.shape().to_vec();
     let stim = Stimulus::from_array(arr, &input_shape_of(g)).map_err(crate::input_error(input))?;
     // Labels are read before the run, so a bad label file fails fast.
     let labels = labels.map(|p| read_labels(p, stim.batch())).transpose()?;
-    let (report, res) = run_stimulus(
+    let (report, res) = run_stimulus_with(
         g,
         &input.display().to_string(),
         input_shape,
         &stim,
         steps,
         labels.as_deref(),
+        decision,
     )?;
     if let Some(p) = out {
         res.write_npz(p)?;
@@ -114,6 +115,20 @@ pub fn run_stimulus(
     steps: Option<usize>,
     labels: Option<&[usize]>,
 ) -> Result<(SimulateReport, SimResult), Error> {
+    run_stimulus_with(g, input, input_shape, stim, steps, labels, None)
+}
+
+/// [`run_stimulus`] with the decision rule of value outputs (`None`: each
+/// output's default, [`crate::readout`]).
+pub fn run_stimulus_with(
+    g: &Graph,
+    input: &str,
+    input_shape: Vec<usize>,
+    stim: &Stimulus,
+    steps: Option<usize>,
+    labels: Option<&[usize]>,
+    decision: Option<crate::readout::ReadoutDecision>,
+) -> Result<(SimulateReport, SimResult), Error> {
     if let Some(y) = labels
         && y.len() != stim.batch()
     {
@@ -129,25 +144,7 @@ pub fn run_stimulus(
         g.neuron_count() as f64 / 8.0 + 8.0 * output_features(g) as f64,
     )?;
     let res = nmc_reference::simulate(g, stim, &SimOptions { steps })?;
-    let outputs: Vec<OutputSummary> = res
-        .outputs
-        .iter()
-        .map(|o| {
-            let (b, _t, f) = o.values.dim();
-            let sums: Vec<Vec<f64>> = (0..b)
-                .map(|bi| {
-                    let item = o.values.index_axis(ndarray::Axis(0), bi);
-                    (0..f).map(|fi| item.index_axis(ndarray::Axis(1), fi).sum()).collect()
-                })
-                .collect();
-            OutputSummary {
-                name: o.name.clone(),
-                features: f,
-                argmax: sums.iter().map(|s| argmax(s)).collect(),
-                sum_over_time: sums,
-            }
-        })
-        .collect();
+    let outputs: Vec<OutputSummary> = res.outputs.iter().map(|o| summary(g, o, decision)).collect();
     let accuracy = labels.and_then(|y| outputs.first().map(|o| accuracy(&o.argmax, y)));
     let report = SimulateReport {
         schema: "nmc.simulate/1",
@@ -163,6 +160,54 @@ pub fn run_stimulus(
         accuracy,
     };
     Ok((report, res))
+}
+
+/// The summary of one output: sums, last values and the decided class.
+fn summary(
+    g: &Graph,
+    o: &nmc_reference::OutputTrace,
+    decision: Option<crate::readout::ReadoutDecision>,
+) -> OutputSummary {
+    use crate::readout::ReadoutDecision;
+    use nmc_quant::OutputKind;
+    let (b, t, f) = o.values.dim();
+    let kind = g
+        .find(&o.name)
+        .map_or(OutputKind::Spikes, |id| nmc_quant::output_kind(g, id));
+    let (kind_name, decision) = match kind {
+        OutputKind::Spikes => ("spikes", ReadoutDecision::Sum),
+        OutputKind::Voltage => ("voltage", ReadoutDecision::resolve(decision, false)),
+        OutputKind::Readout { filtered } => (
+            if filtered { "filtered readout" } else { "readout" },
+            ReadoutDecision::resolve(decision, filtered),
+        ),
+    };
+    let sums: Vec<Vec<f64>> = (0..b)
+        .map(|bi| {
+            let item = o.values.index_axis(ndarray::Axis(0), bi);
+            (0..f).map(|fi| item.index_axis(ndarray::Axis(1), fi).sum()).collect()
+        })
+        .collect();
+    let last: Vec<Vec<f64>> = (0..b)
+        .map(|bi| {
+            (0..f)
+                .map(|fi| if t > 0 { o.values[[bi, t - 1, fi]] } else { 0.0 })
+                .collect()
+        })
+        .collect();
+    let argmax = match decision {
+        ReadoutDecision::Sum => sums.iter().map(|s| argmax(s)).collect(),
+        ReadoutDecision::Last => last.iter().map(|s| argmax(s)).collect(),
+    };
+    OutputSummary {
+        name: o.name.clone(),
+        features: f,
+        kind: kind_name,
+        decision,
+        sum_over_time: sums,
+        last_step: last,
+        argmax,
+    }
 }
 
 /// Reads a label file: one integer class per batch item (any integer or
@@ -192,15 +237,6 @@ pub fn read_labels(p: &Path, batch: usize) -> Result<Vec<usize>, Error> {
         .collect()
 }
 
-/// Fraction of predictions equal to the labels.
-pub fn accuracy(pred: &[usize], labels: &[usize]) -> f64 {
-    let n = pred.len().min(labels.len());
-    if n == 0 {
-        return 0.0;
-    }
-    pred.iter().zip(labels).filter(|(a, b)| a == b).count() as f64 / n as f64
-}
-
 impl fmt::Display for SimulateReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -220,9 +256,19 @@ impl fmt::Display for SimulateReport {
         }
         for o in &self.outputs {
             let shown = o.argmax.len().min(10);
+            let rule = match (o.kind, o.decision) {
+                ("spikes", _) => String::new(),
+                (k, crate::readout::ReadoutDecision::Sum) => format!(", {k}"),
+                (k, crate::readout::ReadoutDecision::Last) => format!(", {k}: argmax of the last step"),
+            };
+            let of = if o.decision == crate::readout::ReadoutDecision::Sum {
+                "argmax of sum over time, "
+            } else {
+                ""
+            };
             writeln!(
                 f,
-                "output {} ({} features): argmax of sum over time, first {shown} of {}: {:?}",
+                "output {} ({} features{rule}): {of}first {shown} of {}: {:?}",
                 o.name,
                 o.features,
                 o.argmax.len(),

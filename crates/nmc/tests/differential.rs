@@ -348,6 +348,7 @@ fn quantized_case_is_exact(seed: u64) -> Result<Option<(qgen::Features, usize, u
     let (_, _, exact) = nmc::pipeline::run_a_and_b(&c, &t, &case.stim, case.steps, false).unwrap();
     prop_assert!(exact.equal, "seed {seed}: A != B: {exact}");
     prop_assert!(exact.bits > 0 || exact.voltages > 0);
+    prop_assert_eq!(exact.readouts, usize::from(case.features.host_readout));
     let chips: std::collections::BTreeSet<u16> = c.artifact.cores.iter().map(|c| c.chip).collect();
     Ok(Some((case.features, chips.len(), c.artifact.cores.len())))
 }
@@ -367,7 +368,7 @@ proptest! {
 /// each in several models (and all of them are exact).
 #[test]
 fn the_quantized_generator_covers_every_kind_of_model() {
-    let mut n = [0usize; 8];
+    let mut n = [0usize; 9];
     let mut fit = 0;
     for seed in 0..60u64 {
         let Some((f, chips, cores)) = quantized_case_is_exact(seed).unwrap() else {
@@ -383,6 +384,7 @@ fn the_quantized_generator_covers_every_kind_of_model() {
             f.recurrent,
             chips > 1,
             cores > 1,
+            f.host_readout,
         ]
         .into_iter()
         .enumerate()
@@ -390,7 +392,9 @@ fn the_quantized_generator_covers_every_kind_of_model() {
             n[k] += usize::from(hit);
         }
     }
-    eprintln!("host encoder, read-out, dense, sparse, conv, recurrent, >1 chip, >1 core: {n:?} of {fit} (60 drawn)");
+    eprintln!(
+        "host encoder, read-out, dense, sparse, conv, recurrent, >1 chip, >1 core, host readout: {n:?} of {fit} (60 drawn)"
+    );
     assert!(fit >= 50, "only {fit} of 60 models fit tiny");
     assert!(n.iter().all(|&k| k >= 8), "{n:?}");
 }

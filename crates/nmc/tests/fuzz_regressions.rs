@@ -5,7 +5,10 @@
 //! fuzz target calls, the same way; it must return (Ok or an error naming
 //! the file) without panicking. No cargo-fuzz or Python needed.
 
-use nmc_artifact::{Artifact, FORMAT_VERSION};
+use nmc_artifact::{Artifact, FORMAT_VERSIONS_READ};
+
+/// The artifact format the committed fuzz payloads were found against.
+const FORMAT_V1: u32 = FORMAT_VERSIONS_READ[0];
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -229,7 +232,9 @@ fn wrap_payload(data: &[u8]) -> Vec<u8> {
     }
     let mut b = Vec::new();
     b.extend_from_slice(b"NMCA");
-    b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    // The committed payloads were found against format 1 (no host readouts),
+    // which this nmc still reads.
+    b.extend_from_slice(&FORMAT_V1.to_le_bytes());
     b.extend_from_slice(&(data.len() as u64).to_le_bytes());
     b.extend_from_slice(&crc32fast::hash(data).to_le_bytes());
     b.extend_from_slice(data);

@@ -434,6 +434,7 @@ fn identity_model(t: &Target, features: usize, encoding: InputEncoding, readout:
             name: "out".into(),
             source: Source::Population(0),
         }],
+        readouts: Vec::new(),
     }
 }
 

@@ -281,6 +281,33 @@ struct ChipTraffic {
     total_traffic: f64,
 }
 
+/// The host readouts of the model, as the report lists them.
+fn readout_rows(model: &nmc_ir::qmodel::QModel) -> Vec<super::HostReadoutRow> {
+    model
+        .readouts
+        .iter()
+        .map(|r| super::HostReadoutRow {
+            name: r.name.clone(),
+            output: r.output.clone(),
+            inputs: r
+                .inputs
+                .iter()
+                .map(|c| match c.source {
+                    nmc_ir::qmodel::Source::Population(k) => model
+                        .populations
+                        .get(k)
+                        .map_or_else(|| format!("#{k}"), |p| p.name.clone()),
+                    nmc_ir::qmodel::Source::Input(i) => format!("input {i}"),
+                })
+                .collect(),
+            elements: r.shape.numel() as u64,
+            weights: r.inputs.iter().map(|c| c.weights.stored() as u64).sum(),
+            synapse_tau: r.filter.map(|f| f.tau),
+            latency: r.inputs.iter().map(|c| c.latency).max().unwrap_or(0),
+        })
+        .collect()
+}
+
 /// The one constructor of a [`PartitionReport`], for a placement and for a
 /// failure alike: the lower bound is always the network's
 /// ([`network_lower_bound`]), whatever was placed. A failure is set by
@@ -304,6 +331,7 @@ fn assemble(
         cores,
         layers,
         host,
+        host_readouts: readout_rows(prep.model),
         totals: Totals {
             cores: n,
             lower_bound,

@@ -142,6 +142,25 @@ pub struct Failure {
     pub detail: String,
 }
 
+/// A host readout (the mirror of the host encoder, after the chip).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HostReadoutRow {
+    /// Readout name.
+    pub name: String,
+    /// The output it feeds.
+    pub output: String,
+    /// The chip layers whose spikes it reads.
+    pub inputs: Vec<String>,
+    /// Elements (its size).
+    pub elements: u64,
+    /// Stored f64 weights.
+    pub weights: u64,
+    /// The lowpass time constant (s), when filtered.
+    pub synapse_tau: Option<f64>,
+    /// Steps from a chip spike to the readout (the target's chip → host latency).
+    pub latency: u32,
+}
+
 /// The partition report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PartitionReport {
@@ -159,6 +178,9 @@ pub struct PartitionReport {
     pub layers: Vec<LayerRow>,
     /// Host layers.
     pub host: Vec<HostRow>,
+    /// Host readouts: non-spiking linear output layers the host computes in
+    /// f64 from chip spikes (no core resources).
+    pub host_readouts: Vec<HostReadoutRow>,
     /// Totals.
     pub totals: Totals,
     /// Set when the network did not fit.

@@ -51,6 +51,7 @@ impl fmt::Display for PartitionReport {
         self.text_summary(&mut s);
         self.text_layers(&mut s);
         self.text_host(&mut s);
+        self.text_readouts(&mut s);
         self.text_cores(&mut s);
         f.write_str(&s)
     }
@@ -181,6 +182,44 @@ impl PartitionReport {
                 &[false, true, true, true, true],
             );
         }
+    }
+
+    /// The table of host readouts, if any.
+    fn text_readouts(&self, s: &mut String) {
+        if self.host_readouts.is_empty() {
+            return;
+        }
+        s.push_str("host readouts (f64 on the host, from chip spikes):\n");
+        let rows: Vec<Vec<String>> = self
+            .host_readouts
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.output.clone(),
+                    r.inputs.join(" "),
+                    r.elements.to_string(),
+                    r.weights.to_string(),
+                    r.synapse_tau
+                        .map_or("none".into(), |t| format!("lowpass {} s", nmc_ir::num(t))),
+                    r.latency.to_string(),
+                ]
+            })
+            .collect();
+        table(
+            s,
+            &[
+                "readout",
+                "output",
+                "from chip layers",
+                "size",
+                "weights",
+                "synapse",
+                "latency",
+            ],
+            &rows,
+            &[false, false, false, true, true, false, true],
+        );
     }
 
     /// The table of cores.

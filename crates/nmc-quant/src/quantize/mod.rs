@@ -12,6 +12,7 @@ mod neuron;
 mod params;
 mod population;
 mod rate;
+mod readout;
 mod saturation;
 mod scaled;
 mod weights;
@@ -22,7 +23,7 @@ use crate::report::{PopulationReport, QuantReport, REPORT_SCHEMA, Warning};
 use crate::{EncoderMode, QuantOptions, apply_scale_firing_rates};
 use accounting::ErrAcc;
 use nmc_ir::Graph;
-use nmc_ir::qmodel::{InputEncoding, QInput, QMODEL_SCHEMA_VERSION, QModel, QOutput, QPopulation, Source};
+use nmc_ir::qmodel::{InputEncoding, QInput, QMODEL_SCHEMA_VERSION, QModel, QOutput, QPopulation, QReadout, Source};
 use nmc_target::Target;
 use std::collections::BTreeMap;
 
@@ -172,7 +173,14 @@ pub fn quantize(graph: &Graph, target: &Target, opts: &QuantOptions) -> Result<(
         pops.push(out.q);
         reports.push(out.report);
     }
-    let model = assemble_model(&ctx, pops)?;
+    let mut readouts = Vec::with_capacity(low.readouts.len());
+    let mut readout_reports = Vec::with_capacity(low.readouts.len());
+    for r in &low.readouts {
+        let (q, rep) = readout::readout(&ctx, r)?;
+        readouts.push(q);
+        readout_reports.push(rep);
+    }
+    let model = assemble_model(&ctx, pops, readouts)?;
     let totals = accounting::totals(&reports, &err, warnings.len());
     let report = QuantReport {
         schema: REPORT_SCHEMA.into(),
@@ -190,6 +198,7 @@ pub fn quantize(graph: &Graph, target: &Target, opts: &QuantOptions) -> Result<(
         .into(),
         inputs: input_reports,
         populations: reports,
+        readouts: readout_reports,
         warnings,
         totals,
     };
@@ -198,7 +207,7 @@ pub fn quantize(graph: &Graph, target: &Target, opts: &QuantOptions) -> Result<(
 
 /// The QModel of the quantized populations, with its inputs and outputs,
 /// checked.
-fn assemble_model(ctx: &Ctx<'_>, pops: Vec<QPopulation>) -> Result<QModel, QuantError> {
+fn assemble_model(ctx: &Ctx<'_>, pops: Vec<QPopulation>, readouts: Vec<QReadout>) -> Result<QModel, QuantError> {
     let graph = ctx.g;
     let inputs = ctx
         .low
@@ -228,6 +237,7 @@ fn assemble_model(ctx: &Ctx<'_>, pops: Vec<QPopulation>) -> Result<QModel, Quant
         inputs,
         populations: pops,
         outputs,
+        readouts,
     };
     model.check().map_err(|e| QuantError::Internal {
         node: e.population.clone(),

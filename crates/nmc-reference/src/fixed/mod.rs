@@ -102,10 +102,21 @@
 //! clips as well: the float model has no such bounds, so a clipped `v` is a
 //! place where the integer run departs from it.
 //!
+//! ## Host readouts
+//!
+//! A model's host readouts ([`nmc_ir::qmodel::QReadout`]) read spiking chip
+//! populations at the target's chip → host latency
+//! (`timing.host_output_delay_steps`, which the target must state). After
+//! the integer run, each readout's `f64` value of step `t` is computed from
+//! the population spikes of step `t − latency` in the order the QModel
+//! documents (bias, then each connection's row entries in storage order,
+//! then `f = decay·f + gain·y`), so the emulator, which follows the same
+//! order, produces the same bits.
+//!
 //! ## Results
 //!
 //! A [`Trace`] (crate `nmc-trace`, the type the emulator returns too): one
-//! layer per population in model order, spikes at bit `(b·steps + t)·n + i`
+//! layer per population in model order, one readout trace per host readout, spikes at bit `(b·steps + t)·n + i`
 //! as in the float reference, for non-spiking populations the voltage after
 //! each step at the same index, the overflow counts per register and the
 //! first overflow. A probe `(population, neuron, batch item)` records
@@ -116,6 +127,7 @@ mod arith;
 mod error;
 mod paths;
 mod plan;
+mod readout;
 mod run;
 
 pub use error::FixedError;
@@ -274,11 +286,18 @@ pub fn simulate_fixed(
             .unwrap_or_default(),
         None => Vec::new(),
     };
+    let pop_n: Vec<usize> = plan.pops.iter().map(|p| p.n).collect();
+    let item_spikes: Vec<&[BitVec]> = items.iter().map(|i| &i.spikes[..]).collect();
+    let readouts = readout::plans(model)
+        .iter()
+        .map(|r| readout::trace(r, &item_spikes, &pop_n, steps))
+        .collect();
     Ok(FixedResult {
         trace: Trace {
             batch,
             steps,
             layers: layers(&plan, &items, batch, steps),
+            readouts,
             first_overflow,
         },
         probe,

@@ -58,7 +58,7 @@ pub(crate) fn check(model: &QModel, target: &Target) -> Result<(), FixedError> {
             ));
         }
     }
-    Ok(())
+    super::readout::check(model, target)
 }
 
 /// Connection `ci` of `p`: a source the population may read, at the latency

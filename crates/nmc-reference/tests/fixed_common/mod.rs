@@ -93,6 +93,7 @@ pub fn model(target: &str, inputs: Vec<QInput>, populations: Vec<QPopulation>) -
         inputs,
         populations,
         outputs,
+        readouts: Vec::new(),
     }
 }
 

@@ -130,6 +130,7 @@ impl Target {
             timing: Timing {
                 synapse_delay_steps: raw.timing.synapse_delay_steps,
                 host_input_extra_delay_steps: raw.timing.host_input_extra_delay_steps,
+                host_output_delay_steps: raw.timing.host_output_delay_steps,
             },
             neurons: Neurons {
                 models: raw.neurons.models.clone(),

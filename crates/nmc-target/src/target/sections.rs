@@ -181,6 +181,7 @@ impl AxonKindLimits {
 pub struct Timing {
     pub(crate) synapse_delay_steps: u32,
     pub(crate) host_input_extra_delay_steps: u32,
+    pub(crate) host_output_delay_steps: Option<u32>,
 }
 
 impl Timing {
@@ -198,6 +199,13 @@ impl Timing {
     /// (`synapse_delay_steps + host_input_extra_delay_steps`).
     pub fn host_input_delay_steps(&self) -> u32 {
         self.synapse_delay_steps + self.host_input_extra_delay_steps
+    }
+
+    /// A chip spike of step `t` is read by a host readout at step
+    /// `t + host_output_delay_steps` (the chip → host hop); `None` when the
+    /// target file does not state it (then it runs no host readouts).
+    pub fn host_output_delay_steps(&self) -> Option<u32> {
+        self.host_output_delay_steps
     }
 }
 

@@ -53,6 +53,8 @@ pub(crate) struct LoadArgs {
     /// ONNX models: firing rate (Hz) the activation percentile maps to.
     #[arg(long, default_value_t = 250.0)]
     max_rate: f64,
+    #[command(flatten)]
+    pub(crate) readout: super::readout::ReadoutArgs,
 }
 
 #[derive(Args, Debug)]
@@ -169,22 +171,30 @@ impl LoadArgs {
     /// Loads a float model; `.onnx` files are converted with the ONNX options.
     pub(crate) fn graph(&self, model: &std::path::Path) -> Result<nmc::Graph, Failure> {
         if Self::is_onnx(model) {
-            return Ok(self.convert(model)?.graph);
+            return self.readout.apply(self.convert(model)?.graph);
         }
         let g = nmc::load_model(model, &self.options())?;
         warn_about(model, &g);
-        Ok(g)
+        self.readout.apply(g)
     }
     /// As `pipeline::load_any`, converting `.onnx` files with the ONNX options.
     pub(crate) fn any(&self, model: &std::path::Path) -> Result<nmc::pipeline::AnyModel, Failure> {
         if Self::is_onnx(model) {
-            return Ok(nmc::pipeline::AnyModel::Float(Box::new(self.convert(model)?.graph)));
+            let g = self.readout.apply(self.convert(model)?.graph)?;
+            return Ok(nmc::pipeline::AnyModel::Float(Box::new(g)));
         }
-        let m = nmc::pipeline::load_any(model, &self.options())?;
-        if let nmc::pipeline::AnyModel::Float(g) = &m {
-            warn_about(model, g);
+        match nmc::pipeline::load_any(model, &self.options())? {
+            nmc::pipeline::AnyModel::Float(g) => {
+                warn_about(model, &g);
+                Ok(nmc::pipeline::AnyModel::Float(Box::new(self.readout.apply(*g)?)))
+            }
+            _ if self.readout.readout_synapse.is_some() => Err(Error::Usage(format!(
+                "{}: --readout-synapse changes a float model; a quantized model or artifact already has its readouts",
+                model.display()
+            ))
+            .into()),
+            m => Ok(m),
         }
-        Ok(m)
     }
     fn options(&self) -> LoadOptions {
         LoadOptions {

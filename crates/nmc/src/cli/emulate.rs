@@ -39,6 +39,8 @@ pub(crate) struct EmulateArgs {
     spikes: Option<PathBuf>,
     #[command(flatten)]
     check: CheckArgs,
+    #[command(flatten)]
+    decision: super::readout::DecisionArgs,
     /// Print the JSON report (schema nmc.emulate/1).
     #[arg(long)]
     json: bool,
@@ -56,6 +58,7 @@ impl EmulateArgs {
             out,
             spikes,
             check: CheckArgs { strict, expect, bless },
+            decision,
             json,
         } = self;
         let a = nmc_artifact::Artifact::read(&artifact).map_err(Error::from)?;
@@ -72,6 +75,7 @@ impl EmulateArgs {
                 expect: expect.as_deref(),
                 bless,
                 strict,
+                readout_decision: decision.decision(),
             },
         )?;
         print_report(json, &report)?;

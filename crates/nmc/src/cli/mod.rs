@@ -11,6 +11,7 @@ pub(crate) mod inspect;
 pub(crate) mod output;
 pub(crate) mod partition;
 pub(crate) mod quantize;
+pub(crate) mod readout;
 pub(crate) mod simulate;
 pub(crate) mod targets;
 pub(crate) mod verify;

@@ -32,6 +32,8 @@ pub(crate) struct SimulateArgs {
     steps: Option<usize>,
     #[command(flatten)]
     load: LoadArgs,
+    #[command(flatten)]
+    decision: super::readout::DecisionArgs,
     /// Write per-layer spikes and output traces to this .npz file.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -59,6 +61,7 @@ impl SimulateArgs {
             host_layer,
             steps,
             load,
+            decision,
             out,
             labels,
             json,
@@ -126,7 +129,14 @@ impl SimulateArgs {
                 })?)
             }
         };
-        let report = nmc::simulate::run(&g, &input, steps, out.as_deref(), labels.as_deref())?;
+        let report = nmc::simulate::run(
+            &g,
+            &input,
+            steps,
+            out.as_deref(),
+            labels.as_deref(),
+            decision.decision(),
+        )?;
         print_report(json, &report)?;
         Ok(())
     }

@@ -22,6 +22,8 @@ pub(crate) struct VerifyArgs {
     quant: QuantArgs,
     #[command(flatten)]
     load: LoadArgs,
+    #[command(flatten)]
+    decision: super::readout::DecisionArgs,
     /// Input array (.npy/.npz), as for `simulate`.
     #[arg(long, required_unless_present = "input_spikes", conflicts_with = "input_spikes")]
     input: Option<PathBuf>,
@@ -54,6 +56,7 @@ impl VerifyArgs {
             target,
             quant,
             load,
+            decision,
             input,
             input_spikes,
             steps,
@@ -97,6 +100,7 @@ impl VerifyArgs {
             strict,
             expect: expect.clone(),
             bless,
+            readout_decision: decision.decision(),
         };
         let (path, host_spikes) = one_input(input.as_ref(), input_spikes.as_ref())?;
         let out = if host_spikes {

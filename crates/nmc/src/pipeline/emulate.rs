@@ -30,6 +30,9 @@ pub struct EmulateOptions<'a> {
     /// `(batch, steps, *host shape)` of 0/1 (`--input-spikes`), fed instead
     /// of running the host layer on real-valued input.
     pub host_spikes: bool,
+    /// How host readouts are decided (default per readout: `last` when
+    /// filtered, else `sum`).
+    pub readout_decision: Option<crate::readout::ReadoutDecision>,
 }
 
 /// Samples emulated at a time by [`emulate_file`]: memory holds one chunk's
@@ -75,7 +78,7 @@ pub fn emulate_file(
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let mut totals = Totals::new(a, batch, steps, opts.out.is_some());
+    let mut totals = Totals::new(a, batch, steps, opts.out.is_some(), opts.readout_decision);
     let v = stim.values();
     let run = RunOptions { strict: opts.strict };
     let mut b0 = 0;
@@ -194,6 +197,8 @@ struct Totals {
     out_layer: Option<usize>,
     /// Per sample so far, the output layer's most active neuron.
     argmax: Vec<usize>,
+    /// Per host readout: its decision rule and the decided class per sample so far.
+    readouts: Vec<(crate::readout::ReadoutDecision, Vec<usize>)>,
     /// Per core, spikes and synaptic events (empty before the first chunk).
     cores: Vec<nmc_emu::CoreActivity>,
     /// Per layer, wraps and clips (empty before the first chunk).
@@ -207,7 +212,13 @@ struct Totals {
 }
 
 impl Totals {
-    fn new(a: &Artifact, batch: usize, steps: usize, out: bool) -> Totals {
+    fn new(
+        a: &Artifact,
+        batch: usize,
+        steps: usize,
+        out: bool,
+        decision: Option<crate::readout::ReadoutDecision>,
+    ) -> Totals {
         Totals {
             acc: a
                 .layers
@@ -216,6 +227,14 @@ impl Totals {
                 .collect(),
             out_layer: a.outputs.first().map(|o| o.layer as usize),
             argmax: Vec::with_capacity(batch),
+            readouts: a
+                .readouts
+                .iter()
+                .map(|r| {
+                    let d = crate::readout::ReadoutDecision::resolve(decision, r.filter.is_some());
+                    (d, Vec::with_capacity(batch))
+                })
+                .collect(),
             cores: Vec::new(),
             overflows: Vec::new(),
             host_spikes: 0,
@@ -238,6 +257,10 @@ impl Totals {
             if let Some(w) = &mut self.whole {
                 w[k].extend_from_bitslice(&l.spikes);
             }
+        }
+        for ((d, classes), r) in self.readouts.iter_mut().zip(&t.readouts) {
+            let n = r.elements();
+            classes.extend((0..t.batch).map(|b| d.decide(&r.values[b * steps * n..(b + 1) * steps * n], 0, steps, n)));
         }
         if self.cores.is_empty() {
             self.cores = res.cores.clone();
@@ -273,6 +296,19 @@ impl Totals {
                 accuracy,
             }
         });
+        let readouts = a
+            .readouts
+            .iter()
+            .zip(&self.readouts)
+            .map(|(r, (d, classes))| crate::activity::ReadoutResult {
+                readout: r.name.clone(),
+                output: r.output.clone(),
+                synapse_tau: r.filter.map(|f| f.tau),
+                decision: *d,
+                argmax: classes.clone(),
+                accuracy: labels.map(|y| crate::simulate::accuracy(classes, y)),
+            })
+            .collect();
         let layers: Vec<crate::activity::LayerActivity> = self.acc.iter().map(|x| x.finish(a.dt)).collect();
         let warnings = crate::activity::warnings_of(&layers, &emu.layer_spiking(), batch, steps);
         crate::activity::EmulateReport {
@@ -288,6 +324,7 @@ impl Totals {
             host_spikes: self.host_spikes,
             syn_events: self.syn_events,
             output,
+            readouts,
             overflows: self.overflows,
             golden,
         }

@@ -44,6 +44,12 @@ pub struct ExactCheck {
     pub voltages: u64,
     /// The first read-out voltage that differs, if any.
     pub voltage_mismatch: Option<VoltageMismatch>,
+    /// Host readouts compared.
+    pub readouts: usize,
+    /// Host readout `f64` values compared (item × step × element), by bits.
+    pub readout_values: u64,
+    /// The first host readout value that differs, if any.
+    pub readout_mismatch: Option<nmc_trace::ReadoutDifference>,
     /// The first (layer, register) whose overflow counts differ, if any.
     pub overflow_count_mismatch: Option<CountDifference>,
     /// A's first overflow (B's too when `first_overflow_mismatch` is null).
@@ -74,8 +80,11 @@ impl ExactCheck {
             state_a: None,
             state_b: None,
             voltages: c.voltages,
+            readouts: a.readouts.len(),
+            readout_values: c.readout_values,
             first_overflow: a.first_overflow.clone(),
             first_difference: c.first(),
+            readout_mismatch: c.readout,
             mismatch: c.spikes,
             voltage_mismatch: c.voltage,
             overflow_count_mismatch: c.counts,
@@ -129,7 +138,16 @@ impl std::fmt::Display for ExactCheck {
                 v.layer, v.neuron, v.step, v.batch_item, v.a, v.b, v.differing
             )?;
         }
+        if let Some(r) = &self.readout_mismatch {
+            writeln!(
+                f,
+                "A ≠ B: host readout values differ: first in readout `{}`, element {}, step {}, sample {}: \
+                 reference {:e} / emulator {:e}; {} values differ",
+                r.readout, r.element, r.step, r.batch_item, r.a, r.b, r.differing
+            )?;
+        }
         let others = self.voltage_mismatch.is_some()
+            || self.readout_mismatch.is_some()
             || self.overflow_count_mismatch.is_some()
             || self.first_overflow_mismatch.is_some();
         match &self.mismatch {
@@ -137,6 +155,12 @@ impl std::fmt::Display for ExactCheck {
                 f,
                 "spikes: fixed-point reference and emulated artifact identical ({} layers, {} spike bits)",
                 self.layers, self.bits
+            )?,
+            None if self.readouts > 0 => writeln!(
+                f,
+                "A = B: fixed-point reference and emulated artifact identical ({} layers, {} spike bits, {} read-out \
+                 voltages, {} host readout values of {} readouts, bit for bit)",
+                self.layers, self.bits, self.voltages, self.readout_values, self.readouts
             )?,
             None if self.voltages > 0 => writeln!(
                 f,

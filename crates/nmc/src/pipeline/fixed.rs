@@ -63,6 +63,26 @@ pub fn simulate_fixed_file(
         Source::Population(k) => views.get(k).map(|v| crate::activity::Readout::of(v, labels.as_deref())),
         Source::Input(_) => None,
     });
+    let readouts = q
+        .readouts
+        .iter()
+        .zip(&res.readouts)
+        .map(|(r, t)| {
+            let d = crate::readout::ReadoutDecision::resolve(None, r.filter.is_some());
+            let n = t.elements();
+            let argmax: Vec<usize> = (0..batch)
+                .map(|b| d.decide(&t.values[b * steps * n..(b + 1) * steps * n], 0, steps, n))
+                .collect();
+            crate::activity::ReadoutResult {
+                readout: r.name.clone(),
+                output: r.output.clone(),
+                synapse_tau: r.filter.map(|f| f.tau),
+                decision: d,
+                accuracy: labels.as_deref().map(|y| crate::simulate::accuracy(&argmax, y)),
+                argmax,
+            }
+        })
+        .collect();
     let layers: Vec<crate::activity::LayerActivity> = views
         .iter()
         .map(|v| crate::activity::LayerActivity::of(v, q.dt))
@@ -85,6 +105,7 @@ pub fn simulate_fixed_file(
         host_spikes: 0,
         syn_events: 0,
         output,
+        readouts,
         overflows: crate::activity::LayerOverflow::all(&res),
         golden: None,
     })

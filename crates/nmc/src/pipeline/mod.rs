@@ -138,6 +138,25 @@ pub fn lags(q: &QModel) -> Vec<usize> {
     lag
 }
 
+/// Per host readout of `q`, the steps by which its deployed values lag the
+/// float reference: its source's lag plus the chip → host latency (the
+/// smallest over its connections), given the populations' `lags`.
+pub fn host_readout_lags(q: &QModel, lags: &[usize]) -> Vec<usize> {
+    q.readouts
+        .iter()
+        .map(|r| {
+            r.inputs
+                .iter()
+                .filter_map(|c| match c.source {
+                    Source::Population(k) => lags.get(k).map(|l| l + c.latency as usize),
+                    Source::Input(_) => None,
+                })
+                .min()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
 fn spikes_of<'a>(name: &'a str, n: usize, batch: usize, steps: usize, bits: &'a bitvec::vec::BitVec) -> Spikes<'a> {
     Spikes {
         name,

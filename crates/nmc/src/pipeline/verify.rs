@@ -36,6 +36,9 @@ pub struct VerifyOptions {
     pub expect: Option<std::path::PathBuf>,
     /// Write `expect` instead of comparing.
     pub bless: bool,
+    /// How readout outputs are decided (default per readout: `last` when
+    /// filtered, else `sum`; [`crate::readout`]).
+    pub readout_decision: Option<crate::readout::ReadoutDecision>,
 }
 
 /// Output agreement between deployed and float.
@@ -91,6 +94,8 @@ pub struct VerifyReport {
     pub layers: Vec<LayerFidelity>,
     /// Output agreement.
     pub output: Option<OutputAgreement>,
+    /// Host readouts, deployed vs float.
+    pub readouts: Vec<crate::readout::ReadoutAgreement>,
     /// Wraps and clips per layer (emulator; the fixed reference counts the
     /// same, or `exact` fails), layers with none left out.
     pub overflows: Vec<crate::activity::LayerOverflow>,
@@ -211,7 +216,12 @@ fn verify_inner(
     compiled.quant_report = Some(qr);
     let q = &compiled.qmodel;
     let lag = lags(q);
-    let max_lag = lag.iter().copied().max().unwrap_or(0);
+    let max_lag = lag
+        .iter()
+        .chain(&super::host_readout_lags(q, &lag))
+        .copied()
+        .max()
+        .unwrap_or(0);
     let run_steps = steps + max_lag;
     // 3. Fixed reference (A) and emulator (B) over the same, longer run.
     let batch = stim.batch();
@@ -241,6 +251,7 @@ fn verify_inner(
         None => (None, None),
     };
     let raster = aligned.raster();
+    let readouts = readout_agreements(q, &float, &em.trace, &lag, steps, opts);
     let mut chips: Vec<u16> = compiled.artifact.cores.iter().map(|c| c.chip).collect();
     chips.sort_unstable();
     chips.dedup();
@@ -267,6 +278,7 @@ fn verify_inner(
         exact,
         layers,
         output,
+        readouts,
         overflows: crate::activity::LayerOverflow::all(&em.trace)
             .into_iter()
             .filter(|o| o.total() > 0)
@@ -290,6 +302,53 @@ fn verify_inner(
         steps,
     };
     Ok(VerifyOutcome { report, page, compiled })
+}
+
+/// Every host readout of `q`, B's values (read at the readout's lag) against
+/// the float reference's output it feeds.
+fn readout_agreements(
+    q: &QModel,
+    float: &nmc_reference::SimResult,
+    b: &nmc_trace::Trace,
+    lag: &[usize],
+    steps: usize,
+    opts: &VerifyOptions,
+) -> Vec<crate::readout::ReadoutAgreement> {
+    use crate::readout::{ReadoutAgreement, ReadoutDecision, ReadoutValues};
+    let mut out = Vec::new();
+    for (r, &rlag) in q.readouts.iter().zip(&super::host_readout_lags(q, lag)) {
+        let (Some(fo), Some(br)) = (
+            float.outputs.iter().find(|o| o.name == r.output),
+            b.host_readout(&r.name),
+        ) else {
+            continue;
+        };
+        let (batch, fsteps, n) = fo.values.dim();
+        let fvals: Vec<f64> = fo.values.iter().copied().collect();
+        if n != br.elements() || rlag + steps > b.steps || steps > fsteps {
+            continue;
+        }
+        let decision = ReadoutDecision::resolve(opts.readout_decision, r.filter.is_some());
+        out.push(ReadoutAgreement::of(
+            (&r.name, &r.output, r.filter.map(|f| f.tau)),
+            &ReadoutValues {
+                values: &fvals,
+                steps: fsteps,
+                offset: 0,
+            },
+            &ReadoutValues {
+                values: &br.values,
+                steps: b.steps,
+                offset: rlag,
+            },
+            batch,
+            steps,
+            n,
+            decision,
+            opts.labels.as_deref(),
+        ));
+    }
+    out
 }
 
 /// Per layer, (float rate, deployed rate) in Hz per (item, neuron),
@@ -478,6 +537,25 @@ fn page_summary(report: &VerifyReport) -> Vec<(String, String)> {
             ));
         }
     }
+    for r in &report.readouts {
+        summary.push((
+            format!("readout {} ({})", r.readout, r.decision),
+            match (r.float_accuracy, r.deployed_accuracy) {
+                (Some(fa), Some(da)) => format!(
+                    "agreement {:.2}%, accuracy float {:.2}% / deployed {:.2}%, max error {:.3e}",
+                    100.0 * r.decision_agreement,
+                    100.0 * fa,
+                    100.0 * da,
+                    r.max_abs_error
+                ),
+                _ => format!(
+                    "agreement {:.2}%, max error {:.3e}",
+                    100.0 * r.decision_agreement,
+                    r.max_abs_error
+                ),
+            },
+        ));
+    }
     let wraps: u64 = report.overflows.iter().map(|o| o.total()).sum();
     summary.push((
         "overflows".into(),
@@ -573,6 +651,9 @@ impl std::fmt::Display for VerifyReport {
                 )?,
                 None => writeln!(f, "; output spike trains identical")?,
             }
+        }
+        for r in &self.readouts {
+            write!(f, "{r}")?;
         }
         f.write_str(&crate::activity::overflow_table(&self.overflows))?;
         for m in &self.warnings {

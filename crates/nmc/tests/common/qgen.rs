@@ -1,6 +1,7 @@
 //! Random quantized models for `tiny`, built directly from the qmodel types:
 //! event or real-valued (host-encoded) inputs, dense, sparse and conv maps,
-//! recurrent (self and feedback) connections, non-spiking read-outs, and
+//! recurrent (self and feedback) connections, non-spiking read-outs, host
+//! readouts (dense or sparse f64 maps of 1–2 chip layers, filtered or not), and
 //! sizes that spread the chip layers over several cores and chips. Every
 //! model is legal and fits `tiny`; `Features` says what a model exercises,
 //! so tests can assert that the generator reached each case.
@@ -9,7 +10,7 @@
 use ndarray::Array3;
 use nmc_ir::qmodel::{
     Compartment, InputEncoding, PerNeuron, Placement, QConnection, QInput, QMODEL_SCHEMA_VERSION, QModel, QOutput,
-    QPopulation, QWeights, Source,
+    QPopulation, QReadout, QReadoutConnection, QWeights, ReadoutFilter, ReadoutWeights, Source,
 };
 use nmc_ir::{NeuronModel, Shape};
 use nmc_reference::Stimulus;
@@ -48,6 +49,8 @@ pub struct Features {
     pub conv: bool,
     /// A self-connection or a connection from a later population.
     pub recurrent: bool,
+    /// A host readout (f64, from chip spikes).
+    pub host_readout: bool,
 }
 
 /// A model, a stimulus and the number of steps to run.
@@ -308,6 +311,9 @@ pub fn random_case(seed: u64, t: &Target) -> Case {
         name: "out".into(),
         source: Source::Population(last),
     }];
+    // Drawn from their own stream, so the rest of each seed's case is unchanged.
+    let readouts = host_readouts(&mut Rng(seed ^ 0x05EE_D0F4_EAD0_u64), t, &pops);
+    f.host_readout = !readouts.is_empty();
     let model = QModel {
         schema_version: QMODEL_SCHEMA_VERSION,
         name: format!("random{seed}"),
@@ -320,6 +326,7 @@ pub fn random_case(seed: u64, t: &Target) -> Case {
         }],
         populations: pops,
         outputs,
+        readouts,
     };
     model.check().unwrap();
     let (batch, t_len) = (rng.range(1, 2) as usize, rng.range(6, 14) as usize);
@@ -339,6 +346,73 @@ pub fn random_case(seed: u64, t: &Target) -> Case {
         steps: t_len + 6,
         features: f,
     }
+}
+
+/// With probability 0.6, one host readout of 1–2 spiking chip populations:
+/// dense or sparse f64 weights, a bias, a lowpass half the time.
+fn host_readouts(rng: &mut Rng, t: &Target, pops: &[QPopulation]) -> Vec<QReadout> {
+    let chip: Vec<usize> = (0..pops.len())
+        .filter(|&k| pops[k].placement == Placement::Chip && pops[k].compartment.spiking)
+        .collect();
+    if chip.is_empty() || !rng.chance(0.6) {
+        return Vec::new();
+    }
+    let latency = t.timing().host_output_delay_steps().unwrap();
+    let n = rng.range(1, 12) as usize;
+    let real = |rng: &mut Rng| rng.range(-1000, 1000) as f64 / 997.0;
+    let mut inputs = Vec::new();
+    for _ in 0..rng.range(1, 2.min(chip.len() as i64)) {
+        let k = rng.pick(&chip);
+        let inp = pops[k].shape.numel();
+        let weights = if rng.chance(0.5) {
+            ReadoutWeights::Dense {
+                out: n,
+                inp,
+                w: (0..n * inp).map(|_| real(rng)).collect(),
+            }
+        } else {
+            let (mut row_ptr, mut col, mut w) = (vec![0u32], Vec::new(), Vec::new());
+            for _ in 0..n {
+                for j in 0..inp {
+                    if rng.chance(0.3) {
+                        col.push(j as u32);
+                        w.push(real(rng));
+                    }
+                }
+                row_ptr.push(col.len() as u32);
+            }
+            ReadoutWeights::Sparse {
+                out: n,
+                inp,
+                row_ptr,
+                col,
+                w,
+            }
+        };
+        inputs.push(QReadoutConnection {
+            source: Source::Population(k),
+            latency,
+            weights,
+            folded_from: Vec::new(),
+        });
+    }
+    let filter = rng.chance(0.5).then(|| {
+        let tau = rng.range(2, 200) as f64 * 1e-3;
+        let decay = (-1e-3 / tau).exp();
+        ReadoutFilter {
+            tau,
+            decay,
+            gain: -(-1e-3f64 / tau).exp_m1(),
+        }
+    });
+    vec![QReadout {
+        name: "ro".into(),
+        output: "ro_out".into(),
+        shape: Shape::new(vec![n]),
+        inputs,
+        bias: (0..n).map(|_| real(rng) * 0.1).collect(),
+        filter,
+    }]
 }
 
 fn view(shape: &[usize]) -> [usize; 3] {
