@@ -86,7 +86,10 @@ pub use error::QuantError;
 pub use io::{qmodel_from_ron, qmodel_to_ron, read_qmodel, write_qmodel};
 pub use onoff::insert_onoff_encoder;
 pub use quantize::{quantize, quantize_population_with_scale};
-pub use readout::{OutputKind, READOUT_SYNAPSE_KEY, insert_readout_synapse, is_readout_synapse, output_kind};
+pub use readout::{
+    OUTPUT_SYNAPSE_KEY, OutputKind, READOUT_SYNAPSE_KEY, apply_output_synapses, insert_readout_synapse,
+    is_readout_synapse, output_kind,
+};
 pub use report::{
     ConnectionReport, DecayChange, InputReport, ParamChange, PopulationReport, QuantReport, REPORT_SCHEMA, RateChange,
     ReadoutInputReport, ReadoutReport, Saturation, Totals, Warning,

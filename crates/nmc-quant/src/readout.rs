@@ -107,9 +107,60 @@ pub fn insert_readout_synapse(g: &Graph, tau: f64) -> Result<Graph, QuantError> 
             ),
         });
     }
+    let taus: Vec<(NodeId, f64)> = outputs.iter().map(|&o| (o, tau)).collect();
+    insert_synapses(g, &taus)
+}
+
+/// The node metadata key of an Output that asks for a readout filter of
+/// that many seconds (`python/nmc_nengo` writes a nengo Probe's `synapse`).
+pub const OUTPUT_SYNAPSE_KEY: &str = "synapse";
+
+/// The graph with the readout filters its Output nodes ask for in their
+/// metadata `synapse` (seconds; a nengo Probe's synapse), inserted as
+/// [`insert_readout_synapse`] does for one Output each. Outputs without the
+/// key are left alone; a key on an Output that is not a linear readout, or
+/// that is not a positive number, is an error naming the Output.
+pub fn apply_output_synapses(g: &Graph) -> Result<Graph, QuantError> {
+    let mut taus = Vec::new();
+    for o in g.output_nodes() {
+        let node = g.node(o);
+        let Some(m) = node.meta.get(OUTPUT_SYNAPSE_KEY) else {
+            continue;
+        };
+        let bad = |message: String| QuantError::Unsupported {
+            node: node.name.clone(),
+            field: format!("metadata.{OUTPUT_SYNAPSE_KEY}"),
+            message,
+        };
+        let tau = match m {
+            Meta::Float(x) => *x,
+            Meta::Int(i) => *i as f64,
+            other => return Err(bad(format!("expected one number of seconds, got {other}"))),
+        };
+        if !(tau.is_finite() && tau > 0.0) {
+            return Err(bad(format!("must be a positive time constant in seconds, is {tau}")));
+        }
+        if output_kind(g, o) != (OutputKind::Readout { filtered: false }) || g.inputs(o).len() != 1 {
+            return Err(bad(
+                "a readout synapse filters a linear readout (an Affine or Conv straight into the Output); \
+                 this Output records spikes, voltages or an already filtered value"
+                    .into(),
+            ));
+        }
+        taus.push((o, tau));
+    }
+    if taus.is_empty() {
+        return Ok(g.clone());
+    }
+    insert_synapses(g, &taus)
+}
+
+/// Inserts one LI filter `<output>.synapse` of the given τ before each Output.
+fn insert_synapses(g: &Graph, taus: &[(NodeId, f64)]) -> Result<Graph, QuantError> {
+    let tau_of: HashMap<NodeId, f64> = taus.iter().copied().collect();
     let mut names: HashSet<String> = g.node_ids().map(|i| g.node(i).name.clone()).collect();
     let mut synapse: HashMap<NodeId, String> = HashMap::new();
-    for &o in &outputs {
+    for &(o, _) in taus {
         let base = format!("{}.synapse", g.node(o).name);
         let mut name = base.clone();
         let mut k = 1;
@@ -132,6 +183,7 @@ pub fn insert_readout_synapse(g: &Graph, tau: f64) -> Result<Graph, QuantError> 
     for id in g.node_ids() {
         let node = g.node(id);
         if let Some(name) = synapse.get(&id) {
+            let tau = tau_of[&id];
             let shape: Shape = g.input_fact(id).map(|f| f.shape.clone()).unwrap_or_default();
             let mut li = Neuron::neutral(NeuronModel::Li, shape);
             li.tau_mem.iter_mut().for_each(|t| *t = tau);

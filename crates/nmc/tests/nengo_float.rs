@@ -149,3 +149,32 @@ fn readout_values_equal_nengo_probe() {
     eprintln!("amplitude/out_p: max |nmc − nengo| = {err:e} (largest value {scale})");
     assert!(err <= 1e-9 * scale, "readout differs from nengo's probe by {err}");
 }
+
+#[test]
+fn filtered_readout_equals_nengo_probe_with_synapse() {
+    // `out_p_filt` probes the same readout with `synapse=0.01`; the file
+    // records it as the Output's metadata `synapse`, which becomes an LI
+    // filter. Under the nengo rule the filter is read one step after its
+    // update, as nengo's probe is.
+    let g = nmc_frontend::load(&fixture("amplitude.nir"), &LoadOptions::default()).unwrap();
+    let g = nmc_quant::apply_output_synapses(&g).unwrap();
+    assert!(
+        g.find("out_p_filt.synapse").is_some(),
+        "the Output's synapse was not applied"
+    );
+    let x: Array3<f64> = ndarray_npy::read_npy(fixture("amplitude.input.npy")).unwrap();
+    let r = simulate(&g, &Stimulus::new(x).unwrap(), &SimOptions::default()).unwrap();
+    let mut z = ndarray_npy::NpzReader::new(std::fs::File::open(fixture("amplitude.outputs.npz")).unwrap()).unwrap();
+    let want: Array3<f64> = z.by_name("out_p_filt.npy").unwrap();
+    let got = &r.output("out_p_filt").unwrap().values;
+    let scale = want.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let err = got
+        .iter()
+        .zip(want.iter())
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    eprintln!("amplitude/out_p_filt: max |nmc − nengo| = {err:e} (largest value {scale})");
+    assert!(
+        scale > 0.0 && err <= 1e-9 * scale,
+        "filtered readout differs from nengo's probe by {err}"
+    );
+}

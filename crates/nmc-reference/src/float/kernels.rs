@@ -468,7 +468,8 @@ impl NeuronPlan {
     /// A synaptic current (CubaLIF/CubaLI) reaches the membrane one step
     /// after its input, as a nengo `Lowpass` synapse does: the membrane
     /// reads the current of the previous step, then the current takes this
-    /// step's input.
+    /// step's input. Likewise a non-spiking population (a filter: LI, a
+    /// readout synapse) outputs its voltage of the previous step.
     fn run_nengo(&self, ng: &NengoPlan, x: &[f64], out: &mut [f64], st: &mut NeuronState) {
         let dt = ng.dt;
         for j in 0..out.len() {
@@ -484,7 +485,8 @@ impl NeuronPlan {
             let rt = st.refr_time[j] - dt;
             st.refr_time[j] = rt;
             let delta_t = (dt - rt).clamp(0.0, dt);
-            let mut v = st.v[j];
+            let v_before = st.v[j];
+            let mut v = v_before;
             let big_j = if self.integrator {
                 self.r[j] * i
             } else {
@@ -514,7 +516,10 @@ impl NeuronPlan {
                 st.refr_time[j] = ng.t_ref + t_spike;
                 out[j] = 1.0;
             } else {
-                out[j] = if self.spiking { 0.0 } else { v };
+                // A non-spiking population is a filter (a nengo Probe's or
+                // Lowpass's synapse): its output is read one step after
+                // its update, as nengo reads a synapse.
+                out[j] = if self.spiking { 0.0 } else { v_before };
             }
             st.v[j] = v;
         }

@@ -11,16 +11,19 @@ use nmc::readout::ReadoutDecision;
 pub(crate) struct ReadoutArgs {
     /// Lowpass time constant in seconds of every linear readout (an Affine/Conv straight into an
     /// Output, run on the host from the chip's spikes): NengoDL's probe `synapse` (out_p_filt),
-    /// nengo's Lowpass. Inserts an LI node `<output>.synapse` before the Output.
+    /// nengo's Lowpass. Inserts an LI node `<output>.synapse` before the Output. Default: the
+    /// Output node's metadata `synapse`, where a file gives one (python/nmc_nengo writes it).
     #[arg(long, value_name = "SECONDS")]
     pub(crate) readout_synapse: Option<f64>,
 }
 
 impl ReadoutArgs {
-    /// The graph with the readout synapse inserted, when one is asked for.
+    /// The graph with the readout synapse inserted: the option's for every
+    /// linear readout, else those the Output nodes ask for in their metadata
+    /// `synapse` (a nengo Probe's).
     pub(crate) fn apply(&self, g: nmc::Graph) -> Result<nmc::Graph, Failure> {
         match self.readout_synapse {
-            None => Ok(g),
+            None => nmc_quant::apply_output_synapses(&g).map_err(|e| Error::BadInput(e.to_string()).into()),
             Some(tau) => nmc_quant::insert_readout_synapse(&g, tau)
                 .map_err(|e| Error::Usage(format!("--readout-synapse {tau}: {e}")).into()),
         }
