@@ -247,6 +247,52 @@ fn convert_measures_ann_against_snn_accuracy_by_presentation_time() {
     assert!(out.contains("at ceiling"), "{out}");
 }
 
+/// `--logits readout` (issue 12): the converted CNN's logits as a linear
+/// readout on the host decide by potential, not by whole spike counts, so a
+/// short presentation loses far fewer ties; the deployment keeps it.
+#[test]
+fn onnx_logits_as_readout_beat_spike_counts_at_short_presentations() {
+    let acc = |logits: &str| -> (f64, f64) {
+        let o = nmc(&[
+            "verify",
+            "examples/onnx_mnist/mnist_cnn.onnx",
+            "--calibrate",
+            "examples/onnx_mnist/calib_images.npy",
+            "--target",
+            "loihi1",
+            "--input",
+            "examples/onnx_mnist/test_images.npy",
+            "--labels",
+            "examples/onnx_mnist/test_labels.npy",
+            "--steps",
+            "25",
+            "--logits",
+            logits,
+        ]);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{err}");
+        let line = out
+            .lines()
+            .find(|l| l.contains("accuracy float"))
+            .unwrap_or_else(|| panic!("{out}"));
+        let num = |key: &str| -> f64 {
+            let rest = &line[line.rfind(key).unwrap() + key.len()..];
+            rest.trim_start().split('%').next().unwrap().parse().unwrap()
+        };
+        (num("accuracy float"), num("deployed"))
+    };
+    let (spikes_float, _) = acc("spikes");
+    let (readout_float, readout_deployed) = acc("readout");
+    assert!(
+        readout_float >= spikes_float + 10.0,
+        "readout {readout_float}% vs spike counts {spikes_float}% at 25 steps"
+    );
+    assert!(
+        (readout_deployed - readout_float).abs() <= 1.0,
+        "{readout_deployed} vs {readout_float}"
+    );
+}
+
 /// mnist_conv packs its last two layers onto one core: the report's lower
 /// bound must not exceed the cores used (the layers' own bounds summed do).
 #[test]

@@ -75,6 +75,20 @@ pub enum SpikingNeuron {
     },
 }
 
+/// What the converted network's last layer (the logits) becomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LogitsLayer {
+    /// A spiking layer like the others; classes are decided by spike counts
+    /// (default; close logits can tie in whole counts).
+    #[default]
+    Spikes,
+    /// A linear readout (the last Gemm/Conv straight into the Output, run on
+    /// the host from the chip's spikes): its value per step is the logits
+    /// times `rate_per_step/λ`, so classes are decided by potentials, not by
+    /// whole spike counts.
+    Readout,
+}
+
 /// Conversion options.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConvertOptions {
@@ -93,6 +107,8 @@ pub struct ConvertOptions {
     pub neuron: SpikingNeuron,
     /// Reset rule (default [`ResetMode::Zero`]).
     pub reset: Option<ResetMode>,
+    /// The last layer: spikes (default) or a linear readout.
+    pub logits: LogitsLayer,
 }
 
 impl Default for ConvertOptions {
@@ -104,6 +120,7 @@ impl Default for ConvertOptions {
             dt: None,
             neuron: SpikingNeuron::If,
             reset: None,
+            logits: LogitsLayer::Spikes,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::ann::{Ann, Layer};
 use super::calibrate::{Scales, scales, stages};
-use super::{Conversion, ConvertOptions, ConvertReport, LayerReport, SpikingNeuron, err};
+use super::{Conversion, ConvertOptions, ConvertReport, LayerReport, LogitsLayer, SpikingNeuron, err};
 use crate::FrontendError;
 use nmc_ir::{Graph, GraphBuilder, Meta, Neuron, NeuronModel, Op, PoolKind, ResetMode, Shape, Tensor};
 use std::collections::{BTreeMap, HashSet};
@@ -48,12 +48,19 @@ pub(super) fn build(file: &str, ann: Ann, opts: &ConvertOptions) -> Result<Conve
         let bf = r / lam;
         let (mut ops, onnx_nodes) = stage_ops(file, &ann, rg, wf, bf, &mut names)?;
         let last = &ann.layers[rg.end - 1];
-        let pop_name = if *has_relu {
+        // The logits as a readout: the last stage's linear ops feed the
+        // Output directly (a ReLU on the logits has no readout form).
+        let readout = opts.logits == LogitsLayer::Readout && k + 1 == st.len() && !*has_relu;
+        let pop_name = if readout {
+            ops.last().map(|(n, _)| n.clone()).unwrap_or_else(|| prev.clone())
+        } else if *has_relu {
             names.unique(&last.0)
         } else {
             names.unique(&format!("{}_if", last.0))
         };
-        ops.push((pop_name.clone(), Op::Neuron(population(opts, &last.2))));
+        if !readout {
+            ops.push((pop_name.clone(), Op::Neuron(population(opts, &last.2))));
+        }
         for (name, op) in ops {
             b.node(name.clone(), op, BTreeMap::new())
                 .map_err(|e| build_error(file, e))?;
@@ -289,6 +296,9 @@ fn finish(
     b.meta("onnx_opset", Meta::Int(ann.opset));
     b.meta("onnx_output_scale", Meta::Float(output_scale));
     b.meta("onnx_max_rate_hz", Meta::Float(opts.max_rate_hz));
+    if opts.logits == LogitsLayer::Readout {
+        b.meta("onnx_logits", Meta::Str("readout".into()));
+    }
     if !warnings.is_empty() {
         b.meta("onnx_warning", Meta::Str(warnings.join("; ")));
     }

@@ -53,6 +53,10 @@ pub(crate) struct LoadArgs {
     /// ONNX models: firing rate (Hz) the activation percentile maps to.
     #[arg(long, default_value_t = 250.0)]
     max_rate: f64,
+    /// ONNX models: the logits layer as spikes (class = most spikes) or as a linear readout on
+    /// the host (class = largest potential; no ties of whole spike counts).
+    #[arg(long, value_enum, default_value_t = LogitsArg::Spikes)]
+    logits: LogitsArg,
     #[command(flatten)]
     pub(crate) readout: super::readout::ReadoutArgs,
 }
@@ -124,6 +128,14 @@ enum DiscArg {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
+enum LogitsArg {
+    /// A spiking layer; classes by spike counts.
+    Spikes,
+    /// A linear readout on the host; classes by potentials.
+    Readout,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
 enum SpikeArg {
     /// A spike is one unit of charge in its step.
     Step,
@@ -152,6 +164,10 @@ impl LoadArgs {
             max_rate_hz: self.max_rate,
             dt: o.dt,
             reset: o.reset,
+            logits: match self.logits {
+                LogitsArg::Spikes => nmc_frontend::onnx::LogitsLayer::Spikes,
+                LogitsArg::Readout => nmc_frontend::onnx::LogitsLayer::Readout,
+            },
             ..Default::default()
         })
     }
