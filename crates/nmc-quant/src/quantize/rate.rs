@@ -27,7 +27,28 @@ fn closed_form_rate(theta: f64, alpha: f64, d: f64, n_ref: f64) -> f64 {
     (1.0 / (t + 0.5 + n_ref)).min(1.0 / (n_ref + 1.0))
 }
 
-/// Rate under a representative constant input (spiking models).
+/// nengo's continuous steady-state rate (spikes/step) under the same drive:
+/// the crossing time `T` as above plus the refractory period `T_ref/dt`,
+/// with no half step (nengo interpolates the spike time within its step
+/// and its refractory period is continuous): `1/(T + T_ref/dt)`.
+fn nengo_rate(theta: f64, alpha: f64, d: f64, t_ref_steps: f64) -> f64 {
+    let whole = closed_form_rate(theta, alpha, d, 0.0);
+    if whole <= 0.0 {
+        return 0.0;
+    }
+    let t = if alpha >= 1.0 {
+        theta / d
+    } else {
+        let v_inf = d / (1.0 - alpha);
+        (v_inf / (v_inf - theta)).ln() / (1.0 / alpha).ln()
+    };
+    1.0 / (t + t_ref_steps).max(f64::MIN_POSITIVE)
+}
+
+/// Rate under a representative constant input (spiking models). Under the
+/// nengo rule the float side is nengo's continuous rate, so the change is
+/// also what whole-step refractory periods and uninterpolated spike times
+/// cost on the chip.
 pub(super) fn rate(g: &Graph, p: &PopLowered, ns: &NeuronState, sc: &Scaled) -> Option<RateChange> {
     let n = &p.neuron;
     let dy = &ns.dy;
@@ -50,7 +71,11 @@ pub(super) fn rate(g: &Graph, p: &PopLowered, ns: &NeuronState, sc: &Scaled) -> 
         let b_after = sc.bias.after.iter().sum::<f64>() / len.max(1) as f64;
         let d_syn = (drive - b_float).max(0.0);
         let d_total = d_syn + b_float;
-        let before = closed_form_rate(theta, alpha, d_total, nref);
+        let before = if g.discretization == nmc_ir::Discretization::Nengo {
+            nengo_rate(theta, alpha, d_total, n.refractory / dt)
+        } else {
+            closed_form_rate(theta, alpha, d_total, nref)
+        };
         let chip_alpha = if n.model.leaks() { dy.chip_alpha_m[d0] } else { 1.0 };
         let ratio = if n.model.leaks() && ns.float_gain_m[d0] > 0.0 {
             dy.gain_m[d0] / ns.float_gain_m[d0]
