@@ -24,6 +24,7 @@ fn roundtrip(path: PathBuf) {
     };
     assert_eq!(strip(&a), strip(&b), "{}", path.display());
     assert_eq!(g.dt, back.dt);
+    assert_eq!(g.discretization, back.discretization, "{}", path.display());
 }
 
 #[test]
@@ -39,4 +40,21 @@ fn every_op_roundtrips() {
 #[test]
 fn recurrent_graph_roundtrips() {
     roundtrip(root().join("tests/fixtures/bad-nir/valid/nested_ports.nir"));
+}
+
+/// A nengo network (impulse spikes, nengo's rule, refractory and voltage
+/// floor in node metadata): written back, its weights are already folded, so
+/// the file says `spike_convention = "step"` and reading it gives the same
+/// graph — the 1/dt is not applied twice.
+#[test]
+fn nengo_network_roundtrips_without_folding_twice() {
+    let path = root().join("tests/fixtures/nengo/lowpass.nir");
+    roundtrip(path.clone());
+    let g = nmc_frontend::load(&path, &Default::default()).unwrap();
+    let bytes = nmc_frontend::to_nir_bytes(&g, "out.nir").unwrap();
+    let back = nmc_frontend::load_nir_bytes("out.nir", &bytes, &Default::default()).unwrap();
+    assert_eq!(nmc_ir::SpikeConvention::of(&g), nmc_ir::SpikeConvention::Impulse);
+    assert_eq!(nmc_ir::SpikeConvention::of(&back), nmc_ir::SpikeConvention::Step);
+    assert_eq!(back.discretization, nmc_ir::Discretization::Nengo);
+    assert!(back.to_string().contains("v_min=0"), "{back}");
 }
