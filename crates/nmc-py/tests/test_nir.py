@@ -115,3 +115,26 @@ def test_fixture_spikes_equal_through_nir(shared_fixtures):
     for k in sa.spikes:
         np.testing.assert_array_equal(sa.spikes[k], sb.spikes[k])
     assert sum(int(s.sum()) for s in sa.spikes.values()) > 0
+
+
+def test_nengo_conventions_from_the_file_and_overridden():
+    """A nengo network (tests/fixtures/nengo) is read with the conventions its
+    metadata records; `spike_convention="step"` reads it the wrong way, and its
+    second layer then fires far less."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[3]
+    fx = repo / "tests" / "fixtures" / "nengo"
+    x = np.load(fx / "dense.input.npy")
+    want = np.load(fx / "dense.spikes.npz")
+    m = nmc.load(fx / "dense.nir")
+    info = m.inspect(json=True)
+    assert info["conventions"]["spike_convention"] == "impulse"
+    assert info["conventions"]["discretization"] == "nengo"
+    sim = m.simulate(x)
+    for layer in ("h1", "h2"):
+        assert np.array_equal(sim.spikes[layer].astype(np.uint8), want[layer]), layer
+    wrong = nmc.load(fx / "dense.nir", spike_convention="step").simulate(x)
+    assert wrong.spikes["h2"].sum() * 5 < want["h2"].sum()
+    with pytest.raises(nmc.UsageError, match="spike_convention `unit`"):
+        nmc.load(fx / "dense.nir", spike_convention="unit")

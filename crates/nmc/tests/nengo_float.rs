@@ -25,14 +25,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn nengo_spikes(net: &str) -> BTreeMap<String, Array3<u8>> {
-    let mut z =
-        ndarray_npy::NpzReader::new(std::fs::File::open(fixture(&format!("{net}.spikes.npz"))).unwrap()).unwrap();
-    let mut out = BTreeMap::new();
-    for name in z.names().unwrap() {
-        let a: Array3<u8> = z.by_name(&name).unwrap();
-        out.insert(name.trim_end_matches(".npy").to_string(), a);
-    }
-    out
+    common::read_spikes_npz(&fixture(&format!("{net}.spikes.npz")), "")
 }
 
 fn run(net: &str, opts: &LoadOptions) -> SimResult {

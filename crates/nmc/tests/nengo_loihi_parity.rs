@@ -33,26 +33,11 @@ fn scratch(test: &str) -> PathBuf {
 }
 
 fn nmc(args: &[&str]) -> std::process::Output {
-    let o = Command::new(env!("CARGO_BIN_EXE_nmc")).args(args).output().unwrap();
-    assert!(
-        o.status.success(),
-        "nmc {args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
+    common::nmc_ok(args)
 }
 
 fn read_npz(p: &Path, prefix: &str) -> BTreeMap<String, Array3<u8>> {
-    let mut z = ndarray_npy::NpzReader::new(std::fs::File::open(p).unwrap()).unwrap();
-    let mut out = BTreeMap::new();
-    for name in z.names().unwrap() {
-        let a: Array3<u8> = z.by_name(&name).unwrap();
-        let key = name.trim_end_matches(".npy");
-        if let Some(k) = key.strip_prefix(prefix) {
-            out.insert(k.to_string(), a);
-        }
-    }
-    out
+    common::read_spikes_npz(p, prefix)
 }
 
 /// Compiles `qron` for `target`, emulates it on `input`, returns each

@@ -102,3 +102,32 @@ pub fn npy_f64(shape: &[usize], data: &[f64]) -> Vec<u8> {
         &bytes,
     )
 }
+
+/// Runs the `nmc` binary with `args`, failing the test (with its stderr)
+/// unless it exits 0.
+pub fn nmc_ok(args: &[&str]) -> std::process::Output {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_nmc"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "nmc {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// The `(batch, steps, n)` 0/1 arrays of an `.npz` whose names start with
+/// `prefix`, by the rest of their name (`.npy` dropped).
+pub fn read_spikes_npz(p: &std::path::Path, prefix: &str) -> std::collections::BTreeMap<String, ndarray::Array3<u8>> {
+    let mut z = ndarray_npy::NpzReader::new(std::fs::File::open(p).unwrap()).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for name in z.names().unwrap() {
+        let a: ndarray::Array3<u8> = z.by_name(&name).unwrap();
+        if let Some(k) = name.trim_end_matches(".npy").strip_prefix(prefix) {
+            out.insert(k.to_string(), a);
+        }
+    }
+    out
+}
