@@ -405,12 +405,7 @@ impl State {
             neurons: plan
                 .neuron_sizes
                 .iter()
-                .map(|&n| NeuronState {
-                    i: vec![0.0; n],
-                    v: vec![0.0; n],
-                    refr: vec![0; n],
-                    refr_time: vec![0.0; n],
-                })
+                .map(|&n| NeuronState::new(n))
                 .collect(),
             delays: plan.delay_sizes.iter().map(|&n| vec![0.0; n]).collect(),
         }
