@@ -323,9 +323,7 @@ impl FloatMap<'_> {
                     }
                 }
             }
-            FloatMap::Sparse {
-                row_ptr, col, w, ..
-            } => {
+            FloatMap::Sparse { row_ptr, col, w, .. } => {
                 for (o, yo) in y.iter_mut().enumerate() {
                     for e in row_ptr[o] as usize..row_ptr[o + 1] as usize {
                         let xj = x[col[e] as usize];

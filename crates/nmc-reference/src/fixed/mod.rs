@@ -257,7 +257,8 @@ pub fn simulate_fixed(
         .into_par_iter()
         .map(|b| {
             let probe = opts.probe.and_then(|(p, i, pb)| (pb == b).then_some((p, i)));
-            run::run_item(&plan, &inputs[b], t_len, steps, opts.strict, probe)
+            let float = float_host_spikes(model, &stim.sample(b)[..t_len * features], t_len, steps);
+            run::run_item(&plan, &float, &inputs[b], t_len, steps, opts.strict, probe)
         })
         .collect();
 
@@ -302,6 +303,22 @@ pub fn simulate_fixed(
         },
         probe,
     })
+}
+
+/// Per population, the spikes of its float host layer over one sample
+/// (`steps × n`; `None` for every other population): the real values
+/// `sample` (`t_len × features`) through the one shared float step.
+fn float_host_spikes(model: &QModel, sample: &[f64], t_len: usize, steps: usize) -> Vec<Option<Vec<u8>>> {
+    model
+        .populations
+        .iter()
+        .map(|p| {
+            p.float.as_ref().map(|f| {
+                let lif = nmc_core::lif::Lif::from(&f.neuron);
+                nmc_core::lif::host_spikes(f.map(), &f.bias, &lif, sample, t_len, steps)
+            })
+        })
+        .collect()
 }
 
 /// Keeps in `first` the earlier of it and item `b`'s first overflow: by

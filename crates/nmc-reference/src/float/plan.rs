@@ -402,11 +402,7 @@ impl State {
             vals: vec![0.0; plan.vals_len],
             prev: vec![0.0; plan.prev_len],
             scratch: vec![0.0; plan.scratch_len],
-            neurons: plan
-                .neuron_sizes
-                .iter()
-                .map(|&n| NeuronState::new(n))
-                .collect(),
+            neurons: plan.neuron_sizes.iter().map(|&n| NeuronState::new(n)).collect(),
             delays: plan.delay_sizes.iter().map(|&n| vec![0.0; n]).collect(),
         }
     }

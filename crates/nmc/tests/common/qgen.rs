@@ -194,6 +194,7 @@ fn population(
         compartment: c,
         inputs,
         scale: 1.0,
+        float: None,
     }
 }
 
