@@ -39,12 +39,18 @@
 //!    its weights); every other population is on chip and an Input it
 //!    reads carries event counts. Latencies: chip→chip the target's
 //!    synapse delay, host/events→chip the host delay, real→host 0.
+//! 5. **Host layers** ([`HostLayers`]). `Float` (the default `Auto` under
+//!    the nengo rule) also gives every host population its float model
+//!    (`QPopulation::float`: `f64` weights, bias, the neuron's constants
+//!    under the graph's rule), which both integer executions run instead
+//!    of its integer compartment (docs/quantization.md §10).
 //!
 //! ## API
 //!
 //! - [`quantize`]`(graph, target, opts) -> Result<(QModel, QuantReport), QuantError>`
 //! - [`QuantOptions`] (`scale_firing_rates`, `encoder`, `input_frac_bits`,
-//!   `input_bits`, `max_input_events`, `forced_scales`) and [`EncoderMode`]
+//!   `input_bits`, `max_input_events`, `forced_scales`, `host_layers`),
+//!   [`EncoderMode`] and [`HostLayers`]
 //! - [`apply_scale_firing_rates`]`(graph, s) -> Result<Graph, QuantError>`:
 //!   the float graph NengoDL-style (gain × s, spike amplitude ÷ s).
 //!   [`quantize`] applies it itself when `opts.scale_firing_rates ≠ 1`, so

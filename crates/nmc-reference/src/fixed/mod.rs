@@ -102,6 +102,15 @@
 //! clips as well: the float model has no such bounds, so a clipped `v` is a
 //! place where the integer run departs from it.
 //!
+//! ## Float host layers
+//!
+//! A host population with a float model ([`nmc_ir::qmodel::FloatHost`])
+//! is not run as an integer compartment: before the item's run, its spikes
+//! over all steps are computed from the item's real-valued input by
+//! [`nmc_core::lif::host_spikes`] (the float reference's population step,
+//! shared with the emulator), and in each step the population fires them.
+//! Its record holds those spikes, no overflows and no probe states.
+//!
 //! ## Host readouts
 //!
 //! A model's host readouts ([`nmc_ir::qmodel::QReadout`]) read spiking chip
