@@ -1,6 +1,7 @@
-//! Reading older format versions: version 1 has no host readouts.
+//! Reading older format versions: version 1 has no host readouts, version
+//! 2 no float host layers.
 
-use crate::{ArtInput, Artifact, CoreCfg, HostLayer, LayerMap, OutputMap};
+use crate::{ArtInput, Artifact, CoreCfg, HostLayer, HostReadout, LayerMap, OutputMap};
 use serde::Deserialize;
 
 /// The payload of a version-1 file: [`Artifact`] without `readouts`.
@@ -30,6 +31,23 @@ impl From<ArtifactV1> for Artifact {
             layers: a.layers,
             outputs: a.outputs,
             readouts: Vec::new(),
+            float_host: Vec::new(),
+        }
+    }
+}
+
+/// The payload of a version-2 file: [`Artifact`] without `float_host`.
+#[derive(Deserialize)]
+pub(crate) struct ArtifactV2 {
+    v1: ArtifactV1,
+    readouts: Vec<HostReadout>,
+}
+
+impl From<ArtifactV2> for Artifact {
+    fn from(a: ArtifactV2) -> Artifact {
+        Artifact {
+            readouts: a.readouts,
+            ..a.v1.into()
         }
     }
 }

@@ -16,7 +16,19 @@
 //! encoding. The same artifact always encodes to the same bytes (no maps,
 //! fields in declaration order; the only floats are `dt` and the host
 //! readouts' weights, biases and filter constants, stored as their 8 IEEE
-//! bytes). Version 1 files (no host readouts) are still read.
+//! bytes, and the float host layers' constants likewise). Version 1 files
+//! (no host readouts) and version 2 files (no float host layers) are still
+//! read.
+//!
+//! ## Float host layers
+//! A [`FloatHostLayer`] replaces the integer compartments of one host layer
+//! by the float model: per step, `y = bias`, then for every neuron `o` and
+//! stored entry `(o, j, w)` of row `o` in storage order with `x[j] ≠ 0`
+//! (the input's real value, not its integer encoding), `y[o] = y[o] +
+//! w·x[j]`, then [`nmc_core::lif::Lif::step`] on `y`
+//! ([`nmc_core::lif::host_spikes`]); its spikes take the host layer's
+//! routes as the integer layer's would (`nmc_ir::qmodel`, "Float host
+//! layers").
 //!
 //! ## Host readouts
 //! A [`HostReadout`] is a non-spiking linear output layer the host computes
@@ -45,16 +57,19 @@ use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 mod compat;
+mod float_host;
 mod readout;
 
-use compat::ArtifactV1;
+use compat::{ArtifactV1, ArtifactV2};
+pub use float_host::{FloatHostLayer, FloatNeuron};
 pub use readout::{HostReadout, ReadoutFilter, ReadoutInput, ReadoutWeights};
 
 /// Version of the artifact types and file format.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
-/// Older format versions still read: 1 (no host readouts).
-pub const FORMAT_VERSIONS_READ: [u32; 2] = [1, 2];
+/// Older format versions still read: 1 (no host readouts), 2 (no float
+/// host layers).
+pub const FORMAT_VERSIONS_READ: [u32; 3] = [1, 2, 3];
 
 const MAGIC: &[u8; 4] = b"NMCA";
 const HEADER: usize = 4 + 4 + 8 + 4;
@@ -84,6 +99,8 @@ pub struct Artifact {
     pub outputs: Vec<OutputMap>,
     /// Host readouts (format 2), in the model's readout order.
     pub readouts: Vec<HostReadout>,
+    /// Float host layers (format 3): host layers run in `f64`.
+    pub float_host: Vec<FloatHostLayer>,
 }
 
 /// How an input's values become integers (mirrors the quantized model).
@@ -327,7 +344,7 @@ pub enum ArtifactError {
     },
     /// Written by another format version.
     #[error(
-        "{file}: artifact format version {found}, this nmc reads versions 1 and {FORMAT_VERSION}; recompile the model"
+        "{file}: artifact format version {found}, this nmc reads versions 1 to {FORMAT_VERSION}; recompile the model"
     )]
     Version {
         /// File name.
@@ -457,6 +474,8 @@ impl Artifact {
         };
         let a: Artifact = if version == 1 {
             postcard::from_bytes::<ArtifactV1>(body).map_err(decode)?.into()
+        } else if version == 2 {
+            postcard::from_bytes::<ArtifactV2>(body).map_err(decode)?.into()
         } else {
             postcard::from_bytes(body).map_err(decode)?
         };
@@ -605,6 +624,9 @@ impl Artifact {
         }
         for (ri, r) in self.readouts.iter().enumerate() {
             self.check_readout(ri, r)?;
+        }
+        for (fi, f) in self.float_host.iter().enumerate() {
+            self.check_float_host(fi, f)?;
         }
         Ok(())
     }
@@ -757,6 +779,9 @@ impl Artifact {
         }
         for o in &self.outputs {
             let _ = writeln!(s, "  output {:?} <- layer {}", o.name, o.layer);
+        }
+        for f in &self.float_host {
+            let _ = writeln!(s, "  host layer {} runs in f64 (float model)", f.host);
         }
         for r in &self.readouts {
             let layers: Vec<u32> = r.inputs.iter().map(|i| i.layer).collect();

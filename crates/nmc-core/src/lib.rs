@@ -11,9 +11,12 @@
 //!   counts, real-input widths).
 //! - [`loc`]: where a problem is ([`Loc`], [`Problem`]): the location
 //!   vocabulary of the verifiers, the artifact check and the emulator.
+//! - [`lif`]: the one `f64` step of a neuron population (float reference)
+//!   and the float host layer on it (fixed reference and emulator).
 
 pub mod conv;
 pub mod input;
+pub mod lif;
 pub mod loc;
 pub mod output;
 pub mod text;

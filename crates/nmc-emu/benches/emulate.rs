@@ -118,6 +118,7 @@ fn artifact() -> Artifact {
         layers: vec![layer(0), layer(CORES)],
         outputs: vec![],
         readouts: vec![],
+        float_host: vec![],
     }
 }
 

@@ -34,6 +34,9 @@ pub(crate) struct ItemRun<'a> {
     pub(crate) inputs: &'a [InputData],
     /// Recorded spikes of the (single) host layer, fed instead of running it.
     pub(crate) host: Option<(usize, &'a InputData)>,
+    /// This item's spikes of the float host layers (`(layer, steps × n)`),
+    /// fired as recorded host spikes are.
+    pub(crate) float: &'a [(usize, Vec<u8>)],
     pub(crate) b: usize,
     pub(crate) steps: usize,
     pub(crate) probe_cx: Option<usize>,
@@ -93,7 +96,7 @@ impl ItemRun<'_> {
                 self.deliver_events(t - lh, &mut q, &mut core_events);
             }
             // 1c. Real-valued inputs of this step into the host layers (latency 0).
-            if self.host.is_none() {
+            if self.host.is_none() && self.float.is_empty() {
                 self.fit_real_inputs(t, &mut xint);
                 host_products(net, &xint, &mut q);
             }
@@ -192,6 +195,20 @@ impl ItemRun<'_> {
     /// otherwise returns 0 (every compartment is updated).
     #[inline(always)]
     fn fire_recorded_host(&self, t: usize, fired: &mut Vec<u32>) -> u32 {
+        if !self.float.is_empty() {
+            let start = fired.len();
+            for (li, spikes) in self.float {
+                let gidx = &self.layers[*li].gidx;
+                let n = gidx.len();
+                for (j, &s) in spikes[t * n..(t + 1) * n].iter().enumerate() {
+                    if s != 0 {
+                        fired.push(gidx[j]);
+                    }
+                }
+            }
+            fired[start..].sort_unstable();
+            return self.net.n_host_cx as u32;
+        }
         let Some((li, hs)) = self.host else {
             return 0;
         };

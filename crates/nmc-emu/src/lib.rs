@@ -54,6 +54,7 @@
 
 mod data;
 mod error;
+mod float_host;
 mod formats;
 mod item;
 mod net;
@@ -125,6 +126,8 @@ pub struct Emulator {
     /// Host readouts, in the artifact's order, and their chip → host latency.
     readouts: Vec<readout::Readout>,
     readout_latency: usize,
+    /// Float host layers (format 3).
+    float_host: Vec<float_host::FloatHost>,
 }
 
 impl Emulator {
@@ -164,6 +167,7 @@ impl Emulator {
         }
         let spiking: Vec<bool> = layers.iter().map(|l| l.spiking).collect();
         let (readouts, readout_latency) = readout::build(a, &spiking, host_output_latency)?;
+        let float_host = float_host::build(a)?;
         Ok(Emulator {
             net,
             layers,
@@ -171,6 +175,7 @@ impl Emulator {
             core_ids: a.cores.iter().map(|c| (c.chip, c.core)).collect(),
             readouts,
             readout_latency,
+            float_host,
         })
     }
 
@@ -529,8 +534,8 @@ impl Emulator {
     }
 
     /// One batch item. `host`: recorded spikes of the (single) host layer, fed
-    /// One batch item. `host`: recorded spikes of the (single) host layer, fed
     /// instead of running it (`(layer, spikes)`; see [`Emulator::run_host_spikes`]).
+    /// Without them, float host layers are computed first and fired the same way.
     fn run_item(
         &self,
         inputs: &[InputData],
@@ -540,12 +545,21 @@ impl Emulator {
         probe_cx: Option<usize>,
         strict: bool,
     ) -> ItemOut {
+        let float: Vec<(usize, Vec<u8>)> = match host {
+            Some(_) => Vec::new(),
+            None => self
+                .float_host
+                .iter()
+                .map(|f| (f.layer, f.spikes(inputs, b, steps)))
+                .collect(),
+        };
         ItemRun {
             net: &self.net,
             layers: &self.layers,
             rev: &self.rev,
             inputs,
             host,
+            float: &float,
             b,
             steps,
             probe_cx,

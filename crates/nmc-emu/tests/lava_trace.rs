@@ -122,6 +122,7 @@ fn one_neuron() -> Artifact {
             layer: 0,
         }],
         readouts: vec![],
+        float_host: vec![],
     }
 }
 

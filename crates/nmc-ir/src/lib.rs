@@ -36,6 +36,7 @@ pub mod amplitude;
 mod conventions;
 mod dump;
 mod fact;
+mod float_step;
 mod graph;
 mod op;
 pub mod qmodel;

@@ -53,17 +53,22 @@
 //! parameters here are the stored values (mantissas, exponents, stored
 //! decays) the target's formulas take.
 
+mod float_host;
+
+pub use float_host::{FloatHost, FloatNengo, FloatNeuron};
+
 use crate::fact::Shape;
 use crate::op::NeuronModel;
 use nmc_core::ConvGeom;
 use serde::{Deserialize, Serialize};
 
 /// Version of the [`QModel`] file format. Bump on any change to these types.
-pub const QMODEL_SCHEMA_VERSION: u32 = 2;
+pub const QMODEL_SCHEMA_VERSION: u32 = 3;
 
 /// Older schema versions [`QModel`] files may carry and are still read:
-/// version 1 has no `readouts`.
-pub const QMODEL_SCHEMA_VERSIONS_READ: [u32; 2] = [1, 2];
+/// version 1 has no `readouts`, version 2 no float host layers
+/// ([`QPopulation::float`]).
+pub const QMODEL_SCHEMA_VERSIONS_READ: [u32; 3] = [1, 2, 3];
 
 /// A quantized network for one target.
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
@@ -298,6 +303,11 @@ pub struct QPopulation {
     /// Float-to-integer scale of this population's voltage: integer voltage
     /// = `scale ·` float voltage (for reports and dequantized traces).
     pub scale: f64,
+    /// A host population's float model (schema 3; module `float_host`):
+    /// when present, the executions run it instead of the integer
+    /// compartment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub float: Option<FloatHost>,
 }
 
 /// What a connection reads.
@@ -552,7 +562,7 @@ impl QModel {
                 "<model>",
                 "schema_version",
                 format!(
-                    "is {}, this nmc reads versions 1 and {QMODEL_SCHEMA_VERSION}",
+                    "is {}, this nmc reads versions 1 to {QMODEL_SCHEMA_VERSION}",
                     self.schema_version
                 ),
             ));
@@ -630,6 +640,11 @@ impl QModel {
                         }
                     }
                 }
+            }
+        }
+        for p in &self.populations {
+            if let Some(f) = &p.float {
+                self.check_float_host(p, f)?;
             }
         }
         for o in &self.outputs {

@@ -87,6 +87,7 @@ pub fn emit(model: &QModel, placement: &Placement, target: &Target) -> Result<Ar
     let (host_routes, input_routes) = emit_connections(&prep, placement, target, &mut cores, &locs);
     // 3. Host layers, inputs, layers, outputs.
     let (host, layers) = host_and_layers(model, &mut locs, host_routes)?;
+    let float_host = art_float_host(model, &host);
     let a = Artifact {
         model: model.name.clone(),
         target_name: target.name().to_string(),
@@ -98,6 +99,7 @@ pub fn emit(model: &QModel, placement: &Placement, target: &Target) -> Result<Ar
         layers,
         outputs: art_outputs(model),
         readouts: art_readouts(model),
+        float_host,
     };
     a.check().map_err(|m| VerifyError { problems: vec![m] })?;
     Ok(a)
@@ -323,8 +325,7 @@ fn art_outputs(model: &QModel) -> Vec<OutputMap> {
 /// The host readouts, reading chip layers by their model index (the
 /// artifact's layers are the model's populations, in order).
 fn art_readouts(model: &QModel) -> Vec<nmc_artifact::HostReadout> {
-    use nmc_artifact::{HostReadout, ReadoutFilter, ReadoutInput, ReadoutWeights as AW};
-    use nmc_ir::qmodel::ReadoutWeights as QW;
+    use nmc_artifact::{HostReadout, ReadoutFilter, ReadoutInput};
     model
         .readouts
         .iter()
@@ -339,26 +340,7 @@ fn art_readouts(model: &QModel) -> Vec<nmc_artifact::HostReadout> {
                     layer: match c.source {
                         Source::Population(k) | Source::Input(k) => k as u32,
                     },
-                    weights: match &c.weights {
-                        QW::Dense { out, inp, w } => AW::Dense {
-                            out: *out,
-                            inp: *inp,
-                            w: w.clone(),
-                        },
-                        QW::Sparse {
-                            out,
-                            inp,
-                            row_ptr,
-                            col,
-                            w,
-                        } => AW::Sparse {
-                            out: *out,
-                            inp: *inp,
-                            row_ptr: row_ptr.clone(),
-                            col: col.clone(),
-                            w: w.clone(),
-                        },
-                    },
+                    weights: art_weights(&c.weights),
                 })
                 .collect(),
             bias: r.bias.clone(),
@@ -367,6 +349,48 @@ fn art_readouts(model: &QModel) -> Vec<nmc_artifact::HostReadout> {
                 decay: f.decay,
                 gain: f.gain,
             }),
+        })
+        .collect()
+}
+
+/// A QModel float map as the artifact stores it.
+fn art_weights(w: &nmc_ir::qmodel::ReadoutWeights) -> nmc_artifact::ReadoutWeights {
+    use nmc_artifact::ReadoutWeights as AW;
+    use nmc_ir::qmodel::ReadoutWeights as QW;
+    match w {
+        QW::Dense { out, inp, w } => AW::Dense {
+            out: *out,
+            inp: *inp,
+            w: w.clone(),
+        },
+        QW::Sparse {
+            out,
+            inp,
+            row_ptr,
+            col,
+            w,
+        } => AW::Sparse {
+            out: *out,
+            inp: *inp,
+            row_ptr: row_ptr.clone(),
+            col: col.clone(),
+            w: w.clone(),
+        },
+    }
+}
+
+/// The float models of the host layers that have one (format 3).
+fn art_float_host(model: &QModel, host: &[HostLayer]) -> Vec<nmc_artifact::FloatHostLayer> {
+    host.iter()
+        .enumerate()
+        .filter_map(|(hi, h)| {
+            let f = model.populations.get(h.layer as usize)?.float.as_ref()?;
+            Some(nmc_artifact::FloatHostLayer {
+                host: hi as u32,
+                weights: art_weights(&f.weights),
+                bias: f.bias.clone(),
+                neuron: nmc_artifact::FloatNeuron::from(&nmc_core::lif::Lif::from(&f.neuron)),
+            })
         })
         .collect()
 }

@@ -166,6 +166,7 @@ impl NetBuilder {
             compartment: self.compartment(n),
             inputs: vec![conn],
             scale: 1.0,
+            float: None,
         });
         Source::Population(self.model.populations.len() - 1)
     }

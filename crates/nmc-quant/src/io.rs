@@ -25,8 +25,9 @@ struct VersionProbe {
 }
 
 /// Parses QModel RON text; `origin` (a path) starts every error message.
-/// Checks the schema version first (1 and 2 are read; a version-1 file has
-/// no host readouts and is returned as version 2), then the structure
+/// Checks the schema version first (1 to 3 are read; an older file has no
+/// host readouts or float host layers and is returned as the current
+/// version), then the structure
 /// ([`QModel::check`]).
 pub fn qmodel_from_ron(src: &str, origin: &str) -> Result<QModel, QuantError> {
     if let Ok(VersionProbe { schema_version: found }) = ron::from_str::<VersionProbe>(src)

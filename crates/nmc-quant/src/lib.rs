@@ -39,12 +39,18 @@
 //!    its weights); every other population is on chip and an Input it
 //!    reads carries event counts. Latencies: chip→chip the target's
 //!    synapse delay, host/events→chip the host delay, real→host 0.
+//! 5. **Host layers** ([`HostLayers`]). `Float` (the default `Auto` under
+//!    the nengo rule) also gives every host population its float model
+//!    (`QPopulation::float`: `f64` weights, bias, the neuron's constants
+//!    under the graph's rule), which both integer executions run instead
+//!    of its integer compartment (docs/quantization.md §10).
 //!
 //! ## API
 //!
 //! - [`quantize`]`(graph, target, opts) -> Result<(QModel, QuantReport), QuantError>`
 //! - [`QuantOptions`] (`scale_firing_rates`, `encoder`, `input_frac_bits`,
-//!   `input_bits`, `max_input_events`, `forced_scales`) and [`EncoderMode`]
+//!   `input_bits`, `max_input_events`, `forced_scales`, `host_layers`),
+//!   [`EncoderMode`] and [`HostLayers`]
 //! - [`apply_scale_firing_rates`]`(graph, s) -> Result<Graph, QuantError>`:
 //!   the float graph NengoDL-style (gain × s, spike amplitude ÷ s).
 //!   [`quantize`] applies it itself when `opts.scale_firing_rates ≠ 1`, so
@@ -114,6 +120,31 @@ pub enum EncoderMode {
     OnOff,
 }
 
+/// How host layers (input encoders) run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HostLayers {
+    /// `Float` when the graph's discretization is nengo's (as nengo-loihi
+    /// runs an off-chip layer), `Integer` otherwise.
+    #[default]
+    Auto,
+    /// The float model on the host, in `f64` (nmc_ir::qmodel, "Float host
+    /// layers").
+    Float,
+    /// An integer compartment with the chip's step.
+    Integer,
+}
+
+impl HostLayers {
+    /// `float`, `integer` or `auto`.
+    pub fn name(self) -> &'static str {
+        match self {
+            HostLayers::Auto => "auto",
+            HostLayers::Float => "float",
+            HostLayers::Integer => "integer",
+        }
+    }
+}
+
 /// Quantization options.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QuantOptions {
@@ -137,6 +168,8 @@ pub struct QuantOptions {
     /// Voltage scales to use instead of the searched ones, by population
     /// name (default none).
     pub forced_scales: BTreeMap<String, f64>,
+    /// How host layers run (default [`HostLayers::Auto`]).
+    pub host_layers: HostLayers,
 }
 
 impl Default for QuantOptions {
@@ -148,6 +181,7 @@ impl Default for QuantOptions {
             input_bits: 16,
             max_input_events: 1,
             forced_scales: BTreeMap::new(),
+            host_layers: HostLayers::Auto,
         }
     }
 }
@@ -172,6 +206,11 @@ impl QuantOptions {
     /// Sets the largest event count per input and step of `Events` inputs.
     pub fn max_input_events(mut self, n: u32) -> Self {
         self.max_input_events = n;
+        self
+    }
+    /// Sets how host layers run.
+    pub fn host_layers(mut self, h: HostLayers) -> Self {
+        self.host_layers = h;
         self
     }
     /// Forces the voltage scale of one population.

@@ -254,6 +254,11 @@ pub struct PopulationReport {
     pub saturation: Saturation,
     /// Predicted rate change (`None` for non-spiking populations).
     pub rate: Option<RateChange>,
+    /// `float` for a float host layer (the float model runs on the host in
+    /// `f64` under the named rule, e.g. `float (nengo)`; the integers above
+    /// are kept but not run); absent for every other population.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_model: Option<String>,
 }
 
 /// A warning: which layer, which parameter, what.
@@ -485,7 +490,10 @@ impl QuantReport {
                 vec![
                     p.name.clone(),
                     p.model.clone(),
-                    p.placement.clone(),
+                    match &p.host_model {
+                        Some(m) => format!("{} {m}", p.placement),
+                        None => p.placement.clone(),
+                    },
                     p.neurons.to_string(),
                     fmt_g(p.scale),
                     thr,

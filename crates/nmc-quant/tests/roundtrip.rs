@@ -57,16 +57,16 @@ fn sample_text() -> String {
 
 #[test]
 fn other_schema_version() {
-    let text = sample_text().replacen("schema_version: 2", "schema_version: 3", 1);
-    let p = tmp("v3.q.ron");
+    let text = sample_text().replacen("schema_version: 3", "schema_version: 4", 1);
+    let p = tmp("v4.q.ron");
     std::fs::write(&p, text).unwrap();
     let e = read_qmodel(&p).unwrap_err();
     assert!(
         matches!(
             e,
             QuantError::SchemaVersion {
-                found: 3,
-                supported: 2,
+                found: 4,
+                supported: 3,
                 ..
             }
         ),
@@ -74,20 +74,23 @@ fn other_schema_version() {
     );
     let m = e.to_string();
     assert!(
-        m.starts_with(&p.display().to_string()) && m.contains("schema_version: 3"),
+        m.starts_with(&p.display().to_string()) && m.contains("schema_version: 4"),
         "{m}"
     );
 }
 
-/// A version-1 file (no `readouts`) is still read, as version 2.
+/// A version-1 file (no `readouts`) and a version-2 file (no float host
+/// layers) are still read, as version 3.
 #[test]
 fn version_1_file_is_read() {
     let text = sample_text();
-    let v1 = text.replacen("schema_version: 2", "schema_version: 1", 1);
-    let m = nmc_quant::qmodel_from_ron(&v1, "v1.q.ron").unwrap();
-    assert_eq!(m.schema_version, 2);
-    assert!(m.readouts.is_empty());
-    assert_eq!(m, nmc_quant::qmodel_from_ron(&text, "v2.q.ron").unwrap());
+    for old in [1, 2] {
+        let v = text.replacen("schema_version: 3", &format!("schema_version: {old}"), 1);
+        let m = nmc_quant::qmodel_from_ron(&v, "old.q.ron").unwrap();
+        assert_eq!(m.schema_version, 3);
+        assert!(m.readouts.is_empty());
+        assert_eq!(m, nmc_quant::qmodel_from_ron(&text, "v3.q.ron").unwrap());
+    }
 }
 
 #[test]

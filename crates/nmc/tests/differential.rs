@@ -368,7 +368,7 @@ proptest! {
 /// each in several models (and all of them are exact).
 #[test]
 fn the_quantized_generator_covers_every_kind_of_model() {
-    let mut n = [0usize; 9];
+    let mut n = [0usize; 10];
     let mut fit = 0;
     for seed in 0..60u64 {
         let Some((f, chips, cores)) = quantized_case_is_exact(seed).unwrap() else {
@@ -385,6 +385,7 @@ fn the_quantized_generator_covers_every_kind_of_model() {
             chips > 1,
             cores > 1,
             f.host_readout,
+            f.float_host,
         ]
         .into_iter()
         .enumerate()
@@ -393,7 +394,8 @@ fn the_quantized_generator_covers_every_kind_of_model() {
         }
     }
     eprintln!(
-        "host encoder, read-out, dense, sparse, conv, recurrent, >1 chip, >1 core, host readout: {n:?} of {fit} (60 drawn)"
+        "host encoder, read-out, dense, sparse, conv, recurrent, >1 chip, >1 core, host readout, float host: {n:?} of {fit} \
+         (60 drawn)"
     );
     assert!(fit >= 50, "only {fit} of 60 models fit tiny");
     assert!(n.iter().all(|&k| k >= 8), "{n:?}");

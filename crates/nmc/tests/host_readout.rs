@@ -282,22 +282,29 @@ fn artifact_round_trip_and_version_1() {
     let bytes = c.artifact.to_bytes().unwrap();
     assert_eq!(nmc_artifact::Artifact::from_bytes("mem", &bytes).unwrap(), c.artifact);
     assert!(c.artifact.dump().contains("host readout \"output.synapse\""));
-    // Without readouts, a v2 payload is the v1 payload and one 0 byte (empty list).
+    // Without readouts and float host layers, a v3 payload is the v2 payload
+    // and one 0 byte (empty float_host), the v1 payload and two.
     let mut a = c.artifact.clone();
     a.readouts.clear();
-    let v2 = a.to_bytes().unwrap();
-    let payload = &v2[20..v2.len() - 1];
-    let mut v1 = Vec::new();
-    v1.extend_from_slice(b"NMCA");
-    v1.extend_from_slice(&1u32.to_le_bytes());
-    v1.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    v1.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-    v1.extend_from_slice(payload);
-    assert_eq!(nmc_artifact::Artifact::from_bytes("v1", &v1).unwrap(), a);
-    let mut v3 = v2.clone();
-    v3[4] = 3;
-    let e = nmc_artifact::Artifact::from_bytes("v3", &v3).unwrap_err();
-    assert!(e.to_string().contains("version 3"), "{e}");
+    let v3 = a.to_bytes().unwrap();
+    for (version, cut) in [(1u32, 2), (2, 1)] {
+        let payload = &v3[20..v3.len() - cut];
+        let mut old = Vec::new();
+        old.extend_from_slice(b"NMCA");
+        old.extend_from_slice(&version.to_le_bytes());
+        old.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        old.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+        old.extend_from_slice(payload);
+        assert_eq!(
+            nmc_artifact::Artifact::from_bytes("old", &old).unwrap(),
+            a,
+            "version {version}"
+        );
+    }
+    let mut v4 = v3.clone();
+    v4[4] = 4;
+    let e = nmc_artifact::Artifact::from_bytes("v4", &v4).unwrap_err();
+    assert!(e.to_string().contains("version 4"), "{e}");
 }
 
 /// A readout reading a layer on the host, or a target without the chip →

@@ -418,6 +418,7 @@ fn identity_model(t: &Target, features: usize, encoding: InputEncoding, readout:
             folded_from: vec![],
         }],
         scale: 1.0,
+        float: None,
     };
     QModel {
         schema_version: QMODEL_SCHEMA_VERSION,

@@ -54,7 +54,11 @@ fn layer_rows(
                 cores: Vec::new(),
                 tile_shape: [0; 3],
                 modes: Vec::new(),
-                reason: "input encoder: runs on the host".into(),
+                reason: if p.float.is_some() {
+                    "input encoder: runs on the host, float model in f64".into()
+                } else {
+                    "input encoder: runs on the host".into()
+                },
                 lower_bound: 0,
                 lower_bound_resource: String::new(),
                 candidates: 0,
@@ -189,6 +193,7 @@ fn host_rows(
             routes: r.iter().map(|&x| u64::from(x)).sum(),
             spikes_per_step: sps,
             events_per_step: eps,
+            model: p.float.is_some().then(|| "float".into()),
         });
     }
     rows

@@ -100,6 +100,10 @@ pub struct HostRow {
     pub spikes_per_step: Option<f64>,
     /// Estimated events per step sent to the chip, spikes × routes (needs rates).
     pub events_per_step: Option<f64>,
+    /// `float` for a float host layer (the float model in `f64` on the
+    /// host); absent for an integer one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 /// Totals.

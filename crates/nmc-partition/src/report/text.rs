@@ -167,7 +167,10 @@ impl PartitionReport {
                 .iter()
                 .map(|h| {
                     vec![
-                        h.layer.clone(),
+                        match &h.model {
+                            Some(m) => format!("{} ({m}, f64)", h.layer),
+                            None => h.layer.clone(),
+                        },
                         h.neurons.to_string(),
                         h.routes.to_string(),
                         h.spikes_per_step.map_or("n/a (no rates)".into(), |x| format!("{x:.2}")),

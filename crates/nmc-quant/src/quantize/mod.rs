@@ -8,6 +8,7 @@
 mod accounting;
 mod connections;
 mod encode;
+mod float_host;
 mod neuron;
 mod params;
 mod population;
@@ -166,8 +167,13 @@ pub fn quantize(graph: &Graph, target: &Target, opts: &QuantOptions) -> Result<(
     let mut pops = Vec::with_capacity(low.pops.len());
     let mut reports = Vec::with_capacity(low.pops.len());
     let mut err = ErrAcc::default();
+    let host_float = float_host::wanted(graph, opts);
     for (k, p) in low.pops.iter().enumerate() {
-        let out = population::population(&ctx, k, p)?;
+        let mut out = population::population(&ctx, k, p)?;
+        if host_float && ctx.host[k] {
+            out.q.float = Some(float_host::float_host(&ctx, p)?);
+            out.report.host_model = Some(float_host::model_name(graph));
+        }
         err.add(&out.err_acc);
         warnings.extend(out.warnings);
         pops.push(out.q);

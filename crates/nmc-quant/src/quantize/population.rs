@@ -146,6 +146,7 @@ fn assemble(
         vmax_exp,
         saturation,
         rate,
+        host_model: None,
     };
     let q = QPopulation {
         name: p.name.clone(),
@@ -155,6 +156,7 @@ fn assemble(
         compartment,
         inputs: sc.weights.qconns,
         scale: sc.s,
+        float: None,
     };
     (q, report)
 }

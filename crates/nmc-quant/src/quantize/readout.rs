@@ -12,7 +12,7 @@ use nmc_ir::qmodel::{QReadout, QReadoutConnection, ReadoutFilter, ReadoutWeights
 
 /// The float map as readout weights: dense stays dense, anything else
 /// (a convolution, a composition) becomes sparse rows.
-fn weights(map: LinMap) -> ReadoutWeights {
+pub(super) fn weights(map: LinMap) -> ReadoutWeights {
     match map {
         LinMap::Dense { out, inp, w } => ReadoutWeights::Dense { out, inp, w },
         LinMap::Conv { geom, w } => sparse(crate::linmap::Csr::from_conv(&geom, &w)),

@@ -102,6 +102,15 @@
 //! clips as well: the float model has no such bounds, so a clipped `v` is a
 //! place where the integer run departs from it.
 //!
+//! ## Float host layers
+//!
+//! A host population with a float model ([`nmc_ir::qmodel::FloatHost`])
+//! is not run as an integer compartment: before the item's run, its spikes
+//! over all steps are computed from the item's real-valued input by
+//! [`nmc_core::lif::host_spikes`] (the float reference's population step,
+//! shared with the emulator), and in each step the population fires them.
+//! Its record holds those spikes, no overflows and no probe states.
+//!
 //! ## Host readouts
 //!
 //! A model's host readouts ([`nmc_ir::qmodel::QReadout`]) read spiking chip
@@ -257,7 +266,8 @@ pub fn simulate_fixed(
         .into_par_iter()
         .map(|b| {
             let probe = opts.probe.and_then(|(p, i, pb)| (pb == b).then_some((p, i)));
-            run::run_item(&plan, &inputs[b], t_len, steps, opts.strict, probe)
+            let float = float_host_spikes(model, &stim.sample(b)[..t_len * features], t_len, steps);
+            run::run_item(&plan, &float, &inputs[b], t_len, steps, opts.strict, probe)
         })
         .collect();
 
@@ -302,6 +312,22 @@ pub fn simulate_fixed(
         },
         probe,
     })
+}
+
+/// Per population, the spikes of its float host layer over one sample
+/// (`steps × n`; `None` for every other population): the real values
+/// `sample` (`t_len × features`) through the one shared float step.
+fn float_host_spikes(model: &QModel, sample: &[f64], t_len: usize, steps: usize) -> Vec<Option<Vec<u8>>> {
+    model
+        .populations
+        .iter()
+        .map(|p| {
+            p.float.as_ref().map(|f| {
+                let lif = nmc_core::lif::Lif::from(&f.neuron);
+                nmc_core::lif::host_spikes(f.map(), &f.bias, &lif, sample, t_len, steps)
+            })
+        })
+        .collect()
 }
 
 /// Keeps in `first` the earlier of it and item `b`'s first overflow: by

@@ -77,8 +77,12 @@ struct NeuronStep {
 
 /// Runs one batch item. `inputs` holds the integer input values, `t_len ×
 /// features`, row-major; step `t` reads time index `t mod t_len`.
+/// `float[k]`, when present, holds float host layer `k`'s spikes of this
+/// item (`steps × n`, computed by `nmc_core::lif::host_spikes`): the layer
+/// fires them and its integer compartment is not run.
 pub(crate) fn run_item(
     plan: &Plan,
+    float: &[Option<Vec<u8>>],
     inputs: &[i64],
     t_len: usize,
     steps: usize,
@@ -98,6 +102,10 @@ pub(crate) fn run_item(
     for t in 0..steps {
         for (k, pop) in plan.pops.iter().enumerate() {
             let st = &mut states[k];
+            if let Some(fs) = float.get(k).and_then(Option::as_ref) {
+                fire_float(&mut out, k, t, pop.n, fs, st);
+                continue;
+            }
             deliver(plan, pop, t, inputs, &rings, &mut events, &mut st.q);
             for i in 0..pop.n {
                 let mut overflows = Overflows {
@@ -114,6 +122,17 @@ pub(crate) fn run_item(
         rings.store(&states, t);
     }
     Ok(out)
+}
+
+/// A float host layer's spikes of step `t` as population `k`'s.
+fn fire_float(out: &mut ItemOutput, k: usize, t: usize, n: usize, spikes: &[u8], st: &mut PopState) {
+    let row = &spikes[t * n..(t + 1) * n];
+    st.spiked.copy_from_slice(row);
+    for (i, &s) in row.iter().enumerate() {
+        if s != 0 {
+            out.spikes[k].set(t * n + i, true);
+        }
+    }
 }
 
 /// The zeroed state of every population.

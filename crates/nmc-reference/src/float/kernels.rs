@@ -2,7 +2,8 @@
 //! node's whole output slice and allocates nothing.
 
 use crate::error::SimError;
-use nmc_ir::{Discretization, Neuron, PoolKind, ResetMode, Tensor};
+use nmc_core::lif::{Lif, LifState};
+use nmc_ir::{Discretization, Neuron, PoolKind, Tensor};
 
 /// `y = W·x + b`, with `W` stored transposed (`[in][out]`) so that each
 /// input touches one contiguous column; zero inputs (no spike) are skipped.
@@ -327,213 +328,26 @@ pub fn decay_gain(disc: Discretization, dt: f64, tau: f64) -> (f64, f64) {
     disc.decay_gain(dt, tau)
 }
 
-/// A neuron population's per-neuron constants.
+/// A neuron population: the one float step ([`nmc_core::lif::Lif`],
+/// shared with the float host layers of the integer executions) and the
+/// index of its state.
 pub(super) struct NeuronPlan {
     pub(super) state: usize,
-    /// Synaptic decay; `syn[j]` false means `τ_syn = 0` (no synaptic state).
-    a_s: Vec<f64>,
-    /// `γ_s · w_in`.
-    g_s_w: Vec<f64>,
-    syn: Vec<bool>,
-    w_in: Vec<f64>,
-    a_m: Vec<f64>,
-    g_m: Vec<f64>,
-    v_leak: Vec<f64>,
-    r: Vec<f64>,
-    thr: Vec<f64>,
-    v_reset: Vec<f64>,
-    /// I/IF: `v += r·i`.
-    integrator: bool,
-    spiking: bool,
-    subtract: bool,
-    /// Refractory steps after a spike (exact/Euler rules).
-    n_ref: u32,
-    /// Lower voltage clamp (`−∞`: none).
-    v_min: f64,
-    /// nengo's rule (docs/ir.md, "nengo's LIF"), with its constants.
-    nengo: Option<NengoPlan>,
-}
-
-/// The constants of nengo's LIF step for one population.
-struct NengoPlan {
-    dt: f64,
-    /// Membrane time constant per neuron (`τ_rc`).
-    tau: Vec<f64>,
-    /// Refractory period in seconds (continuous).
-    t_ref: f64,
+    lif: Lif,
 }
 
 impl NeuronPlan {
     pub(super) fn new(n: &Neuron, dt: f64, disc: Discretization, state: usize) -> NeuronPlan {
-        let len = n.len();
-        let mut a_s = vec![0.0; len];
-        let mut g_s_w = vec![0.0; len];
-        let mut syn = vec![false; len];
-        let mut a_m = vec![1.0; len];
-        let mut g_m = vec![0.0; len];
-        for j in 0..len {
-            if n.tau_syn[j] > 0.0 {
-                let (a, g) = decay_gain(disc, dt, n.tau_syn[j]);
-                a_s[j] = a;
-                g_s_w[j] = g * n.w_in[j];
-                syn[j] = true;
-            }
-            let (a, g) = decay_gain(disc, dt, n.tau_mem[j]);
-            a_m[j] = a;
-            g_m[j] = g;
-        }
-        let n_ref = (n.refractory / dt).round();
         NeuronPlan {
             state,
-            a_s,
-            g_s_w,
-            syn,
-            w_in: n.w_in.clone(),
-            a_m,
-            g_m,
-            v_leak: n.v_leak.clone(),
-            r: n.r.clone(),
-            thr: n.v_threshold.clone(),
-            v_reset: n.v_reset.clone(),
-            integrator: !n.model.leaks(),
-            spiking: n.model.spikes(),
-            subtract: n.reset == ResetMode::Subtract,
-            n_ref: if n_ref.is_finite() && n_ref > 0.0 {
-                n_ref.min(u32::MAX as f64) as u32
-            } else {
-                0
-            },
-            v_min: n.v_min,
-            nengo: (disc == Discretization::Nengo).then(|| NengoPlan {
-                dt,
-                tau: n.tau_mem.clone(),
-                t_ref: n.refractory,
-            }),
+            lif: n.float_step(dt, disc),
         }
     }
 
     pub(super) fn run(&self, x: &[f64], out: &mut [f64], st: &mut NeuronState) {
-        if let Some(ng) = &self.nengo {
-            return self.run_nengo(ng, x, out, st);
-        }
-        for j in 0..out.len() {
-            let i = if self.syn[j] {
-                self.a_s[j] * st.i[j] + self.g_s_w[j] * x[j]
-            } else {
-                self.w_in[j] * x[j]
-            };
-            st.i[j] = i;
-            if st.refr[j] > 0 {
-                st.refr[j] -= 1;
-                st.v[j] = self.v_reset[j];
-                out[j] = 0.0;
-                continue;
-            }
-            let mut v = if self.integrator {
-                st.v[j] + self.r[j] * i
-            } else {
-                self.a_m[j] * st.v[j] + self.g_m[j] * (self.v_leak[j] + self.r[j] * i)
-            };
-            if v < self.v_min {
-                v = self.v_min;
-            }
-            if self.spiking {
-                if v > self.thr[j] {
-                    out[j] = 1.0;
-                    v = if self.subtract {
-                        v - self.thr[j]
-                    } else {
-                        self.v_reset[j]
-                    };
-                    st.refr[j] = self.n_ref;
-                } else {
-                    out[j] = 0.0;
-                }
-            } else {
-                out[j] = v;
-            }
-            st.v[j] = v;
-        }
-    }
-}
-
-impl NeuronPlan {
-    /// nengo 3's `LIF.step`, generalised to nmc's parameters (threshold
-    /// `θ`, `v_reset`, subtractive reset, I/IF/LI models): the input current
-    /// `J = v_leak + R·i` is held over the step; a refractory neuron
-    /// integrates only the part of the step after its refractory time ends;
-    /// `v ← v − (J − v)·expm1(−Δt/τ)`; a spike when `v > θ`, whose time
-    /// within the step `t* = dt + τ·log1p(−(v − θ)/(J − θ))` starts a
-    /// refractory time `T_ref + t*`; then `v ← max(v, v_min)` and the reset.
-    /// A synaptic current (CubaLIF/CubaLI) reaches the membrane one step
-    /// after its input, as a nengo `Lowpass` synapse does: the membrane
-    /// reads the current of the previous step, then the current takes this
-    /// step's input. Likewise a non-spiking population (a filter: LI, a
-    /// readout synapse) outputs its voltage of the previous step.
-    fn run_nengo(&self, ng: &NengoPlan, x: &[f64], out: &mut [f64], st: &mut NeuronState) {
-        let dt = ng.dt;
-        for j in 0..out.len() {
-            let i = if self.syn[j] {
-                let old = st.i[j];
-                st.i[j] = self.a_s[j] * old + self.g_s_w[j] * x[j];
-                old
-            } else {
-                let i = self.w_in[j] * x[j];
-                st.i[j] = i;
-                i
-            };
-            let rt = st.refr_time[j] - dt;
-            st.refr_time[j] = rt;
-            let delta_t = (dt - rt).clamp(0.0, dt);
-            let v_before = st.v[j];
-            let mut v = v_before;
-            let big_j = if self.integrator {
-                self.r[j] * i
-            } else {
-                self.v_leak[j] + self.r[j] * i
-            };
-            if self.integrator {
-                // No leak: the charge of the part of the step not refractory.
-                v += big_j * (delta_t / dt);
-            } else {
-                v -= (big_j - v) * (-delta_t / ng.tau[j]).exp_m1();
-            }
-            let spiked = self.spiking && v > self.thr[j];
-            let t_spike = if spiked && !self.integrator {
-                dt + ng.tau[j] * (-(v - self.thr[j]) / (big_j - self.thr[j])).ln_1p()
-            } else {
-                dt
-            };
-            if v < self.v_min {
-                v = self.v_min;
-            }
-            if spiked {
-                v = if self.subtract {
-                    v - self.thr[j]
-                } else {
-                    self.v_reset[j]
-                };
-                st.refr_time[j] = ng.t_ref + t_spike;
-                out[j] = 1.0;
-            } else {
-                // A non-spiking population is a filter (a nengo Probe's or
-                // Lowpass's synapse): its output is read one step after
-                // its update, as nengo reads a synapse.
-                out[j] = if self.spiking { 0.0 } else { v_before };
-            }
-            st.v[j] = v;
-        }
+        self.lif.step(x, out, st)
     }
 }
 
 /// State of one neuron population for one sample.
-pub(super) struct NeuronState {
-    /// Synaptic current.
-    pub(super) i: Vec<f64>,
-    /// Membrane voltage.
-    pub(super) v: Vec<f64>,
-    /// Remaining refractory steps.
-    pub(super) refr: Vec<u32>,
-    /// nengo's rule: refractory time left, in seconds (≤ 0: none).
-    pub(super) refr_time: Vec<f64>,
-}
+pub(super) type NeuronState = LifState;

@@ -402,16 +402,7 @@ impl State {
             vals: vec![0.0; plan.vals_len],
             prev: vec![0.0; plan.prev_len],
             scratch: vec![0.0; plan.scratch_len],
-            neurons: plan
-                .neuron_sizes
-                .iter()
-                .map(|&n| NeuronState {
-                    i: vec![0.0; n],
-                    v: vec![0.0; n],
-                    refr: vec![0; n],
-                    refr_time: vec![0.0; n],
-                })
-                .collect(),
+            neurons: plan.neuron_sizes.iter().map(|&n| NeuronState::new(n)).collect(),
             delays: plan.delay_sizes.iter().map(|&n| vec![0.0; n]).collect(),
         }
     }

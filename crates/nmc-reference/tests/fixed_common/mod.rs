@@ -65,6 +65,7 @@ pub fn population(
         compartment: c,
         inputs,
         scale: 1.0,
+        float: None,
     }
 }
 

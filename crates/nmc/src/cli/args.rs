@@ -88,6 +88,21 @@ pub(crate) struct QuantArgs {
     /// several events per pixel); the accumulator bounds assume it.
     #[arg(long, default_value_t = 1)]
     max_input_events: u32,
+    /// How host layers (input encoders) run: `float` runs the float model on the host in f64 with the
+    /// graph's discretization rule (as nengo-loihi runs an off-chip layer); `integer` an integer
+    /// compartment with the chip's step; `auto` is `float` under `--discretization nengo`, else `integer`.
+    #[arg(long, value_enum, default_value = "auto")]
+    host_layers: HostLayersArg,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum HostLayersArg {
+    /// `float` when the discretization is nengo's, else `integer`.
+    Auto,
+    /// The float model on the host, f64.
+    Float,
+    /// An integer compartment with the chip's step.
+    Integer,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -111,6 +126,11 @@ impl QuantArgs {
                 EncoderArg::Onoff => nmc_quant::EncoderMode::OnOff,
             },
             max_input_events: self.max_input_events,
+            host_layers: match self.host_layers {
+                HostLayersArg::Auto => nmc_quant::HostLayers::Auto,
+                HostLayersArg::Float => nmc_quant::HostLayers::Float,
+                HostLayersArg::Integer => nmc_quant::HostLayers::Integer,
+            },
             ..Default::default()
         }
     }

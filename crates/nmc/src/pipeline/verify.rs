@@ -85,6 +85,10 @@ pub struct VerifyReport {
     pub chips: usize,
     /// Host (encoder) layers.
     pub host_layers: Vec<String>,
+    /// The host layers that run the float model in `f64` (`--host-layers`);
+    /// absent when none does.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub float_host_layers: Vec<String>,
     /// The host layer did not run: recorded spikes (`--input-spikes`) were
     /// fed in its place, and the float reference starts after it.
     pub host_spikes_given: bool,
@@ -261,6 +265,12 @@ fn verify_inner(
         .filter(|p| p.placement == nmc_ir::qmodel::Placement::Host)
         .map(|p| p.name.clone())
         .collect();
+    let float_host_layers: Vec<String> = q
+        .populations
+        .iter()
+        .filter(|p| p.float.is_some())
+        .map(|p| p.name.clone())
+        .collect();
     let report = VerifyReport {
         schema: "nmc.verify/1",
         model: gf.name.clone(),
@@ -274,6 +284,7 @@ fn verify_inner(
         cores: compiled.artifact.cores.len(),
         chips: chips.len(),
         host_layers,
+        float_host_layers,
         host_spikes_given: host_spikes,
         exact,
         layers,
@@ -606,7 +617,15 @@ impl std::fmt::Display for VerifyReport {
                     self.host_layers.join(", ")
                 )
             } else {
-                self.host_layers.join(", ")
+                let named: Vec<String> = self
+                    .host_layers
+                    .iter()
+                    .map(|h| match self.float_host_layers.contains(h) {
+                        true => format!("{h} (float, f64)"),
+                        false => h.clone(),
+                    })
+                    .collect();
+                named.join(", ")
             }
         )?;
         writeln!(

@@ -1,7 +1,9 @@
 //! Random quantized models for `tiny`, built directly from the qmodel types:
 //! event or real-valued (host-encoded) inputs, dense, sparse and conv maps,
 //! recurrent (self and feedback) connections, non-spiking read-outs, host
-//! readouts (dense or sparse f64 maps of 1–2 chip layers, filtered or not), and
+//! readouts (dense or sparse f64 maps of 1–2 chip layers, filtered or not),
+//! float host layers (the encoder in f64, dense or sparse, exact, Euler or
+//! nengo rule, CubaLIF or LIF), and
 //! sizes that spread the chip layers over several cores and chips. Every
 //! model is legal and fits `tiny`; `Features` says what a model exercises,
 //! so tests can assert that the generator reached each case.
@@ -51,6 +53,8 @@ pub struct Features {
     pub recurrent: bool,
     /// A host readout (f64, from chip spikes).
     pub host_readout: bool,
+    /// A float host layer (the encoder in f64).
+    pub float_host: bool,
 }
 
 /// A model, a stimulus and the number of steps to run.
@@ -194,6 +198,7 @@ fn population(
         compartment: c,
         inputs,
         scale: 1.0,
+        float: None,
     }
 }
 
@@ -314,6 +319,13 @@ pub fn random_case(seed: u64, t: &Target) -> Case {
     // Drawn from their own stream, so the rest of each seed's case is unchanged.
     let readouts = host_readouts(&mut Rng(seed ^ 0x05EE_D0F4_EAD0_u64), t, &pops);
     f.host_readout = !readouts.is_empty();
+    if real {
+        let rng = &mut Rng(seed ^ 0x0F10_A7F1_0A7F_u64);
+        if rng.chance(0.7) {
+            f.float_host = true;
+            pops[0].float = Some(float_host(rng, n_in, &pops[0].shape));
+        }
+    }
     let model = QModel {
         schema_version: QMODEL_SCHEMA_VERSION,
         name: format!("random{seed}"),
@@ -345,6 +357,59 @@ pub fn random_case(seed: u64, t: &Target) -> Case {
         stim: Stimulus::new(x).unwrap(),
         steps: t_len + 6,
         features: f,
+    }
+}
+
+/// A float host layer of `shape` reading `n_in` real values: dense or
+/// sparse f64 weights, a bias, a LIF or CubaLIF population under a random
+/// rule (exact, Euler or nengo's), refractory 0–3 ms, floor 0 or none.
+fn float_host(rng: &mut Rng, n_in: usize, shape: &Shape) -> nmc_ir::qmodel::FloatHost {
+    let n = shape.numel();
+    let val = |rng: &mut Rng, lo: i64, hi: i64| rng.range(lo, hi) as f64 / 100.0;
+    let w: Vec<f64> = (0..n * n_in).map(|_| val(rng, -60, 120)).collect();
+    let weights = if rng.chance(0.5) {
+        ReadoutWeights::Dense { out: n, inp: n_in, w }
+    } else {
+        let (mut row_ptr, mut col, mut ws) = (vec![0u32], vec![], vec![]);
+        for o in 0..n {
+            for j in 0..n_in {
+                if rng.chance(0.5) {
+                    col.push(j as u32);
+                    ws.push(w[o * n_in + j]);
+                }
+            }
+            row_ptr.push(col.len() as u32);
+        }
+        ReadoutWeights::Sparse {
+            out: n,
+            inp: n_in,
+            row_ptr,
+            col,
+            w: ws,
+        }
+    };
+    let cuba = rng.chance(0.3);
+    let model = if cuba { NeuronModel::CubaLif } else { NeuronModel::Lif };
+    let mut p = nmc_ir::Neuron::neutral(model, shape.clone());
+    for j in 0..n {
+        p.tau_mem[j] = val(rng, 1, 5) / 10.0;
+        p.r[j] = val(rng, 50, 300);
+        if cuba {
+            p.tau_syn[j] = val(rng, 1, 3) / 100.0;
+            p.w_in[j] = 1.0;
+        }
+    }
+    p.refractory = rng.range(0, 3) as f64 * 1e-3;
+    p.v_min = if rng.chance(0.5) { 0.0 } else { f64::NEG_INFINITY };
+    let disc = rng.pick(&[
+        nmc_ir::Discretization::Exact,
+        nmc_ir::Discretization::Euler,
+        nmc_ir::Discretization::Nengo,
+    ]);
+    nmc_ir::qmodel::FloatHost {
+        weights,
+        bias: (0..n).map(|_| val(rng, -50, 50)).collect(),
+        neuron: nmc_ir::qmodel::FloatNeuron::from(&p.float_step(1e-3, disc)),
     }
 }
 
