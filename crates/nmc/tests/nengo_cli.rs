@@ -79,3 +79,25 @@ fn wrong_spike_convention_silences_the_seeds_network_with_a_warning() {
             .any(|w| w.as_str().unwrap().contains("`conv1`") && w.as_str().unwrap().contains("spike convention"))
     );
 }
+
+#[test]
+fn partition_and_verify_reports_name_the_conventions() {
+    let net = "tests/fixtures/nengo/dense_host.nir";
+    let want = "discretization = nengo · spikes = impulse";
+    let (out, _) = nmc(&["partition", net, "--target", "loihi1"]);
+    assert!(out.lines().nth(1).unwrap().contains(want), "{out}");
+    let (json, _) = nmc(&["partition", net, "--target", "loihi1", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(v["conventions"].as_str().unwrap().contains(want), "{json}");
+    let (out, _) = nmc(&[
+        "verify",
+        net,
+        "--target",
+        "loihi1",
+        "--input",
+        "tests/fixtures/nengo/dense.input.npy",
+    ]);
+    assert!(out.contains(&format!("conventions: dt = 0.001 s · {want}")), "{out}");
+    let (out, _) = nmc(&["quantize", net, "--target", "loihi1"]);
+    assert!(out.lines().next().unwrap().contains("(nengo, impulse spikes)"), "{out}");
+}

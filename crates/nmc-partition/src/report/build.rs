@@ -337,6 +337,7 @@ fn assemble(
         layers,
         host,
         host_readouts: readout_rows(prep.model),
+        conventions: None,
         totals: Totals {
             cores: n,
             lower_bound,

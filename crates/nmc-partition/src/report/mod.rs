@@ -189,6 +189,11 @@ pub struct PartitionReport {
     pub totals: Totals,
     /// Set when the network did not fit.
     pub failure: Option<Failure>,
+    /// The conventions the float model was read with (dt, discretization,
+    /// spike convention), when the report was made from one; a quantized
+    /// model's integers carry none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conventions: Option<String>,
 }
 
 impl PartitionReport {

@@ -66,6 +66,9 @@ impl PartitionReport {
             "partition of `{}` on `{}` ({})",
             self.model, self.target, self.schema
         );
+        if let Some(c) = &self.conventions {
+            let _ = writeln!(s, "conventions: {c}");
+        }
         if self.failure.is_some() {
             let _ = writeln!(
                 s,

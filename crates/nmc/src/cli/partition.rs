@@ -64,6 +64,7 @@ impl PartitionArgs {
                 .into());
             }
         };
+        let conventions = g.as_ref().map(|g| g.conventions().to_string());
         let rates = match (input, g) {
             (Some(inp), Some(g)) => Some(nmc::pipeline::float_rates(&g, &q, &inp, steps)?),
             (Some(_), None) => {
@@ -81,6 +82,7 @@ impl PartitionArgs {
             },
         )
         .map_err(Error::from)?;
+        let rep = nmc_partition::PartitionReport { conventions, ..rep };
         if let Some(p) = &report {
             write_file(
                 p,
