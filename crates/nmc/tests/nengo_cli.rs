@@ -101,3 +101,44 @@ fn partition_and_verify_reports_name_the_conventions() {
     let (out, _) = nmc(&["quantize", net, "--target", "loihi1"]);
     assert!(out.lines().next().unwrap().contains("(nengo, impulse spikes)"), "{out}");
 }
+
+/// The seeds' NengoDL network (examples/nengo_mnist), as its README claims:
+/// at 30 steps nmc's float reference scores what nengo.Simulator scored on
+/// the same 200 images (nengo_accuracy.json), and the loihi1 deployment is
+/// within 0.5 percentage point of the float reference, with A = B.
+#[test]
+fn seeds_network_deploys_within_half_a_point() {
+    let (json, _) = nmc(&[
+        "verify",
+        MNIST,
+        "--target",
+        "loihi1",
+        "--input",
+        IMAGES,
+        "--labels",
+        "examples/nengo_mnist/test_labels.npy",
+        "--steps",
+        "30",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let r = &v["readouts"][0];
+    let (float, deployed) = (
+        r["float_accuracy"].as_f64().unwrap(),
+        r["deployed_accuracy"].as_f64().unwrap(),
+    );
+    let nengo: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/nengo_mnist/nengo_accuracy.json")).unwrap(),
+    )
+    .unwrap();
+    let want = nengo["test_images_npy"]["accuracy_out_p_filt_last_step"]["30"]
+        .as_f64()
+        .unwrap();
+    eprintln!("30 steps: nengo {want}, nmc float {float}, deployed {deployed}");
+    assert!((float - want).abs() <= 0.005, "float {float} vs nengo {want}");
+    assert!(
+        (deployed - float).abs() <= 0.005,
+        "deployed {deployed} vs float {float}"
+    );
+    assert_eq!(v["exact"]["equal"], true, "A = B");
+}
