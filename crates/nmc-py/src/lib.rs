@@ -166,12 +166,13 @@ fn load_options(
             UsageError::new_err(format!("discretization `{name}`: expected one of exact, euler, nengo"))
         })?),
     };
-    let spike_convention = match spike_convention {
-        None => None,
-        Some(name) => Some(nmc_ir::SpikeConvention::named(name).ok_or_else(|| {
-            UsageError::new_err(format!("spike_convention `{name}`: expected one of step, impulse"))
-        })?),
-    };
+    let spike_convention =
+        match spike_convention {
+            None => None,
+            Some(name) => Some(nmc_ir::SpikeConvention::named(name).ok_or_else(|| {
+                UsageError::new_err(format!("spike_convention `{name}`: expected one of step, impulse"))
+            })?),
+        };
     let reset = match reset {
         None => None,
         Some("zero") => Some(nmc_ir::ResetMode::Zero),
