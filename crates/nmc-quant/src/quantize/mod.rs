@@ -9,6 +9,7 @@ mod accounting;
 mod connections;
 mod encode;
 mod float_host;
+mod nengo_loihi;
 mod neuron;
 mod params;
 mod population;

@@ -1,0 +1,201 @@
+//! `--profile nengo-loihi` (issue 15): nmc's own quantization of a nengo
+//! network's NIR picks the integers nengo-loihi 1.1 picks, field by field.
+//!
+//! `tests/fixtures/nengo_loihi/generate.py` wrote, for each network, the
+//! NIR nmc_nengo exports (`<net>.nir`) and the integers nengo-loihi's
+//! discretize chose (`<net>.q.ron`, one population per nengo-loihi block,
+//! one connection per axon). Here `nmc quantize <net>.nir --profile
+//! nengo-loihi` (with nengo-loihi's block split, `--nengo-loihi-block`) is
+//! compared with it: every chip block maps to a slice of one nmc population,
+//! every axon to a block of rows × columns of one nmc connection, and every
+//! integer of the slice is compared. The test prints, per field, how many
+//! values match; a field that differs is named with the reason.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::root;
+use nmc_ir::qmodel::{QModel, QWeights, Source};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures/nengo_loihi").join(name)
+}
+
+/// Dense `[out, inp]` mantissas of a connection (dense or sparse).
+fn dense(w: &QWeights) -> (usize, usize, Vec<i64>) {
+    match w {
+        QWeights::Dense { out, inp, mant } => (*out, *inp, mant.iter().map(|&m| i64::from(m)).collect()),
+        QWeights::Sparse {
+            out,
+            inp,
+            row_ptr,
+            col,
+            mant,
+        } => {
+            let mut d = vec![0i64; out * inp];
+            for r in 0..*out {
+                for k in row_ptr[r] as usize..row_ptr[r + 1] as usize {
+                    d[r * inp + col[k] as usize] = i64::from(mant[k]);
+                }
+            }
+            (*out, *inp, d)
+        }
+        other => panic!("layout not compared here: {other:?}"),
+    }
+}
+
+/// Per field: (values compared, values equal, first difference).
+#[derive(Default)]
+struct Tally(BTreeMap<String, (usize, usize, Option<String>)>);
+
+impl Tally {
+    fn add<T: PartialEq + std::fmt::Debug>(&mut self, field: &str, where_: &str, nengo: &[T], nmc: &[T]) {
+        assert_eq!(nengo.len(), nmc.len(), "{field} {where_}");
+        let e = self.0.entry(field.to_string()).or_default();
+        e.0 += nengo.len();
+        for (i, (a, b)) in nengo.iter().zip(nmc).enumerate() {
+            if a == b {
+                e.1 += 1;
+            } else if e.2.is_none() {
+                e.2 = Some(format!("{where_}[{i}]: nengo-loihi {a:?}, nmc {b:?}"));
+            }
+        }
+    }
+}
+
+/// The nmc population and neuron offset of a nengo-loihi block `b<k>_<pop>`.
+fn block_map(nengo: &QModel, nmc: &QModel) -> Vec<(usize, usize)> {
+    let mut next: BTreeMap<String, usize> = BTreeMap::new();
+    nengo
+        .populations
+        .iter()
+        .map(|p| {
+            let pop = p.name.split_once('_').unwrap().1.to_string();
+            let k = nmc
+                .populations
+                .iter()
+                .position(|q| q.name == pop)
+                .unwrap_or_else(|| panic!("no nmc population `{pop}` for block `{}`", p.name));
+            let off = next.entry(pop).or_insert(0);
+            let at = *off;
+            *off += p.shape.numel();
+            (k, at)
+        })
+        .collect()
+}
+
+fn compare(net: &str, blocks: &[(&str, usize)]) -> Tally {
+    let dir = std::env::temp_dir().join(format!("nmc-nl-profile-{}-{net}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("m.q.ron");
+    let nir = fixture(&format!("{net}.nir"));
+    let mut args = vec![
+        "quantize".to_string(),
+        nir.to_str().unwrap().into(),
+        "--target".into(),
+        "loihi1".into(),
+        "--profile".into(),
+        "nengo-loihi".into(),
+        "-o".into(),
+        out.to_str().unwrap().into(),
+    ];
+    for (p, n) in blocks {
+        args.push("--nengo-loihi-block".into());
+        args.push(format!("{p}={n}"));
+    }
+    let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+    common::nmc_ok(&a);
+    let nmc = nmc_quant::read_qmodel(&out).unwrap();
+    let nengo = nmc_quant::read_qmodel(&fixture(&format!("{net}.q.ron"))).unwrap();
+    let map = block_map(&nengo, &nmc);
+    // nengo-loihi's Input(0) is the host layer's spikes: nmc's host population.
+    let host = nmc
+        .populations
+        .iter()
+        .position(|p| p.placement == nmc_ir::qmodel::Placement::Host)
+        .expect("a host population");
+    let mut t = Tally::default();
+    for (b, p) in nengo.populations.iter().enumerate() {
+        let (k, off) = map[b];
+        let q = &nmc.populations[k];
+        let n = p.shape.numel();
+        let nq = q.shape.numel();
+        let w = format!("{net}/{}", p.name);
+        let c = &p.compartment;
+        let d = &q.compartment;
+        let sl = |v: Vec<i64>| v[off..off + n].to_vec();
+        let e16 = |x: &nmc_ir::qmodel::PerNeuron<u16>, m| x.expand(m).into_iter().map(i64::from).collect::<Vec<_>>();
+        let e32 = |x: &nmc_ir::qmodel::PerNeuron<i32>, m| x.expand(m).into_iter().map(i64::from).collect::<Vec<_>>();
+        let e8 = |x: &nmc_ir::qmodel::PerNeuron<u8>, m| x.expand(m).into_iter().map(i64::from).collect::<Vec<_>>();
+        t.add("decay_u", &w, &e16(&c.decay_u, n), &sl(e16(&d.decay_u, nq)));
+        t.add("decay_v", &w, &e16(&c.decay_v, n), &sl(e16(&d.decay_v, nq)));
+        t.add("vth_mant", &w, &e32(&c.vth_mant, n), &sl(e32(&d.vth_mant, nq)));
+        t.add("bias_mant", &w, &e32(&c.bias_mant, n), &sl(e32(&d.bias_mant, nq)));
+        t.add("bias_exp", &w, &e8(&c.bias_exp, n), &sl(e8(&d.bias_exp, nq)));
+        t.add("refractory", &w, &e8(&c.refractory, n), &sl(e8(&d.refractory, nq)));
+        t.add("vmin_exp", &w, &[c.vmin_exp], &[d.vmin_exp]);
+        t.add("vmax_exp", &w, &[c.vmax_exp], &[d.vmax_exp]);
+        for conn in &p.inputs {
+            // the nmc connection from the source's nmc population, and the source block's offset
+            let (src_k, col_off) = match conn.source {
+                Source::Input(_) => (host, 0),
+                Source::Population(j) => map[j],
+            };
+            let qc = q
+                .inputs
+                .iter()
+                .find(|c| c.source == Source::Population(src_k))
+                .unwrap_or_else(|| panic!("{w}: no nmc connection from population {src_k}"));
+            let cw = format!("{w}<-{}", nmc.populations[src_k].name);
+            t.add("weight_exp", &cw, &[conn.weight_exp], &[qc.weight_exp]);
+            let (o, i, m) = dense(&conn.weights);
+            let (_, qi, qm) = dense(&qc.weights);
+            let mut got = Vec::with_capacity(o * i);
+            for r in 0..o {
+                for s in 0..i {
+                    got.push(qm[(off + r) * qi + col_off + s]);
+                }
+            }
+            t.add("weight_mant", &cw, &m, &got);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    t
+}
+
+fn report(net: &str, t: &Tally) {
+    for (f, (n, eq, first)) in &t.0 {
+        println!(
+            "{net:7} {f:12} {eq:6}/{n:<6} equal{}",
+            first.as_ref().map(|s| format!("  first difference {s}")).unwrap_or_default()
+        );
+    }
+}
+
+fn all_equal(t: &Tally) -> Vec<String> {
+    t.0.iter()
+        .filter(|(_, (n, eq, _))| n != eq)
+        .map(|(f, (n, eq, first))| format!("{f}: {eq}/{n} ({})", first.clone().unwrap_or_default()))
+        .collect()
+}
+
+/// dense: h1 split by nengo-loihi into two blocks of 50 (`BlockShape((50,), (100,))`).
+#[test]
+fn dense_integers_equal_nengo_loihi_field_by_field() {
+    let t = compare("dense", &[("h1", 50)]);
+    report("dense", &t);
+    let bad = all_equal(&t);
+    assert!(bad.is_empty(), "dense: fields that differ from nengo-loihi: {bad:#?}");
+}
+
+/// negexp: weight exponent −3 on the host → h1 connection (lossy two-part shift).
+#[test]
+fn negexp_integers_equal_nengo_loihi_field_by_field() {
+    let t = compare("negexp", &[]);
+    report("negexp", &t);
+    let bad = all_equal(&t);
+    assert!(bad.is_empty(), "negexp: fields that differ from nengo-loihi: {bad:#?}");
+}
