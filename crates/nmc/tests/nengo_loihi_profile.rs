@@ -10,6 +10,10 @@
 //! every axon to a block of rows × columns of one nmc connection, and every
 //! integer of the slice is compared. The test prints, per field, how many
 //! values match; a field that differs is named with the reason.
+//!
+//! Then the same compile, emulated with nengo-loihi's own host spikes as
+//! `--input-spikes`, must reproduce nengo-loihi's spikes on every chip layer
+//! bit for bit.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -198,4 +202,77 @@ fn negexp_integers_equal_nengo_loihi_field_by_field() {
     report("negexp", &t);
     let bad = all_equal(&t);
     assert!(bad.is_empty(), "negexp: fields that differ from nengo-loihi: {bad:#?}");
+}
+
+/// nmc's compile of `<net>.nir` under the profile, emulated on nengo-loihi's
+/// host spikes: (layer, mismatched bits, bits, nmc spikes, nengo-loihi spikes).
+fn spikes(net: &str, blocks: &[(&str, usize)]) -> Vec<(String, usize, usize, usize, usize)> {
+    let dir = std::env::temp_dir().join(format!("nmc-nl-profile-spk-{}-{net}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (a, out) = (dir.join("m.nmca"), dir.join("s.npz"));
+    let nir = fixture(&format!("{net}.nir"));
+    let mut args: Vec<String> = ["compile", nir.to_str().unwrap(), "--target", "loihi1", "--profile", "nengo-loihi"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for (p, n) in blocks {
+        args.push("--nengo-loihi-block".into());
+        args.push(format!("{p}={n}"));
+    }
+    args.push("-o".into());
+    args.push(a.to_str().unwrap().into());
+    let v: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+    common::nmc_ok(&v);
+    let host = fixture(&format!("{net}.host_spikes.npy"));
+    common::nmc_ok(&[
+        "emulate",
+        a.to_str().unwrap(),
+        "--input-spikes",
+        host.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let got = common::read_spikes_npz(&out, "spikes.");
+    let want = common::read_spikes_npz(&fixture(&format!("{net}.chip_spikes.npz")), "");
+    // nengo-loihi's blocks b<k>_<pop>, in order, concatenated along neurons
+    let mut by_pop: BTreeMap<String, Vec<ndarray::Array3<u8>>> = BTreeMap::new();
+    let mut names: Vec<&String> = want.keys().collect();
+    names.sort_by_key(|k| k[1..].split_once('_').unwrap().0.parse::<usize>().unwrap());
+    for k in names {
+        let pop = k.split_once('_').unwrap().1.to_string();
+        by_pop.entry(pop).or_default().push(want[k].clone());
+    }
+    let mut res = Vec::new();
+    for (pop, parts) in by_pop {
+        let views: Vec<_> = parts.iter().map(|a| a.view()).collect();
+        let r = ndarray::concatenate(ndarray::Axis(2), &views).unwrap();
+        let g = got.get(&pop).unwrap_or_else(|| panic!("{net}: no nmc spikes for `{pop}`"));
+        assert_eq!(g.shape(), r.shape(), "{net}/{pop}");
+        let bad = g.iter().zip(r.iter()).filter(|(a, b)| a != b).count();
+        let sg = g.iter().map(|&x| usize::from(x)).sum();
+        let sr = r.iter().map(|&x| usize::from(x)).sum();
+        res.push((pop, bad, r.len(), sg, sr));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    res
+}
+
+fn check_spikes(net: &str, blocks: &[(&str, usize)]) {
+    let res = spikes(net, blocks);
+    for (pop, bad, n, sg, sr) in &res {
+        println!("{net:7} {pop:5} {bad} mismatched of {n} spike bits (nmc {sg} spikes, nengo-loihi {sr})");
+    }
+    assert!(res.iter().all(|r| r.1 == 0), "{net}: mismatched spike bits {res:?}");
+}
+
+/// The profile's compile, given nengo-loihi's host spikes, spikes as nengo-loihi does.
+#[test]
+fn dense_profile_spikes_equal_nengo_loihi() {
+    check_spikes("dense", &[("h1", 50)]);
+}
+
+#[test]
+fn negexp_profile_spikes_equal_nengo_loihi() {
+    check_spikes("negexp", &[]);
 }
