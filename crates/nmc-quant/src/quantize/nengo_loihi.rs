@@ -111,6 +111,247 @@ fn discretize_weight(w: f32, shift_bits: i32, weight_exp: i32) -> i64 {
     }
 }
 
+type Rows = Vec<std::ops::Range<usize>>;
+
+/// nengo-loihi's float block and its discretized decays.
+struct FloatBlock {
+    vth_f: Vec<f64>,
+    bias_f: Vec<f64>,
+    decay_u: Vec<u16>,
+    decay_v: Vec<u16>,
+    u_inf: Vec<f64>,
+    v_inf: Vec<f64>,
+    /// Per connection, the destination neurons of each stored value.
+    rows: Vec<Rows>,
+    /// Per connection, the float32 weights `r·w_in·W/dt` per stored value.
+    wf: Vec<Vec<f32>>,
+}
+
+/// The float block (`build_lif`, `configure_lif`, `configure_filter`) and
+/// the decays of `discretize_compartment`.
+fn float_block(dt: f64, p: &PopLowered, conns: &[ConnIn], gain_m: &[f64], gain_s: &[f64]) -> FloatBlock {
+    let n = &p.neuron;
+    let len = n.len();
+    let leaky = n.model.leaks();
+    let decay_v_f: Vec<f32> = (0..len)
+        .map(|d| if leaky { (-(-dt / n.tau_mem[d]).exp_m1()) as f32 } else { 0.0 })
+        .collect();
+    let decay_u_f: Vec<f32> = (0..len)
+        .map(|d| {
+            if n.model.has_synapse() && n.tau_syn[d] > 0.0 {
+                (-(-dt / n.tau_syn[d]).exp_m1()) as f32
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let scale_v = leaky && decay_v_f.iter().all(|&x| f64::from(x) > 0.5 / 4096.0);
+    let vth_f: Vec<f64> = (0..len).map(|d| f64::from((n.v_threshold[d] / dt) as f32)).collect();
+    let bias_f: Vec<f64> = (0..len)
+        .map(|d| {
+            let leak = if leaky { n.v_leak[d] } else { 0.0 };
+            f64::from(((leak + n.r[d] * n.w_in[d] * p.bias[d]) / dt) as f32)
+        })
+        .collect();
+    // decay_u·4095 − 1 clipped, decay_v·4095, in float32
+    let decay_u: Vec<u16> = decay_u_f
+        .iter()
+        .map(|&x| (x * MAX_DECAY - 1.0).clamp(0.0, MAX_DECAY).round_ties_even() as u16)
+        .collect();
+    let decay_v: Vec<u16> = decay_v_f.iter().map(|&x| (x * MAX_DECAY).round_ties_even() as u16).collect();
+    let u_inf = decay_u
+        .iter()
+        .map(|&d| 1.0 / decay_magnitude(f64::from(d), 2097152.0, 1.0))
+        .collect();
+    let v_inf = decay_v
+        .iter()
+        .map(|&d| if scale_v { 1.0 / decay_magnitude(f64::from(d), 2097152.0, 0.0) } else { 1.0 })
+        .collect();
+    let rows: Vec<Rows> = conns.iter().map(|c| value_rows(&c.map)).collect();
+    let wf = conns
+        .iter()
+        .zip(&rows)
+        .map(|(c, rs)| {
+            c.map
+                .values()
+                .iter()
+                .zip(rs)
+                .map(|(&a, r)| (a / (gain_m[r.start] * gain_s[r.start] * dt)) as f32)
+                .collect()
+        })
+        .collect();
+    FloatBlock {
+        vth_f,
+        bias_f,
+        decay_u,
+        decay_v,
+        u_inf,
+        v_inf,
+        rows,
+        wf,
+    }
+}
+
+/// One block's scale: per neuron `v_scale`, `w_scale`, the block's weight
+/// exponent, `vth` and `bias` before mantissa/exponent, and the rule.
+struct BlockScale {
+    v_scale: Vec<f64>,
+    w_scale: f64,
+    w_exp: i32,
+    vth: Vec<f64>,
+    bias: Vec<f64>,
+    rule: String,
+}
+
+/// `discretize_compartment`'s choice of `v_scale` for neurons `idx`.
+fn block_scale(
+    name: &str,
+    fb: &FloatBlock,
+    idx: std::ops::Range<usize>,
+    w_max: f32,
+) -> Result<BlockScale, QuantError> {
+    let (b0, b1) = (idx.start, idx.end);
+    let b_max = idx.clone().fold(0f64, |m, d| m.max(fb.bias_f[d].abs()));
+    let vth_of = |vs: &[f64]| -> Vec<f64> { idx.clone().zip(vs).map(|(d, v)| rnd(fb.vth_f[d] * v)).collect() };
+    if f64::from(w_max) > 1e-8 {
+        let ws = 255.0 / f64::from(w_max);
+        for e in (-7..=0).rev() {
+            let vs: Vec<f64> = idx
+                .clone()
+                .map(|d| 1.0 / (fb.u_inf[d] * fb.v_inf[d]) * ws * pow2(REAL_WEIGHT_EXP_OFFSET + e))
+                .collect();
+            let th = vth_of(&vs);
+            let bi: Vec<f64> = idx
+                .clone()
+                .zip(&vs)
+                .map(|(d, v)| rnd(fb.bias_f[d] * v * fb.v_inf[d]))
+                .collect();
+            if th.iter().all(|&t| t <= VTH_MAX) && bi.iter().all(|b| b.abs() <= BIAS_MAX) {
+                return Ok(BlockScale {
+                    v_scale: vs,
+                    w_scale: ws,
+                    w_exp: e,
+                    vth: th,
+                    bias: bi,
+                    rule: format!("nengo-loihi: 255/w_max, weight_exp {e}"),
+                });
+            }
+        }
+        return Err(QuantError::unrepresentable(
+            name,
+            "weight_exp",
+            format!("neurons {b0}..{b1}: nengo-loihi's discretize finds no weight exponent (BuildError)"),
+        ));
+    }
+    if b_max > 1e-8 {
+        let mut b_scale = BIAS_MAX / b_max;
+        while b_scale * b_max > 1.0 {
+            let vs: Vec<f64> = idx.clone().map(|d| b_scale / fb.v_inf[d]).collect();
+            let th = vth_of(&vs);
+            if th.iter().all(|&t| t <= VTH_MAX) {
+                return Ok(BlockScale {
+                    v_scale: vs,
+                    w_scale: 0.0,
+                    w_exp: 0,
+                    vth: th,
+                    bias: idx.clone().map(|d| rnd(fb.bias_f[d] * b_scale)).collect(),
+                    rule: "nengo-loihi: no weights, bias at BIAS_MAX".into(),
+                });
+            }
+            b_scale /= 2.0;
+        }
+        return Err(QuantError::unrepresentable(
+            name,
+            "bias",
+            format!("neurons {b0}..{b1}: nengo-loihi finds no bias scaling (BuildError)"),
+        ));
+    }
+    let vth_max = VTH_MAX.min(pow2(Q_BITS) - 1.0);
+    let top = idx.clone().fold(f64::NEG_INFINITY, |m, d| m.max(fb.vth_f[d]));
+    let vs = vec![vth_max / (top + 1.0); b1 - b0];
+    Ok(BlockScale {
+        vth: vth_of(&vs),
+        bias: idx.clone().zip(&vs).map(|(d, v)| rnd(fb.bias_f[d] * v * fb.v_inf[d])).collect(),
+        v_scale: vs,
+        w_scale: 0.0,
+        w_exp: 0,
+        rule: "nengo-loihi: no weights and no bias".into(),
+    })
+}
+
+/// Records `v` as the value of `slot`, or fails when a block already chose another.
+fn agree<T: PartialEq + Copy + std::fmt::Debug>(
+    slot: &mut Option<T>,
+    v: T,
+    name: &str,
+    field: &str,
+    what: &str,
+) -> Result<(), QuantError> {
+    match *slot {
+        None => {
+            *slot = Some(v);
+            Ok(())
+        }
+        Some(x) if x != v => Err(QuantError::unsupported(
+            name,
+            field,
+            format!("{what}: nengo-loihi's blocks pick {x:?} and {v:?}; one nmc value holds one"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `discretize_synapse` for every connection restricted to neurons `idx`.
+fn block_synapses(
+    name: &str,
+    fb: &FloatBlock,
+    conns: &[ConnIn],
+    idx: &std::ops::Range<usize>,
+    sc: &BlockScale,
+    exps: &mut [Option<i32>],
+    mants: &mut [Vec<Option<i64>>],
+) -> Result<(), QuantError> {
+    let in_block = |r: &std::ops::Range<usize>| r.start < idx.end && r.end > idx.start;
+    let w_maxs = block_w_maxs(fb, idx);
+    let w_max = f64::from(w_maxs.iter().fold(0f32, |m, &x| m.max(x)));
+    for (k, c) in conns.iter().enumerate() {
+        let wmi = f64::from(w_maxs[k]);
+        // dw_exp = floor(log2(w_max / w_max_i)), w_exp2 = max(w_exp − dw_exp, −6)
+        let (e2, dw) = if wmi > 1e-16 {
+            let dw = (w_max / wmi).log2().floor() as i32;
+            ((sc.w_exp - dw).max(-6), dw)
+        } else if !fb.rows[k].iter().any(in_block) {
+            continue;
+        } else {
+            (-6, sc.w_exp + 6)
+        };
+        let what = format!("connection from {}", c.source_name);
+        agree(&mut exps[k], e2, name, "weight_exp", &what)?;
+        let shift_bits = i32::from(c.mixed);
+        let ws = (sc.w_scale * pow2(dw)) as f32;
+        for (i, (&w, r)) in fb.wf[k].iter().zip(&fb.rows[k]).enumerate() {
+            if in_block(r) {
+                agree(&mut mants[k][i], discretize_weight(w * ws, shift_bits, e2), name, "weights", &what)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `Synapse.max_abs_weight` of each connection within neurons `idx`.
+fn block_w_maxs(fb: &FloatBlock, idx: &std::ops::Range<usize>) -> Vec<f32> {
+    fb.wf
+        .iter()
+        .zip(&fb.rows)
+        .map(|(w, rs)| {
+            w.iter()
+                .zip(rs)
+                .filter(|(_, r)| r.start < idx.end && r.end > idx.start)
+                .fold(0f32, |m, (&x, _)| m.max(x.abs()))
+        })
+        .collect()
+}
+
 /// The integers nengo-loihi 1.1 picks for population `p` split into
 /// blocks of `block` neurons (`discretize_block` per block).
 pub(super) fn discretize(
@@ -134,151 +375,19 @@ pub(super) fn discretize(
             ),
         ));
     }
-    // --- the float block (builder/ensemble.py build_lif, block.py configure_lif / configure_filter)
-    let leaky = n.model.leaks();
-    let decay_v_f: Vec<f32> = (0..len)
-        .map(|d| if leaky { (-(-dt / n.tau_mem[d]).exp_m1()) as f32 } else { 0.0 })
-        .collect();
-    let decay_u_f: Vec<f32> = (0..len)
-        .map(|d| {
-            if n.model.has_synapse() && n.tau_syn[d] > 0.0 {
-                (-(-dt / n.tau_syn[d]).exp_m1()) as f32
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    let scale_v = leaky && decay_v_f.iter().all(|&x| f64::from(x) > 0.5 / 4096.0);
-    let vth_f: Vec<f64> = (0..len).map(|d| f64::from((n.v_threshold[d] / dt) as f32)).collect();
-    let bias_f: Vec<f64> = (0..len)
-        .map(|d| {
-            let leak = if leaky { n.v_leak[d] } else { 0.0 };
-            f64::from(((leak + n.r[d] * n.w_in[d] * p.bias[d]) / dt) as f32)
-        })
-        .collect();
-    // --- decays (discretize_compartment): decay_u·4095 − 1 clipped, decay_v·4095, in float32
-    let decay_u: Vec<u16> = decay_u_f
-        .iter()
-        .map(|&x| (x * MAX_DECAY - 1.0).clamp(0.0, MAX_DECAY).round_ties_even() as u16)
-        .collect();
-    let decay_v: Vec<u16> = decay_v_f.iter().map(|&x| (x * MAX_DECAY).round_ties_even() as u16).collect();
-    let u_inf: Vec<f64> = decay_u
-        .iter()
-        .map(|&d| 1.0 / decay_magnitude(f64::from(d), 2097152.0, 1.0))
-        .collect();
-    let v_inf: Vec<f64> = decay_v
-        .iter()
-        .map(|&d| if scale_v { 1.0 / decay_magnitude(f64::from(d), 2097152.0, 0.0) } else { 1.0 })
-        .collect();
-    // the float weights r·w_in·W per stored value (float32), and who uses them
-    let rows: Vec<Vec<std::ops::Range<usize>>> = conns.iter().map(|c| value_rows(&c.map)).collect();
-    let wf: Vec<Vec<f32>> = conns
-        .iter()
-        .zip(&rows)
-        .map(|(c, rs)| {
-            c.map
-                .values()
-                .iter()
-                .zip(rs)
-                .map(|(&a, r)| (a / (gain_m[r.start] * gain_s[r.start] * dt)) as f32)
-                .collect()
-        })
-        .collect();
+    let fb = float_block(dt, p, conns, gain_m, gain_s);
     let block = block.clamp(1, len.max(1));
-    let mut vth = vec![0i32; len];
-    let mut bias_mant = vec![0i32; len];
-    let mut bias_exp = vec![0u8; len];
-    let mut vmin_exp = None;
-    let mut first_scale = None;
-    let mut rule = String::new();
-    let mut mants: Vec<Vec<Option<i64>>> = wf.iter().map(|w| vec![None; w.len()]).collect();
+    let (mut vth, mut bias_mant, mut bias_exp) = (vec![0i32; len], vec![0i32; len], vec![0u8; len]);
+    let (mut vmin_exp, mut first) = (None, None);
+    let mut mants: Vec<Vec<Option<i64>>> = fb.wf.iter().map(|w| vec![None; w.len()]).collect();
     let mut exps: Vec<Option<i32>> = vec![None; conns.len()];
-    let mut b0 = 0;
-    while b0 < len {
-        let b1 = (b0 + block).min(len);
-        let in_block = |r: &std::ops::Range<usize>| r.start < b1 && r.end > b0;
-        // discretize_block: w_max over the block's synapses (Synapse.max_abs_weight)
-        let w_maxs: Vec<f32> = wf
-            .iter()
-            .zip(&rows)
-            .map(|(w, rs)| {
-                w.iter()
-                    .zip(rs)
-                    .filter(|(_, r)| in_block(r))
-                    .fold(0f32, |m, (&x, _)| m.max(x.abs()))
-            })
-            .collect();
-        let w_max = w_maxs.iter().fold(0f32, |m, &x| m.max(x));
-        let b_max = (b0..b1).fold(0f64, |m, d| m.max(bias_f[d].abs()));
-        let idx = b0..b1;
-        let (v_scale, w_scale, w_exp): (Vec<f64>, f64, i32);
-        let vthb: Vec<f64>;
-        let biasb: Vec<f64>;
-        if f64::from(w_max) > 1e-8 {
-            let ws = 255.0 / f64::from(w_max);
-            let mut found = None;
-            for e in (-7..=0).rev() {
-                let vs: Vec<f64> = idx
-                    .clone()
-                    .map(|d| 1.0 / (u_inf[d] * v_inf[d]) * ws * pow2(REAL_WEIGHT_EXP_OFFSET + e))
-                    .collect();
-                let th: Vec<f64> = idx.clone().zip(&vs).map(|(d, v)| rnd(vth_f[d] * v)).collect();
-                let bi: Vec<f64> = idx.clone().zip(&vs).map(|(d, v)| rnd(bias_f[d] * v * v_inf[d])).collect();
-                if th.iter().all(|&t| t <= VTH_MAX) && bi.iter().all(|b| b.abs() <= BIAS_MAX) {
-                    found = Some((vs, e, th, bi));
-                    break;
-                }
-            }
-            let Some((vs, e, th, bi)) = found else {
-                return Err(QuantError::unrepresentable(
-                    name,
-                    "weight_exp",
-                    format!("neurons {b0}..{b1}: nengo-loihi's discretize finds no weight exponent (BuildError)"),
-                ));
-            };
-            v_scale = vs;
-            w_scale = ws;
-            w_exp = e;
-            vthb = th;
-            biasb = bi;
-            rule = format!("nengo-loihi: 255/w_max, weight_exp {e}");
-        } else if b_max > 1e-8 {
-            let mut b_scale = BIAS_MAX / b_max;
-            loop {
-                if b_scale * b_max <= 1.0 {
-                    return Err(QuantError::unrepresentable(
-                        name,
-                        "bias",
-                        format!("neurons {b0}..{b1}: nengo-loihi finds no bias scaling (BuildError)"),
-                    ));
-                }
-                let vs: Vec<f64> = idx.clone().map(|d| b_scale / v_inf[d]).collect();
-                let th: Vec<f64> = idx.clone().zip(&vs).map(|(d, v)| rnd(vth_f[d] * v)).collect();
-                if th.iter().all(|&t| t <= VTH_MAX) {
-                    v_scale = vs;
-                    vthb = th;
-                    biasb = idx.clone().map(|d| rnd(bias_f[d] * b_scale)).collect();
-                    break;
-                }
-                b_scale /= 2.0;
-            }
-            w_scale = 0.0;
-            w_exp = 0;
-            rule = "nengo-loihi: no weights, bias at BIAS_MAX".into();
-        } else {
-            let vth_max = VTH_MAX.min(pow2(Q_BITS) - 1.0);
-            let vmax_f = idx.clone().fold(f64::NEG_INFINITY, |m, d| m.max(vth_f[d]));
-            let vs = vth_max / (vmax_f + 1.0);
-            v_scale = vec![vs; b1 - b0];
-            vthb = idx.clone().map(|d| rnd(vth_f[d] * vs)).collect();
-            biasb = idx.clone().map(|d| rnd(bias_f[d] * vs * v_inf[d])).collect();
-            w_scale = 0.0;
-            w_exp = 0;
-            rule = "nengo-loihi: no weights and no bias".into();
-        }
+    for b0 in (0..len).step_by(block) {
+        let idx = b0..(b0 + block).min(len);
+        let w_max = block_w_maxs(&fb, &idx).iter().fold(0f32, |m, &x| m.max(x));
+        let sc = block_scale(name, &fb, idx.clone(), w_max)?;
         // vth_to_manexp, bias_to_manexp
         for (i, d) in idx.clone().enumerate() {
-            let m = rnd(vthb[i] / pow2(VTH_EXP));
+            let m = rnd(sc.vth[i] / pow2(VTH_EXP));
             if !(m > 0.0 && m <= VTH_MAN_MAX) {
                 return Err(QuantError::unrepresentable(
                     name,
@@ -287,99 +396,39 @@ pub(super) fn discretize(
                 ));
             }
             vth[d] = m as i32;
-            let (bm, be) = bias_to_manexp(biasb[i]);
+            let (bm, be) = bias_to_manexp(sc.bias[i]);
             if i32::from(be) > BIAS_EXP_MAX {
                 return Err(QuantError::unrepresentable(name, "bias", format!("neuron {d}: bias exponent {be} > 7")));
             }
-            bias_mant[d] = bm;
-            bias_exp[d] = be;
+            (bias_mant[d], bias_exp[d]) = (bm, be);
         }
         // vmin from min_voltage: vmine = clip(round(log2(−v_scale·vmin + 1)), 0, 31)
-        let vs0 = v_scale[0];
-        first_scale.get_or_insert(vs0 / dt);
+        let vs0 = sc.v_scale[0];
         let vmin = if n.v_min.is_finite() { vs0 * n.v_min.min(0.0) } else { f64::NEG_INFINITY };
         let vme = rnd((-vmin + 1.0).log2()).clamp(0.0, 31.0) as u8;
-        match vmin_exp {
-            None => vmin_exp = Some(vme),
-            Some(v) if v != vme => {
-                return Err(QuantError::unsupported(
-                    name,
-                    "v_min",
-                    format!("nengo-loihi's blocks of this population pick vmin_exp {v} and {vme}; nmc holds one"),
-                ));
-            }
-            _ => {}
-        }
-        // discretize_synapse: per synapse dw_exp = floor(log2(w_max / w_max_i)), w_exp2 = max(w_exp − dw_exp, −6)
-        for (k, c) in conns.iter().enumerate() {
-            let wmi = f64::from(w_maxs[k]);
-            let (e2, dw) = if wmi > 1e-16 {
-                let dw = (f64::from(w_max) / wmi).log2().floor() as i32;
-                ((w_exp - dw).max(-6), dw)
-            } else if !rows[k].iter().any(in_block) {
-                continue;
-            } else {
-                (-6, w_exp + 6)
-            };
-            match exps[k] {
-                None => exps[k] = Some(e2),
-                Some(e) if e != e2 => {
-                    return Err(QuantError::unsupported(
-                        name,
-                        "weight_exp",
-                        format!(
-                            "connection from {}: nengo-loihi's blocks pick weight exponents {e} and {e2}; an nmc \
-                             connection holds one",
-                            c.source_name
-                        ),
-                    ));
-                }
-                _ => {}
-            }
-            let shift_bits = i32::from(c.mixed);
-            let ws = (w_scale * pow2(dw)) as f32;
-            for (i, (&w, r)) in wf[k].iter().zip(&rows[k]).enumerate() {
-                if !in_block(r) {
-                    continue;
-                }
-                let m = discretize_weight(w * ws, shift_bits, e2);
-                match mants[k][i] {
-                    None => mants[k][i] = Some(m),
-                    Some(m0) if m0 != m => {
-                        return Err(QuantError::unsupported(
-                            name,
-                            "weights",
-                            format!(
-                                "connection from {}: a weight shared by two nengo-loihi blocks rounds to {m0} and {m}",
-                                c.source_name
-                            ),
-                        ));
-                    }
-                    _ => {}
-                }
-            }
-        }
-        b0 = b1;
+        agree(&mut vmin_exp, vme, name, "v_min", "vmin_exp")?;
+        block_synapses(name, &fb, conns, &idx, &sc, &mut exps, &mut mants)?;
+        first.get_or_insert((vs0 / dt, sc.rule));
     }
     let conns_out = exps
         .iter()
         .zip(mants)
         .map(|(e, m)| (e.unwrap_or(0) as i8, m.into_iter().map(|x| x.unwrap_or(0)).collect()))
         .collect();
-    // configure_lif: refract_delay = round(tau_ref/dt) + 1
-    let refractory = (rnd(n.refractory / dt) + 1.0).min(255.0) as u8;
+    let (s, rule) = first.unwrap_or((1.0, String::new()));
     Ok(NengoInts {
-        decay_u,
-        decay_v,
+        decay_u: fb.decay_u,
+        decay_v: fb.decay_v,
         vth,
         bias_mant,
         bias_exp,
-        refractory,
+        // configure_lif: refract_delay = round(tau_ref/dt) + 1
+        refractory: (rnd(n.refractory / dt) + 1.0).min(255.0) as u8,
         vmin_exp: vmin_exp.unwrap_or(0),
         // vmax = inf: vmaxe = clip(round((log2(inf) − 9)/2), 0, 7) = 7
         vmax_exp: 7,
         conns: conns_out,
-        s: first_scale.unwrap_or(1.0),
+        s,
         rule,
     })
 }
