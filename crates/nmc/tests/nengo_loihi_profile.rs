@@ -172,7 +172,7 @@ fn compare(net: &str, blocks: &[(&str, usize)]) -> Tally {
 
 fn report(net: &str, t: &Tally) {
     for (f, (n, eq, first)) in &t.0 {
-        println!(
+        eprintln!(
             "{net:7} {f:12} {eq:6}/{n:<6} equal{}",
             first.as_ref().map(|s| format!("  first difference {s}")).unwrap_or_default()
         );
@@ -261,7 +261,7 @@ fn spikes(net: &str, blocks: &[(&str, usize)]) -> Vec<(String, usize, usize, usi
 fn check_spikes(net: &str, blocks: &[(&str, usize)]) {
     let res = spikes(net, blocks);
     for (pop, bad, n, sg, sr) in &res {
-        println!("{net:7} {pop:5} {bad} mismatched of {n} spike bits (nmc {sg} spikes, nengo-loihi {sr})");
+        eprintln!("{net:7} {pop:5} {bad} mismatched of {n} spike bits (nmc {sg} spikes, nengo-loihi {sr})");
     }
     assert!(res.iter().all(|r| r.1 == 0), "{net}: mismatched spike bits {res:?}");
 }
