@@ -14,6 +14,7 @@
 //! Then the same compile, emulated with nengo-loihi's own host spikes as
 //! `--input-spikes`, must reproduce nengo-loihi's spikes on every chip layer
 //! bit for bit.
+#![allow(clippy::print_stderr)] // the field-by-field tallies, for whoever runs the test
 #![allow(clippy::unwrap_used)]
 
 mod common;
