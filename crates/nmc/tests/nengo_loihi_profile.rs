@@ -47,8 +47,64 @@ fn dense(w: &QWeights) -> (usize, usize, Vec<i64>) {
             }
             (*out, *inp, d)
         }
-        other => panic!("layout not compared here: {other:?}"),
+        QWeights::Conv2d {
+            in_shape,
+            out_shape,
+            kernel,
+            stride,
+            padding,
+            dilation,
+            groups,
+            mant,
+        } => {
+            let [ci, h, w] = *in_shape;
+            let [co, ho, wo] = *out_shape;
+            let (inp, out) = (ci * h * w, co * ho * wo);
+            let cig = ci / groups;
+            let mut d = vec![0i64; out * inp];
+            for o in 0..co {
+                let g = o / (co / groups);
+                for (y, x) in (0..ho).flat_map(|y| (0..wo).map(move |x| (y, x))) {
+                    for (c, ky, kx) in (0..cig).flat_map(|c| (0..kernel[0]).flat_map(move |ky| (0..kernel[1]).map(move |kx| (c, ky, kx)))) {
+                        let iy = (y * stride[0] + ky * dilation[0]) as isize - padding[0] as isize;
+                        let ix = (x * stride[1] + kx * dilation[1]) as isize - padding[1] as isize;
+                        if iy < 0 || ix < 0 || iy as usize >= h || ix as usize >= w {
+                            continue;
+                        }
+                        let src = (g * cig + c) * h * w + iy as usize * w + ix as usize;
+                        let k = ((o * cig + c) * kernel[0] + ky) * kernel[1] + kx;
+                        d[(o * ho * wo + y * wo + x) * inp + src] += i64::from(mant[k]);
+                    }
+                }
+            }
+            (out, inp, d)
+        }
     }
+}
+
+/// nengo's index of each nmc neuron of a population of nmc shape `dims`:
+/// nmc_nengo lays a population fed by or feeding a `channels_last`
+/// convolution out as C,H,W (the fixtures' convolution is channels_last).
+fn nengo_index(dims: &[usize]) -> Vec<usize> {
+    match dims {
+        [c, h, w] => (0..c * h * w)
+            .map(|i| {
+                let (ch, y, x) = (i / (h * w), (i / w) % h, i % w);
+                (y * w + x) * c + ch
+            })
+            .collect(),
+        _ => (0..dims.iter().product()).collect(),
+    }
+}
+
+/// `v` (nmc order) in nengo's order.
+fn to_nengo<T: Copy>(v: &[T], dims: &[usize]) -> Vec<T> {
+    let idx = nengo_index(dims);
+    let mut out = v.to_vec();
+    for (i, &j) in idx.iter().enumerate() {
+        out[j] = v[i];
+    }
+    out
 }
 
 /// Per field: (values compared, values equal, first difference).
@@ -131,7 +187,8 @@ fn compare(net: &str, blocks: &[(&str, usize)]) -> Tally {
         let w = format!("{net}/{}", p.name);
         let c = &p.compartment;
         let d = &q.compartment;
-        let sl = |v: Vec<i64>| v[off..off + n].to_vec();
+        let dims = q.shape.dims().to_vec();
+        let sl = |v: Vec<i64>| to_nengo(&v, &dims)[off..off + n].to_vec();
         let e16 = |x: &nmc_ir::qmodel::PerNeuron<u16>, m| x.expand(m).into_iter().map(i64::from).collect::<Vec<_>>();
         let e32 = |x: &nmc_ir::qmodel::PerNeuron<i32>, m| x.expand(m).into_iter().map(i64::from).collect::<Vec<_>>();
         let e8 = |x: &nmc_ir::qmodel::PerNeuron<u8>, m| x.expand(m).into_iter().map(i64::from).collect::<Vec<_>>();
@@ -158,10 +215,16 @@ fn compare(net: &str, blocks: &[(&str, usize)]) -> Tally {
             t.add("weight_exp", &cw, &[conn.weight_exp], &[qc.weight_exp]);
             let (o, i, m) = dense(&conn.weights);
             let (_, qi, qm) = dense(&qc.weights);
+            // rows and columns of nmc's matrix in nengo's order
+            let (rows_n, cols_n) = (nengo_index(&dims), nengo_index(nmc.populations[src_k].shape.dims()));
+            let mut row_of = vec![0; rows_n.len()];
+            rows_n.iter().enumerate().for_each(|(a, &b)| row_of[b] = a);
+            let mut col_of = vec![0; cols_n.len()];
+            cols_n.iter().enumerate().for_each(|(a, &b)| col_of[b] = a);
             let mut got = Vec::with_capacity(o * i);
             for r in 0..o {
                 for s in 0..i {
-                    got.push(qm[(off + r) * qi + col_off + s]);
+                    got.push(qm[row_of[off + r] * qi + col_of[col_off + s]]);
                 }
             }
             t.add("weight_mant", &cw, &m, &got);
@@ -234,7 +297,7 @@ fn spikes(net: &str, blocks: &[(&str, usize)]) -> Vec<(String, usize, usize, usi
         "--out",
         out.to_str().unwrap(),
     ]);
-    let got = common::read_spikes_npz(&out, "spikes.");
+    let got = read_npz_flat(&out, "spikes.");
     let want = common::read_spikes_npz(&fixture(&format!("{net}.chip_spikes.npz")), "");
     // nengo-loihi's blocks b<k>_<pop>, in order, concatenated along neurons
     let mut by_pop: BTreeMap<String, Vec<ndarray::Array3<u8>>> = BTreeMap::new();
@@ -249,7 +312,9 @@ fn spikes(net: &str, blocks: &[(&str, usize)]) -> Vec<(String, usize, usize, usi
         let views: Vec<_> = parts.iter().map(|a| a.view()).collect();
         let r = ndarray::concatenate(ndarray::Axis(2), &views).unwrap();
         let g = got.get(&pop).unwrap_or_else(|| panic!("{net}: no nmc spikes for `{pop}`"));
-        assert_eq!(g.shape(), r.shape(), "{net}/{pop}");
+        assert_eq!(g.shape()[..2], r.shape()[..2], "{net}/{pop}");
+        let dims = out_dims(net, &pop);
+        let g = nengo_order(g, &dims);
         let bad = g.iter().zip(r.iter()).filter(|(a, b)| a != b).count();
         let sg = g.iter().map(|&x| usize::from(x)).sum();
         let sr = r.iter().map(|&x| usize::from(x)).sum();
@@ -257,6 +322,43 @@ fn spikes(net: &str, blocks: &[(&str, usize)]) -> Vec<(String, usize, usize, usi
     }
     let _ = std::fs::remove_dir_all(&dir);
     res
+}
+
+/// Every array of an npz whose name starts with `prefix`, as `(batch, steps, neurons)`.
+fn read_npz_flat(p: &std::path::Path, prefix: &str) -> BTreeMap<String, ndarray::Array3<u8>> {
+    let mut z = ndarray_npy::NpzReader::new(std::fs::File::open(p).unwrap()).unwrap();
+    let mut out = BTreeMap::new();
+    for name in z.names().unwrap() {
+        let a: ndarray::ArrayD<u8> = z.by_name(&name).unwrap();
+        let sh = a.shape().to_vec();
+        let n = sh[2..].iter().product();
+        let a = a.to_shape((sh[0], sh[1], n)).unwrap().to_owned();
+        if let Some(k) = name.trim_end_matches(".npy").strip_prefix(prefix) {
+            out.insert(k.to_string(), a);
+        }
+    }
+    out
+}
+
+/// The nmc shape of population `pop` of `net` (C,H,W for the conv layer).
+fn out_dims(net: &str, pop: &str) -> Vec<usize> {
+    match (net, pop) {
+        ("conv", "c1") => vec![4, 6, 6],
+        _ => vec![],
+    }
+}
+
+/// Spikes `(batch, steps, n)` in nmc order, reordered to nengo's.
+fn nengo_order(g: &ndarray::Array3<u8>, dims: &[usize]) -> ndarray::Array3<u8> {
+    if dims.is_empty() {
+        return g.clone();
+    }
+    let idx = nengo_index(dims);
+    let mut out = g.clone();
+    for (i, &j) in idx.iter().enumerate() {
+        out.index_axis_mut(ndarray::Axis(2), j).assign(&g.index_axis(ndarray::Axis(2), i));
+    }
+    out
 }
 
 fn check_spikes(net: &str, blocks: &[(&str, usize)]) {
@@ -276,4 +378,18 @@ fn dense_profile_spikes_equal_nengo_loihi() {
 #[test]
 fn negexp_profile_spikes_equal_nengo_loihi() {
     check_spikes("negexp", &[]);
+}
+
+/// conv: a 3×3 `nengo.Convolution` (channels_last, 8×8×1 → 6×6×4) on chip, no synapse.
+#[test]
+fn conv_integers_equal_nengo_loihi_field_by_field() {
+    let t = compare("conv", &[]);
+    report("conv", &t);
+    let bad = all_equal(&t);
+    assert!(bad.is_empty(), "conv: fields that differ from nengo-loihi: {bad:#?}");
+}
+
+#[test]
+fn conv_profile_spikes_equal_nengo_loihi() {
+    check_spikes("conv", &[]);
 }
