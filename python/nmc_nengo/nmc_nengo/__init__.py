@@ -30,6 +30,8 @@ What a graph holds (the conventions nmc's frontend reads, docs/ir.md):
   direct edge. Neuron order is nmc's channels-first `C, H, W` flattening:
   populations fed by or feeding a `channels_last=True` convolution are
   permuted (their parameters, weights and spikes), see `NirExport.order`.
+  An input Node feeding such a population through an identity (an
+  off-chip encoder in front of a convolution) takes its layout.
 - a source `nengo.Node` -> `Input` (shape `(C, H, W)` when a convolution
   reads it, else `(n,)`); a constant source Node not listed in `inputs` is
   folded into the bias of the Affines it feeds.
