@@ -65,7 +65,9 @@ fn dense(w: &QWeights) -> (usize, usize, Vec<i64>) {
             for o in 0..co {
                 let g = o / (co / groups);
                 for (y, x) in (0..ho).flat_map(|y| (0..wo).map(move |x| (y, x))) {
-                    for (c, ky, kx) in (0..cig).flat_map(|c| (0..kernel[0]).flat_map(move |ky| (0..kernel[1]).map(move |kx| (c, ky, kx)))) {
+                    for (c, ky, kx) in (0..cig)
+                        .flat_map(|c| (0..kernel[0]).flat_map(move |ky| (0..kernel[1]).map(move |kx| (c, ky, kx))))
+                    {
                         let iy = (y * stride[0] + ky * dilation[0]) as isize - padding[0] as isize;
                         let ix = (x * stride[1] + kx * dilation[1]) as isize - padding[1] as isize;
                         if iy < 0 || ix < 0 || iy as usize >= h || ix as usize >= w {
@@ -238,7 +240,10 @@ fn report(net: &str, t: &Tally) {
     for (f, (n, eq, first)) in &t.0 {
         eprintln!(
             "{net:7} {f:12} {eq:6}/{n:<6} equal{}",
-            first.as_ref().map(|s| format!("  first difference {s}")).unwrap_or_default()
+            first
+                .as_ref()
+                .map(|s| format!("  first difference {s}"))
+                .unwrap_or_default()
         );
     }
 }
@@ -276,10 +281,17 @@ fn spikes(net: &str, blocks: &[(&str, usize)]) -> Vec<(String, usize, usize, usi
     std::fs::create_dir_all(&dir).unwrap();
     let (a, out) = (dir.join("m.nmca"), dir.join("s.npz"));
     let nir = fixture(&format!("{net}.nir"));
-    let mut args: Vec<String> = ["compile", nir.to_str().unwrap(), "--target", "loihi1", "--profile", "nengo-loihi"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut args: Vec<String> = [
+        "compile",
+        nir.to_str().unwrap(),
+        "--target",
+        "loihi1",
+        "--profile",
+        "nengo-loihi",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     for (p, n) in blocks {
         args.push("--nengo-loihi-block".into());
         args.push(format!("{p}={n}"));
@@ -311,7 +323,9 @@ fn spikes(net: &str, blocks: &[(&str, usize)]) -> Vec<(String, usize, usize, usi
     for (pop, parts) in by_pop {
         let views: Vec<_> = parts.iter().map(|a| a.view()).collect();
         let r = ndarray::concatenate(ndarray::Axis(2), &views).unwrap();
-        let g = got.get(&pop).unwrap_or_else(|| panic!("{net}: no nmc spikes for `{pop}`"));
+        let g = got
+            .get(&pop)
+            .unwrap_or_else(|| panic!("{net}: no nmc spikes for `{pop}`"));
         assert_eq!(g.shape()[..2], r.shape()[..2], "{net}/{pop}");
         let dims = out_dims(net, &pop);
         let g = nengo_order(g, &dims);
@@ -356,7 +370,8 @@ fn nengo_order(g: &ndarray::Array3<u8>, dims: &[usize]) -> ndarray::Array3<u8> {
     let idx = nengo_index(dims);
     let mut out = g.clone();
     for (i, &j) in idx.iter().enumerate() {
-        out.index_axis_mut(ndarray::Axis(2), j).assign(&g.index_axis(ndarray::Axis(2), i));
+        out.index_axis_mut(ndarray::Axis(2), j)
+            .assign(&g.index_axis(ndarray::Axis(2), i));
     }
     out
 }
@@ -392,4 +407,26 @@ fn conv_integers_equal_nengo_loihi_field_by_field() {
 #[test]
 fn conv_profile_spikes_equal_nengo_loihi() {
     check_spikes("conv", &[]);
+}
+
+/// A block split naming no population, or without the profile, is refused.
+#[test]
+fn nengo_loihi_block_options_are_checked() {
+    let nir = fixture("dense.nir");
+    for extra in [
+        &["--profile", "nengo-loihi", "--nengo-loihi-block", "nope=5"][..],
+        &["--nengo-loihi-block", "h1=50"][..],
+    ] {
+        let mut args = vec!["quantize", nir.to_str().unwrap(), "--target", "loihi1"];
+        args.extend_from_slice(extra);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_nmc"))
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains("nengo_loihi_blocks"),
+            "{args:?}: {err}"
+        );
+    }
 }

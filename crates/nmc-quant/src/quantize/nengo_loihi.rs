@@ -13,8 +13,8 @@
 
 use crate::choose::ConnIn;
 use crate::error::QuantError;
-use crate::lower::PopLowered;
 use crate::linmap::LinMap;
+use crate::lower::PopLowered;
 use nmc_ir::NeuronModel;
 
 const VTH_MAN_MAX: f64 = 131071.0; // 2^17 − 1
@@ -134,7 +134,13 @@ fn float_block(dt: f64, p: &PopLowered, conns: &[ConnIn], gain_m: &[f64], gain_s
     let len = n.len();
     let leaky = n.model.leaks();
     let decay_v_f: Vec<f32> = (0..len)
-        .map(|d| if leaky { (-(-dt / n.tau_mem[d]).exp_m1()) as f32 } else { 0.0 })
+        .map(|d| {
+            if leaky {
+                (-(-dt / n.tau_mem[d]).exp_m1()) as f32
+            } else {
+                0.0
+            }
+        })
         .collect();
     let decay_u_f: Vec<f32> = (0..len)
         .map(|d| {
@@ -158,14 +164,23 @@ fn float_block(dt: f64, p: &PopLowered, conns: &[ConnIn], gain_m: &[f64], gain_s
         .iter()
         .map(|&x| (x * MAX_DECAY - 1.0).clamp(0.0, MAX_DECAY).round_ties_even() as u16)
         .collect();
-    let decay_v: Vec<u16> = decay_v_f.iter().map(|&x| (x * MAX_DECAY).round_ties_even() as u16).collect();
+    let decay_v: Vec<u16> = decay_v_f
+        .iter()
+        .map(|&x| (x * MAX_DECAY).round_ties_even() as u16)
+        .collect();
     let u_inf = decay_u
         .iter()
         .map(|&d| 1.0 / decay_magnitude(f64::from(d), 2097152.0, 1.0))
         .collect();
     let v_inf = decay_v
         .iter()
-        .map(|&d| if scale_v { 1.0 / decay_magnitude(f64::from(d), 2097152.0, 0.0) } else { 1.0 })
+        .map(|&d| {
+            if scale_v {
+                1.0 / decay_magnitude(f64::from(d), 2097152.0, 0.0)
+            } else {
+                1.0
+            }
+        })
         .collect();
     let rows: Vec<Rows> = conns.iter().map(|c| value_rows(&c.map)).collect();
     let wf = conns
@@ -204,12 +219,7 @@ struct BlockScale {
 }
 
 /// `discretize_compartment`'s choice of `v_scale` for neurons `idx`.
-fn block_scale(
-    name: &str,
-    fb: &FloatBlock,
-    idx: std::ops::Range<usize>,
-    w_max: f32,
-) -> Result<BlockScale, QuantError> {
+fn block_scale(name: &str, fb: &FloatBlock, idx: std::ops::Range<usize>, w_max: f32) -> Result<BlockScale, QuantError> {
     let (b0, b1) = (idx.start, idx.end);
     let b_max = idx.clone().fold(0f64, |m, d| m.max(fb.bias_f[d].abs()));
     let vth_of = |vs: &[f64]| -> Vec<f64> { idx.clone().zip(vs).map(|(d, v)| rnd(fb.vth_f[d] * v)).collect() };
@@ -271,7 +281,11 @@ fn block_scale(
     let vs = vec![vth_max / (top + 1.0); b1 - b0];
     Ok(BlockScale {
         vth: vth_of(&vs),
-        bias: idx.clone().zip(&vs).map(|(d, v)| rnd(fb.bias_f[d] * v * fb.v_inf[d])).collect(),
+        bias: idx
+            .clone()
+            .zip(&vs)
+            .map(|(d, v)| rnd(fb.bias_f[d] * v * fb.v_inf[d]))
+            .collect(),
         v_scale: vs,
         w_scale: 0.0,
         w_exp: 0,
@@ -331,7 +345,13 @@ fn block_synapses(
         let ws = (sc.w_scale * pow2(dw)) as f32;
         for (i, (&w, r)) in fb.wf[k].iter().zip(&fb.rows[k]).enumerate() {
             if in_block(r) {
-                agree(&mut mants[k][i], discretize_weight(w * ws, shift_bits, e2), name, "weights", &what)?;
+                agree(
+                    &mut mants[k][i],
+                    discretize_weight(w * ws, shift_bits, e2),
+                    name,
+                    "weights",
+                    &what,
+                )?;
             }
         }
     }
@@ -398,13 +418,21 @@ pub(super) fn discretize(
             vth[d] = m as i32;
             let (bm, be) = bias_to_manexp(sc.bias[i]);
             if i32::from(be) > BIAS_EXP_MAX {
-                return Err(QuantError::unrepresentable(name, "bias", format!("neuron {d}: bias exponent {be} > 7")));
+                return Err(QuantError::unrepresentable(
+                    name,
+                    "bias",
+                    format!("neuron {d}: bias exponent {be} > 7"),
+                ));
             }
             (bias_mant[d], bias_exp[d]) = (bm, be);
         }
         // vmin from min_voltage: vmine = clip(round(log2(−v_scale·vmin + 1)), 0, 31)
         let vs0 = sc.v_scale[0];
-        let vmin = if n.v_min.is_finite() { vs0 * n.v_min.min(0.0) } else { f64::NEG_INFINITY };
+        let vmin = if n.v_min.is_finite() {
+            vs0 * n.v_min.min(0.0)
+        } else {
+            f64::NEG_INFINITY
+        };
         let vme = rnd((-vmin + 1.0).log2()).clamp(0.0, 31.0) as u8;
         agree(&mut vmin_exp, vme, name, "v_min", "vmin_exp")?;
         block_synapses(name, &fb, conns, &idx, &sc, &mut exps, &mut mants)?;

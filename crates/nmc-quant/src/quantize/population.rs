@@ -136,7 +136,10 @@ fn assemble(
     let placement = if ctx.host[k] { Placement::Host } else { Placement::Chip };
     let (dc_v, dc_u) = neuron::decay_changes(ctx.g, p, dy);
     let VoltageBounds { vmin_exp, vmax_exp, .. } = sc.volt;
-    let (decay_u, decay_v) = sc.decays.clone().unwrap_or_else(|| (dy.decay_u.clone(), dy.decay_v.clone()));
+    let (decay_u, decay_v) = sc
+        .decays
+        .clone()
+        .unwrap_or_else(|| (dy.decay_u.clone(), dy.decay_v.clone()));
     let compartment = Compartment {
         decay_u: per_neuron(decay_u),
         decay_v: per_neuron(decay_v),
