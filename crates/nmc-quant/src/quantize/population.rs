@@ -87,9 +87,18 @@ fn scale(
         // error columns stay those of nmc's own choice (what the profile costs).
         let block = ctx.opts.nengo_loihi_blocks.get(&p.name).copied().unwrap_or(n.len());
         let nl = nengo_loihi::discretize(ctx.g.dt, p, &conns, &dy.gain_m, &dy.gain_s, block)?;
-        for ((q, c), (e, mant)) in weights.qconns.iter_mut().zip(&conns).zip(&nl.conns) {
+        for (((q, r), c), (e, mant)) in weights
+            .qconns
+            .iter_mut()
+            .zip(&mut weights.reports)
+            .zip(&conns)
+            .zip(&nl.conns)
+        {
             q.weight_exp = *e;
             q.weights = weights::qweights(&c.map, mant);
+            // what the model holds; the error columns stay nmc's choice beside nengo-loihi's rule
+            r.weight_exp = *e;
+            r.max_mantissa = mant.iter().map(|m| m.abs()).max().unwrap_or(0);
         }
         th.vth = nl.vth;
         bias.mant = nl.bias_mant;
