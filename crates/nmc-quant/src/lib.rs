@@ -145,6 +145,36 @@ impl HostLayers {
     }
 }
 
+/// Which rule chooses the integers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// nmc's own error-minimising search (docs/quantization.md §3).
+    #[default]
+    Nmc,
+    /// The integers nengo-loihi 1.1's `builder/discretize.py` picks, per
+    /// block (docs/quantization.md §3, "The nengo-loihi profile"); chip
+    /// populations only (host layers keep nmc's).
+    NengoLoihi,
+}
+
+impl Profile {
+    /// `nmc` or `nengo-loihi`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Nmc => "nmc",
+            Profile::NengoLoihi => "nengo-loihi",
+        }
+    }
+    /// Parses `nmc` or `nengo-loihi`.
+    pub fn parse(s: &str) -> Option<Profile> {
+        match s {
+            "nmc" => Some(Profile::Nmc),
+            "nengo-loihi" | "nengo_loihi" => Some(Profile::NengoLoihi),
+            _ => None,
+        }
+    }
+}
+
 /// Quantization options.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QuantOptions {
@@ -170,6 +200,12 @@ pub struct QuantOptions {
     pub forced_scales: BTreeMap<String, f64>,
     /// How host layers run (default [`HostLayers::Auto`]).
     pub host_layers: HostLayers,
+    /// Which rule chooses the integers (default [`Profile::Nmc`]).
+    pub profile: Profile,
+    /// Under [`Profile::NengoLoihi`]: the neurons per nengo-loihi block of a
+    /// population, by name (nengo-loihi's `BlockShape`; default: the whole
+    /// population is one block). nengo-loihi discretizes each block alone.
+    pub nengo_loihi_blocks: BTreeMap<String, usize>,
 }
 
 impl Default for QuantOptions {
@@ -182,6 +218,8 @@ impl Default for QuantOptions {
             max_input_events: 1,
             forced_scales: BTreeMap::new(),
             host_layers: HostLayers::Auto,
+            profile: Profile::Nmc,
+            nengo_loihi_blocks: BTreeMap::new(),
         }
     }
 }
@@ -211,6 +249,16 @@ impl QuantOptions {
     /// Sets how host layers run.
     pub fn host_layers(mut self, h: HostLayers) -> Self {
         self.host_layers = h;
+        self
+    }
+    /// Sets the profile.
+    pub fn profile(mut self, p: Profile) -> Self {
+        self.profile = p;
+        self
+    }
+    /// Under the nengo-loihi profile, splits `population` into blocks of `n` neurons.
+    pub fn nengo_loihi_block(mut self, population: impl Into<String>, n: usize) -> Self {
+        self.nengo_loihi_blocks.insert(population.into(), n);
         self
     }
     /// Forces the voltage scale of one population.

@@ -30,6 +30,8 @@ What a graph holds (the conventions nmc's frontend reads, docs/ir.md):
   direct edge. Neuron order is nmc's channels-first `C, H, W` flattening:
   populations fed by or feeding a `channels_last=True` convolution are
   permuted (their parameters, weights and spikes), see `NirExport.order`.
+  An input Node feeding such a population through an identity (an
+  off-chip encoder in front of a convolution) takes its layout.
 - a source `nengo.Node` -> `Input` (shape `(C, H, W)` when a convolution
   reads it, else `(n,)`); a constant source Node not listed in `inputs` is
   folded into the bias of the Affines it feeds.
@@ -282,6 +284,20 @@ class _Exporter:
         self.used.add(name)
         return name
 
+    def _is_identity(self, c):
+        """A connection with a unit scalar Dense transform and no slicing."""
+        nengo = self.nengo
+        tr = c.transform
+        full = lambda sl: isinstance(sl, slice) and sl == slice(None)  # noqa: E731
+        if c.function is not None:
+            return False
+        if type(tr).__name__ == "NoTransform":
+            return full(c.pre_slice) and full(c.post_slice)
+        if not isinstance(tr, nengo.transforms.Dense):
+            return False
+        init = np.asarray(tr.init)
+        return init.ndim == 0 and float(init) == 1.0 and full(c.pre_slice) and full(c.post_slice)
+
     def layouts(self):
         """Infer each input's and population's C,H,W layout from the
         convolutions that read or write it."""
@@ -307,6 +323,14 @@ class _Exporter:
                         raise ExportError("%s: convolutions disagree on its layout (%s from %s vs %s from %s)"
                                           % (_name_of(obj), prev.key(), prev.who, lay.key(), who))
                     found[obj] = lay
+        # An input Node feeding a C,H,W population through an identity takes
+        # its layout (nengo-loihi's off-chip encoder in front of a convolution).
+        for c in self.conns:
+            pre, post = self._pre_base(c), self._post_base(c)
+            if pre in self.inputs and pre not in found and post in found and self._is_identity(c) \
+                    and pre.size_out == found[post].n:
+                p = found[post]
+                found[pre] = _Layout(p.n, p.chw, p.channels_last, "identity %s" % c)
         out = {}
         for obj in self.inputs:
             out[obj] = found.get(obj) or _Layout(obj.size_out)

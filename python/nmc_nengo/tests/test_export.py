@@ -154,6 +154,24 @@ def test_write_roundtrip_metadata_types():
     assert g.nodes["a_probe"].metadata["synapse"] == 0.02
 
 
+def test_input_node_takes_the_layout_of_a_conv_fed_population():
+    """A pixel Node feeding (identity) an off-chip encoder that feeds a
+    channels-last convolution: the Node takes the encoder's C,H,W layout
+    (nengo-loihi's conv fixture, tests/fixtures/nengo_loihi)."""
+    with nengo.Network(seed=5) as net:
+        stim = nengo.Node(np.zeros(16), label="pixels")
+        enc = nengo.Ensemble(16, 1, gain=np.ones(16), bias=np.zeros(16), label="enc")
+        conv = nengo.Convolution(2, (4, 4, 1), kernel_size=(3, 3), channels_last=True,
+                                 init=np.ones((3, 3, 1, 2)) * 0.1)
+        c1 = nengo.Ensemble(conv.output_shape.size, 1, gain=np.ones(8), bias=np.zeros(8), label="c1")
+        nengo.Connection(stim, enc.neurons, synapse=None)
+        nengo.Connection(enc.neurons, c1.neurons, transform=conv, synapse=None)
+        nengo.Probe(c1.neurons)
+    ex = nmc_nengo.export(net, dt=DT)
+    assert tuple(ex.graph.nodes["pixels"].input_type["input"]) == (1, 4, 4)
+    assert list(ex.order["c1"]) == [(i % 4) * 2 + i // 4 for i in range(8)]
+
+
 if __name__ == "__main__":
     for k, f in sorted(globals().items()):
         if k.startswith("test_"):

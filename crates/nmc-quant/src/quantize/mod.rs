@@ -9,6 +9,7 @@ mod accounting;
 mod connections;
 mod encode;
 mod float_host;
+mod nengo_loihi;
 mod neuron;
 mod params;
 mod population;
@@ -149,6 +150,20 @@ pub fn quantize(graph: &Graph, target: &Target, opts: &QuantOptions) -> Result<(
                 message: format!("`{name}` is not a neuron population of the graph"),
             });
         }
+    }
+    for name in opts.nengo_loihi_blocks.keys() {
+        if !low.pops.iter().any(|p| &p.name == name) {
+            return Err(QuantError::Option {
+                option: "nengo_loihi_blocks",
+                message: format!("`{name}` is not a neuron population of the graph"),
+            });
+        }
+    }
+    if !opts.nengo_loihi_blocks.is_empty() && opts.profile != crate::Profile::NengoLoihi {
+        return Err(QuantError::Option {
+            option: "nengo_loihi_blocks",
+            message: "blocks are nengo-loihi's: use them with the nengo-loihi profile".into(),
+        });
     }
     let host = encode::host_populations(graph, opts, &low)?;
     let encode::Inputs {

@@ -7,7 +7,8 @@ use super::neuron::{self, NeuronState};
 use super::params::{self, VoltageBounds};
 use super::scaled::Scaled;
 use super::weights;
-use super::{Ctx, PopOut, connections, rate, saturation};
+use super::{Ctx, PopOut, connections, nengo_loihi, rate, saturation};
+use crate::Profile;
 use crate::choose::{Choice, PopIn, bounds, choose};
 use crate::error::QuantError;
 use crate::lower::PopLowered;
@@ -74,13 +75,44 @@ fn scale(
     let forced = ctx.opts.forced_scales.get(&p.name).copied();
     let Choice { s, exps, rule } = choose(&pin, target, forced)?;
     let bnd = bounds(&pin, target);
-    let weights = weights::weights(target, &p.name, &conns, &meta, s, &exps, warnings)?;
-    let th = params::thresholds(target, p, s, warnings)?;
-    let bias = params::biases(target, p, ns, s, warnings)?;
+    let mut weights = weights::weights(target, &p.name, &conns, &meta, s, &exps, warnings)?;
+    let mut th = params::thresholds(target, p, s, warnings)?;
+    let mut bias = params::biases(target, p, ns, s, warnings)?;
     neuron::decays(ctx.g, target, p, dy, warnings)?;
-    let (n_ref, refractory) = neuron::refractory(ctx.g, target, p)?;
-    let volt = params::voltage_bounds(target, p, s, &th.vth, warnings)?;
+    let (n_ref, mut refractory) = neuron::refractory(ctx.g, target, p)?;
+    let mut volt = params::voltage_bounds(target, p, s, &th.vth, warnings)?;
+    let (mut s, mut rule, mut decays) = (s, rule, None);
+    if ctx.opts.profile == Profile::NengoLoihi && !ctx.host[k] {
+        // nengo-loihi's discretize replaces every integer; the report's
+        // error columns stay those of nmc's own choice (what the profile costs).
+        let block = ctx.opts.nengo_loihi_blocks.get(&p.name).copied().unwrap_or(n.len());
+        let nl = nengo_loihi::discretize(ctx.g.dt, p, &conns, &dy.gain_m, &dy.gain_s, block)?;
+        for (((q, r), c), (e, mant)) in weights
+            .qconns
+            .iter_mut()
+            .zip(&mut weights.reports)
+            .zip(&conns)
+            .zip(&nl.conns)
+        {
+            q.weight_exp = *e;
+            q.weights = weights::qweights(&c.map, mant);
+            // what the model holds; the error columns stay nmc's choice beside nengo-loihi's rule
+            r.weight_exp = *e;
+            r.max_mantissa = mant.iter().map(|m| m.abs()).max().unwrap_or(0);
+        }
+        th.vth = nl.vth;
+        bias.mant = nl.bias_mant;
+        bias.exp = nl.bias_exp;
+        refractory = nl.refractory;
+        volt.vmin_exp = nl.vmin_exp;
+        volt.vmax_exp = nl.vmax_exp;
+        volt.vmax = (1i64 << (9 + 2 * u32::from(nl.vmax_exp))) - 1;
+        decays = Some((nl.decay_u, nl.decay_v));
+        s = nl.s;
+        rule = nl.rule;
+    }
     Ok(Scaled {
+        decays,
         conns,
         meta,
         s,
@@ -113,9 +145,13 @@ fn assemble(
     let placement = if ctx.host[k] { Placement::Host } else { Placement::Chip };
     let (dc_v, dc_u) = neuron::decay_changes(ctx.g, p, dy);
     let VoltageBounds { vmin_exp, vmax_exp, .. } = sc.volt;
+    let (decay_u, decay_v) = sc
+        .decays
+        .clone()
+        .unwrap_or_else(|| (dy.decay_u.clone(), dy.decay_v.clone()));
     let compartment = Compartment {
-        decay_u: per_neuron(dy.decay_u.clone()),
-        decay_v: per_neuron(dy.decay_v.clone()),
+        decay_u: per_neuron(decay_u),
+        decay_v: per_neuron(decay_v),
         vth_mant: per_neuron(sc.th.vth),
         bias_mant: per_neuron(sc.bias.mant),
         bias_exp: per_neuron(sc.bias.exp),

@@ -34,4 +34,6 @@ pub(super) struct Scaled {
     pub refractory: u8,
     /// The voltage bounds.
     pub volt: VoltageBounds,
+    /// Stored (decay_u, decay_v) when a profile chose them (else the dynamics').
+    pub decays: Option<(Vec<u16>, Vec<u16>)>,
 }

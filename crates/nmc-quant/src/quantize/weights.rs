@@ -193,7 +193,7 @@ impl One<'_> {
 
 /// The QModel weights of `map` with mantissas `mant` (sparse maps drop
 /// their zero mantissas).
-fn qweights(map: &LinMap, mant: &[i64]) -> QWeights {
+pub(super) fn qweights(map: &LinMap, mant: &[i64]) -> QWeights {
     let m16 = |v: &[i64]| -> Vec<i16> { v.iter().map(|&m| m as i16).collect() };
     match map {
         LinMap::Dense { out, inp, .. } => QWeights::Dense {

@@ -93,6 +93,32 @@ pub(crate) struct QuantArgs {
     /// compartment with the chip's step; `auto` is `float` under `--discretization nengo`, else `integer`.
     #[arg(long, value_enum, default_value = "auto")]
     host_layers: HostLayersArg,
+    /// Which rule picks the integers of chip layers: `nmc`, nmc's own error-minimising search;
+    /// `nengo-loihi`, the integers nengo-loihi 1.1's discretize picks (weight exponent and
+    /// mantissas, vth, bias, decays, vmin/vmax, refractory), docs/quantization.md §3.
+    #[arg(long, value_enum, default_value = "nmc")]
+    profile: ProfileArg,
+    /// Under `--profile nengo-loihi`: `POP=N` discretizes population POP in blocks of N neurons,
+    /// as nengo-loihi does for a `BlockShape` (repeatable; default one block per population).
+    #[arg(long = "nengo-loihi-block", value_name = "POP=N", value_parser = parse_block)]
+    nengo_loihi_block: Vec<(String, usize)>,
+}
+
+fn parse_block(s: &str) -> Result<(String, usize), String> {
+    let (k, v) = s.split_once('=').ok_or_else(|| format!("`{s}`: expected POP=N"))?;
+    let n: usize = v.parse().map_err(|_| format!("`{s}`: N must be a positive integer"))?;
+    if n == 0 {
+        return Err(format!("`{s}`: N must be a positive integer"));
+    }
+    Ok((k.to_string(), n))
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ProfileArg {
+    /// nmc's own search.
+    Nmc,
+    /// nengo-loihi 1.1's discretize.
+    NengoLoihi,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -131,6 +157,11 @@ impl QuantArgs {
                 HostLayersArg::Float => nmc_quant::HostLayers::Float,
                 HostLayersArg::Integer => nmc_quant::HostLayers::Integer,
             },
+            profile: match self.profile {
+                ProfileArg::Nmc => nmc_quant::Profile::Nmc,
+                ProfileArg::NengoLoihi => nmc_quant::Profile::NengoLoihi,
+            },
+            nengo_loihi_blocks: self.nengo_loihi_block.iter().cloned().collect(),
             ..Default::default()
         }
     }
