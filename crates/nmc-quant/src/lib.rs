@@ -166,7 +166,7 @@ impl Profile {
         }
     }
     /// Parses `nmc` or `nengo-loihi`.
-    pub fn parse(s: &str) -> Option<Profile> {
+    pub fn named(s: &str) -> Option<Profile> {
         match s {
             "nmc" => Some(Profile::Nmc),
             "nengo-loihi" | "nengo_loihi" => Some(Profile::NengoLoihi),

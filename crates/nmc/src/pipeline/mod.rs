@@ -102,6 +102,8 @@ pub fn compile(g: &Graph, target: &Target, qopts: &QuantOptions, popts: &Partiti
     let (q, qr) = quantize(g, target, qopts)?;
     let mut c = compile_quantized(q, target, popts)?;
     c.quant_report = Some(qr);
+    // The integers carry no conventions; the float model's are reported.
+    c.partition_report.conventions = Some(g.conventions().to_string());
     Ok(c)
 }
 
