@@ -19,7 +19,6 @@ use common::root;
 use ndarray::Array3;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const NETS: [&str; 3] = ["dense", "conv", "lowpass"];
 
@@ -28,27 +27,11 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn nmc(args: &[&str]) {
-    let o = Command::new(env!("CARGO_BIN_EXE_nmc")).args(args).output().unwrap();
-    assert!(
-        o.status.success(),
-        "nmc {args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    common::nmc_ok(args);
 }
 
 fn read_npz(p: &Path, prefix: &str) -> BTreeMap<String, Array3<u8>> {
-    let mut z = ndarray_npy::NpzReader::new(std::fs::File::open(p).unwrap()).unwrap();
-    let mut out = BTreeMap::new();
-    for name in z.names().unwrap() {
-        // (batch, steps, *shape), flattened to (batch, steps, neurons).
-        let a: ndarray::ArrayD<u8> = z.by_name(&name).unwrap();
-        let d = a.shape().to_vec();
-        let a = a.into_shape_with_order((d[0], d[1], d[2..].iter().product())).unwrap();
-        if let Some(k) = name.trim_end_matches(".npy").strip_prefix(prefix) {
-            out.insert(k.to_string(), a);
-        }
-    }
-    out
+    common::read_spikes_npz(p, prefix)
 }
 
 /// Pearson correlation of per-(sample, neuron) spike counts, and the ratio of totals a/b.

@@ -118,13 +118,16 @@ pub fn nmc_ok(args: &[&str]) -> std::process::Output {
     o
 }
 
-/// The `(batch, steps, n)` 0/1 arrays of an `.npz` whose names start with
-/// `prefix`, by the rest of their name (`.npy` dropped).
+/// The 0/1 arrays of an `.npz` whose names start with `prefix`, by the rest
+/// of their name (`.npy` dropped), each `(batch, steps, *shape)` flattened to
+/// `(batch, steps, neurons)`.
 pub fn read_spikes_npz(p: &std::path::Path, prefix: &str) -> std::collections::BTreeMap<String, ndarray::Array3<u8>> {
     let mut z = ndarray_npy::NpzReader::new(std::fs::File::open(p).unwrap()).unwrap();
     let mut out = std::collections::BTreeMap::new();
     for name in z.names().unwrap() {
-        let a: ndarray::Array3<u8> = z.by_name(&name).unwrap();
+        let a: ndarray::ArrayD<u8> = z.by_name(&name).unwrap();
+        let d = a.shape().to_vec();
+        let a = a.into_shape_with_order((d[0], d[1], d[2..].iter().product())).unwrap();
         if let Some(k) = name.trim_end_matches(".npy").strip_prefix(prefix) {
             out.insert(k.to_string(), a);
         }
