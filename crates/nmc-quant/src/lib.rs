@@ -97,8 +97,8 @@ pub use readout::{
     is_readout_synapse, output_kind,
 };
 pub use report::{
-    ConnectionReport, DecayChange, InputReport, ParamChange, PopulationReport, QuantReport, REPORT_SCHEMA, RateChange,
-    ReadoutInputReport, ReadoutReport, Saturation, Totals, Warning,
+    ConnectionReport, CostSide, DecayChange, InputReport, ParamChange, PopulationReport, ProfileCost, QuantReport,
+    REPORT_SCHEMA, RateChange, ReadoutInputReport, ReadoutReport, Saturation, Totals, Warning,
 };
 pub use sfr::apply_scale_firing_rates;
 

@@ -259,6 +259,43 @@ pub struct PopulationReport {
     /// are kept but not run); absent for every other population.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host_model: Option<String>,
+    /// Under a profile other than nmc's (`--profile nengo-loihi`): the
+    /// profile's figures (what the model holds; the columns above) beside
+    /// those of nmc's own search for the same population, which the model
+    /// does not use. Absent under nmc's profile and for host layers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_cost: Option<ProfileCost>,
+}
+
+/// One population's figures under a quantization profile and under nmc's
+/// own search.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProfileCost {
+    /// The profile (`nengo-loihi`).
+    pub profile: String,
+    /// Its integers (the model holds these).
+    pub held: CostSide,
+    /// nmc's search for the same population.
+    pub nmc: CostSide,
+}
+
+/// The error figures of one choice of integers for a population.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CostSide {
+    /// Voltage scale (of neuron 0 when it varies per neuron).
+    pub scale: f64,
+    /// RMS relative weight error over the population's weights.
+    pub weight_rms_err: f64,
+    /// Largest relative weight error.
+    pub weight_max_err: f64,
+    /// Non-zero float weights rounded to zero.
+    pub zeroed: usize,
+    /// Largest relative threshold error (spiking models).
+    pub threshold_err: Option<f64>,
+    /// Largest bias error relative to the largest |bias| (when biased).
+    pub bias_err: Option<f64>,
+    /// Predicted rate change against the float model, in percent (spiking models).
+    pub rate_change_pct: Option<f64>,
 }
 
 /// A warning: which layer, which parameter, what.
@@ -621,6 +658,67 @@ impl QuantReport {
         Ok(())
     }
 
+    /// The profile's cost against nmc's search (nothing under nmc's profile).
+    fn write_profile_cost(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let costs: Vec<(&str, &ProfileCost)> = self
+            .populations
+            .iter()
+            .filter_map(|p| p.profile_cost.as_ref().map(|c| (p.name.as_str(), c)))
+            .collect();
+        let Some((_, first)) = costs.first() else {
+            return Ok(());
+        };
+        writeln!(
+            f,
+            "profile {} against nmc's search (the model holds the profile's integers; errors relative to the float \
+             model)",
+            first.profile
+        )?;
+        let opt = |x: Option<f64>| x.map_or("-".to_string(), |v| pct(100.0 * v));
+        let rate = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:+.2}%"));
+        let rows: Vec<Vec<String>> = costs
+            .iter()
+            .flat_map(|(name, c)| {
+                [
+                    (name.to_string(), &c.held, c.profile.as_str()),
+                    (String::new(), &c.nmc, "nmc search"),
+                ]
+                .into_iter()
+                .map(|(n, side, rule)| {
+                    vec![
+                        n,
+                        rule.to_string(),
+                        fmt_g(side.scale),
+                        pct(100.0 * side.weight_rms_err),
+                        pct(100.0 * side.weight_max_err),
+                        side.zeroed.to_string(),
+                        opt(side.threshold_err),
+                        opt(side.bias_err),
+                        rate(side.rate_change_pct),
+                    ]
+                })
+                .collect::<Vec<_>>()
+            })
+            .collect();
+        table(
+            f,
+            &[
+                "population",
+                "rule",
+                "scale s",
+                "weight rms",
+                "weight max",
+                "zeroed",
+                "vth err",
+                "bias err",
+                "rate",
+            ],
+            &rows,
+            2,
+        )?;
+        Ok(())
+    }
+
     /// The host readouts (nothing when there are none).
     fn write_readouts(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.readouts.is_empty() {
@@ -693,6 +791,10 @@ impl fmt::Display for QuantReport {
         writeln!(f)?;
         self.write_scale_rules(f)?;
         writeln!(f)?;
+        if self.populations.iter().any(|p| p.profile_cost.is_some()) {
+            self.write_profile_cost(f)?;
+            writeln!(f)?;
+        }
         if !self.readouts.is_empty() {
             self.write_readouts(f)?;
             writeln!(f)?;

@@ -276,7 +276,21 @@ fn negexp_integers_equal_nengo_loihi_field_by_field() {
 /// nmc's compile of `<net>.nir` under the profile, emulated on nengo-loihi's
 /// host spikes: (layer, mismatched bits, bits, nmc spikes, nengo-loihi spikes).
 fn spikes(net: &str, blocks: &[(&str, usize)]) -> Vec<(String, usize, usize, usize, usize)> {
-    let dir = std::env::temp_dir().join(format!("nmc-nl-profile-spk-{}-{net}", std::process::id()));
+    spikes_on(net, blocks, Feed::HostSpikes)
+}
+
+/// What the emulated deployment reads.
+#[derive(Clone, Copy, PartialEq)]
+enum Feed {
+    /// nengo-loihi's own host spikes (`--input-spikes`): the host layer does not run.
+    HostSpikes,
+    /// The pixels (`--input`): nmc's float host layer encodes them, end to end.
+    Pixels,
+}
+
+fn spikes_on(net: &str, blocks: &[(&str, usize)], feed: Feed) -> Vec<(String, usize, usize, usize, usize)> {
+    let tag = if feed == Feed::Pixels { "px" } else { "hs" };
+    let dir = std::env::temp_dir().join(format!("nmc-nl-profile-spk-{}-{net}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let (a, out) = (dir.join("m.nmca"), dir.join("s.npz"));
@@ -300,12 +314,17 @@ fn spikes(net: &str, blocks: &[(&str, usize)]) -> Vec<(String, usize, usize, usi
     args.push(a.to_str().unwrap().into());
     let v: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
     common::nmc_ok(&v);
-    let host = fixture(&format!("{net}.host_spikes.npy"));
+    let (flag, file) = match feed {
+        Feed::HostSpikes => ("--input-spikes", fixture(&format!("{net}.host_spikes.npy"))),
+        Feed::Pixels => ("--input", fixture("pixels.npy")),
+    };
     common::nmc_ok(&[
         "emulate",
         a.to_str().unwrap(),
-        "--input-spikes",
-        host.to_str().unwrap(),
+        flag,
+        file.to_str().unwrap(),
+        "--steps",
+        "80",
         "--out",
         out.to_str().unwrap(),
     ]);
@@ -429,4 +448,124 @@ fn nengo_loihi_block_options_are_checked() {
             "{args:?}: {err}"
         );
     }
+}
+
+/// `nmc quantize --json` of `net` with `extra` options.
+fn quantize_json(net: &str, extra: &[&str]) -> serde_json::Value {
+    let nir = fixture(&format!("{net}.nir"));
+    let mut args = vec!["quantize", nir.to_str().unwrap(), "--target", "loihi1", "--json"];
+    args.extend_from_slice(extra);
+    let o = common::nmc_ok(&args);
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// The quantize report under the profile says, per chip layer, what the
+/// profile costs against nmc's search: its own columns are computed from the
+/// integers the model holds, and the `nmc` side is exactly what a run
+/// without the profile reports for that layer.
+#[test]
+fn quantize_report_shows_the_profile_cost_per_layer() {
+    for (net, blocks) in [
+        ("dense", &["--nengo-loihi-block", "h1=50"][..]),
+        ("conv", &[][..]),
+        ("negexp", &[][..]),
+    ] {
+        let mut extra = vec!["--profile", "nengo-loihi"];
+        extra.extend_from_slice(blocks);
+        let prof = quantize_json(net, &extra);
+        let own = quantize_json(net, &[]);
+        let f = |v: &serde_json::Value| v.as_f64().unwrap();
+        for (p, o) in prof["populations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(own["populations"].as_array().unwrap())
+        {
+            let name = p["name"].as_str().unwrap();
+            assert_eq!(name, o["name"].as_str().unwrap());
+            if p["placement"] == "host" {
+                assert!(
+                    p.get("profile_cost").is_none(),
+                    "{net}/{name}: a host layer keeps nmc's integers"
+                );
+                continue;
+            }
+            let c = &p["profile_cost"];
+            assert_eq!(c["profile"], "nengo-loihi", "{net}/{name}");
+            // the held side is the report's own columns
+            assert_eq!(f(&c["held"]["scale"]), f(&p["scale"]), "{net}/{name}");
+            assert_eq!(
+                c["held"]["threshold_err"], p["threshold"]["max_rel_err"],
+                "{net}/{name}"
+            );
+            assert_eq!(c["held"]["rate_change_pct"], p["rate"]["change_pct"], "{net}/{name}");
+            // the nmc side is nmc's own run
+            assert_eq!(f(&c["nmc"]["scale"]), f(&o["scale"]), "{net}/{name}");
+            assert_eq!(c["nmc"]["threshold_err"], o["threshold"]["max_rel_err"], "{net}/{name}");
+            assert_eq!(c["nmc"]["bias_err"], o["bias"]["max_rel_err"], "{net}/{name}");
+            assert_eq!(c["nmc"]["rate_change_pct"], o["rate"]["change_pct"], "{net}/{name}");
+            let nmc_max = o["connections"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| f(&c["max_abs_err"]))
+                .fold(0.0, f64::max);
+            assert_eq!(f(&c["nmc"]["weight_max_err"]), nmc_max, "{net}/{name}");
+            // both rules round 8-bit mantissas: the profile's weight error is
+            // of the same order (a unit mistake would be orders larger)
+            let (wh, wn) = (f(&c["held"]["weight_rms_err"]), f(&c["nmc"]["weight_rms_err"]));
+            assert!(
+                wh > 0.0 && wh < 4.0 * wn.max(1e-3),
+                "{net}/{name}: weight rms {wh} vs nmc {wn}"
+            );
+        }
+    }
+    // nengo-loihi's v_scale for conv's c1 (494 against nmc's 30876) costs
+    // threshold precision: the report shows it
+    let prof = quantize_json("conv", &["--profile", "nengo-loihi"]);
+    let c1 = &prof["populations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "c1")
+        .unwrap()["profile_cost"];
+    assert!(
+        c1["held"]["threshold_err"].as_f64().unwrap() > 10.0 * c1["nmc"]["threshold_err"].as_f64().unwrap(),
+        "{c1}"
+    );
+    let text = common::nmc_ok(&[
+        "quantize",
+        fixture("conv.nir").to_str().unwrap(),
+        "--target",
+        "loihi1",
+        "--profile",
+        "nengo-loihi",
+    ]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("profile nengo-loihi against nmc's search"), "{text}");
+    assert!(text.contains("nmc search"), "{text}");
+}
+
+/// End to end: the pixels go through nmc's float host encoder (nengo's LIF
+/// in f64, `--host-layers auto` under the nengo rule) and the profile's chip
+/// layers; every spike bit of every chip layer is compared with nengo-loihi's
+/// run of the same network on the same pixels (its host ensemble starting at
+/// voltage 0, as nmc's does). Issue 15 asks for at least 99.99 %.
+#[test]
+fn end_to_end_with_the_float_host_encoder_matches_nengo_loihi() {
+    let (mut bad, mut bits) = (0usize, 0usize);
+    for (net, blocks) in [("dense", &[("h1", 50)][..]), ("conv", &[][..]), ("negexp", &[][..])] {
+        for (pop, b, n, sg, sr) in spikes_on(net, blocks, Feed::Pixels) {
+            eprintln!("{net}/{pop}: {b} of {n} spike bits differ (nmc {sg} spikes, nengo-loihi {sr})");
+            assert!(sr > 0, "{net}/{pop}: the fixture must spike");
+            bad += b;
+            bits += n;
+        }
+    }
+    let same = 100.0 * (bits - bad) as f64 / bits as f64;
+    eprintln!("end to end: {same:.4} % of {bits} spike bits identical to nengo-loihi");
+    assert!(
+        same >= 99.99,
+        "{same:.4} % of {bits} spike bits identical, issue 15 asks for ≥ 99.99 %"
+    );
 }

@@ -13,6 +13,7 @@ mod nengo_loihi;
 mod neuron;
 mod params;
 mod population;
+mod profile_cost;
 mod rate;
 mod readout;
 mod saturation;

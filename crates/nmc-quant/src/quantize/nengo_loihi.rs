@@ -45,6 +45,9 @@ pub(super) struct NengoInts {
     pub s: f64,
     /// How it was chosen, for the report.
     pub rule: String,
+    /// The voltage scale per neuron (nengo-loihi's `v_scale` is per
+    /// neuron and per block), in the same units.
+    pub s_each: Vec<f64>,
 }
 
 fn pow2(e: i32) -> f64 {
@@ -399,6 +402,7 @@ pub(super) fn discretize(
     let block = block.clamp(1, len.max(1));
     let (mut vth, mut bias_mant, mut bias_exp) = (vec![0i32; len], vec![0i32; len], vec![0u8; len]);
     let (mut vmin_exp, mut first) = (None, None);
+    let mut s_each = vec![1.0; len];
     let mut mants: Vec<Vec<Option<i64>>> = fb.wf.iter().map(|w| vec![None; w.len()]).collect();
     let mut exps: Vec<Option<i32>> = vec![None; conns.len()];
     for b0 in (0..len).step_by(block) {
@@ -425,6 +429,7 @@ pub(super) fn discretize(
                 ));
             }
             (bias_mant[d], bias_exp[d]) = (bm, be);
+            s_each[d] = sc.v_scale[i] / dt;
         }
         // vmin from min_voltage: vmine = clip(round(log2(−v_scale·vmin + 1)), 0, 31)
         let vs0 = sc.v_scale[0];
@@ -458,5 +463,6 @@ pub(super) fn discretize(
         conns: conns_out,
         s,
         rule,
+        s_each,
     })
 }

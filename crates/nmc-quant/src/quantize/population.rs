@@ -5,6 +5,7 @@
 
 use super::neuron::{self, NeuronState};
 use super::params::{self, VoltageBounds};
+use super::profile_cost::{self, Searched};
 use super::scaled::Scaled;
 use super::weights;
 use super::{Ctx, PopOut, connections, nengo_loihi, rate, saturation};
@@ -12,7 +13,7 @@ use crate::Profile;
 use crate::choose::{Choice, PopIn, bounds, choose};
 use crate::error::QuantError;
 use crate::lower::PopLowered;
-use crate::report::{PopulationReport, RateChange, Saturation, Warning};
+use crate::report::{PopulationReport, ProfileCost, RateChange, Saturation, Warning};
 use nmc_ir::qmodel::{Compartment, PerNeuron, Placement, QPopulation};
 
 fn per_neuron<T: Copy + PartialEq>(v: Vec<T>) -> PerNeuron<T> {
@@ -30,8 +31,14 @@ pub(super) fn population(ctx: &Ctx<'_>, k: usize, p: &PopLowered) -> Result<PopO
     let sc = scale(ctx, k, p, &ns, &mut warnings)?;
     let sat = saturation::saturation(ctx, p, &sc, &mut warnings);
     let rate = rate::rate(ctx.g, p, &ns, &sc);
+    let cost = sc.searched.as_ref().map(|nmc| ProfileCost {
+        profile: ctx.opts.profile.name().into(),
+        held: profile_cost::held_side(sc.s, &sc.weights, &sc.th, &sc.bias, rate.as_ref().map(|r| r.change_pct)),
+        nmc: nmc.side(rate::searched_rate(ctx.g, p, &ns, &sc).map(|r| r.change_pct)),
+    });
     let err_acc = sc.weights.err;
-    let (q, report) = assemble(ctx, k, p, &ns, sc, sat, rate);
+    let (q, mut report) = assemble(ctx, k, p, &ns, sc, sat, rate);
+    report.profile_cost = cost;
     Ok(PopOut {
         q,
         report,
@@ -81,12 +88,24 @@ fn scale(
     neuron::decays(ctx.g, target, p, dy, warnings)?;
     let (n_ref, mut refractory) = neuron::refractory(ctx.g, target, p)?;
     let mut volt = params::voltage_bounds(target, p, s, &th.vth, warnings)?;
-    let (mut s, mut rule, mut decays) = (s, rule, None);
+    let (mut s, mut rule, mut decays, mut searched) = (s, rule, None, None);
     if ctx.opts.profile == Profile::NengoLoihi && !ctx.host[k] {
-        // nengo-loihi's discretize replaces every integer; the report's
-        // error columns stay those of nmc's own choice (what the profile costs).
+        // nengo-loihi's discretize replaces every integer; nmc's choice is
+        // kept aside for the report (what the profile costs against it), and
+        // the error columns are recomputed from the integers held.
+        searched = Some(Searched::keep(s, &weights, &th, &bias));
         let block = ctx.opts.nengo_loihi_blocks.get(&p.name).copied().unwrap_or(n.len());
         let nl = nengo_loihi::discretize(ctx.g.dt, p, &conns, &dy.gain_m, &dy.gain_s, block)?;
+        profile_cost::apply(
+            target,
+            ns,
+            &n.v_threshold,
+            &conns,
+            &nl,
+            &mut weights,
+            &mut th,
+            &mut bias,
+        );
         for (((q, r), c), (e, mant)) in weights
             .qconns
             .iter_mut()
@@ -96,7 +115,6 @@ fn scale(
         {
             q.weight_exp = *e;
             q.weights = weights::qweights(&c.map, mant);
-            // what the model holds; the error columns stay nmc's choice beside nengo-loihi's rule
             r.weight_exp = *e;
             r.max_mantissa = mant.iter().map(|m| m.abs()).max().unwrap_or(0);
         }
@@ -126,6 +144,7 @@ fn scale(
         n_ref,
         refractory,
         volt,
+        searched,
     })
 }
 
@@ -183,6 +202,7 @@ fn assemble(
         saturation,
         rate,
         host_model: None,
+        profile_cost: None,
     };
     let q = QPopulation {
         name: p.name.clone(),

@@ -50,14 +50,52 @@ fn nengo_rate(theta: f64, alpha: f64, d: f64, t_ref_steps: f64) -> f64 {
 /// also what whole-step refractory periods and uninterpolated spike times
 /// cost on the chip.
 pub(super) fn rate(g: &Graph, p: &PopLowered, ns: &NeuronState, sc: &Scaled) -> Option<RateChange> {
+    let ints = RateInts {
+        s: sc.s,
+        vth0: sc.th.vth.first().copied().unwrap_or(0),
+        ts: sc.th.ts,
+        bias_after: &sc.bias.after,
+        gamma_w: sc.weights.gamma_w,
+    };
+    rate_of(g, p, ns, sc.n_ref, &ints)
+}
+
+/// The rate of nmc's own search when a profile replaced its integers
+/// (`None` without a profile or for non-spiking models).
+pub(super) fn searched_rate(g: &Graph, p: &PopLowered, ns: &NeuronState, sc: &Scaled) -> Option<RateChange> {
+    let nmc = sc.searched.as_ref()?;
+    let ints = RateInts {
+        s: nmc.s,
+        vth0: nmc.vth.first().copied().unwrap_or(0),
+        ts: sc.th.ts,
+        bias_after: &nmc.bias_after,
+        gamma_w: nmc.gamma_w,
+    };
+    rate_of(g, p, ns, sc.n_ref, &ints)
+}
+
+/// What the rate estimate reads of a population's integers.
+struct RateInts<'a> {
+    s: f64,
+    /// Neuron 0's threshold mantissa.
+    vth0: i32,
+    /// Threshold mantissa unit.
+    ts: f64,
+    /// The chip bias per neuron in float voltage per step.
+    bias_after: &'a [f64],
+    /// The least-squares weight gain.
+    gamma_w: f64,
+}
+
+fn rate_of(g: &Graph, p: &PopLowered, ns: &NeuronState, n_ref: f64, q: &RateInts<'_>) -> Option<RateChange> {
     let n = &p.neuron;
     let dy = &ns.dy;
     let len = n.len();
     let dt = g.dt;
-    let s = sc.s;
+    let s = q.s;
     n.model.spikes().then(|| {
         let d0 = 0;
-        let nref = sc.n_ref.max(0.0);
+        let nref = n_ref.max(0.0);
         let alpha = if n.model.leaks() { dy.alpha_m[d0] } else { 1.0 };
         let theta = n.v_threshold[d0];
         // The representative input: IF/I 0.1·θ per step; leaky models a
@@ -68,7 +106,7 @@ pub(super) fn rate(g: &Graph, p: &PopLowered, ns: &NeuronState, sc: &Scaled) -> 
             0.1 * theta
         };
         let b_float = ns.bias_float.iter().sum::<f64>() / len.max(1) as f64;
-        let b_after = sc.bias.after.iter().sum::<f64>() / len.max(1) as f64;
+        let b_after = q.bias_after.iter().sum::<f64>() / len.max(1) as f64;
         let d_syn = (drive - b_float).max(0.0);
         let d_total = d_syn + b_float;
         let before = if g.discretization == nmc_ir::Discretization::Nengo {
@@ -82,13 +120,8 @@ pub(super) fn rate(g: &Graph, p: &PopLowered, ns: &NeuronState, sc: &Scaled) -> 
         } else {
             1.0
         };
-        let theta_after = f64::from(sc.th.vth[d0]) * sc.th.ts / s;
-        let after = closed_form_rate(
-            theta_after,
-            chip_alpha,
-            sc.weights.gamma_w * d_syn * ratio + b_after,
-            nref,
-        );
+        let theta_after = f64::from(q.vth0) * q.ts / s;
+        let after = closed_form_rate(theta_after, chip_alpha, q.gamma_w * d_syn * ratio + b_after, nref);
         RateChange {
             drive: d_total,
             before_hz: before / dt,

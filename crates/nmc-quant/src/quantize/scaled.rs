@@ -3,6 +3,7 @@
 
 use super::connections::ConnMeta;
 use super::params::{Biases, Thresholds, VoltageBounds};
+use super::profile_cost::Searched;
 use super::weights::Weights;
 use crate::choose::{Bounds, ConnIn};
 
@@ -36,4 +37,6 @@ pub(super) struct Scaled {
     pub volt: VoltageBounds,
     /// Stored (decay_u, decay_v) when a profile chose them (else the dynamics').
     pub decays: Option<(Vec<u16>, Vec<u16>)>,
+    /// nmc's search, when a profile replaced its integers.
+    pub searched: Option<Searched>,
 }
