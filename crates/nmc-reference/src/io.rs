@@ -192,6 +192,30 @@ pub fn read_array_named(path: &Path, name: &str) -> Result<ndarray::ArrayD<f64>,
     read_npz(path, Some(name))
 }
 
+/// The array names (without `.npy`) of a `.npz` archive; empty for any
+/// other file (an `.npy`), so that [`read_array`] reports what is wrong with it.
+pub(crate) fn npz_entries(path: &Path) -> Result<Vec<String>, SimError> {
+    let io = |source| SimError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(io)?;
+    let mut magic = [0u8; 4];
+    let n = file.read(&mut magic).map_err(io)?;
+    if n < 4 || &magic != b"PK\x03\x04" {
+        return Ok(Vec::new());
+    }
+    file.rewind().map_err(io)?;
+    let zip = zip::ZipArchive::new(BufReader::new(file))
+        .map_err(|e| array_err(path, None, format!("not a readable .npz archive ({e})")))?;
+    Ok((0..zip.len())
+        .map(|i| {
+            let n = zip.name_for_index(i).unwrap_or_default();
+            n.strip_suffix(".npy").unwrap_or(n).to_string()
+        })
+        .collect())
+}
+
 fn is_npz(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npz"))
 }

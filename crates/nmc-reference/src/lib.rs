@@ -113,6 +113,7 @@
 //! `numpy.load(path)["spikes.1"]` reads a layer back.
 
 mod error;
+mod events;
 pub mod fixed;
 pub mod float;
 mod io;
@@ -122,6 +123,7 @@ mod result;
 mod stimulus;
 
 pub use error::SimError;
+pub use events::read_input;
 pub use fixed::{FixedError, FixedOptions, FixedResult, ProbeState, simulate_fixed, validate};
 pub use float::{Probe, ProbeKind, simulate};
 pub use io::{read_array, read_array_bytes, read_array_named};

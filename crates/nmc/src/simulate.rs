@@ -75,9 +75,10 @@ pub fn run(
     labels: Option<&Path>,
     decision: Option<crate::readout::ReadoutDecision>,
 ) -> Result<SimulateReport, Error> {
-    let arr = nmc_reference::read_array(input)?;
+    let shape = input_shape_of(g);
+    let arr = nmc_reference::read_input(input, &shape)?;
     let input_shape = arr.shape().to_vec();
-    let stim = Stimulus::from_array(arr, &input_shape_of(g)).map_err(crate::input_error(input))?;
+    let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(input))?;
     // Labels are read before the run, so a bad label file fails fast.
     let labels = labels.map(|p| read_labels(p, stim.batch())).transpose()?;
     let (report, res) = run_stimulus_with(

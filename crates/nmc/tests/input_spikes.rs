@@ -290,3 +290,102 @@ fn bad_spike_files_are_clear_errors() {
     assert!(e.contains("0 host layers") && e.contains("--input"), "{e}");
     let _ = std::fs::remove_dir_all(&t.dir);
 }
+
+/// The dense host spikes as an events list (`step`, `neuron`, `sample`,
+/// `steps`, in the order a DVS recording lists them: by time, then sample).
+fn write_events(dense: &ArrayD<u8>, p: &Path, shuffle: bool) {
+    let (batch, steps) = (dense.shape()[0], dense.shape()[1]);
+    let n: usize = dense.shape()[2..].iter().product();
+    let flat = dense.as_standard_layout();
+    let flat = flat.as_slice().unwrap();
+    let mut ev: Vec<(i64, i64, i64)> = Vec::new();
+    for t in 0..steps {
+        for b in 0..batch {
+            for i in 0..n {
+                if flat[(b * steps + t) * n + i] == 1 {
+                    ev.push((t as i64, i as i64, b as i64));
+                }
+            }
+        }
+    }
+    if shuffle {
+        ev.reverse();
+    }
+    let col = |f: fn(&(i64, i64, i64)) -> i64| ndarray::Array1::from_iter(ev.iter().map(f));
+    let mut z = ndarray_npy::NpzWriter::new(std::fs::File::create(p).unwrap());
+    z.add_array("step", &col(|e| e.0)).unwrap();
+    z.add_array("neuron", &col(|e| e.1)).unwrap();
+    z.add_array("sample", &col(|e| e.2)).unwrap();
+    z.add_array("steps", &ndarray::arr1(&[steps as i64])).unwrap();
+    z.finish().unwrap();
+}
+
+/// An events list is the same recording as the dense array: `emulate`,
+/// `simulate` (fixed reference) and `verify` give the same spikes from either,
+/// whatever the order of the events; a bad list is an error naming the file,
+/// the array and the event.
+#[test]
+fn an_events_list_is_the_same_recording() {
+    let t = setup("events");
+    let dense: ArrayD<u8> = ndarray_npy::read_npy(&t.host).unwrap();
+    let ev = t.dir.join("events.npz");
+    write_events(&dense, &ev, true);
+    let (a, b) = (t.dir.join("dense.npz"), t.dir.join("ev.npz"));
+    for (input, out) in [(&t.host, &a), (&ev, &b)] {
+        ok(&[
+            "emulate",
+            s(&t.artifact),
+            "--input-spikes",
+            s(input),
+            "--steps",
+            STEPS,
+            "--out",
+            s(out),
+        ]);
+    }
+    let (x, y) = (npz(&a), npz(&b));
+    assert!(x["spikes.enc_if"].iter().any(|&v| v == 1));
+    assert_eq!(x, y, "emulate: events list = dense array");
+    let (fa, fb) = (t.dir.join("fdense.npz"), t.dir.join("fev.npz"));
+    for (input, out) in [(&t.host, &fa), (&ev, &fb)] {
+        ok(&[
+            "simulate",
+            s(&t.qmodel),
+            "--input-spikes",
+            s(input),
+            "--steps",
+            STEPS,
+            "--out",
+            s(out),
+        ]);
+    }
+    assert_eq!(npz(&fa), npz(&fb), "simulate: events list = dense array");
+    let rep = ok(&[
+        "verify",
+        s(&t.model),
+        "--target",
+        "loihi1",
+        "--input-spikes",
+        s(&ev),
+        "--steps",
+        STEPS,
+    ]);
+    assert!(
+        rep.contains("A = B: fixed-point reference and emulated artifact identical") && rep.contains("not run"),
+        "{rep}"
+    );
+    // errors name the file, the array and the event
+    let bad = t.dir.join("bad.npz");
+    let mut z = ndarray_npy::NpzWriter::new(std::fs::File::create(&bad).unwrap());
+    z.add_array("step", &ndarray::arr1(&[0i64, 1])).unwrap();
+    z.add_array("neuron", &ndarray::arr1(&[3i64, 1_000_000])).unwrap();
+    z.finish().unwrap();
+    let o = run(&["emulate", s(&t.artifact), "--input-spikes", s(&bad)]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{e}");
+    assert!(
+        e.contains("bad.npz") && e.contains("events list") && e.contains("`neuron`[1] = 1000000"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&t.dir);
+}

@@ -82,6 +82,11 @@ const READERS: &[(&str, &str, Cover)] = &[
     ("nmc-reference/src/io.rs", "read_array", Shares("load_npy_bytes", "npy")),
     ("nmc-reference/src/io.rs", "read_array_bytes", Fuzzed("npy")),
     (
+        "nmc-reference/src/events.rs",
+        "read_input",
+        Dispatches(&["read_array", "read_array_named"]),
+    ),
+    (
         "nmc-reference/src/io.rs",
         "read_array_named",
         Shares("read_npz_from", "npy"),
@@ -103,7 +108,7 @@ const READERS: &[(&str, &str, Cover)] = &[
     (
         "nmc/src/pipeline/mod.rs",
         "read_stimulus",
-        Dispatches(&["read_array", "read_labels"]),
+        Dispatches(&["read_input", "read_labels"]),
     ),
     ("nmc/src/spikefile.rs", "from_reader", Fuzzed("nmcs")),
     ("nmc/src/lib.rs", "load_model", Dispatches(&["load"])),

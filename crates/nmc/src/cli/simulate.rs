@@ -79,8 +79,8 @@ impl SimulateArgs {
                     ))
                 })?;
                 let q = if host_spikes {
-                    nmc::pipeline::host_shape(&q, &input)?;
-                    nmc::pipeline::check_spike_file(&input)?;
+                    let shape = nmc::pipeline::host_shape(&q, &input)?;
+                    nmc::pipeline::check_spike_file(&input, &shape)?;
                     Box::new(
                         q.with_host_spikes_input()
                             .map_err(|e| Error::Usage(format!("--input-spikes {}: {e}", input.display())))?,
@@ -123,10 +123,11 @@ impl SimulateArgs {
                 .into());
             }
             (true, Some(node)) => {
-                nmc::pipeline::check_spike_file(&input)?;
-                Box::new(g.with_input_at(node).map_err(|m| {
+                let cut = g.with_input_at(node).map_err(|m| {
                     Error::Usage(format!("--input-spikes {} --host-layer {node}: {m}", input.display()))
-                })?)
+                })?;
+                nmc::pipeline::check_spike_file(&input, &nmc::simulate::input_shape_of(&cut))?;
+                Box::new(cut)
             }
         };
         let report = nmc::simulate::run(

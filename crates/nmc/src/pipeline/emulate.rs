@@ -52,9 +52,9 @@ pub fn emulate_file(
     opts: &EmulateOptions<'_>,
 ) -> Result<crate::activity::EmulateReport, Error> {
     use std::io::IsTerminal;
-    let arr = nmc_reference::read_array(input)?;
     let emu = Emulator::new(a)?;
     let in_shape = input_shape(a, &emu, input, opts.host_spikes)?;
+    let arr = nmc_reference::read_input(input, &in_shape)?;
     let stim = Stimulus::from_array(arr, &in_shape).map_err(crate::input_error(input))?;
     let steps = opts.steps.unwrap_or(stim.steps());
     if steps == 0 {

@@ -20,8 +20,8 @@ pub fn simulate_fixed_file(
     strict: bool,
     out: Option<&Path>,
 ) -> Result<crate::activity::EmulateReport, Error> {
-    let arr = nmc_reference::read_array(input)?;
     let shape = q.inputs.first().map(|i| i.shape.clone()).unwrap_or_default();
+    let arr = nmc_reference::read_input(input, &shape)?;
     let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(input))?;
     let steps = steps.unwrap_or(stim.steps());
     crate::budget::check(

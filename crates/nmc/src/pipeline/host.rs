@@ -5,10 +5,11 @@ use crate::Error;
 use nmc_ir::qmodel::QModel;
 use std::path::Path;
 
-/// Checks that a recorded spike file (`--input-spikes`) holds only 0 and 1:
-/// a neuron spikes at most once per step.
-pub fn check_spike_file(spikes: &Path) -> Result<(), Error> {
-    check_spikes(nmc_reference::read_array(spikes)?.iter(), spikes)
+/// Checks that a recorded spike file (`--input-spikes`, dense or an events
+/// list, for one step of shape `shape`) holds only 0 and 1: a neuron spikes
+/// at most once per step.
+pub fn check_spike_file(spikes: &Path, shape: &nmc_ir::Shape) -> Result<(), Error> {
+    check_spikes(nmc_reference::read_input(spikes, shape)?.iter(), spikes)
 }
 
 /// The 0/1 check of [`check_spike_file`] on values already read from `spikes`.

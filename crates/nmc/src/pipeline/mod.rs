@@ -192,12 +192,12 @@ fn population_rates(res: &nmc_reference::SimResult, q: &QModel) -> Vec<Vec<f64>>
 
 /// Reads an input array for graph `g` (and labels checked against its batch).
 pub fn read_stimulus(g: &Graph, input: &Path, labels: Option<&Path>) -> Result<(Stimulus, Option<Vec<usize>>), Error> {
-    let arr = nmc_reference::read_array(input)?;
     let shape = g
         .input_nodes()
         .first()
         .map(|&i| g.node(i).out.shape.clone())
         .unwrap_or_default();
+    let arr = nmc_reference::read_input(input, &shape)?;
     let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(input))?;
     let labels = match labels {
         Some(p) => Some(crate::simulate::read_labels(p, stim.batch())?),

@@ -61,12 +61,12 @@ pub fn verify_quantized(
     expect: Option<(&Path, bool)>,
     host_spikes: bool,
 ) -> Result<QuantVerifyReport, Error> {
-    let arr = nmc_reference::read_array(input)?;
     let shape = if host_spikes {
         host_shape(&q, input)?
     } else {
         q.inputs.first().map(|i| i.shape.clone()).unwrap_or_default()
     };
+    let arr = nmc_reference::read_input(input, &shape)?;
     let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(input))?;
     let steps = steps.unwrap_or(stim.steps());
     crate::budget::check(

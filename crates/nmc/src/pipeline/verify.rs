@@ -152,7 +152,7 @@ pub fn verify_host_spikes(
     let cut = gf
         .with_input_at(&host)
         .map_err(|m| Error::Usage(format!("--input-spikes {}: {m}", spikes.display())))?;
-    let arr = nmc_reference::read_array(spikes)?;
+    let arr = nmc_reference::read_input(spikes, &shape)?;
     let stim = Stimulus::from_array(arr, &shape).map_err(crate::input_error(spikes))?;
     check_spikes(stim.values().iter(), spikes)?;
     let mut opts = opts.clone();
