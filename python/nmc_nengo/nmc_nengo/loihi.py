@@ -1,5 +1,5 @@
-#!/usr/bin/env python3
-"""Replay a nengo-loihi deployment in nmc: export what nengo-loihi built.
+"""Replay a nengo-loihi deployment in nmc: export what nengo-loihi built
+(`nmc_nengo.loihi`; needs nengo 3.2, nengo-loihi 1.1, numpy < 2).
 
 nengo-loihi 1.1 discretizes a nengo network into blocks (compartments,
 synapses, axons) and runs them in its emulator (`target="sim"`) or on Loihi.
@@ -11,8 +11,17 @@ exponent or voltage bounds per block, keeps them), one connection per axon.
 The host part (off-chip ensembles) stays in nengo: its spikes into the chip
 become the model's event input, which `Recorder` captures step by step.
 
+The short form, for a built simulator:
+
+    import nengo_loihi
+    from nmc_nengo.loihi import write_qmodel
+    with nengo_loihi.Simulator(net, target="sim") as sim:
+        names = write_qmodel("mynet.q.ron", sim, name="mynet")
+
+With the host spikes and the chip's own spikes recorded step by step:
+
     import nengo_loihi, numpy as np
-    from nengo_loihi_export import Recorder, export_qmodel
+    from nmc_nengo.loihi import Recorder, export_qmodel
     rec = Recorder(); orig = rec.install()
     with nengo_loihi.Simulator(net, target="sim", precompute=False) as sim:
         sim.run_steps(100)
@@ -25,7 +34,7 @@ become the model's event input, which `Recorder` captures step by step.
     np.save("host.npy", rec.host_rows()[None].astype(np.uint8))   # (1, steps, channels)
 
 then `nmc compile mynet.q.ron --target loihi1 -o mynet.nmca` and
-`nmc emulate mynet.nmca --input host.npy --out spikes.npz` reproduce `chip`
+`nmc emulate mynet.nmca --input-spikes host.npy --out spikes.npz` reproduce `chip`
 spike for spike (tests/fixtures/nengo_loihi, crates/nmc/tests/nengo_loihi_parity.rs).
 Needs nengo 3.2, nengo-loihi 1.1, numpy < 2. Learning rules and noise are not
 exported (the export refuses nothing silently: unsupported blocks fail an
@@ -232,9 +241,27 @@ def export_qmodel(name, blocks, inputs, dt):
     )
     outs = '(name: "out", source: Population(%d))' % (len(blocks) - 1)
     text = (
-        "// nengo-loihi %s deployment `%s`, exported by scripts/nengo_loihi_export.py.\n"
+        "// nengo-loihi %s deployment `%s`, exported by nmc_nengo.loihi.\n"
         "// One population per nengo-loihi block, one connection per axon; integers copied verbatim.\n"
         '(schema_version: 1, name: %s, target: "loihi1", dt: %r, inputs: [%s], populations: [\n  %s\n], outputs: [%s])\n'
         % (nengo_loihi.__version__, name, json.dumps(name), dt, ins, ",\n  ".join(pops), outs)
     )
     return text, names, facts
+
+
+def write_qmodel(path, sim, name=None):
+    """Writes the deployment a built `nengo_loihi.Simulator(target="sim")`
+    holds as an nmc quantized model at `path`; returns the population names
+    (one per nengo-loihi block, in order). Only nengo-loihi's emulator
+    exposes the discretized blocks this reads; build with target="sim" (the
+    same blocks go to the chip with target="loihi")."""
+    emu = getattr(sim, "sims", {}).get("emulator")
+    if emu is None:
+        raise ValueError("write_qmodel needs a nengo_loihi.Simulator built with target=\"sim\" "
+                         "(its emulator holds the discretized blocks)")
+    if name is None:
+        name = re.sub(r"[^A-Za-z0-9_]", "_", str(getattr(sim, "network", None) and sim.network.label or "nengo_loihi"))
+    text, names, _ = export_qmodel(name, list(emu.block_info.blocks), list(emu.inputs), sim.dt)
+    with open(path, "w") as f:
+        f.write(text)
+    return names
