@@ -192,7 +192,10 @@ fn validate(raw: RawChip, origin: &str) -> Result<Chip, ChipError> {
     if raw.schema_version != SCHEMA_VERSION {
         return Err(bad(
             "schema_version".into(),
-            &format!("{} is not supported (this nmc reads {SCHEMA_VERSION})", raw.schema_version),
+            &format!(
+                "{} is not supported (this nmc reads {SCHEMA_VERSION})",
+                raw.schema_version
+            ),
         ));
     }
     if raw.family != "dynapcnn" {

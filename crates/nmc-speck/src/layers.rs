@@ -105,7 +105,10 @@ fn check_one(chip: &Chip, n: usize, index: usize, l: &Layer) -> Result<(), Layer
     if c != l.input[0] {
         return Err(err(
             "kernel",
-            format!("{c} input channels, but the input has {} (input {:?})", l.input[0], l.input),
+            format!(
+                "{c} input channels, but the input has {} (input {:?})",
+                l.input[0], l.input
+            ),
         ));
     }
     for (what, v) in [("input", c), ("output", f)] {
@@ -117,7 +120,10 @@ fn check_one(chip: &Chip, n: usize, index: usize, l: &Layer) -> Result<(), Layer
         }
     }
     if kh != kw {
-        return Err(err("kernel", format!("{kh}x{kw} is not square; the chip runs square kernels only")));
+        return Err(err(
+            "kernel",
+            format!("{kh}x{kw} is not square; the chip runs square kernels only"),
+        ));
     }
     if kh > lim.max_kernel_size {
         return Err(err(
@@ -127,11 +133,17 @@ fn check_one(chip: &Chip, n: usize, index: usize, l: &Layer) -> Result<(), Layer
     }
     for s in l.stride {
         if !lim.strides.contains(&s) {
-            return Err(err("stride", format!("{:?}: each stride must be one of {:?}", l.stride, lim.strides)));
+            return Err(err(
+                "stride",
+                format!("{:?}: each stride must be one of {:?}", l.stride, lim.strides),
+            ));
         }
     }
     if l.padding.iter().any(|&p| p > lim.max_padding) {
-        return Err(err("padding", format!("{:?}: at most {} on each side", l.padding, lim.max_padding)));
+        return Err(err(
+            "padding",
+            format!("{:?}: at most {} on each side", l.padding, lim.max_padding),
+        ));
     }
     for (j, p) in l.pooling.iter().enumerate() {
         if p[0] != p[1] || !lim.poolings.contains(&p[0]) {
@@ -144,13 +156,17 @@ fn check_one(chip: &Chip, n: usize, index: usize, l: &Layer) -> Result<(), Layer
     if l.fan_out() > lim.max_fan_out as usize {
         return Err(err(
             "destinations",
-            format!("{} destinations; a layer sends to at most {}", l.fan_out(), lim.max_fan_out),
+            format!(
+                "{} destinations; a layer sends to at most {}",
+                l.fan_out(),
+                lim.max_fan_out
+            ),
         ));
     }
     if let Some(&d) = l.destinations.iter().find(|&&d| d >= n || d == index) {
         return Err(err("destinations", format!("{d} is not another layer of the {n}")));
     }
-    if !lim.neuron_models.iter().any(|m| *m == l.neuron) {
+    if !lim.neuron_models.contains(&l.neuron) {
         return Err(err(
             "neuron",
             format!("`{}`: the chip's neurons are {:?} only", l.neuron, lim.neuron_models),
@@ -160,8 +176,14 @@ fn check_one(chip: &Chip, n: usize, index: usize, l: &Layer) -> Result<(), Layer
         Some(o) if o == l.output => Ok(()),
         Some(o) => Err(err(
             "output",
-            format!("{:?}, but input {:?}, kernel, stride and padding give {o:?}", l.output, l.input),
+            format!(
+                "{:?}, but input {:?}, kernel, stride and padding give {o:?}",
+                l.output, l.input
+            ),
         )),
-        None => Err(err("kernel", format!("{kh}x{kw} does not fit the padded input {:?}", l.input))),
+        None => Err(err(
+            "kernel",
+            format!("{kh}x{kw} does not fit the padded input {:?}", l.input),
+        )),
     }
 }

@@ -32,7 +32,14 @@ pub fn fits(m: &Memory, core: &CoreMemory) -> bool {
 pub fn fit_lists(chip: &Chip, memories: &[Memory]) -> Vec<Vec<usize>> {
     memories
         .iter()
-        .map(|m| chip.cores().iter().enumerate().filter(|(_, c)| fits(m, c)).map(|(i, _)| i).collect())
+        .map(|m| {
+            chip.cores()
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| fits(m, c))
+                .map(|(i, _)| i)
+                .collect()
+        })
         .collect()
 }
 
@@ -76,14 +83,24 @@ fn augment(u: usize, adj: &[Vec<usize>], seen: &mut [bool], m: &mut Matching) ->
 /// A maximum matching of left vertices `0..adj.len()` to right vertices
 /// `0..right`, `adj[u]` listing the right vertices `u` may take (out of
 /// range entries are ignored). Deterministic: left vertices in order, each
-/// trying its list in order.
+/// taking the first free vertex of its list, else an augmenting path
+/// (Kuhn's algorithm).
 pub fn max_matching(adj: &[Vec<usize>], right: usize) -> Matching {
-    let adj: Vec<Vec<usize>> = adj.iter().map(|a| a.iter().copied().filter(|&v| v < right).collect()).collect();
+    let adj: Vec<Vec<usize>> = adj
+        .iter()
+        .map(|a| a.iter().copied().filter(|&v| v < right).collect())
+        .collect();
     let mut m = Matching {
         left: vec![None; adj.len()],
         right: vec![None; right],
     };
     for u in 0..adj.len() {
+        // A free vertex first (in list order), else an augmenting path.
+        if let Some(&v) = adj[u].iter().find(|&&v| m.right[v].is_none()) {
+            m.left[u] = Some(v);
+            m.right[v] = Some(u);
+            continue;
+        }
         let mut seen = vec![false; right];
         augment(u, &adj, &mut seen, &mut m);
     }
@@ -115,7 +132,13 @@ pub fn hall_witness(adj: &[Vec<usize>], m: &Matching) -> Option<(Vec<usize>, Vec
             }
         }
     }
-    let pick = |s: &[bool]| s.iter().enumerate().filter(|(_, b)| **b).map(|(i, _)| i).collect::<Vec<_>>();
+    let pick = |s: &[bool]| {
+        s.iter()
+            .enumerate()
+            .filter(|(_, b)| **b)
+            .map(|(i, _)| i)
+            .collect::<Vec<_>>()
+    };
     Some((pick(&in_l), pick(&in_r)))
 }
 
@@ -195,17 +218,24 @@ impl fmt::Display for NoFit {
             }
         }
         if over.is_empty() {
-            write!(
-                f,
-                "kernel memory {} fits cores {}, neuron memory {} fits cores {}, bias memory {} fits cores {}; \
-                 no core holds all three",
-                m.kernel,
-                ids(&self.kernel_cores),
-                m.neuron,
-                ids(&self.neuron_cores),
-                m.bias,
-                ids(&self.bias_cores)
-            )
+            // The kinds that rule out some core another kind allows.
+            let any: std::collections::BTreeSet<usize> = self
+                .kernel_cores
+                .iter()
+                .chain(&self.neuron_cores)
+                .chain(&self.bias_cores)
+                .copied()
+                .collect();
+            let parts: Vec<String> = [
+                ("kernel", m.kernel, &self.kernel_cores),
+                ("neuron", m.neuron, &self.neuron_cores),
+                ("bias", m.bias, &self.bias_cores),
+            ]
+            .iter()
+            .filter(|(_, _, c)| any.iter().any(|i| !c.contains(i)))
+            .map(|(what, need, c)| format!("{what} memory {need} fits cores {}", ids(c)))
+            .collect();
+            write!(f, "{}; no core has all of them", parts.join(", "))
         } else {
             write!(f, "{}", over.join("; "))
         }
@@ -263,7 +293,10 @@ fn too_many_note(layers: usize, cores: usize) -> String {
 }
 
 fn names(v: &[(usize, String)]) -> String {
-    v.iter().map(|(i, n)| format!("{i} `{n}`")).collect::<Vec<_>>().join(", ")
+    v.iter()
+        .map(|(i, n)| format!("{i} `{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn ids(v: &[usize]) -> String {
@@ -291,7 +324,12 @@ pub fn assign(chip: &Chip, names: &[String], memories: &[Memory]) -> Result<Plac
         .map(|(i, _)| {
             let m = memories[i];
             let with = |ok: &dyn Fn(&CoreMemory) -> bool| {
-                chip.cores().iter().enumerate().filter(|(_, c)| ok(c)).map(|(j, _)| j).collect()
+                chip.cores()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| ok(c))
+                    .map(|(j, _)| j)
+                    .collect()
             };
             NoFit {
                 index: i,
@@ -312,13 +350,27 @@ pub fn assign(chip: &Chip, names: &[String], memories: &[Memory]) -> Result<Plac
         });
     }
     if n > slots {
-        return Err(PlaceError::TooManyLayers { layers: n, cores: slots });
+        return Err(PlaceError::TooManyLayers {
+            layers: n,
+            cores: slots,
+        });
     }
     // One slot per (core, layer on it); DYNAP-CNN has one layer per core.
+    // Each layer tries the smallest core it fits first (kernel + neuron
+    // entries, then id), which keeps the large cores for the large layers;
+    // the matching finds an assignment whatever the order.
     let per = chip.limits().layers_per_core as usize;
+    let size = |c: usize| {
+        let m = chip.cores()[c];
+        (m.kernel_memory.saturating_add(m.neuron_memory), c)
+    };
     let adj: Vec<Vec<usize>> = fit
         .iter()
-        .map(|f| f.iter().flat_map(|&c| (0..per).map(move |k| c * per + k)).collect())
+        .map(|f| {
+            let mut order = f.clone();
+            order.sort_by_key(|&c| size(c));
+            order.iter().flat_map(|&c| (0..per).map(move |k| c * per + k)).collect()
+        })
         .collect();
     let m = max_matching(&adj, slots);
     if let Some((ls, rs)) = hall_witness(&adj, &m) {

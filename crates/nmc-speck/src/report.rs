@@ -91,7 +91,9 @@ impl Placement {
                 }
             })
             .collect();
-        let free_cores = (0..self.cores.len()).filter(|c| !rows.iter().any(|r| r.core == *c)).collect();
+        let free_cores = (0..self.cores.len())
+            .filter(|c| !rows.iter().any(|r| r.core == *c))
+            .collect();
         Report {
             chip: self.chip.clone(),
             cores: self.cores.len(),
@@ -131,7 +133,16 @@ impl fmt::Display for Report {
             self.cores
         )?;
         let head = [
-            "layer", "name", "core", "kernel", "use", "neuron", "use", "bias", "use", "fits cores",
+            "layer",
+            "name",
+            "core",
+            "kernel",
+            "use",
+            "neuron",
+            "use",
+            "bias",
+            "use",
+            "fits cores",
         ];
         let mut table: Vec<Vec<String>> = vec![head.iter().map(|s| s.to_string()).collect()];
         for r in &self.rows {
@@ -152,8 +163,9 @@ impl fmt::Display for Report {
                 ids(&r.fits),
             ]);
         }
-        let widths: Vec<usize> =
-            (0..head.len()).map(|j| table.iter().map(|row| row[j].chars().count()).max().unwrap_or(0)).collect();
+        let widths: Vec<usize> = (0..head.len())
+            .map(|j| table.iter().map(|row| row[j].chars().count()).max().unwrap_or(0))
+            .collect();
         for row in &table {
             let cells: Vec<String> = row
                 .iter()
