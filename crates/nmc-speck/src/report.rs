@@ -129,7 +129,7 @@ impl fmt::Display for Report {
             "{}: {} layers on {} of {} cores (one layer per core); memory in entries, used/capacity",
             self.chip,
             self.rows.len(),
-            self.rows.len(),
+            self.cores - self.free_cores.len(),
             self.cores
         )?;
         let head = [
