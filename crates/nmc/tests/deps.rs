@@ -22,6 +22,8 @@ const RULES: &[(&str, &[&str])] = &[
     ("nmc-quant", &["nmc-core", "nmc-ir", "nmc-target"]),
     ("nmc-partition", &["nmc-core", "nmc-ir", "nmc-target", "nmc-artifact"]),
     ("nmc-emu", &["nmc-core", "nmc-artifact", "nmc-target", "nmc-trace"]),
+    // The Speck (DYNAP-CNN) backend: its own chip description, no nmc crate yet.
+    ("nmc-speck", &[]),
     // Dev-only (tests' golden harness): no crate may use it as a normal dependency.
     ("nmc-golden", &[]),
     (
@@ -46,6 +48,7 @@ const LEAVES: &[(&str, &[&str])] = &[
     ("nmc-core", &[]),
     ("nmc-ir", &["petgraph", "serde", "thiserror"]),
     ("nmc-trace", &["bitvec", "serde", "thiserror"]),
+    ("nmc-speck", &["ron", "serde", "serde_json", "thiserror"]),
 ];
 
 fn metadata() -> BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> {
