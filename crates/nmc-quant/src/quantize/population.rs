@@ -102,9 +102,7 @@ fn scale(
             &n.v_threshold,
             &conns,
             &nl,
-            &mut weights,
-            &mut th,
-            &mut bias,
+            (&mut weights, &mut th, &mut bias),
         );
         for (((q, r), c), (e, mant)) in weights
             .qconns

@@ -113,9 +113,7 @@ pub(super) fn apply(
     v_threshold: &[f64],
     conns: &[ConnIn],
     nl: &NengoInts,
-    w: &mut Weights,
-    th: &mut Thresholds,
-    bias: &mut Biases,
+    (w, th, bias): (&mut Weights, &mut Thresholds, &mut Biases),
 ) {
     let wf = target.formats().weight();
     let (mut se, mut cnt, mut num, mut den) = (0.0, 0usize, 0.0, 0.0);
