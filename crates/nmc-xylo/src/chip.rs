@@ -162,23 +162,42 @@ impl Chip {
     /// Read a chip description from a `.ron` file.
     pub fn read(path: &std::path::Path) -> Result<Chip, Error> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io { file: file.clone(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
         Chip::from_ron_str(&text, &file)
     }
 
     /// The rules a chip must satisfy for the emulator to honour it.
     fn validate(&self, file: &str) -> Result<(), Error> {
-        let bad = |field: &str, message: String| Error::Chip { file: file.into(), field: field.into(), message };
+        let bad = |field: &str, message: String| Error::Chip {
+            file: file.into(),
+            field: field.into(),
+            message,
+        };
         if self.schema_version != 1 {
-            return Err(bad("schema_version", format!("is {}, only 1 is known", self.schema_version)));
+            return Err(bad(
+                "schema_version",
+                format!("is {}, only 1 is known", self.schema_version),
+            ));
         }
         if self.family != FAMILY {
-            return Err(bad("family", format!("is {:?}, this crate emulates {FAMILY:?}", self.family)));
+            return Err(bad(
+                "family",
+                format!("is {:?}, this crate emulates {FAMILY:?}", self.family),
+            ));
         }
         let ok_name = !self.name.is_empty()
-            && self.name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
         if !ok_name {
-            return Err(bad("name", "must be non-empty ASCII letters, digits, '_', '-', '.'".into()));
+            return Err(bad(
+                "name",
+                "must be non-empty ASCII letters, digits, '_', '-', '.'".into(),
+            ));
         }
         let p = &self.populations;
         for (f, v, max) in [
@@ -187,7 +206,11 @@ impl Chip {
             ("populations.outputs", p.outputs, 1 << 16),
             ("populations.max_input_expansion", p.max_input_expansion, p.hidden),
             ("populations.max_output_expansion", p.max_output_expansion, p.hidden),
-            ("limits.max_fanout_per_neuron", self.limits.max_fanout_per_neuron, p.hidden),
+            (
+                "limits.max_fanout_per_neuron",
+                self.limits.max_fanout_per_neuron,
+                p.hidden,
+            ),
             ("limits.aliases_per_neuron", self.limits.aliases_per_neuron, 1),
             ("synapses.hidden_states", self.synapses.hidden_states, 2),
             ("synapses.output_states", self.synapses.output_states, 1),
@@ -221,7 +244,10 @@ impl Chip {
         }
         let t = &self.timing;
         if (t.input_to_hidden, t.hidden_to_hidden, t.hidden_to_output) != (0, 1, 1) {
-            return Err(bad("timing", "the Xylo step delivers input at 0 and hidden spikes at 1 step: must be 0, 1, 1".into()));
+            return Err(bad(
+                "timing",
+                "the Xylo step delivers input at 0 and hidden spikes at 1 step: must be 0, 1, 1".into(),
+            ));
         }
         Ok(())
     }
@@ -249,9 +275,15 @@ mod tests {
     #[test]
     fn builtins_parse() {
         let a = Chip::builtin("xylo-audio2").expect("audio2");
-        assert_eq!((a.populations.hidden, a.populations.outputs, a.synapses.hidden_states), (1000, 8, 2));
+        assert_eq!(
+            (a.populations.hidden, a.populations.outputs, a.synapses.hidden_states),
+            (1000, 8, 2)
+        );
         let i = Chip::builtin("xylo-imu").expect("imu");
-        assert_eq!((i.populations.hidden, i.populations.outputs, i.synapses.hidden_states), (496, 16, 1));
+        assert_eq!(
+            (i.populations.hidden, i.populations.outputs, i.synapses.hidden_states),
+            (496, 16, 1)
+        );
         assert!(Chip::builtin("loihi1").is_err());
     }
 

@@ -20,13 +20,19 @@ use std::path::Path;
 
 use ndarray::{Array1, Array2, Array3, ArrayD, Axis, Ix1, Ix2, Ix3};
 
+use crate::Error;
 use crate::chip::{Chip, signed_range};
 use crate::npz::{self, Arrays, NpyArray};
-use crate::Error;
 
 /// Hidden-population vectors: (name, default).
-const HIDDEN_VECTORS: &[(&str, i64)] =
-    &[("dash_mem", 0), ("dash_syn", 0), ("dash_syn_2", 0), ("threshold", 0), ("bias", 0), ("aliases", -1)];
+const HIDDEN_VECTORS: &[(&str, i64)] = &[
+    ("dash_mem", 0),
+    ("dash_syn", 0),
+    ("dash_syn_2", 0),
+    ("threshold", 0),
+    ("bias", 0),
+    ("aliases", -1),
+];
 /// Output-population vectors.
 const OUTPUT_VECTORS: &[&str] = &["dash_mem_out", "dash_syn_out", "threshold_out", "bias_out"];
 /// Scalars.
@@ -126,8 +132,12 @@ impl Config {
 
     /// Read a specification `.npz` (see the module docs for its arrays).
     pub fn read_npz(path: &Path) -> Result<Config, Error> {
-        let arrays = npz::read_npz(path)?;
-        Config::from_arrays(&path.display().to_string(), arrays)
+        let file = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| Error::Io {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
+        Config::from_npz_bytes(&file, &bytes)
     }
 
     /// [`Config::read_npz`] from bytes in memory; `file` names them in errors.
@@ -148,9 +158,13 @@ impl Config {
         if let Some(n) = arrays.keys().find(|n| !known(n)) {
             return Err(Error::config(file, n, "not an argument of XyloSim.from_specification"));
         }
-        let w_in = arrays.remove("weights_in").ok_or_else(|| Error::config(file, "weights_in", "missing"))?;
+        let w_in = arrays
+            .remove("weights_in")
+            .ok_or_else(|| Error::config(file, "weights_in", "missing"))?;
         let w_in = matrix3(file, "weights_in", w_in)?;
-        let w_out = arrays.remove("weights_out").ok_or_else(|| Error::config(file, "weights_out", "missing"))?;
+        let w_out = arrays
+            .remove("weights_out")
+            .ok_or_else(|| Error::config(file, "weights_out", "missing"))?;
         let weights_out = w_out
             .into_dimensionality::<Ix2>()
             .map_err(|_| Error::config(file, "weights_out", "must be 2-d (OEN, outputs)"))?;
@@ -188,7 +202,11 @@ impl Config {
             match arrays.remove(name) {
                 None => Ok(0),
                 Some(a) if a.len() == 1 && a.ndim() <= 1 => Ok(a.iter().copied().next().unwrap_or(0)),
-                Some(a) => Err(Error::config(file, name, format!("must be a scalar, has shape {:?}", a.shape()))),
+                Some(a) => Err(Error::config(
+                    file,
+                    name,
+                    format!("must be a scalar, has shape {:?}", a.shape()),
+                )),
             }
         };
         c.weight_shift_in = scalar("weight_shift_in")?;
@@ -201,9 +219,18 @@ impl Config {
     /// The arrays [`Config::from_arrays`] reads back (for writing an `.npz`).
     pub fn to_arrays(&self) -> Vec<(String, NpyArray)> {
         let mut out = vec![
-            ("weights_in".to_string(), NpyArray::I64(self.weights_in.clone().into_dyn())),
-            ("weights_rec".to_string(), NpyArray::I64(self.weights_rec.clone().into_dyn())),
-            ("weights_out".to_string(), NpyArray::I64(self.weights_out.clone().into_dyn())),
+            (
+                "weights_in".to_string(),
+                NpyArray::I64(self.weights_in.clone().into_dyn()),
+            ),
+            (
+                "weights_rec".to_string(),
+                NpyArray::I64(self.weights_rec.clone().into_dyn()),
+            ),
+            (
+                "weights_out".to_string(),
+                NpyArray::I64(self.weights_out.clone().into_dyn()),
+            ),
         ];
         for (name, v) in self.vectors() {
             out.push((name.to_string(), NpyArray::I64(v.clone().into_dyn())));
@@ -245,23 +272,49 @@ impl Config {
         let (h, o) = (self.hidden(), self.outputs());
         let (_, hh, s_rec) = self.weights_rec.dim();
         if hh != h {
-            return Err(Error::config(f, "weights_rec", format!("must be square (hidden, hidden[, states]), is {h}x{hh}")));
+            return Err(Error::config(
+                f,
+                "weights_rec",
+                format!("must be square (hidden, hidden[, states]), is {h}x{hh}"),
+            ));
         }
         let s = self.states();
         if s == 0 || s > 2 || s_rec != s {
-            return Err(Error::config(f, "weights_in", format!("synaptic-state axis must be 1 or 2 and agree with weights_rec ({s} vs {s_rec})")));
+            return Err(Error::config(
+                f,
+                "weights_in",
+                format!("synaptic-state axis must be 1 or 2 and agree with weights_rec ({s} vs {s_rec})"),
+            ));
         }
         if self.input_expansion() > h {
-            return Err(Error::config(f, "weights_in", format!("reaches {} hidden neurons, more than the {h} of weights_rec", self.input_expansion())));
+            return Err(Error::config(
+                f,
+                "weights_in",
+                format!(
+                    "reaches {} hidden neurons, more than the {h} of weights_rec",
+                    self.input_expansion()
+                ),
+            ));
         }
         if self.output_expansion() > h {
-            return Err(Error::config(f, "weights_out", format!("has {} rows, more than the {h} hidden neurons of weights_rec", self.output_expansion())));
+            return Err(Error::config(
+                f,
+                "weights_out",
+                format!(
+                    "has {} rows, more than the {h} hidden neurons of weights_rec",
+                    self.output_expansion()
+                ),
+            ));
         }
         for (i, (name, v)) in self.vectors().into_iter().enumerate() {
             let want = if i < HIDDEN_VECTORS.len() { h } else { o };
             if v.len() != want {
                 let pop = if i < HIDDEN_VECTORS.len() { "hidden" } else { "output" };
-                return Err(Error::config(f, name, format!("has {} entries, the {pop} population has {want}", v.len())));
+                return Err(Error::config(
+                    f,
+                    name,
+                    format!("has {} entries, the {pop} population has {want}", v.len()),
+                ));
             }
         }
         Ok(())
@@ -271,9 +324,18 @@ impl Config {
 /// A weight matrix as 3-d (a 2-d one gets a state axis of 1).
 fn matrix3(file: &str, name: &str, a: ArrayD<i64>) -> Result<Array3<i64>, Error> {
     match a.ndim() {
-        2 => Ok(a.insert_axis(Axis(2)).into_dimensionality::<Ix3>().map_err(|_| Error::config(file, name, "bad shape"))?),
-        3 => Ok(a.into_dimensionality::<Ix3>().map_err(|_| Error::config(file, name, "bad shape"))?),
-        n => Err(Error::config(file, name, format!("must be 2-d or 3-d, is {n}-d with shape {:?}", a.shape()))),
+        2 => Ok(a
+            .insert_axis(Axis(2))
+            .into_dimensionality::<Ix3>()
+            .map_err(|_| Error::config(file, name, "bad shape"))?),
+        3 => Ok(a
+            .into_dimensionality::<Ix3>()
+            .map_err(|_| Error::config(file, name, "bad shape"))?),
+        n => Err(Error::config(
+            file,
+            name,
+            format!("must be 2-d or 3-d, is {n}-d with shape {:?}", a.shape()),
+        )),
     }
 }
 
@@ -305,8 +367,18 @@ impl Config {
             ("weights_in", "input channels", self.inputs(), p.inputs),
             ("weights_rec", "hidden neurons", self.hidden(), p.hidden),
             ("weights_out", "output neurons", self.outputs(), p.outputs),
-            ("weights_in", "input-expansion neurons", self.input_expansion(), p.max_input_expansion),
-            ("weights_out", "output-expansion neurons", self.output_expansion(), p.max_output_expansion),
+            (
+                "weights_in",
+                "input-expansion neurons",
+                self.input_expansion(),
+                p.max_input_expansion,
+            ),
+            (
+                "weights_out",
+                "output-expansion neurons",
+                self.output_expansion(),
+                p.max_output_expansion,
+            ),
         ] {
             if have > max as usize {
                 return Err(Error::config(f, field, format!("uses {have} {what}, {n} has {max}")));
@@ -319,7 +391,10 @@ impl Config {
                         f,
                         field,
                         &[a, b, c],
-                        format!("is {v}: {n} has {} synaptic state(s) per hidden neuron", chip.synapses.hidden_states),
+                        format!(
+                            "is {v}: {n} has {} synaptic state(s) per hidden neuron",
+                            chip.synapses.hidden_states
+                        ),
                     ));
                 }
             }
@@ -336,9 +411,29 @@ impl Config {
         let th = signed_range(fm.threshold_bits);
         let bias = signed_range(fm.bias_bits);
         let what = |bits: u32| format!("{bits}-bit signed");
-        in_range(f, "weights_in", self.weights_in.indexed_iter().map(|((a, b, c), v)| (vec![a, b, c], *v)), w, &what(fm.weight_bits))?;
-        in_range(f, "weights_rec", self.weights_rec.indexed_iter().map(|((a, b, c), v)| (vec![a, b, c], *v)), w, &what(fm.weight_bits))?;
-        in_range(f, "weights_out", self.weights_out.indexed_iter().map(|((a, b), v)| (vec![a, b], *v)), w, &what(fm.weight_bits))?;
+        in_range(
+            f,
+            "weights_in",
+            self.weights_in.indexed_iter().map(|((a, b, c), v)| (vec![a, b, c], *v)),
+            w,
+            &what(fm.weight_bits),
+        )?;
+        in_range(
+            f,
+            "weights_rec",
+            self.weights_rec
+                .indexed_iter()
+                .map(|((a, b, c), v)| (vec![a, b, c], *v)),
+            w,
+            &what(fm.weight_bits),
+        )?;
+        in_range(
+            f,
+            "weights_out",
+            self.weights_out.indexed_iter().map(|((a, b), v)| (vec![a, b], *v)),
+            w,
+            &what(fm.weight_bits),
+        )?;
         for (name, v) in self.vectors() {
             let (range, label) = match name {
                 "threshold" | "threshold_out" => (th, what(fm.threshold_bits)),
@@ -353,7 +448,13 @@ impl Config {
             ("weight_shift_rec", self.weight_shift_rec),
             ("weight_shift_out", self.weight_shift_out),
         ] {
-            in_range(f, name, std::iter::once((vec![], v)), shift, &format!("a {}-bit weight shift", fm.weight_shift_bits))?;
+            in_range(
+                f,
+                name,
+                std::iter::once((vec![], v)),
+                shift,
+                &format!("a {}-bit weight shift", fm.weight_shift_bits),
+            )?;
         }
         Ok(())
     }
@@ -383,7 +484,10 @@ impl Config {
                     &self.source,
                     "weights_rec",
                     &[pre],
-                    format!("hidden neuron {pre} reaches {n} neurons, {} allows {cap} per neuron", chip.name),
+                    format!(
+                        "hidden neuron {pre} reaches {n} neurons, {} allows {cap} per neuron",
+                        chip.name
+                    ),
                 ));
             }
             total += n;
@@ -410,7 +514,12 @@ fn in_range(
 ) -> Result<(), Error> {
     for (at, v) in values {
         if v < lo || v > hi {
-            return Err(Error::config_at(file, field, &at, format!("is {v}, outside {lo}..={hi} ({what})")));
+            return Err(Error::config_at(
+                file,
+                field,
+                &at,
+                format!("is {v}, outside {lo}..={hi} ({what})"),
+            ));
         }
     }
     Ok(())

@@ -10,11 +10,11 @@
 
 use ndarray::{Array2, ArrayView2};
 
+use crate::Error;
 use crate::chip::Chip;
 use crate::config::Config;
 use crate::fixed::{Width, decay};
 use crate::record::{Record, States};
-use crate::Error;
 
 /// What [`run`] records besides spike counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +92,11 @@ struct Registers {
 
 impl Registers {
     fn zeros(n: usize, states: usize) -> Self {
-        Registers { isyn: vec![0; n * states], vmem: vec![0; n], spikes: vec![0; n] }
+        Registers {
+            isyn: vec![0; n * states],
+            vmem: vec![0; n],
+            spikes: vec![0; n],
+        }
     }
 }
 
@@ -120,7 +124,7 @@ impl Emulator {
         let (h, o) = (config.hidden(), config.outputs());
         // XyloLayer::deliver_spikes passes `weight << weight_bitshift` as an
         // int16_t: the shifted weight is stored in a state-width register.
-        let shifted = |w: i64, sh: i64| width.wrap(((w as i32) << sh) as i32);
+        let shifted = |w: i64, sh: i64| width.wrap((w as i32) << sh);
         let used = s.min(config.states());
         let mut input = Fanout::default();
         for ch in 0..config.inputs() {
@@ -171,7 +175,11 @@ impl Emulator {
             dash_syn,
             threshold: i(&config.threshold),
             bias: i(&config.bias),
-            alias: config.aliases.iter().map(|&a| if a < 0 { NO_ALIAS } else { a as u32 }).collect(),
+            alias: config
+                .aliases
+                .iter()
+                .map(|&a| if a < 0 { NO_ALIAS } else { a as u32 })
+                .collect(),
             cap: chip.caps.hidden_spikes_per_step,
         };
         let output = Population {
@@ -245,7 +253,10 @@ impl Emulator {
         let (steps, cols) = input.dim();
         if cols != self.inputs {
             return Err(Error::Input {
-                message: format!("has {cols} channels, the configuration has {} (weights_in rows)", self.inputs),
+                message: format!(
+                    "has {cols} channels, the configuration has {} (weights_in rows)",
+                    self.inputs
+                ),
             });
         }
         let (h, o, s) = (self.hid.vmem.len(), self.out.vmem.len(), self.hidden.states);
@@ -253,7 +264,13 @@ impl Emulator {
         let mut spikes_output = Array2::<u8>::zeros((steps, o));
         let want = recording == Recording::States;
         let sized = |n: usize| Array2::<i16>::zeros((if want { steps } else { 0 }, n));
-        let (mut hv, mut hi, mut hi2, mut ov, mut oi) = (sized(h), sized(h), sized(if s == 2 { h } else { 0 }), sized(o), sized(o));
+        let (mut hv, mut hi, mut hi2, mut ov, mut oi) = (
+            sized(h),
+            sized(h),
+            sized(if s == 2 { h } else { 0 }),
+            sized(o),
+            sized(o),
+        );
         let mut row = vec![0u32; cols];
         for t in 0..steps {
             for (r, &x) in row.iter_mut().zip(input.row(t)) {
@@ -279,7 +296,11 @@ impl Emulator {
             output_vmem: ov,
             output_isyn: oi,
         });
-        Ok(Record { spikes_hidden, spikes_output, states })
+        Ok(Record {
+            spikes_hidden,
+            spikes_output,
+            states,
+        })
     }
 }
 

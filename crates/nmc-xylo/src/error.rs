@@ -62,11 +62,21 @@ pub enum Error {
 impl Error {
     /// A [`Error::Config`] about a whole array.
     pub(crate) fn config(file: &str, field: &str, message: impl Into<String>) -> Self {
-        Error::Config { file: file.into(), field: field.into(), at: At(Vec::new()), message: message.into() }
+        Error::Config {
+            file: file.into(),
+            field: field.into(),
+            at: At(Vec::new()),
+            message: message.into(),
+        }
     }
     /// A [`Error::Config`] about one element.
     pub(crate) fn config_at(file: &str, field: &str, at: &[usize], message: impl Into<String>) -> Self {
-        Error::Config { file: file.into(), field: field.into(), at: At(at.to_vec()), message: message.into() }
+        Error::Config {
+            file: file.into(),
+            field: field.into(),
+            at: At(at.to_vec()),
+            message: message.into(),
+        }
     }
     /// The field a [`Error::Config`] or [`Error::Chip`] names.
     pub fn field(&self) -> Option<&str> {

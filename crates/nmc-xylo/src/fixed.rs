@@ -11,7 +11,11 @@ pub(crate) struct Width {
 
 impl Width {
     pub(crate) fn new(bits: u32) -> Self {
-        Width { min: -(1 << (bits - 1)), max: (1 << (bits - 1)) - 1, bits }
+        Width {
+            min: -(1 << (bits - 1)),
+            max: (1 << (bits - 1)) - 1,
+            bits,
+        }
     }
     /// Saturating: XyloIAFNeuron.h `safe_add` clamps to the register range.
     #[inline(always)]

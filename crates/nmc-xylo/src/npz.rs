@@ -23,14 +23,18 @@ const MAX_ENTRY_BYTES: u64 = 1 << 29;
 /// Read every array of an `.npz` file.
 pub fn read_npz(path: &Path) -> Result<Arrays, Error> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Error::Io { file: file.clone(), message: e.to_string() })?;
+    let bytes = std::fs::read(path).map_err(|e| Error::Io {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
     read_npz_bytes(&file, &bytes)
 }
 
 /// Read every array of an `.npz` held in memory; `file` names it in errors.
 pub fn read_npz_bytes(file: &str, bytes: &[u8]) -> Result<Arrays, Error> {
     let whole = |m: String| Error::config(file, "<npz>", m);
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| whole(format!("not an npz (zip) archive: {e}")))?;
+    let mut zip =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| whole(format!("not an npz (zip) archive: {e}")))?;
     let mut out = Arrays::new();
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).map_err(|e| whole(format!("entry {i}: {e}")))?;
@@ -42,7 +46,11 @@ pub fn read_npz_bytes(file: &str, bytes: &[u8]) -> Result<Arrays, Error> {
             .read_to_end(&mut data)
             .map_err(|e| Error::config(file, &name, format!("cannot decompress: {e}")))?;
         if data.len() as u64 > MAX_ENTRY_BYTES {
-            return Err(Error::config(file, &name, format!("larger than {MAX_ENTRY_BYTES} bytes")));
+            return Err(Error::config(
+                file,
+                &name,
+                format!("larger than {MAX_ENTRY_BYTES} bytes"),
+            ));
         }
         let arr = parse_npy(&data).map_err(|m| Error::config(file, &name, m))?;
         if out.insert(name.clone(), arr).is_some() {
@@ -60,10 +68,15 @@ fn declared_len(bytes: &[u8]) -> Result<usize, String> {
     }
     let (hlen, start): (usize, usize) = match bytes[6] {
         1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
         v => return Err(format!("unsupported .npy version {v}")),
     };
-    let header = bytes.get(start..start.saturating_add(hlen)).ok_or("truncated .npy header")?;
+    let header = bytes
+        .get(start..start.saturating_add(hlen))
+        .ok_or("truncated .npy header")?;
     let header = String::from_utf8_lossy(header);
     let shape = header
         .split_once("'shape'")
@@ -72,12 +85,16 @@ fn declared_len(bytes: &[u8]) -> Result<usize, String> {
         .ok_or("the .npy header has no shape")?;
     let mut n: usize = 1;
     for d in shape.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let d: usize = d.parse().map_err(|_| format!("bad dimension {d:?} in the .npy shape"))?;
+        let d: usize = d
+            .parse()
+            .map_err(|_| format!("bad dimension {d:?} in the .npy shape"))?;
         n = n.checked_mul(d).ok_or("the .npy shape overflows")?;
     }
     let data = bytes.len() - (start + hlen).min(bytes.len());
     if n > data {
-        return Err(format!("the header declares {n} elements but only {data} data bytes follow"));
+        return Err(format!(
+            "the header declares {n} elements but only {data} data bytes follow"
+        ));
     }
     Ok(n)
 }
@@ -145,7 +162,10 @@ pub enum NpyArray {
 /// Write `arrays` as a compressed `.npz` (entries `name.npy`).
 pub fn write_npz(path: &Path, arrays: &[(String, NpyArray)]) -> Result<(), Error> {
     let file = path.display().to_string();
-    let io = |m: String| Error::Io { file: file.clone(), message: m };
+    let io = |m: String| Error::Io {
+        file: file.clone(),
+        message: m,
+    };
     let f = std::fs::File::create(path).map_err(|e| io(e.to_string()))?;
     let mut w = NpzWriter::new_compressed(f);
     for (name, a) in arrays {

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use ndarray::Array2;
 
-use crate::npz::{self, NpyArray};
 use crate::Error;
+use crate::npz::{self, NpyArray};
 
 /// Per-step state registers after each step (steps × neurons).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,11 +41,18 @@ impl Record {
     /// `state.hidden.isyn2`, `state.output.vmem`, `state.output.isyn`.
     pub fn arrays(&self) -> Vec<(String, NpyArray)> {
         let mut out = vec![
-            ("spikes.hidden".to_string(), NpyArray::U8(self.spikes_hidden.clone().into_dyn())),
-            ("spikes.output".to_string(), NpyArray::U8(self.spikes_output.clone().into_dyn())),
+            (
+                "spikes.hidden".to_string(),
+                NpyArray::U8(self.spikes_hidden.clone().into_dyn()),
+            ),
+            (
+                "spikes.output".to_string(),
+                NpyArray::U8(self.spikes_output.clone().into_dyn()),
+            ),
         ];
         if let Some(s) = &self.states {
-            let mut reg = |name: &str, a: &Array2<i16>| out.push((name.to_string(), NpyArray::I16(a.clone().into_dyn())));
+            let mut reg =
+                |name: &str, a: &Array2<i16>| out.push((name.to_string(), NpyArray::I16(a.clone().into_dyn())));
             reg("state.hidden.vmem", &s.hidden_vmem);
             reg("state.hidden.isyn", &s.hidden_isyn);
             if let Some(a) = &s.hidden_isyn2 {

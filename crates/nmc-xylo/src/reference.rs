@@ -3,12 +3,15 @@
 //! `i64` arithmetic with explicit clamping, and every event added on its
 //! own, in delivery order. Slow; for tests (emulator = reference).
 
+// Indices mirror the rule's (neuron, state) subscripts on purpose.
+#![allow(clippy::needless_range_loop)]
+
 use ndarray::{Array2, ArrayView2};
 
+use crate::Error;
 use crate::chip::Chip;
 use crate::config::Config;
 use crate::record::{Record, States};
-use crate::Error;
 
 /// The arithmetic of one register width.
 struct Reg {
@@ -19,7 +22,11 @@ struct Reg {
 
 impl Reg {
     fn new(bits: u32) -> Reg {
-        Reg { lo: -(1 << (bits - 1)), hi: (1 << (bits - 1)) - 1, span: 1 << bits }
+        Reg {
+            lo: -(1 << (bits - 1)),
+            hi: (1 << (bits - 1)) - 1,
+            span: 1 << bits,
+        }
     }
     /// Add, then clamp to the register (XyloSim's safe_add).
     fn add(&self, x: i64, y: i64) -> i64 {
@@ -91,7 +98,11 @@ pub fn run(chip: &Chip, config: &Config, input: ArrayView2<'_, u32>) -> Result<R
     config.check(chip)?;
     if input.ncols() != config.inputs() {
         return Err(Error::Input {
-            message: format!("has {} channels, the configuration has {} (weights_in rows)", input.ncols(), config.inputs()),
+            message: format!(
+                "has {} channels, the configuration has {} (weights_in rows)",
+                input.ncols(),
+                config.inputs()
+            ),
         });
     }
     let reg = Reg::new(chip.formats.state_bits);

@@ -51,15 +51,24 @@ fn compare(label: &str, rec: &Record, truth: &nmc_xylo::npz::Arrays, notes: &mut
     let mine = ours(rec);
     let names: Vec<&str> = mine.iter().map(|(n, _)| *n).collect();
     for key in truth.keys().filter(|k| *k != "input") {
-        assert!(names.contains(&key.as_str()), "{label}: XyloSim recorded {key}, we do not");
+        assert!(
+            names.contains(&key.as_str()),
+            "{label}: XyloSim recorded {key}, we do not"
+        );
     }
     for (name, a) in mine {
-        let t = as2(truth.get(name).unwrap_or_else(|| panic!("{label}: fixture lacks {name}")));
+        let t = as2(truth
+            .get(name)
+            .unwrap_or_else(|| panic!("{label}: fixture lacks {name}")));
         assert_eq!(t.dim(), a.dim(), "{label}: {name} shape");
         let n = t.iter().zip(a.iter()).filter(|(x, y)| x != y).count();
         if n > 0 {
             let ((st, nr), _) = t.indexed_iter().zip(a.iter()).find(|((_, x), y)| *x != *y).unwrap().0;
-            notes.push(format!("{label}: {name}: {n} mismatches, first at step {st} neuron {nr}: XyloSim {} vs {}", t[[st, nr]], a[[st, nr]]));
+            notes.push(format!(
+                "{label}: {name}: {n} mismatches, first at step {st} neuron {nr}: XyloSim {} vs {}",
+                t[[st, nr]],
+                a[[st, nr]]
+            ));
         }
         bad += n;
         total += t.len();
@@ -87,7 +96,10 @@ fn check_chip(chip_name: &str, dir: &str) {
         }
         spikes += e.spikes_hidden.iter().map(|&x| i64::from(x)).sum::<i64>();
     }
-    eprintln!("{chip_name}: {} fixtures, {total} recorded values compared (emulator + reference), {bad} mismatches, {spikes} hidden spikes", specs.len());
+    eprintln!(
+        "{chip_name}: {} fixtures, {total} recorded values compared (emulator + reference), {bad} mismatches, {spikes} hidden spikes",
+        specs.len()
+    );
     assert!(spikes > 0, "the fixtures must spike");
     assert!(bad == 0, "{bad} mismatching values:\n{}", notes.join("\n"));
 }
