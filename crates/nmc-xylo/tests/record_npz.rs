@@ -13,6 +13,8 @@ fn record_npz_names_and_values() {
         c.weights_in[[0, 0, 0]] = 100;
         c.weights_rec[[0, 2, 0]] = 50;
         c.threshold.fill(40);
+        c.dash_syn.fill(4); // dash 0 would clear the state before it integrates
+        c.dash_mem.fill(4);
         c.threshold_out.fill(1);
         let mut input = Array2::<u32>::zeros((6, 16));
         input[[0, 0]] = 3;
