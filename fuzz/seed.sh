@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${NMC_SHARED_FIXTURES:-/work/shared/fixtures}
 corpus=$root/fuzz/corpus
-mkdir -p "$corpus"/{nir,onnx,target_ron,qmodel_ron,artifact,npy,nmcs}
+mkdir -p "$corpus"/{nir,onnx,target_ron,qmodel_ron,artifact,npy,nmcs,xylo_spec,xylo_chip_ron}
 
 # add TARGET FILE...: copy each small file as seed-<basename>
 add() {
@@ -30,6 +30,8 @@ shopt -s nullglob globstar
 add nir "$root"/tests/fixtures/**/*.nir "$root"/examples/*/*.nir "$shared"/nir-paper/**/*.nir
 add onnx "$root"/examples/*/*.onnx "$root"/crates/*/tests/fixtures/**/*.onnx
 add target_ron "$root"/targets/*.ron
+add xylo_chip_ron "$root"/targets/xylo-*.ron
+add xylo_spec "$root"/tests/fixtures/xylo/**/*.spec.npz
 add nmcs "$root"/tests/golden/**/*.nmcs
 add npy "$root"/examples/*/*.npy "$root"/crates/*/tests/fixtures/**/*.npy "$shared"/nir-paper/**/*.npy "$shared"/datasets/*.npy
 

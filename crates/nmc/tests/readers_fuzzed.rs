@@ -110,6 +110,13 @@ const READERS: &[(&str, &str, Cover)] = &[
         "read_stimulus",
         Dispatches(&["read_input", "read_labels"]),
     ),
+    ("nmc-xylo/src/chip.rs", "from_ron_str", Fuzzed("xylo_chip_ron")),
+    ("nmc-xylo/src/chip.rs", "read", Dispatches(&["from_ron_str"])),
+    ("nmc-xylo/src/config.rs", "from_npz_bytes", Fuzzed("xylo_spec")),
+    ("nmc-xylo/src/config.rs", "from_arrays", ReachedBy("xylo_spec")),
+    ("nmc-xylo/src/config.rs", "read_npz", Dispatches(&["from_npz_bytes"])),
+    ("nmc-xylo/src/npz.rs", "read_npz_bytes", ReachedBy("xylo_spec")),
+    ("nmc-xylo/src/npz.rs", "read_npz", Dispatches(&["read_npz_bytes"])),
     ("nmc/src/spikefile.rs", "from_reader", Fuzzed("nmcs")),
     ("nmc/src/lib.rs", "load_model", Dispatches(&["load"])),
     (
