@@ -26,6 +26,7 @@ pub mod emu;
 mod error;
 mod fixed;
 pub mod npz;
+pub mod quant;
 mod record;
 pub mod reference;
 
