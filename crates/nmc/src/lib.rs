@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod readout;
 pub mod simulate;
 pub mod spikefile;
+pub mod xylo;
 
 pub use nmc_frontend::LoadOptions;
 pub use nmc_ir::Graph;
@@ -54,6 +55,10 @@ pub enum Error {
     /// A target could not be loaded.
     #[error(transparent)]
     Target(#[from] nmc_target::TargetError),
+    /// The network does not fit a chip whose placement is not `nmc-partition`'s
+    /// (a Xylo chip's populations): the message names the chip, node and limit.
+    #[error("{0}")]
+    DoesNotFit(String),
     /// Two stages disagree on the structure of the network (a bug).
     #[error("internal inconsistency: {0}")]
     Structure(String),
@@ -112,7 +117,7 @@ impl Error {
         // Exhaustive on purpose: a new variant must be given its code here (and a row in
         // the table test, crates/nmc/tests/exit_codes.rs).
         match self {
-            Error::Partition(nmc_partition::PartitionError::NotFit { .. }) => exit::DOES_NOT_FIT,
+            Error::Partition(nmc_partition::PartitionError::NotFit { .. }) | Error::DoesNotFit(_) => exit::DOES_NOT_FIT,
             Error::Fixed(nmc_reference::FixedError::Overflow(_)) | Error::Emu(nmc_emu::EmuError::Overflow(_)) => {
                 exit::OVERFLOW
             }

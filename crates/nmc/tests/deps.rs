@@ -42,6 +42,7 @@ const RULES: &[(&str, &[&str])] = &[
             "nmc-partition",
             "nmc-emu",
             "nmc-trace",
+            "nmc-xylo",
         ],
     ),
 ];

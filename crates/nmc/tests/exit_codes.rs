@@ -12,7 +12,7 @@ use nmc::exit;
 /// The code docs/cli.md gives each kind of failure.
 fn documented(e: &Error) -> i32 {
     match e {
-        Error::Partition(nmc_partition::PartitionError::NotFit { .. }) => exit::DOES_NOT_FIT,
+        Error::Partition(nmc_partition::PartitionError::NotFit { .. }) | Error::DoesNotFit(_) => exit::DOES_NOT_FIT,
         Error::Fixed(nmc_reference::FixedError::Overflow(_)) | Error::Emu(nmc_emu::EmuError::Overflow(_)) => {
             exit::OVERFLOW
         }
@@ -63,6 +63,7 @@ fn samples() -> Vec<Error> {
         Error::from(nmc_reference::read_array(&m.with_extension("npy")).unwrap_err()),
         Error::from(nmc_quant::read_qmodel(&m.with_extension("ron")).unwrap_err()),
         Error::from(nmc_partition::PartitionError::Options("x".into())),
+        Error::DoesNotFit("xylo-audio2: graph: hidden: 1200 hidden neurons do not fit".into()),
         Error::from(nmc_reference::FixedError::Empty("a run of 0 steps".into())),
         Error::from(nmc_reference::FixedError::Overflow(overflow())),
         Error::from(nmc_emu::EmuError::input(nmc_core::Loc::Whole, None, "x")),
