@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${NMC_SHARED_FIXTURES:-/work/shared/fixtures}
 corpus=$root/fuzz/corpus
-mkdir -p "$corpus"/{nir,onnx,target_ron,qmodel_ron,artifact,npy,nmcs}
+mkdir -p "$corpus"/{nir,onnx,target_ron,speck_ron,qmodel_ron,artifact,npy,nmcs}
 
 # add TARGET FILE...: copy each small file as seed-<basename>
 add() {
@@ -30,6 +30,7 @@ shopt -s nullglob globstar
 add nir "$root"/tests/fixtures/**/*.nir "$root"/examples/*/*.nir "$shared"/nir-paper/**/*.nir
 add onnx "$root"/examples/*/*.onnx "$root"/crates/*/tests/fixtures/**/*.onnx
 add target_ron "$root"/targets/*.ron
+add speck_ron "$root"/targets/*.ron
 add nmcs "$root"/tests/golden/**/*.nmcs
 add npy "$root"/examples/*/*.npy "$root"/crates/*/tests/fixtures/**/*.npy "$shared"/nir-paper/**/*.npy "$shared"/datasets/*.npy
 
@@ -75,7 +76,7 @@ for model in "$shared"/nir-paper/01_lif/lif_norse.nir "$shared"/nir-paper/01_lif
   done
 done
 
-for t in nir onnx target_ron qmodel_ron artifact npy nmcs; do
+for t in nir onnx target_ron speck_ron qmodel_ron artifact npy nmcs; do
   printf '%-11s %4d files %8d bytes\n' "$t" "$(find "$corpus/$t" -type f | wc -l)" \
     "$(find "$corpus/$t" -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}')"
 done

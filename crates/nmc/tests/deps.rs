@@ -22,8 +22,9 @@ const RULES: &[(&str, &[&str])] = &[
     ("nmc-quant", &["nmc-core", "nmc-ir", "nmc-target"]),
     ("nmc-partition", &["nmc-core", "nmc-ir", "nmc-target", "nmc-artifact"]),
     ("nmc-emu", &["nmc-core", "nmc-artifact", "nmc-target", "nmc-trace"]),
-    // The Speck (DYNAP-CNN) backend: its own chip description, no nmc crate yet.
-    ("nmc-speck", &[]),
+    // The Speck (DYNAP-CNN) backend: its own chip description; it groups the
+    // IR graph into DYNAP-CNN layers.
+    ("nmc-speck", &["nmc-ir"]),
     // Dev-only (tests' golden harness): no crate may use it as a normal dependency.
     ("nmc-golden", &[]),
     (
@@ -39,6 +40,7 @@ const RULES: &[(&str, &[&str])] = &[
             "nmc-partition",
             "nmc-emu",
             "nmc-trace",
+            "nmc-speck",
         ],
     ),
 ];

@@ -110,6 +110,9 @@ const READERS: &[(&str, &str, Cover)] = &[
         "read_stimulus",
         Dispatches(&["read_input", "read_labels"]),
     ),
+    ("nmc-speck/src/chip.rs", "from_ron_str", Fuzzed("speck_ron")),
+    ("nmc-speck/src/chip.rs", "from_file", Dispatches(&["from_ron_str"])),
+    ("nmc/src/chips.rs", "load", Dispatches(&["load", "from_file"])),
     ("nmc/src/spikefile.rs", "from_reader", Fuzzed("nmcs")),
     ("nmc/src/lib.rs", "load_model", Dispatches(&["load"])),
     (
