@@ -85,6 +85,14 @@ pub enum ChipError {
         /// The parser's message.
         message: String,
     },
+    /// A chip file could not be read.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The operating system's message.
+        message: String,
+    },
     /// A field breaks a rule of the schema.
     #[error("{origin}: {field}: {message}")]
     Invalid {
@@ -105,6 +113,22 @@ impl Chip {
             .find(|(n, _, _)| *n == name)
             .ok_or_else(|| ChipError::UnknownBuiltin(name.to_string()))?;
         chip_of_ron(src, origin)
+    }
+
+    /// Parses and validates chip RON text; `origin` (a path, or another
+    /// label) starts every error message.
+    pub fn from_ron_str(src: &str, origin: &str) -> Result<Chip, ChipError> {
+        chip_of_ron(src, origin)
+    }
+
+    /// Reads and validates a chip file (RON, `family: "dynapcnn"`).
+    pub fn from_file(path: &std::path::Path) -> Result<Chip, ChipError> {
+        let shown = path.display().to_string();
+        let src = std::fs::read_to_string(path).map_err(|e| ChipError::Io {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
+        Chip::from_ron_str(&src, &shown)
     }
 
     /// The built-in chip's RON source, comments included.
@@ -171,8 +195,22 @@ impl Chip {
     }
 }
 
-/// Parses and validates RON text (the built-ins; a user-file reader would
-/// need its fuzz target, docs/reliability.md).
+/// Whether RON text describes a chip of the DYNAP-CNN family: its top-level
+/// `family` field is `"dynapcnn"` (other fields are not looked at). Loihi-like
+/// target files have no `family` field.
+pub fn is_dynapcnn(src: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Probe {
+        #[serde(default)]
+        family: String,
+    }
+    ron::Options::default()
+        .from_str::<Probe>(src)
+        .is_ok_and(|p| p.family == "dynapcnn")
+}
+
+/// Parses and validates RON text (the built-ins and chip files; fuzzed as
+/// `speck_ron`).
 fn chip_of_ron(src: &str, origin: &str) -> Result<Chip, ChipError> {
     let raw: RawChip = ron::Options::default().from_str(src).map_err(|e| ChipError::Syntax {
         origin: origin.to_string(),
@@ -261,6 +299,18 @@ mod tests {
         assert_eq!(c.family(), "dynapcnn");
         assert_eq!(c.largest().kernel_memory, 65536);
         assert!(matches!(Chip::builtin("loihi1"), Err(ChipError::UnknownBuiltin(_))));
+    }
+
+    #[test]
+    fn the_family_probe_tells_chip_files_from_loihi_targets() {
+        assert!(is_dynapcnn(src()));
+        assert!(!is_dynapcnn(include_str!("../../../targets/loihi1.ron")));
+        assert!(!is_dynapcnn(&src().replace("\"dynapcnn\"", "\"loihi\"")));
+        assert!(!is_dynapcnn("(") && !is_dynapcnn(""));
+        let c = Chip::from_ron_str(&src().replace("name: \"speck\"", "name: \"mine\""), "m.ron").unwrap();
+        assert_eq!(c.name(), "mine");
+        let e = Chip::from_file(std::path::Path::new("/nonexistent/x.ron")).unwrap_err();
+        assert!(e.to_string().starts_with("/nonexistent/x.ron: "), "{e}");
     }
 
     #[test]

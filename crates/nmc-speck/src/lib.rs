@@ -9,6 +9,7 @@
 //!
 //! - [`chip`]: the chip description, `targets/speck.ron` (built in);
 //! - [`layers`]: the layer description and the chip's layer rules;
+//! - [`lower`]: a NIR graph (nmc's IR) grouped into layers, as sinabs' `DynapcnnNetwork` does;
 //! - [`memory`]: per-layer kernel/neuron/bias memory (sinabs' `memory_summary`);
 //! - [`place`]: the layer → core matching and the reasons it can fail;
 //! - [`report`]: the partition report, text and JSON.
@@ -37,12 +38,14 @@
 
 pub mod chip;
 pub mod layers;
+pub mod lower;
 pub mod memory;
 pub mod place;
 pub mod report;
 
 pub use chip::{Chip, ChipError, CoreMemory, Limits};
 pub use layers::{Layer, LayerError, check};
+pub use lower::{LowerError, Lowered, SpeckError, lower, partition};
 pub use memory::Memory;
 pub use place::{NoFit, PlaceError, Placed, Placement, assign, place};
 pub use report::{Report, Row, Usage};

@@ -11,6 +11,7 @@
 
 pub mod activity;
 pub mod budget;
+pub mod chips;
 pub mod compare;
 pub mod exit;
 pub mod html;
@@ -18,6 +19,7 @@ pub mod inspect;
 pub mod pipeline;
 pub mod readout;
 pub mod simulate;
+pub mod speck;
 pub mod spikefile;
 pub mod xylo;
 
@@ -59,6 +61,13 @@ pub enum Error {
     /// (a Xylo chip's populations): the message names the chip, node and limit.
     #[error("{0}")]
     DoesNotFit(String),
+    /// A DYNAP-CNN chip file could not be read or is invalid.
+    #[error(transparent)]
+    Chip(#[from] nmc_speck::ChipError),
+    /// The network does not group into DYNAP-CNN layers, or its layers do
+    /// not fit the chip (a rule, a memory, too many layers, Hall's condition).
+    #[error(transparent)]
+    Speck(#[from] nmc_speck::SpeckError),
     /// Two stages disagree on the structure of the network (a bug).
     #[error("internal inconsistency: {0}")]
     Structure(String),
@@ -117,7 +126,9 @@ impl Error {
         // Exhaustive on purpose: a new variant must be given its code here (and a row in
         // the table test, crates/nmc/tests/exit_codes.rs).
         match self {
-            Error::Partition(nmc_partition::PartitionError::NotFit { .. }) | Error::DoesNotFit(_) => exit::DOES_NOT_FIT,
+            Error::Partition(nmc_partition::PartitionError::NotFit { .. }) | Error::DoesNotFit(_) | Error::Speck(_) => {
+                exit::DOES_NOT_FIT
+            }
             Error::Fixed(nmc_reference::FixedError::Overflow(_)) | Error::Emu(nmc_emu::EmuError::Overflow(_)) => {
                 exit::OVERFLOW
             }
@@ -132,6 +143,7 @@ impl Error {
             | Error::Emu(_)
             | Error::Artifact(_)
             | Error::Target(_)
+            | Error::Chip(_)
             | Error::SpikeFile(_)
             | Error::BadInput(_)
             | Error::Input { .. }

@@ -22,8 +22,9 @@ const RULES: &[(&str, &[&str])] = &[
     ("nmc-quant", &["nmc-core", "nmc-ir", "nmc-target"]),
     ("nmc-partition", &["nmc-core", "nmc-ir", "nmc-target", "nmc-artifact"]),
     ("nmc-emu", &["nmc-core", "nmc-artifact", "nmc-target", "nmc-trace"]),
-    // The Speck (DYNAP-CNN) backend: its own chip description, no nmc crate yet.
-    ("nmc-speck", &[]),
+    // The Speck (DYNAP-CNN) backend: its own chip description; it groups the
+    // IR graph into DYNAP-CNN layers.
+    ("nmc-speck", &["nmc-ir"]),
     // The Xylo backend: its own chip files, spec and emulator; its compiler
     // (`quant`) reads the IR (the emulator does not: module rule in docs/xylo.md).
     ("nmc-xylo", &["nmc-ir"]),
@@ -43,6 +44,7 @@ const RULES: &[(&str, &[&str])] = &[
             "nmc-emu",
             "nmc-trace",
             "nmc-xylo",
+            "nmc-speck",
         ],
     ),
 ];

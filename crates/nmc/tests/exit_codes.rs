@@ -12,7 +12,9 @@ use nmc::exit;
 /// The code docs/cli.md gives each kind of failure.
 fn documented(e: &Error) -> i32 {
     match e {
-        Error::Partition(nmc_partition::PartitionError::NotFit { .. }) | Error::DoesNotFit(_) => exit::DOES_NOT_FIT,
+        Error::Partition(nmc_partition::PartitionError::NotFit { .. }) | Error::DoesNotFit(_) | Error::Speck(_) => {
+            exit::DOES_NOT_FIT
+        }
         Error::Fixed(nmc_reference::FixedError::Overflow(_)) | Error::Emu(nmc_emu::EmuError::Overflow(_)) => {
             exit::OVERFLOW
         }
@@ -27,6 +29,7 @@ fn documented(e: &Error) -> i32 {
         | Error::Emu(_)
         | Error::Artifact(_)
         | Error::Target(_)
+        | Error::Chip(_)
         | Error::SpikeFile(_)
         | Error::BadInput(_)
         | Error::Input { .. }
@@ -70,6 +73,11 @@ fn samples() -> Vec<Error> {
         Error::from(nmc_emu::EmuError::Overflow(overflow())),
         Error::from(nmc_artifact::Artifact::read(&m.with_extension("nmca")).unwrap_err()),
         Error::from(nmc_target::Target::load("no-such-target").unwrap_err()),
+        Error::from(nmc_speck::Chip::from_file(&m.with_extension("ron")).unwrap_err()),
+        Error::from(nmc_speck::SpeckError::Place(nmc_speck::PlaceError::TooManyLayers {
+            layers: 10,
+            cores: 9,
+        })),
         Error::Structure("x".into()),
         Error::from(nmc::spikefile::SpikeFileError::Io {
             path: "f".into(),

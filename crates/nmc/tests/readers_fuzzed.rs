@@ -117,6 +117,9 @@ const READERS: &[(&str, &str, Cover)] = &[
     ("nmc-xylo/src/config.rs", "read_npz", Dispatches(&["from_npz_bytes"])),
     ("nmc-xylo/src/npz.rs", "read_npz_bytes", ReachedBy("xylo_spec")),
     ("nmc-xylo/src/npz.rs", "read_npz", Dispatches(&["read_npz_bytes"])),
+    ("nmc-speck/src/chip.rs", "from_ron_str", Fuzzed("speck_ron")),
+    ("nmc-speck/src/chip.rs", "from_file", Dispatches(&["from_ron_str"])),
+    ("nmc/src/chips.rs", "load", Dispatches(&["load", "from_file"])),
     ("nmc/src/spikefile.rs", "from_reader", Fuzzed("nmcs")),
     ("nmc/src/lib.rs", "load_model", Dispatches(&["load"])),
     (

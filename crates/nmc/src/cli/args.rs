@@ -69,8 +69,14 @@ pub(crate) struct TargetArgs {
 }
 
 impl TargetArgs {
-    pub(crate) fn load(&self) -> Result<nmc_target::Target, Failure> {
-        nmc_target::Target::load(&self.target).map_err(|e| Error::from(e).into())
+    /// The chip of any family (`nmc::chips`).
+    pub(crate) fn chip(&self) -> Result<nmc::chips::Chip, Failure> {
+        Ok(nmc::chips::Chip::load(&self.target)?)
+    }
+    /// The Loihi-family target `command` runs on; a placement-only chip
+    /// (speck) is a usage error pointing at `nmc partition`.
+    pub(crate) fn load(&self, command: &str) -> Result<nmc_target::Target, Failure> {
+        Ok(self.chip()?.loihi(command)?)
     }
 }
 

@@ -36,7 +36,7 @@ impl CompileArgs {
             load,
             output,
         } = self;
-        let t = target.load()?;
+        let t = target.load("compile")?;
         let c = match load.any(&model)? {
             nmc::pipeline::AnyModel::Float(g) => nmc::pipeline::compile(&g, &t, &quant.options(), &Default::default())?,
             nmc::pipeline::AnyModel::Quant(q) => nmc::pipeline::compile_quantized(*q, &t, &Default::default())?,

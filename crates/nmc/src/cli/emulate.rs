@@ -44,11 +44,22 @@ pub(crate) struct EmulateArgs {
     /// Print the JSON report (schema nmc.emulate/1).
     #[arg(long)]
     json: bool,
+    /// Not an option of emulate (the artifact names its target); accepted only to say so, and
+    /// that a placement-only chip (speck) has no emulator.
+    #[arg(long, hide = true)]
+    target: Option<String>,
 }
 
 impl EmulateArgs {
     /// Runs the command.
     pub(crate) fn run(self) -> Result<(), Failure> {
+        if let Some(t) = &self.target {
+            nmc::chips::Chip::load(t)?.loihi("emulate")?;
+            return Err(Error::Usage(format!(
+                "--target {t}: emulate runs the target its artifact was compiled for (`nmc compile --target`)"
+            ))
+            .into());
+        }
         let EmulateArgs {
             artifact,
             input,
@@ -60,6 +71,7 @@ impl EmulateArgs {
             check: CheckArgs { strict, expect, bless },
             decision,
             json,
+            target: _,
         } = self;
         let a = nmc_artifact::Artifact::read(&artifact).map_err(Error::from)?;
         let (input, host_spikes) = one_input(input.as_ref(), input_spikes.as_ref())?;

@@ -52,7 +52,18 @@ impl PartitionArgs {
             html,
             json,
         } = self;
-        let t = target.load()?;
+        let chip = target.chip()?;
+        if let Some(c) = chip.speck() {
+            if input.is_some() || steps.is_some() || html.is_some() {
+                return Err(Error::Usage(format!(
+                    "--target {}: placement only; --input, --steps and --html are for loihi-family targets",
+                    c.name()
+                ))
+                .into());
+            }
+            return speck(c, &model, &load, report.as_deref(), json);
+        }
+        let t = chip.loihi("partition")?;
         let (q, g) = match load.any(&model)? {
             nmc::pipeline::AnyModel::Float(g) => (nmc::pipeline::quantize(&g, &t, &quant.options())?.0, Some(g)),
             nmc::pipeline::AnyModel::Quant(q) => (*q, None),
@@ -104,4 +115,38 @@ impl PartitionArgs {
         f.write("--report", self.report.as_deref());
         f.write("--html", self.html.as_deref());
     }
+}
+
+/// `nmc partition MODEL.nir --target speck`: the DYNAP-CNN placement report;
+/// a network that does not fit exits 4 with the reason.
+fn speck(
+    chip: &nmc_speck::Chip,
+    model: &std::path::Path,
+    load: &LoadArgs,
+    report: Option<&std::path::Path>,
+    json: bool,
+) -> Result<(), Failure> {
+    let g = match load.any(model)? {
+        nmc::pipeline::AnyModel::Float(g) => *g,
+        _ => {
+            return Err(Error::Usage(format!(
+                "{}: --target {} places a float model (.nir or .onnx); a quantized model or artifact is for a \
+                 loihi-family target",
+                model.display(),
+                chip.name()
+            ))
+            .into());
+        }
+    };
+    let rep = nmc::speck::partition(chip, &g).map_err(|e| Failure {
+        code: e.exit_code(),
+        err: anyhow::Error::from(e).context(format!("{}: does not fit `{}`", model.display(), chip.name())),
+    })?;
+    if let Some(p) = report {
+        write_file(
+            p,
+            &serde_json::to_string_pretty(&rep).context("serialising the report")?,
+        )?;
+    }
+    print_report(json, &rep)
 }

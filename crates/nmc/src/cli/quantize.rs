@@ -41,7 +41,7 @@ impl QuantizeArgs {
             output,
             json,
         } = self;
-        let t = target.load()?;
+        let t = target.load("quantize")?;
         let g = load.graph(&model)?;
         let (q, report) = nmc::pipeline::quantize(&g, &t, &quant.options())?;
         if let Some(p) = &output {

@@ -26,23 +26,34 @@ impl TargetsArgs {
     pub(crate) fn run(self) -> Result<(), Failure> {
         let TargetsArgs { check, show } = self;
         if let Some(path) = check {
-            let t = nmc_target::Target::from_file(&path).map_err(Error::from)?;
-            emit(&format!("{}: valid target `{}`\n", path.display(), t.name()));
-            emit(&nmc_target::render_table(&[t]).to_string());
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            if nmc_speck::chip::is_dynapcnn(&text) {
+                let c = nmc_speck::Chip::from_file(&path).map_err(Error::from)?;
+                emit(&format!("{}: valid DYNAP-CNN chip `{}`\n", path.display(), c.name()));
+                emit(&nmc::chips::render_tables(&[nmc::chips::Chip::Speck(c)]));
+            } else {
+                let t = nmc_target::Target::from_file(&path).map_err(Error::from)?;
+                emit(&format!("{}: valid target `{}`\n", path.display(), t.name()));
+                emit(&nmc_target::render_table(&[t]).to_string());
+            }
         } else if let Some(name) = show {
-            match nmc_target::builtin_source(&name) {
+            match nmc::chips::builtin_source(&name) {
                 Some(src) => emit(src),
-                None => {
-                    let t = nmc_target::Target::load(&name).map_err(Error::from)?;
-                    emit(&t.to_ron().context("serialising the target")?.to_string());
-                }
+                None => match nmc::chips::Chip::load(&name)? {
+                    // A chip file is shown as written.
+                    nmc::chips::Chip::Speck(_) => emit(
+                        &std::fs::read_to_string(&name)
+                            .map_err(|source| Error::Io { path: name.clone(), source })?,
+                    ),
+                    c => emit(&c.to_ron().context("writing the target")?),
+                },
             }
         } else {
-            let ts: Vec<nmc_target::Target> = nmc_target::builtin_names()
+            let all: Vec<nmc::chips::Chip> = nmc::chips::builtins()
                 .iter()
-                .filter_map(|n| nmc_target::Target::builtin(n))
-                .collect();
-            emit(&nmc_target::render_table(&ts).to_string());
+                .map(|b| nmc::chips::Chip::load(b.name))
+                .collect::<Result<_, _>>()?;
+            emit(&nmc::chips::render_tables(&all));
         }
         Ok(())
     }

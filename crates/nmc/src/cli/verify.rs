@@ -65,7 +65,7 @@ impl VerifyArgs {
             html,
             json,
         } = self;
-        let t = target.load()?;
+        let t = target.load("verify")?;
         if model
             .extension()
             .and_then(|e| e.to_str())
