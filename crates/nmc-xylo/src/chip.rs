@@ -133,6 +133,11 @@ impl Chip {
         BUILTIN.iter().map(|(n, _)| *n)
     }
 
+    /// The RON source of a built-in chip, comments included.
+    pub fn builtin_source(name: &str) -> Option<&'static str> {
+        BUILTIN.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+    }
+
     /// A built-in chip by name (`xylo-audio2`, `xylo-imu`).
     pub fn builtin(name: &str) -> Result<Chip, Error> {
         match BUILTIN.iter().find(|(n, _)| *n == name) {

@@ -8,6 +8,10 @@
 //!   core computes a time step lives in SynSense's closed-source samna, so
 //!   nmc groups the network into layers and places them on cores
 //!   (`nmc partition --target speck`), and no more.
+//! - **xylo-iaf** (`xylo-audio2`, `xylo-imu`, or a chip file whose RON says
+//!   `family: "xylo-iaf"`; crate `nmc-xylo`): `compile` (a NIR graph to a
+//!   configuration `.npz` in rockpool's specification form) and `emulate`
+//!   (bit-exact with XyloSim), through [`crate::xylo`].
 //!
 //! A new family is a new variant here; the matches on it are in this file
 //! only (the CLI asks [`Chip::loihi`] for a Loihi target, or handles a
@@ -23,6 +27,8 @@ pub enum Chip {
     Loihi(nmc_target::Target),
     /// A DYNAP-CNN chip (`nmc_speck`): placement only.
     Speck(nmc_speck::Chip),
+    /// A Xylo chip (`nmc_xylo`): compile and emulate.
+    Xylo(nmc_xylo::Chip),
 }
 
 /// One built-in chip: its family and name.
@@ -36,16 +42,25 @@ pub struct Builtin {
 
 /// Every built-in chip of every family, loihi family first.
 pub fn builtins() -> Vec<Builtin> {
-    let loihi = nmc_target::builtin_names().iter().map(|&name| Builtin { family: "loihi", name });
-    let speck = nmc_speck::Chip::builtin_names()
-        .into_iter()
-        .map(|name| Builtin { family: "dynapcnn", name });
-    loihi.chain(speck).collect()
+    let loihi = nmc_target::builtin_names()
+        .iter()
+        .map(|&name| Builtin { family: "loihi", name });
+    let speck = nmc_speck::Chip::builtin_names().into_iter().map(|name| Builtin {
+        family: "dynapcnn",
+        name,
+    });
+    let xylo = nmc_xylo::Chip::builtin_names().map(|name| Builtin {
+        family: nmc_xylo::chip::FAMILY,
+        name,
+    });
+    loihi.chain(speck).chain(xylo).collect()
 }
 
 /// The RON source of a built-in chip of any family, comments included.
 pub fn builtin_source(name: &str) -> Option<&'static str> {
-    nmc_target::builtin_source(name).or_else(|| nmc_speck::Chip::builtin_source(name))
+    nmc_target::builtin_source(name)
+        .or_else(|| nmc_speck::Chip::builtin_source(name))
+        .or_else(|| nmc_xylo::Chip::builtin_source(name))
 }
 
 impl Chip {
@@ -55,10 +70,21 @@ impl Chip {
     /// every family's built-ins.
     pub fn load(name_or_path: &str) -> Result<Chip, Error> {
         let path = Path::new(name_or_path);
-        let dynapcnn_file = || {
+        let dynapcnn_file =
+            || path.is_file() && std::fs::read_to_string(path).is_ok_and(|src| nmc_speck::chip::is_dynapcnn(&src));
+        let xylo_file = || {
             path.is_file()
-                && std::fs::read_to_string(path).is_ok_and(|src| nmc_speck::chip::is_dynapcnn(&src))
+                && std::fs::read_to_string(path)
+                    .is_ok_and(|src| src.contains(&format!("family: \"{}\"", nmc_xylo::chip::FAMILY)))
         };
+        if let Ok(c) = nmc_xylo::Chip::builtin(name_or_path) {
+            return Ok(Chip::Xylo(c));
+        }
+        if xylo_file() {
+            return nmc_xylo::Chip::read(path)
+                .map(Chip::Xylo)
+                .map_err(|e| Error::BadInput(e.to_string()));
+        }
         if !dynapcnn_file() {
             match nmc_target::Target::load(name_or_path) {
                 Ok(t) => return Ok(Chip::Loihi(t)),
@@ -84,6 +110,7 @@ impl Chip {
         match self {
             Chip::Loihi(_) => "loihi",
             Chip::Speck(_) => "dynapcnn",
+            Chip::Xylo(_) => nmc_xylo::chip::FAMILY,
         }
     }
 
@@ -92,6 +119,7 @@ impl Chip {
         match self {
             Chip::Loihi(t) => t.name(),
             Chip::Speck(c) => c.name(),
+            Chip::Xylo(c) => &c.name,
         }
     }
 
@@ -110,6 +138,20 @@ impl Chip {
                 c.family(),
                 c.name()
             ))),
+            Chip::Xylo(c) => Err(Error::Usage(format!(
+                "--target {}: `nmc {command}` runs on Loihi-family targets; on {} (a Xylo chip: one core, fixed \
+                 populations, its own step) nmc runs `nmc compile MODEL.nir --target {} -o SPEC.npz` (with its \
+                 fit report) and `nmc emulate SPEC.npz --target {} --input X.npy` (bit-exact with XyloSim)",
+                c.name, c.name, c.name, c.name
+            ))),
+        }
+    }
+
+    /// The Xylo chip, if this is one.
+    pub fn xylo(&self) -> Option<&nmc_xylo::Chip> {
+        match self {
+            Chip::Xylo(c) => Some(c),
+            _ => None,
         }
     }
 
@@ -117,7 +159,7 @@ impl Chip {
     pub fn speck(&self) -> Option<&nmc_speck::Chip> {
         match self {
             Chip::Speck(c) => Some(c),
-            Chip::Loihi(_) => None,
+            Chip::Loihi(_) | Chip::Xylo(_) => None,
         }
     }
 
@@ -134,6 +176,8 @@ impl Chip {
                 "chip `{}` is not built in: show its file instead",
                 c.name()
             ))),
+            Chip::Xylo(c) => ron::ser::to_string_pretty(c, Default::default())
+                .map_err(|e| Error::Internal(format!("chip `{}`: {e}", c.name))),
         }
     }
 }
@@ -145,9 +189,10 @@ pub fn render_tables(chips: &[Chip]) -> String {
         .iter()
         .filter_map(|c| match c {
             Chip::Loihi(t) => Some(t.clone()),
-            Chip::Speck(_) => None,
+            Chip::Speck(_) | Chip::Xylo(_) => None,
         })
         .collect();
+    let xylo: Vec<&nmc_xylo::Chip> = chips.iter().filter_map(Chip::xylo).collect();
     let speck: Vec<&nmc_speck::Chip> = chips.iter().filter_map(Chip::speck).collect();
     let mut out = String::new();
     if !loihi.is_empty() {
@@ -160,6 +205,56 @@ pub fn render_tables(chips: &[Chip]) -> String {
         }
         out.push_str("family dynapcnn (placement only: nmc partition; the time step is in closed-source samna):\n");
         out.push_str(&speck_table(&speck));
+    }
+    if !xylo.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str("family xylo-iaf (compile, emulate: bit-exact with rockpool's XyloSim):\n");
+        out.push_str(&xylo_table(&xylo));
+    }
+    out
+}
+
+/// The table of Xylo chips: populations, synaptic states, widths and caps.
+fn xylo_table(chips: &[&nmc_xylo::Chip]) -> String {
+    let header = [
+        "target",
+        "inputs",
+        "hidden",
+        "outputs",
+        "IEN/OEN",
+        "syn states",
+        "state/weight bits",
+        "spikes/step",
+        "description",
+    ];
+    let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    for c in chips {
+        let p = &c.populations;
+        rows.push(vec![
+            c.name.clone(),
+            p.inputs.to_string(),
+            p.hidden.to_string(),
+            p.outputs.to_string(),
+            format!("{}/{}", p.max_input_expansion, p.max_output_expansion),
+            c.synapses.hidden_states.to_string(),
+            format!("{}/{}", c.formats.state_bits, c.formats.weight_bits),
+            format!(
+                "{} hidden, {} output",
+                c.caps.hidden_spikes_per_step, c.caps.output_spikes_per_step
+            ),
+            c.description.clone(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|k| rows.iter().map(|r| r[k].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let cells: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
     }
     out
 }

@@ -70,7 +70,11 @@ fn a_rockpool_specification_emulates_bit_exact() {
             let a: ArrayD<u8> = member(&out, ours);
             let b: ArrayD<u8> = member(&run, theirs);
             assert_eq!(a.shape()[0], 1, "{case}: one sample");
-            assert_eq!(a.index_axis(ndarray::Axis(0), 0), b.view(), "{chip}/{case}: {ours} vs XyloSim {theirs}");
+            assert_eq!(
+                a.index_axis(ndarray::Axis(0), 0),
+                b.view(),
+                "{chip}/{case}: {ours} vs XyloSim {theirs}"
+            );
         }
         let v: ArrayD<i16> = member(&out, "state.hidden.vmem");
         let vr: ArrayD<i16> = member(&run, "Vmem");
@@ -105,7 +109,12 @@ fn the_braille_srnn_compiles_and_runs_on_xylo_audio2() {
         s(&spec),
     ]);
     let text = String::from_utf8_lossy(&o.stdout);
-    for want in ["xylo compile for xylo-audio2", "lif1.lif", "weights_rec", "fit: inputs 12/16 · hidden 40/1000 · outputs 7/8"] {
+    for want in [
+        "xylo compile for xylo-audio2",
+        "lif1.lif",
+        "weights_rec",
+        "fit: inputs 12/16 · hidden 40/1000 · outputs 7/8",
+    ] {
         assert!(text.contains(want), "missing `{want}`:\n{text}");
     }
     let w: ArrayD<i64> = member(&spec, "weights_in");
@@ -119,10 +128,20 @@ fn the_braille_srnn_compiles_and_runs_on_xylo_audio2() {
     ndarray_npy::write_npy(&xp, &x).unwrap();
     let out = d.join("out.npz");
     let o = common::nmc_ok(&[
-        "emulate", s(&spec), "--target", "xylo-audio2", "--input", s(&xp), "--out", s(&out),
+        "emulate",
+        s(&spec),
+        "--target",
+        "xylo-audio2",
+        "--input",
+        s(&xp),
+        "--out",
+        s(&out),
     ]);
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("2 samples × 100 steps, 40 hidden / 7 output neurons"), "{text}");
+    assert!(
+        text.contains("2 samples × 100 steps, 40 hidden / 7 output neurons"),
+        "{text}"
+    );
     let h: ArrayD<u8> = member(&out, "spikes.hidden");
     assert_eq!(h.shape(), &[2, 100, 40]);
     assert!(h.iter().any(|&c| c > 0), "the hidden layer spikes");

@@ -41,10 +41,12 @@ impl TargetsArgs {
                 Some(src) => emit(src),
                 None => match nmc::chips::Chip::load(&name)? {
                     // A chip file is shown as written.
-                    nmc::chips::Chip::Speck(_) => emit(
-                        &std::fs::read_to_string(&name)
-                            .map_err(|source| Error::Io { path: name.clone(), source })?,
-                    ),
+                    nmc::chips::Chip::Speck(_) => {
+                        emit(&std::fs::read_to_string(&name).map_err(|source| Error::Io {
+                            path: name.clone(),
+                            source,
+                        })?)
+                    }
                     c => emit(&c.to_ron().context("writing the target")?),
                 },
             }
