@@ -445,9 +445,19 @@ fn consts(g: &Graph, p: &Pop, warnings: &mut Vec<String>) -> Result<Consts, Quan
         c.leak.push(gm * n.v_leak[j] * dc_mem);
     }
     if c.err_mem > 0.05 || c.err_syn > 0.05 {
+        let fast = n.tau_syn.iter().chain(&n.tau_mem).any(|&t| t < 2.0 * g.dt);
+        let hint = if fast {
+            format!(
+                "; time constants below 2·dt = {} s decay almost fully in one step — is dt right? (a NIR file \
+                 need not store it: give --dt)",
+                g.dt
+            )
+        } else {
+            String::new()
+        };
         warnings.push(format!(
             "{}: tau: the chip's decays 1 − 2^−dash differ from the float ones by up to {:.1} % (membrane) and \
-             {:.1} % (synapse)",
+             {:.1} % (synapse){hint}",
             p.name,
             100.0 * c.err_mem,
             100.0 * c.err_syn

@@ -36,7 +36,11 @@ impl CompileArgs {
             load,
             output,
         } = self;
-        let t = target.load("compile")?;
+        let chip = target.chip()?;
+        if let Some(x) = chip.xylo() {
+            return compile_xylo(x, &model, &load, &output);
+        }
+        let t = chip.loihi("compile")?;
         let c = match load.any(&model)? {
             nmc::pipeline::AnyModel::Float(g) => nmc::pipeline::compile(&g, &t, &quant.options(), &Default::default())?,
             nmc::pipeline::AnyModel::Quant(q) => nmc::pipeline::compile_quantized(*q, &t, &Default::default())?,
@@ -70,4 +74,25 @@ impl CompileArgs {
         f.load(&self.load);
         f.write("-o", Some(self.output.as_path()));
     }
+}
+
+/// `nmc compile MODEL --target xylo-*`: a float model to a configuration
+/// `.npz` in rockpool's specification form, with the compile report.
+fn compile_xylo(chip: &nmc_xylo::Chip, model: &std::path::Path, load: &LoadArgs, output: &std::path::Path) -> Result<(), Failure> {
+    let nmc::pipeline::AnyModel::Float(g) = load.any(model)? else {
+        return Err(Error::Usage(format!(
+            "{}: a Xylo configuration is compiled from a float model (.nir); a quantized model or artifact is \
+             Loihi-family",
+            model.display()
+        ))
+        .into());
+    };
+    let report = nmc::xylo::compile(&g, chip, output)?;
+    emit(&report.to_string());
+    emit(&format!(
+        "wrote {} (a {} configuration: the arrays of rockpool's XyloSim.from_specification)\n",
+        output.display(),
+        chip.name
+    ));
+    Ok(())
 }

@@ -44,17 +44,38 @@ pub(crate) struct EmulateArgs {
     /// Print the JSON report (schema nmc.emulate/1).
     #[arg(long)]
     json: bool,
-    /// Not an option of emulate (the artifact names its target); accepted only to say so, and
-    /// that a placement-only chip (speck) has no emulator.
-    #[arg(long, hide = true)]
+    /// The chip of a Xylo configuration (`xylo-audio2`, `xylo-imu`): ARTIFACT is then a
+    /// specification `.npz` (rockpool's `XyloSim.from_specification` arrays). An `.nmca`
+    /// artifact names its own target.
+    #[arg(long)]
     target: Option<String>,
+    /// With a Xylo target: also write every register per step to --out
+    /// (`state.<layer>.<register>`).
+    #[arg(long)]
+    record_state: bool,
 }
 
 impl EmulateArgs {
     /// Runs the command.
     pub(crate) fn run(self) -> Result<(), Failure> {
         if let Some(t) = &self.target {
-            nmc::chips::Chip::load(t)?.loihi("emulate")?;
+            let chip = nmc::chips::Chip::load(t)?;
+            if let Some(x) = chip.xylo() {
+                let Some(input) = &self.input else {
+                    return Err(Error::Usage("a Xylo configuration takes its input events with --input".into()).into());
+                };
+                let r = nmc::xylo::emulate(
+                    x,
+                    &self.artifact,
+                    input,
+                    self.steps,
+                    self.out.as_deref(),
+                    self.record_state,
+                )?;
+                print_report(self.json, &r)?;
+                return Ok(());
+            }
+            chip.loihi("emulate")?;
             return Err(Error::Usage(format!(
                 "--target {t}: emulate runs the target its artifact was compiled for (`nmc compile --target`)"
             ))
@@ -72,7 +93,15 @@ impl EmulateArgs {
             decision,
             json,
             target: _,
+            record_state,
         } = self;
+        if record_state {
+            return Err(Error::Usage(
+                "--record-state records a Xylo configuration's registers (with --target xylo-*)"
+                    .into(),
+            )
+            .into());
+        }
         let a = nmc_artifact::Artifact::read(&artifact).map_err(Error::from)?;
         let (input, host_spikes) = one_input(input.as_ref(), input_spikes.as_ref())?;
         let report = nmc::pipeline::emulate_file(
