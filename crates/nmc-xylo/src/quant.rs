@@ -445,10 +445,10 @@ fn consts(g: &Graph, p: &Pop, warnings: &mut Vec<String>) -> Result<Consts, Quan
         c.leak.push(gm * n.v_leak[j] * dc_mem);
     }
     if c.err_mem > 0.05 || c.err_syn > 0.05 {
-        let fast = n.tau_syn.iter().chain(&n.tau_mem).any(|&t| t < 2.0 * g.dt);
+        let fast = n.tau_syn.iter().chain(&n.tau_mem).any(|&t| t > 0.0 && t < g.dt);
         let hint = if fast {
             format!(
-                "; time constants below 2·dt = {} s decay almost fully in one step — is dt right? (a NIR file \
+                "; time constants below dt = {} s decay almost fully in one step — is dt right? (a NIR file \
                  need not store it: give --dt)",
                 g.dt
             )

@@ -18,7 +18,9 @@ use nmc_xylo::{Chip, Config, emu, quant};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/xylo_braille").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/xylo_braille")
+        .join(name)
 }
 
 fn member<T: ndarray_npy::ReadableElement>(file: &str, name: &str) -> Array3<T> {
@@ -70,7 +72,11 @@ fn argmax_agree(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
             .fold((0, f64::NEG_INFINITY), |m, (i, &v)| if v > m.1 { (i, v) } else { m })
             .0
     };
-    let same = a.outer_iter().zip(b.outer_iter()).filter(|(x, y)| am(*x) == am(*y)).count();
+    let same = a
+        .outer_iter()
+        .zip(b.outer_iter())
+        .filter(|(x, y)| am(*x) == am(*y))
+        .count();
     same as f64 / a.nrows() as f64
 }
 
@@ -103,7 +109,11 @@ fn rockpool_deployments_emulate_bit_exact() {
             let vmem: Array3<i16> = member(&rec, "Vmem");
             let out: Array3<u8> = member(&rec, "Spikes_out");
             assert_eq!(r.spikes_hidden, spikes.index_axis(Axis(0), s), "{q} sample {s}: Spikes");
-            assert_eq!(r.spikes_output, out.index_axis(Axis(0), s), "{q} sample {s}: Spikes_out");
+            assert_eq!(
+                r.spikes_output,
+                out.index_axis(Axis(0), s),
+                "{q} sample {s}: Spikes_out"
+            );
             assert_eq!(st.hidden_vmem, vmem.index_axis(Axis(0), s), "{q} sample {s}: Vmem");
         }
     }
@@ -132,8 +142,14 @@ fn nmc_deployment_against_rockpools() {
     let mut rows = Vec::new();
     for (name, cfg) in [
         ("nmc", nmc_cfg),
-        ("rockpool global_quantize", Config::read_npz(&fixture("spec_global.npz")).unwrap()),
-        ("rockpool channel_quantize", Config::read_npz(&fixture("spec_channel.npz")).unwrap()),
+        (
+            "rockpool global_quantize",
+            Config::read_npz(&fixture("spec_global.npz")).unwrap(),
+        ),
+        (
+            "rockpool channel_quantize",
+            Config::read_npz(&fixture("spec_channel.npz")).unwrap(),
+        ),
     ] {
         let (h, o) = run(&chip, &cfg, &input);
         let (h, o) = (counts(&h), counts(&o));
@@ -158,10 +174,24 @@ fn nmc_deployment_against_rockpools() {
     // agrees better on the outputs (cosine 0.936 vs 0.927 / 0.896, argmax
     // 0.65 vs 0.60 / 0.60) and worse on the hidden layer (0.762 vs 0.856 /
     // 0.809: it fires more, 5418 hidden spikes against the float 3683)
-    assert!(rows[0][1] > rows[1][1] && rows[0][1] > rows[2][1], "output cosine vs NIR float: {rows:?}");
-    assert!(rows[0][2] >= rows[1][2] && rows[0][2] >= rows[2][2], "output argmax vs NIR float: {rows:?}");
+    assert!(
+        rows[0][1] > rows[1][1] && rows[0][1] > rows[2][1],
+        "output cosine vs NIR float: {rows:?}"
+    );
+    assert!(
+        rows[0][2] >= rows[1][2] && rows[0][2] >= rows[2][2],
+        "output argmax vs NIR float: {rows:?}"
+    );
     assert!(rows[0][0] > 0.7, "hidden cosine vs NIR float: {}", rows[0][0]);
     // the figures summary.json gives for rockpool's deployments against its float run
-    assert!((rows[1][3] - 0.861).abs() < 0.005, "global vs rockpool float: {}", rows[1][3]);
-    assert!((rows[2][3] - 0.879).abs() < 0.005, "channel vs rockpool float: {}", rows[2][3]);
+    assert!(
+        (rows[1][3] - 0.861).abs() < 0.005,
+        "global vs rockpool float: {}",
+        rows[1][3]
+    );
+    assert!(
+        (rows[2][3] - 0.879).abs() < 0.005,
+        "channel vs rockpool float: {}",
+        rows[2][3]
+    );
 }

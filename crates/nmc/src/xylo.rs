@@ -13,7 +13,20 @@ use std::path::Path;
 /// `nmc compile MODEL --target xylo-*`: the configuration written to `out`
 /// and the compile report.
 pub fn compile(g: &Graph, chip: &Chip, out: &Path) -> Result<nmc_xylo::quant::QuantReport, Error> {
-    let (cfg, report) = nmc_xylo::quant::compile(g, chip).map_err(|e| {
+    let (cfg, report) = compile_in_memory(g, chip)?;
+    cfg.write_npz(out).map_err(|e| Error::BadInput(e.to_string()))?;
+    Ok(report)
+}
+
+/// `nmc partition MODEL --target xylo-*`: how the network fills the chip
+/// (the compile report; nothing written). A network that does not fit is
+/// [`Error::DoesNotFit`] naming the node and the limit.
+pub fn partition(g: &Graph, chip: &Chip) -> Result<nmc_xylo::quant::QuantReport, Error> {
+    Ok(compile_in_memory(g, chip)?.1)
+}
+
+fn compile_in_memory(g: &Graph, chip: &Chip) -> Result<(Config, nmc_xylo::quant::QuantReport), Error> {
+    nmc_xylo::quant::compile(g, chip).map_err(|e| {
         let fit = matches!(
             e.field.as_str(),
             "hidden" | "neurons" | "shape" | "fit" | "outputs" | "inputs"
@@ -24,9 +37,7 @@ pub fn compile(g: &Graph, chip: &Chip, out: &Path) -> Result<nmc_xylo::quant::Qu
         } else {
             Error::BadInput(msg)
         }
-    })?;
-    cfg.write_npz(out).map_err(|e| Error::BadInput(e.to_string()))?;
-    Ok(report)
+    })
 }
 
 /// What `nmc emulate SPEC.npz --target xylo-*` ran.

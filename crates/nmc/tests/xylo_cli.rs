@@ -148,15 +148,16 @@ fn the_braille_srnn_compiles_and_runs_on_xylo_audio2() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
-/// What Xylo cannot hold is an error naming the node: a convolutional
-/// network (exit 3), and bad event counts in the input file.
+/// What Xylo cannot run is an error naming the node and field: a neuron
+/// model it has not (exit 3), a network larger than the chip (exit 4), a
+/// command it has no use for (exit 2).
 #[test]
 fn what_xylo_cannot_run_is_a_clear_error() {
     let d = scratch("errors");
     let o = Command::new(env!("CARGO_BIN_EXE_nmc"))
         .args([
             "compile",
-            s(&root().join("examples/mnist_conv/mnist_conv.nir")),
+            s(&root().join("../shared/fixtures/nir-paper/01_lif/lif_norse.nir")),
             "--target",
             "xylo-audio2",
             "-o",
@@ -165,6 +166,52 @@ fn what_xylo_cannot_run_is_a_clear_error() {
         .output()
         .unwrap();
     let e = String::from_utf8_lossy(&o.stderr);
-    assert!(!o.status.success() && e.contains("xylo-audio2"), "{e}");
+    assert_eq!(o.status.code(), Some(3), "{e}");
+    assert!(e.contains("xylo-audio2") && e.contains("model") && e.contains("CubaLIF"), "{e}");
+    // the N-MNIST CNN's 2 × 34 × 34 input is far more than 16 channels:
+    // "does not fit" (exit 4), from partition and compile alike
+    let cnn = root().join("../shared/fixtures/nir-paper/02_cnn/cnn_sinabs.nir");
+    for cmd in [
+        &["partition", s(&cnn), "--target", "xylo-audio2"][..],
+        &["compile", s(&cnn), "--target", "xylo-imu", "-o", s(&d.join("c.npz"))][..],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_nmc")).args(cmd).output().unwrap();
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(4), "{cmd:?}: {e}");
+        assert!(e.contains("2312 input channels do not fit"), "{e}");
+    }
+    // a Xylo chip runs compile, partition and emulate; other commands say so
+    let o = Command::new(env!("CARGO_BIN_EXE_nmc"))
+        .args(["quantize", s(&braille()), "--target", "xylo-audio2"])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(e.contains("nmc compile MODEL.nir --target xylo-audio2"), "{e}");
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// `nmc partition --target xylo-*`: the fit report without writing anything.
+#[test]
+fn partition_on_xylo_reports_the_fit() {
+    let o = common::nmc_ok(&[
+        "partition",
+        s(&braille()),
+        "--target",
+        "xylo-imu",
+        "--dt",
+        "1e-4",
+        "--discretization",
+        "euler",
+        "--reset",
+        "subtract",
+        "--json",
+    ]);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["fit"]["hidden"], serde_json::json!([40, 496]));
+    assert_eq!(
+        j["fit"]["recurrent"][1],
+        serde_json::Value::Null,
+        "XyloIMU's pool size is not published"
+    );
 }

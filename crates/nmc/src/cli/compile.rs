@@ -78,7 +78,12 @@ impl CompileArgs {
 
 /// `nmc compile MODEL --target xylo-*`: a float model to a configuration
 /// `.npz` in rockpool's specification form, with the compile report.
-fn compile_xylo(chip: &nmc_xylo::Chip, model: &std::path::Path, load: &LoadArgs, output: &std::path::Path) -> Result<(), Failure> {
+fn compile_xylo(
+    chip: &nmc_xylo::Chip,
+    model: &std::path::Path,
+    load: &LoadArgs,
+    output: &std::path::Path,
+) -> Result<(), Failure> {
     let nmc::pipeline::AnyModel::Float(g) = load.any(model)? else {
         return Err(Error::Usage(format!(
             "{}: a Xylo configuration is compiled from a float model (.nir); a quantized model or artifact is \

@@ -97,8 +97,7 @@ impl EmulateArgs {
         } = self;
         if record_state {
             return Err(Error::Usage(
-                "--record-state records a Xylo configuration's registers (with --target xylo-*)"
-                    .into(),
+                "--record-state records a Xylo configuration's registers (with --target xylo-*)".into(),
             )
             .into());
         }

@@ -63,6 +63,24 @@ impl PartitionArgs {
             }
             return speck(c, &model, &load, report.as_deref(), json);
         }
+        if let Some(x) = chip.xylo() {
+            let nmc::pipeline::AnyModel::Float(g) = load.any(&model)? else {
+                return Err(Error::Usage(format!(
+                    "{}: --target {} takes a float model (.nir)",
+                    model.display(),
+                    x.name
+                ))
+                .into());
+            };
+            let rep = nmc::xylo::partition(&g, x)?;
+            if let Some(p) = report.as_deref() {
+                write_file(
+                    p,
+                    &serde_json::to_string_pretty(&rep).context("serialising the report")?,
+                )?;
+            }
+            return print_report(json, &rep);
+        }
         let t = chip.loihi("partition")?;
         let (q, g) = match load.any(&model)? {
             nmc::pipeline::AnyModel::Float(g) => (nmc::pipeline::quantize(&g, &t, &quant.options())?.0, Some(g)),
