@@ -86,3 +86,16 @@ pub fn load(chip: &Chip, name: &str) -> Fixture {
         recorded,
     }
 }
+
+/// A 1-d member of any integer dtype, as i64.
+pub fn member1(z: &mut NpzReader<std::fs::File>, name: &str) -> Vec<i64> {
+    macro_rules! try_as {
+        ($($t:ty),*) => {$(
+            if let Ok(a) = z.by_name::<ndarray::OwnedRepr<$t>, ndarray::Ix1>(name) {
+                return a.iter().map(|&x| x as i64).collect();
+            }
+        )*};
+    }
+    try_as!(i64, i32, i16, i8, u8, u16, u32);
+    panic!("{name}: not a 1-d integer array");
+}
