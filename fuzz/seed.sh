@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${NMC_SHARED_FIXTURES:-/work/shared/fixtures}
 corpus=$root/fuzz/corpus
-mkdir -p "$corpus"/{nir,onnx,target_ron,qmodel_ron,artifact,npy,nmcs}
+mkdir -p "$corpus"/{nir,onnx,target_ron,qmodel_ron,artifact,npy,nmcs,lava_json}
 
 # add TARGET FILE...: copy each small file as seed-<basename>
 add() {
@@ -30,6 +30,7 @@ shopt -s nullglob globstar
 add nir "$root"/tests/fixtures/**/*.nir "$root"/examples/*/*.nir "$shared"/nir-paper/**/*.nir
 add onnx "$root"/examples/*/*.onnx "$root"/crates/*/tests/fixtures/**/*.onnx
 add target_ron "$root"/targets/*.ron
+add lava_json "$root"/tests/fixtures/lava/*.json
 add nmcs "$root"/tests/golden/**/*.nmcs
 add npy "$root"/examples/*/*.npy "$root"/crates/*/tests/fixtures/**/*.npy "$shared"/nir-paper/**/*.npy "$shared"/datasets/*.npy
 

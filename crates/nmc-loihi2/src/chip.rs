@@ -283,7 +283,12 @@ fn check_numerics(n: &Numerics) -> Result<(), (&'static str, String)> {
         }
     };
     range("weight_bits", n.weight_bits.into(), 1, 16)?;
-    range("num_weight_bits_min", n.num_weight_bits_min.into(), 1, n.weight_bits.into())?;
+    range(
+        "num_weight_bits_min",
+        n.num_weight_bits_min.into(),
+        1,
+        n.weight_bits.into(),
+    )?;
     range(
         "num_weight_bits_max",
         n.num_weight_bits_max.into(),

@@ -117,7 +117,11 @@ fn conn_state(c: &Conn) -> ConnState {
         start.push(syn.len());
         Synapses::Sparse { start, syn }
     } else {
-        Synapses::Dense((0..c.inputs).flat_map(|j| (0..c.outputs).map(move |i| at(i, j))).collect())
+        Synapses::Dense(
+            (0..c.inputs)
+                .flat_map(|j| (0..c.outputs).map(move |i| at(i, j)))
+                .collect(),
+        )
     };
     ConnState {
         syn,
@@ -137,7 +141,11 @@ fn sdn_state(s: &Sdn, sigma_on: bool) -> SdnState {
         scale,
         state_exp: s.state_exp,
         vth: s.vth << scale,
-        bias: if sigma_on { s.bias.iter().map(|b| b << scale).collect() } else { vec![0; n] },
+        bias: if sigma_on {
+            s.bias.iter().map(|b| b << scale).collect()
+        } else {
+            vec![0; n]
+        },
         sigma: vec![0; n],
         act: vec![0; n],
         residue: vec![0; n],
@@ -178,7 +186,12 @@ impl Machine {
                 Kind::Delta(s) => State::Sdn(sdn_state(s, false)),
                 Kind::SigmaDelta(s) => State::Sdn(sdn_state(s, true)),
             };
-            let senders = net.connections().iter().filter(|e| e.1 == i).map(|e| offsets[e.0]).collect();
+            let senders = net
+                .connections()
+                .iter()
+                .filter(|e| e.1 == i)
+                .map(|e| offsets[e.0])
+                .collect();
             units.push(Unit {
                 state,
                 out: offsets[i],
@@ -193,7 +206,9 @@ impl Machine {
             num,
             units,
             order: net.order().to_vec(),
-            conns: (0..net.processes().len()).filter(|&i| net.processes()[i].kind.is_connection()).collect(),
+            conns: (0..net.processes().len())
+                .filter(|&i| net.processes()[i].kind.is_connection())
+                .collect(),
             vals: vec![0; total],
             scratch: vec![0; width],
             t: 0,

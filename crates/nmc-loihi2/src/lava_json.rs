@@ -76,7 +76,10 @@ fn kind_of(p: &RawProc, at: &str, max: usize) -> Result<Kind, Bad> {
     let f = |name: &str| format!("{at}.{name}");
     let dims = |want: usize| -> Result<Vec<usize>, Bad> {
         if p.shape.len() != want {
-            return Err((f("shape"), format!("has {} dimensions, `{}` needs {want}", p.shape.len(), p.kind)));
+            return Err((
+                f("shape"),
+                format!("has {} dimensions, `{}` needs {want}", p.shape.len(), p.kind),
+            ));
         }
         p.shape
             .iter()
@@ -92,7 +95,11 @@ fn kind_of(p: &RawProc, at: &str, max: usize) -> Result<Kind, Bad> {
         "dense" | "sparse" => {
             let d = dims(2)?;
             let c = conn_of(p, &f, d[0], d[1])?;
-            if p.kind == "dense" { Kind::Dense(c) } else { Kind::Sparse(c) }
+            if p.kind == "dense" {
+                Kind::Dense(c)
+            } else {
+                Kind::Sparse(c)
+            }
         }
         "lif" => {
             let n = dims(1)?[0];
@@ -138,7 +145,10 @@ fn kind_of(p: &RawProc, at: &str, max: usize) -> Result<Kind, Bad> {
 }
 
 fn conn_of(p: &RawProc, f: &dyn Fn(&str) -> String, outputs: usize, inputs: usize) -> Result<Conn, Bad> {
-    let rows = p.weights.as_ref().ok_or_else(|| (f("weights"), "is missing".to_string()))?;
+    let rows = p
+        .weights
+        .as_ref()
+        .ok_or_else(|| (f("weights"), "is missing".to_string()))?;
     let matrix = |name: &str, rows: &[Vec<i64>]| -> Result<Vec<i64>, Bad> {
         if rows.len() != outputs {
             return Err((f(name), format!("has {} rows, shape says {outputs}", rows.len())));
@@ -146,7 +156,10 @@ fn conn_of(p: &RawProc, f: &dyn Fn(&str) -> String, outputs: usize, inputs: usiz
         let mut out = Vec::with_capacity(outputs * inputs);
         for (r, row) in rows.iter().enumerate() {
             if row.len() != inputs {
-                return Err((format!("{}[{r}]", f(name)), format!("has {} values, shape says {inputs}", row.len())));
+                return Err((
+                    format!("{}[{r}]", f(name)),
+                    format!("has {} values, shape says {inputs}", row.len()),
+                ));
             }
             out.extend_from_slice(row);
         }

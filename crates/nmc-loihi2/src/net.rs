@@ -258,7 +258,10 @@ impl Net {
         for (i, p) in processes.iter().enumerate() {
             check_process(chip, i, p).map_err(invalid)?;
             if processes[..i].iter().any(|q| q.name == p.name) {
-                return Err(invalid((format!("processes[{i}].name"), format!("`{}` is used twice", p.name))));
+                return Err(invalid((
+                    format!("processes[{i}].name"),
+                    format!("`{}` is used twice", p.name),
+                )));
             }
         }
         let edges = resolve(&processes, connections).map_err(invalid)?;
@@ -324,7 +327,13 @@ fn check_process(chip: &Chip, i: usize, p: &Process) -> Result<(), Bad> {
             within(at("du"), l.du.into(), 0, n.decay_max.into())?;
             within(at("dv"), l.dv.into(), 0, n.decay_max.into())?;
             within(at("vth"), l.vth.into(), 0, n.vth_max.into())?;
-            per_neuron(&at("bias_mant"), l.neurons, &l.bias_mant, n.bias_mant_min, n.bias_mant_max)?;
+            per_neuron(
+                &at("bias_mant"),
+                l.neurons,
+                &l.bias_mant,
+                n.bias_mant_min,
+                n.bias_mant_max,
+            )?;
             per_neuron(&at("bias_exp"), l.neurons, &l.bias_exp, n.bias_exp_min, n.bias_exp_max)
         }
         Kind::Delta(s) | Kind::SigmaDelta(s) => {
@@ -333,7 +342,10 @@ fn check_process(chip: &Chip, i: usize, p: &Process) -> Result<(), Bad> {
             within(at("spike_exp"), s.spike_exp.into(), 0, n.sdn_exp_max.into())?;
             within(at("state_exp"), s.state_exp.into(), 0, n.sdn_exp_max.into())?;
             if s.bias.len() != s.neurons {
-                return Err((at("bias"), format!("has {} values for {} neurons", s.bias.len(), s.neurons)));
+                return Err((
+                    at("bias"),
+                    format!("has {} values for {} neurons", s.bias.len(), s.neurons),
+                ));
             }
             for (k, &b) in s.bias.iter().enumerate() {
                 within(format!("{}[{k}]", at("bias")), b, -n.sdn_bias_max, n.sdn_bias_max)?;
@@ -352,21 +364,39 @@ fn check_conn(n: &Numerics, c: &Conn, at: &dyn Fn(&str) -> String) -> Result<(),
     }
     let wmax = (1i64 << (n.payload_bits - 1)) - 1;
     for (k, &w) in c.weights.iter().enumerate() {
-        within(format!("{}[{}][{}]", at("weights"), k / c.inputs, k % c.inputs), w, -wmax - 1, wmax)?;
+        within(
+            format!("{}[{}][{}]", at("weights"), k / c.inputs, k % c.inputs),
+            w,
+            -wmax - 1,
+            wmax,
+        )?;
     }
-    within(at("weight_exp"), c.weight_exp.into(), n.weight_exp_min.into(), n.weight_exp_max.into())?;
+    within(
+        at("weight_exp"),
+        c.weight_exp.into(),
+        n.weight_exp_min.into(),
+        n.weight_exp_max.into(),
+    )?;
     within(
         at("num_weight_bits"),
         c.num_weight_bits.into(),
         n.num_weight_bits_min.into(),
         n.num_weight_bits_max.into(),
     )?;
-    within(at("num_message_bits"), c.num_message_bits.into(), 0, n.num_message_bits_max.into())
+    within(
+        at("num_message_bits"),
+        c.num_message_bits.into(),
+        0,
+        n.num_message_bits_max.into(),
+    )
 }
 
 fn per_neuron(field: &str, neurons: usize, vals: &[i32], lo: i32, hi: i32) -> Result<(), Bad> {
     if vals.len() != neurons {
-        return Err((field.to_string(), format!("has {} values for {neurons} neurons", vals.len())));
+        return Err((
+            field.to_string(),
+            format!("has {} values for {neurons} neurons", vals.len()),
+        ));
     }
     for (k, &v) in vals.iter().enumerate() {
         within(format!("{field}[{k}]"), v.into(), lo.into(), hi.into())?;
@@ -376,17 +406,22 @@ fn per_neuron(field: &str, neurons: usize, vals: &[i32], lo: i32, hi: i32) -> Re
 
 fn resolve(processes: &[Process], connections: &[(String, String)]) -> Result<Vec<(usize, usize)>, Bad> {
     let find = |k: usize, side: usize, name: &str| {
-        processes
-            .iter()
-            .position(|p| p.name == name)
-            .ok_or_else(|| (format!("connections[{k}][{side}]"), format!("no process is called `{name}`")))
+        processes.iter().position(|p| p.name == name).ok_or_else(|| {
+            (
+                format!("connections[{k}][{side}]"),
+                format!("no process is called `{name}`"),
+            )
+        })
     };
     let mut edges = Vec::with_capacity(connections.len());
     for (k, (s, d)) in connections.iter().enumerate() {
         let (si, di) = (find(k, 0, s)?, find(k, 1, d)?);
         let (sk, dk) = (&processes[si].kind, &processes[di].kind);
         if let Kind::Source(_) = dk {
-            return Err((format!("connections[{k}][1]"), format!("`{d}` is a source: it takes no input")));
+            return Err((
+                format!("connections[{k}][1]"),
+                format!("`{d}` is a source: it takes no input"),
+            ));
         }
         if sk.output_width() != dk.input_width() {
             return Err((
@@ -399,7 +434,10 @@ fn resolve(processes: &[Process], connections: &[(String, String)]) -> Result<Ve
             ));
         }
         if edges.contains(&(si, di)) {
-            return Err((format!("connections[{k}]"), format!("`{s}` -> `{d}` is connected twice")));
+            return Err((
+                format!("connections[{k}]"),
+                format!("`{s}` -> `{d}` is connected twice"),
+            ));
         }
         edges.push((si, di));
     }
@@ -415,7 +453,9 @@ fn upstream_order(processes: &[Process], edges: &[(usize, usize)]) -> Result<Vec
     for e in edges.iter().filter(|e| same_step(e)) {
         indeg[e.1] += 1;
     }
-    let nodes: Vec<usize> = (0..processes.len()).filter(|&i| !processes[i].kind.is_connection()).collect();
+    let nodes: Vec<usize> = (0..processes.len())
+        .filter(|&i| !processes[i].kind.is_connection())
+        .collect();
     let mut order = Vec::with_capacity(nodes.len());
     let mut done = vec![false; processes.len()];
     while order.len() < nodes.len() {

@@ -117,7 +117,9 @@ impl Record {
 
     /// The trace `<proc>.<var>`.
     pub fn get(&self, key: &str) -> Option<&Trace> {
-        self.traces.iter().find(|t| t.process.len() + 1 + t.var.len() == key.len() && t.key() == key)
+        self.traces
+            .iter()
+            .find(|t| t.process.len() + 1 + t.var.len() == key.len() && t.key() == key)
     }
 
     /// Writes `spikes.<proc>` and `state.<proc>.<var>` members (int64,

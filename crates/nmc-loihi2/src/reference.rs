@@ -57,7 +57,11 @@ fn lava_weights(c: &Conn) -> Vec<Vec<i64>> {
 
 /// x · 2^e with a floor toward −∞ for e < 0.
 fn times_pow2(x: i64, e: i64) -> i64 {
-    if e >= 0 { x.wrapping_mul(1 << e) } else { x.div_euclid(1 << -e) }
+    if e >= 0 {
+        x.wrapping_mul(1 << e)
+    } else {
+        x.div_euclid(1 << -e)
+    }
 }
 
 /// The product x · factor / 4096, rounded toward zero.
@@ -69,9 +73,24 @@ fn decay(x: i64, factor: i64) -> i64 {
 
 enum Proc {
     Source,
-    Conn { w: Vec<Vec<i64>>, exp: i64, graded: bool, buffer: Vec<i64> },
-    Lif { du: i64, dv: i64, vth: i64, bias: Vec<i64>, u: Vec<i64>, v: Vec<i64> },
-    Sdn { sigma_delta: bool, st: Vec<[i64; 4]> },
+    Conn {
+        w: Vec<Vec<i64>>,
+        exp: i64,
+        graded: bool,
+        buffer: Vec<i64>,
+    },
+    Lif {
+        du: i64,
+        dv: i64,
+        vth: i64,
+        bias: Vec<i64>,
+        u: Vec<i64>,
+        v: Vec<i64>,
+    },
+    Sdn {
+        sigma_delta: bool,
+        st: Vec<[i64; 4]>,
+    },
 }
 
 /// Runs `net` for `steps` steps on `input`, the plain way.
@@ -92,12 +111,20 @@ pub fn run(net: &Net, input: &Input, steps: usize) -> Result<Record, InputError>
                 du: l.du.into(),
                 dv: l.dv.into(),
                 vth: i64::from(l.vth) * 64,
-                bias: (0..l.neurons).map(|i| times_pow2(l.bias_mant[i].into(), l.bias_exp[i].into())).collect(),
+                bias: (0..l.neurons)
+                    .map(|i| times_pow2(l.bias_mant[i].into(), l.bias_exp[i].into()))
+                    .collect(),
                 u: vec![0; l.neurons],
                 v: vec![0; l.neurons],
             },
-            Kind::Delta(s) => Proc::Sdn { sigma_delta: false, st: vec![[0; 4]; s.neurons] },
-            Kind::SigmaDelta(s) => Proc::Sdn { sigma_delta: true, st: vec![[0; 4]; s.neurons] },
+            Kind::Delta(s) => Proc::Sdn {
+                sigma_delta: false,
+                st: vec![[0; 4]; s.neurons],
+            },
+            Kind::SigmaDelta(s) => Proc::Sdn {
+                sigma_delta: true,
+                st: vec![[0; 4]; s.neurons],
+            },
         })
         .collect();
     let mut rec = Record::for_net(net, steps);
@@ -167,13 +194,29 @@ pub fn run(net: &Net, input: &Input, steps: usize) -> Result<Record, InputError>
 
 /// One source or neuron process for one step: its recorded variables in
 /// [`Kind::variables`] order (the last is what it sends).
-fn neuron_step(kind: &Kind, proc: &mut Proc, a: &[i64], data: Option<&ndarray::Array2<i32>>, t: usize) -> Vec<Vec<i64>> {
+fn neuron_step(
+    kind: &Kind,
+    proc: &mut Proc,
+    a: &[i64],
+    data: Option<&ndarray::Array2<i32>>,
+    t: usize,
+) -> Vec<Vec<i64>> {
     match (kind, proc) {
         (Kind::Source(_), Proc::Source) => {
             let d = data.expect("Input::resolve gives every source its data");
             vec![d.column(t % d.ncols()).iter().map(|&x| i64::from(x)).collect()]
         }
-        (Kind::Lif(_), Proc::Lif { du, dv, vth, bias, u, v }) => {
+        (
+            Kind::Lif(_),
+            Proc::Lif {
+                du,
+                dv,
+                vth,
+                bias,
+                u,
+                v,
+            },
+        ) => {
             let mut s = vec![0; u.len()];
             for i in 0..u.len() {
                 let mut cur = decay(u[i], 4096 - (*du + 1)) + a[i] * 64;
@@ -223,7 +266,11 @@ fn neuron_step(kind: &Kind, proc: &mut Proc, a: &[i64], data: Option<&ndarray::A
                 res.push(*residue);
                 out.push(s.div_euclid(1 << p.state_exp));
             }
-            if *sigma_delta { vec![sig, act, res, out] } else { vec![act, res, out] }
+            if *sigma_delta {
+                vec![sig, act, res, out]
+            } else {
+                vec![act, res, out]
+            }
         }
         _ => unreachable!("procs are built from the same kinds"),
     }

@@ -7,7 +7,7 @@
 
 use ndarray::Array2;
 use nmc_loihi2::net::{ActMode, Conn, Kind, Lif, Process, Sdn, SignMode};
-use nmc_loihi2::{emu, reference, Chip, Input, Net};
+use nmc_loihi2::{Chip, Input, Net, emu, reference};
 use proptest::prelude::*;
 
 /// splitmix64: the network is drawn from one proptest seed.
@@ -30,7 +30,11 @@ impl Rng {
     }
     /// Mostly small, sometimes anywhere up to `max`.
     fn mostly_small(&mut self, small: i64, max: i64) -> i64 {
-        if self.chance(80) { self.int(0, small) } else { self.int(0, max) }
+        if self.chance(80) {
+            self.int(0, small)
+        } else {
+            self.int(0, max)
+        }
     }
 }
 
@@ -55,8 +59,13 @@ fn conn(r: &mut Rng, outputs: usize, inputs: usize) -> Kind {
         weights,
         weight_exp: r.int(-7, 7) as i32,
         num_weight_bits: r.int(1, 8) as u32,
-        sign_mode: [SignMode::Auto, SignMode::Auto, SignMode::Mixed, SignMode::Excitatory, SignMode::Inhibitory]
-            [r.int(0, 4) as usize],
+        sign_mode: [
+            SignMode::Auto,
+            SignMode::Auto,
+            SignMode::Mixed,
+            SignMode::Excitatory,
+            SignMode::Inhibitory,
+        ][r.int(0, 4) as usize],
         num_message_bits: if r.chance(50) { 0 } else { r.int(1, 31) as u32 },
     };
     if r.chance(50) { Kind::Dense(c) } else { Kind::Sparse(c) }
@@ -69,7 +78,9 @@ fn neuron(r: &mut Rng, n: usize) -> Kind {
             du: r.int(0, 4095) as u32,
             dv: r.int(0, 4095) as u32,
             vth: r.mostly_small(2000, 131_071) as u32,
-            bias_mant: (0..n).map(|_| if r.chance(50) { 0 } else { r.int(-4096, 4095) as i32 }).collect(),
+            bias_mant: (0..n)
+                .map(|_| if r.chance(50) { 0 } else { r.int(-4096, 4095) as i32 })
+                .collect(),
             bias_exp: (0..n).map(|_| r.int(-7, 7) as i32).collect(),
         }),
         k => {
@@ -91,7 +102,10 @@ fn neuron(r: &mut Rng, n: usize) -> Kind {
 fn random_net(chip: &Chip, seed: u64) -> (Net, Input) {
     let mut r = Rng(seed);
     let channels = r.int(1, 6) as usize;
-    let mut procs = vec![Process { name: "src".into(), kind: Kind::Source(channels) }];
+    let mut procs = vec![Process {
+        name: "src".into(),
+        kind: Kind::Source(channels),
+    }];
     let mut edges: Vec<(String, String)> = Vec::new();
     // Populations that send spikes or payloads: (name, width).
     let mut pops = vec![("src".to_string(), channels)];
@@ -101,7 +115,10 @@ fn random_net(chip: &Chip, seed: u64) -> (Net, Input) {
         let n = if r.chance(80) {
             let n = r.int(1, 8) as usize;
             let c = format!("c{stage}");
-            procs.push(Process { name: c.clone(), kind: conn(&mut r, n, width) });
+            procs.push(Process {
+                name: c.clone(),
+                kind: conn(&mut r, n, width),
+            });
             edges.push((from, c.clone()));
             edges.push((c, name.clone()));
             n
@@ -109,12 +126,15 @@ fn random_net(chip: &Chip, seed: u64) -> (Net, Input) {
             edges.push((from, name.clone()));
             width
         };
-        procs.push(Process { name: name.clone(), kind: neuron(&mut r, n) });
+        procs.push(Process {
+            name: name.clone(),
+            kind: neuron(&mut r, n),
+        });
         // A second, direct sender of the same width (the sum at the port).
-        if let Some((other, _)) = pops.iter().find(|p| p.1 == n && r.chance(30)).cloned() {
-            if !edges.contains(&(other.clone(), name.clone())) {
-                edges.push((other, name.clone()));
-            }
+        if let Some((other, _)) = pops.iter().find(|p| p.1 == n && r.chance(30)).cloned()
+            && !edges.contains(&(other.clone(), name.clone()))
+        {
+            edges.push((other, name.clone()));
         }
         pops.push((name, n));
     }
@@ -123,17 +143,29 @@ fn random_net(chip: &Chip, seed: u64) -> (Net, Input) {
         let (from, wf) = pops[r.int(1, pops.len() as i64 - 1) as usize].clone();
         let (to, wt) = pops[r.int(1, pops.len() as i64 - 1) as usize].clone();
         let c = format!("r{k}");
-        procs.push(Process { name: c.clone(), kind: conn(&mut r, wt, wf) });
+        procs.push(Process {
+            name: c.clone(),
+            kind: conn(&mut r, wt, wf),
+        });
         edges.push((from, c.clone()));
         edges.push((c, to));
     }
     let cols = r.int(1, 10) as usize;
     let binary = r.chance(50);
     let data = (0..channels * cols)
-        .map(|_| if binary { i32::from(r.chance(40)) } else { r.int(-100, 100) as i32 })
+        .map(|_| {
+            if binary {
+                i32::from(r.chance(40))
+            } else {
+                r.int(-100, 100) as i32
+            }
+        })
         .collect();
     let net = Net::new(chip, procs, &edges, "random").unwrap();
-    (net, Input::single(Array2::from_shape_vec((channels, cols), data).unwrap()))
+    (
+        net,
+        Input::single(Array2::from_shape_vec((channels, cols), data).unwrap()),
+    )
 }
 
 proptest! {
@@ -163,7 +195,13 @@ fn random_networks_cover_the_step() {
     for seed in 0..400u64 {
         let (net, input) = random_net(&chip, seed.wrapping_mul(0x1234_5678_9ABC_DEF1));
         let a = emu::run(&chip, &net, &input, 50).unwrap();
-        let big = a.traces().iter().flat_map(|t| &t.data).map(|x| x.unsigned_abs()).max().unwrap_or(0);
+        let big = a
+            .traces()
+            .iter()
+            .flat_map(|t| &t.data)
+            .map(|x| x.unsigned_abs())
+            .max()
+            .unwrap_or(0);
         if big >= 1 << 31 {
             continue;
         }
@@ -185,5 +223,8 @@ fn random_networks_cover_the_step() {
     }
     let got = (kept, fired, wrapped, clipped, sdn_sent, graded);
     assert!(kept >= 250, "{got:?}");
-    assert!(fired >= 50 && wrapped >= 5 && clipped >= 5 && sdn_sent >= 50 && graded >= 50, "{got:?}");
+    assert!(
+        fired >= 50 && wrapped >= 5 && clipped >= 5 && sdn_sent >= 50 && graded >= 50,
+        "{got:?}"
+    );
 }

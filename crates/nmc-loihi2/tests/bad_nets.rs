@@ -4,8 +4,8 @@
 
 mod common;
 
-use serde_json::{json, Value};
 use nmc_loihi2::{Chip, Input, Net, NetError};
+use serde_json::{Value, json};
 
 fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(common::lava_dir().join(format!("{name}.json"))).unwrap()).unwrap()
@@ -40,27 +40,107 @@ fn every_fixture_reads() {
 fn lif_parameters_out_of_range_name_process_and_field() {
     // recurrent: processes src, cin (dense), lif, rec (dense).
     let lif = |f: &'static str, x: Value| move |v: &mut Value| v["processes"][2][f] = x;
-    rejects("recurrent", lif("du", json!(4096)), "processes[2] (lif).du", "4096 is outside 0..=4095");
-    rejects("recurrent", lif("dv", json!(-1)), "processes[2] (lif).dv", "not a non-negative");
-    rejects("recurrent", lif("vth", json!(131072)), "processes[2] (lif).vth", "0..=131071");
-    rejects("recurrent", lif("bias_mant", json!([0, 0, 4096, 0, 0, 0])), "processes[2] (lif).bias_mant[2]", "-4096..=4095");
-    rejects("recurrent", lif("bias_mant", json!([0, 0])), "processes[2] (lif).bias_mant", "2 values for 6 neurons");
-    rejects("recurrent", lif("bias_exp", json!(8)), "processes[2] (lif).bias_exp[0]", "-7..=7");
-    rejects("recurrent", lif("shape", json!([6, 1])), "processes[2] (lif).shape", "2 dimensions");
-    rejects("recurrent", lif("shape", json!([0])), "processes[2] (lif).shape[0]", "outside 1..=");
+    rejects(
+        "recurrent",
+        lif("du", json!(4096)),
+        "processes[2] (lif).du",
+        "4096 is outside 0..=4095",
+    );
+    rejects(
+        "recurrent",
+        lif("dv", json!(-1)),
+        "processes[2] (lif).dv",
+        "not a non-negative",
+    );
+    rejects(
+        "recurrent",
+        lif("vth", json!(131072)),
+        "processes[2] (lif).vth",
+        "0..=131071",
+    );
+    rejects(
+        "recurrent",
+        lif("bias_mant", json!([0, 0, 4096, 0, 0, 0])),
+        "processes[2] (lif).bias_mant[2]",
+        "-4096..=4095",
+    );
+    rejects(
+        "recurrent",
+        lif("bias_mant", json!([0, 0])),
+        "processes[2] (lif).bias_mant",
+        "2 values for 6 neurons",
+    );
+    rejects(
+        "recurrent",
+        lif("bias_exp", json!(8)),
+        "processes[2] (lif).bias_exp[0]",
+        "-7..=7",
+    );
+    rejects(
+        "recurrent",
+        lif("shape", json!([6, 1])),
+        "processes[2] (lif).shape",
+        "2 dimensions",
+    );
+    rejects(
+        "recurrent",
+        lif("shape", json!([0])),
+        "processes[2] (lif).shape[0]",
+        "outside 1..=",
+    );
 }
 
 #[test]
 fn connection_parameters_out_of_range_name_process_and_field() {
     let cin = |f: &'static str, x: Value| move |v: &mut Value| v["processes"][1][f] = x;
-    rejects("recurrent", cin("weight_exp", json!(8)), "processes[1] (cin).weight_exp", "-7..=7");
-    rejects("recurrent", cin("weight_exp", json!(-8)), "processes[1] (cin).weight_exp", "-7..=7");
-    rejects("recurrent", cin("num_weight_bits", json!(0)), "processes[1] (cin).num_weight_bits", "1..=8");
-    rejects("recurrent", cin("num_weight_bits", json!(9)), "processes[1] (cin).num_weight_bits", "1..=8");
-    rejects("recurrent", cin("num_message_bits", json!(32)), "processes[1] (cin).num_message_bits", "0..=31");
-    rejects("recurrent", cin("sign_mode", json!("BOTH")), "processes[1] (cin).sign_mode", "`BOTH`");
-    rejects("recurrent", cin("shape", json!([6, 5])), "processes[1] (cin).weights[0]", "shape says 5");
-    rejects("recurrent", cin("shape", json!([7, 4])), "processes[1] (cin).weights", "6 rows, shape says 7");
+    rejects(
+        "recurrent",
+        cin("weight_exp", json!(8)),
+        "processes[1] (cin).weight_exp",
+        "-7..=7",
+    );
+    rejects(
+        "recurrent",
+        cin("weight_exp", json!(-8)),
+        "processes[1] (cin).weight_exp",
+        "-7..=7",
+    );
+    rejects(
+        "recurrent",
+        cin("num_weight_bits", json!(0)),
+        "processes[1] (cin).num_weight_bits",
+        "1..=8",
+    );
+    rejects(
+        "recurrent",
+        cin("num_weight_bits", json!(9)),
+        "processes[1] (cin).num_weight_bits",
+        "1..=8",
+    );
+    rejects(
+        "recurrent",
+        cin("num_message_bits", json!(32)),
+        "processes[1] (cin).num_message_bits",
+        "0..=31",
+    );
+    rejects(
+        "recurrent",
+        cin("sign_mode", json!("BOTH")),
+        "processes[1] (cin).sign_mode",
+        "`BOTH`",
+    );
+    rejects(
+        "recurrent",
+        cin("shape", json!([6, 5])),
+        "processes[1] (cin).weights[0]",
+        "shape says 5",
+    );
+    rejects(
+        "recurrent",
+        cin("shape", json!([7, 4])),
+        "processes[1] (cin).weights",
+        "6 rows, shape says 7",
+    );
     rejects(
         "recurrent",
         |v| v["processes"][1]["weights"][3][1] = json!(1u64 << 40),
@@ -73,10 +153,22 @@ fn connection_parameters_out_of_range_name_process_and_field() {
         "processes[3] (rec).weights_effective[0][0]",
         "239 is not Lava's clip/truncate of weight 239 (238",
     );
-    rejects("recurrent", |v| v["processes"][1]["kind"] = json!("conv"), "processes[1] (cin).kind", "`conv`");
     rejects(
         "recurrent",
-        |v| v["processes"][1].as_object_mut().unwrap().remove("weights").map(|_| ()).unwrap(),
+        |v| v["processes"][1]["kind"] = json!("conv"),
+        "processes[1] (cin).kind",
+        "`conv`",
+    );
+    rejects(
+        "recurrent",
+        |v| {
+            v["processes"][1]
+                .as_object_mut()
+                .unwrap()
+                .remove("weights")
+                .map(|_| ())
+                .unwrap()
+        },
         "processes[1] (cin).weights",
         "missing",
     );
@@ -86,15 +178,52 @@ fn connection_parameters_out_of_range_name_process_and_field() {
 fn sigma_delta_parameters_out_of_range_name_process_and_field() {
     // sdn_cum_error: src, delta, c1, sd1, c2, sd2.
     let p = |i: usize, f: &'static str, x: Value| move |v: &mut Value| v["processes"][i][f] = x;
-    rejects("sdn_cum_error", p(1, "spike_exp", json!(8)), "processes[1] (delta).spike_exp", "0..=7");
-    rejects("sdn_cum_error", p(3, "state_exp", json!(9)), "processes[3] (sd1).state_exp", "0..=7");
-    rejects("sdn_cum_error", p(3, "vth", json!(-1)), "processes[3] (sd1).vth", "outside 0..=");
-    rejects("sdn_cum_error", p(3, "act_mode", json!("TANH")), "processes[3] (sd1).act_mode", "`TANH`");
-    rejects("sdn_cum_error", p(1, "bias", json!([1, 2, 3, 4])), "processes[1] (delta).bias", "no bias");
-    rejects("sdn_cum_error", p(5, "bias", json!([0, 1 << 24, 0])), "processes[5] (sd2).bias[1]", "outside");
     rejects(
         "sdn_cum_error",
-        |v| v["processes"][1].as_object_mut().unwrap().remove("vth").map(|_| ()).unwrap(),
+        p(1, "spike_exp", json!(8)),
+        "processes[1] (delta).spike_exp",
+        "0..=7",
+    );
+    rejects(
+        "sdn_cum_error",
+        p(3, "state_exp", json!(9)),
+        "processes[3] (sd1).state_exp",
+        "0..=7",
+    );
+    rejects(
+        "sdn_cum_error",
+        p(3, "vth", json!(-1)),
+        "processes[3] (sd1).vth",
+        "outside 0..=",
+    );
+    rejects(
+        "sdn_cum_error",
+        p(3, "act_mode", json!("TANH")),
+        "processes[3] (sd1).act_mode",
+        "`TANH`",
+    );
+    rejects(
+        "sdn_cum_error",
+        p(1, "bias", json!([1, 2, 3, 4])),
+        "processes[1] (delta).bias",
+        "no bias",
+    );
+    rejects(
+        "sdn_cum_error",
+        p(5, "bias", json!([0, 1 << 24, 0])),
+        "processes[5] (sd2).bias[1]",
+        "outside",
+    );
+    rejects(
+        "sdn_cum_error",
+        |v| {
+            v["processes"][1]
+                .as_object_mut()
+                .unwrap()
+                .remove("vth")
+                .map(|_| ())
+                .unwrap()
+        },
         "processes[1] (delta).vth",
         "missing",
     );
@@ -103,12 +232,42 @@ fn sigma_delta_parameters_out_of_range_name_process_and_field() {
 #[test]
 fn bad_connections_are_named() {
     let conn = |k: usize, x: Value| move |v: &mut Value| v["connections"][k] = x;
-    rejects("recurrent", conn(1, json!(["cin", "lfi"])), "connections[1][1]", "no process is called `lfi`");
-    rejects("recurrent", conn(0, json!(["scr", "cin"])), "connections[0][0]", "`scr`");
-    rejects("recurrent", conn(0, json!(["src", "lif"])), "connections[0]", "`src` sends 4 values but `lif` takes 6");
-    rejects("recurrent", conn(0, json!(["lif", "src"])), "connections[0][1]", "is a source");
-    rejects("recurrent", conn(2, json!(["cin", "lif"])), "connections[2]", "connected twice");
-    rejects("recurrent", |v| v["processes"][3]["name"] = json!("lif"), "processes[3].name", "`lif` is used twice");
+    rejects(
+        "recurrent",
+        conn(1, json!(["cin", "lfi"])),
+        "connections[1][1]",
+        "no process is called `lfi`",
+    );
+    rejects(
+        "recurrent",
+        conn(0, json!(["scr", "cin"])),
+        "connections[0][0]",
+        "`scr`",
+    );
+    rejects(
+        "recurrent",
+        conn(0, json!(["src", "lif"])),
+        "connections[0]",
+        "`src` sends 4 values but `lif` takes 6",
+    );
+    rejects(
+        "recurrent",
+        conn(0, json!(["lif", "src"])),
+        "connections[0][1]",
+        "is a source",
+    );
+    rejects(
+        "recurrent",
+        conn(2, json!(["cin", "lif"])),
+        "connections[2]",
+        "connected twice",
+    );
+    rejects(
+        "recurrent",
+        |v| v["processes"][3]["name"] = json!("lif"),
+        "processes[3].name",
+        "`lif` is used twice",
+    );
 }
 
 #[test]
@@ -139,7 +298,13 @@ fn a_cycle_without_dense_or_sparse_is_rejected_and_one_through_dense_is_not() {
 #[test]
 fn malformed_json_names_the_file() {
     let chip = Chip::builtin("loihi2").unwrap();
-    for text in ["", "{", "[1, 2]", r#"{"processes": 3, "connections": []}"#, r#"{"processes": [{"name": "x"}], "connections": []}"#] {
+    for text in [
+        "",
+        "{",
+        "[1, 2]",
+        r#"{"processes": 3, "connections": []}"#,
+        r#"{"processes": [{"name": "x"}], "connections": []}"#,
+    ] {
         let e = Net::from_lava_json(&chip, text, "broken.json").unwrap_err();
         assert!(matches!(e, NetError::Syntax { .. }), "{e}");
         assert!(e.to_string().starts_with("broken.json: "), "{e}");
@@ -151,7 +316,10 @@ fn input_that_does_not_fit_the_source_is_an_error() {
     let chip = Chip::builtin("loihi2").unwrap();
     let net = Net::from_lava_json(&chip, &fixture("recurrent").to_string(), "r.json").unwrap();
     let e = nmc_loihi2::emu::run(&chip, &net, &Input::single(ndarray::Array2::zeros((3, 10))), 5).unwrap_err();
-    assert_eq!(e.to_string(), "source `src`: data has shape (3, 10), the source needs (4, columns ≥ 1)");
+    assert_eq!(
+        e.to_string(),
+        "source `src`: data has shape (3, 10), the source needs (4, columns ≥ 1)"
+    );
     let e = nmc_loihi2::emu::run(&chip, &net, &Input::none(), 5).unwrap_err();
     assert_eq!(e.to_string(), "source `src`: no input data given");
     let e = nmc_loihi2::emu::run(&chip, &net, &Input::none().with("x", ndarray::Array2::zeros((4, 1))), 5).unwrap_err();
@@ -170,7 +338,10 @@ fn the_builtin_chip_marks_its_estimates() {
     }
     assert_eq!(c.neurons.value, 8192);
     let n = chip.numerics();
-    assert_eq!((n.u_wrap, n.v_clip, n.act_shift, n.vth_shift), (1 << 24, (1 << 23) - 1, 6, 6));
+    assert_eq!(
+        (n.u_wrap, n.v_clip, n.act_shift, n.vth_shift),
+        (1 << 24, (1 << 23) - 1, 6, 6)
+    );
     assert_eq!(chip.latency().connection_steps, 1);
     assert!(chip.not_public().len() >= 5);
     assert!(Chip::builtin_source("loihi2").unwrap().contains("[B]"));

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use ndarray::Array2;
-use nmc_loihi2::{emu, reference, Chip, Input, Net, Record};
+use nmc_loihi2::{Chip, Input, Net, Record, emu, reference};
 
 fn run(json: &str, data: Vec<Vec<i32>>, steps: usize) -> Record {
     let chip = Chip::builtin("loihi2").unwrap();
@@ -28,26 +28,48 @@ fn u_wraps_once_with_lavas_edges() {
     // du = 4095: u' = a << 6. +2^23 stays, -2^23 becomes +2^23, 2^23 + 64
     // becomes 64 - 2^23, and 4·2^23 stays out of range after one correction.
     let a = [1 << 17, -(1 << 17), (1 << 17) + 1, 1 << 19];
-    let r = run(&lif_direct(4, r#""du": 4095, "dv": 4095, "vth": 131071"#), a.iter().map(|&x| vec![x]).collect(), 1);
+    let r = run(
+        &lif_direct(4, r#""du": 4095, "dv": 4095, "vth": 131071"#),
+        a.iter().map(|&x| vec![x]).collect(),
+        1,
+    );
     let t = 1i64 << 23;
     assert_eq!(r.get("lif.u").unwrap().data, vec![t, t, 64 - t, 4 * t - 2 * t]);
 }
 
 #[test]
 fn v_clips_and_a_clipped_v_still_fires_at_the_largest_threshold() {
-    let r = run(&lif_direct(2, r#""du": 4095, "dv": 4095, "vth": 131071"#), vec![vec![1 << 17], vec![-(1 << 17)]], 1);
+    let r = run(
+        &lif_direct(2, r#""du": 4095, "dv": 4095, "vth": 131071"#),
+        vec![vec![1 << 17], vec![-(1 << 17)]],
+        1,
+    );
     // v = u = +2^23 clips to 2^23 - 1 > 131071 << 6 and fires (v = 0); -2^23 -> ... +2^23 too.
     assert_eq!(r.get("lif.s_out").unwrap().data, vec![1, 1]);
-    let r = run(&lif_direct(1, r#""du": 4095, "dv": 4095, "vth": 131071"#), vec![vec![-(1 << 16) - (1 << 15)]], 1);
+    let r = run(
+        &lif_direct(1, r#""du": 4095, "dv": 4095, "vth": 131071"#),
+        vec![vec![-(1 << 16) - (1 << 15)]],
+        1,
+    );
     assert_eq!(r.get("lif.v").unwrap().data, vec![-(3 << 21)]);
-    let r = run(&lif_direct(1, r#""du": 0, "dv": 0, "vth": 131071, "bias_mant": -4096, "bias_exp": 7"#), vec![vec![0]], 20);
+    let r = run(
+        &lif_direct(
+            1,
+            r#""du": 0, "dv": 0, "vth": 131071, "bias_mant": -4096, "bias_exp": 7"#,
+        ),
+        vec![vec![0]],
+        20,
+    );
     assert_eq!(*r.get("lif.v").unwrap().data.last().unwrap(), -((1 << 23) - 1));
 }
 
 #[test]
 fn negative_bias_exponent_floors_and_bias_enters_v_not_u() {
     let r = run(
-        &lif_direct(3, r#""du": 0, "dv": 4095, "vth": 131071, "bias_mant": [-1, 1, -5], "bias_exp": [-1, -1, -2]"#),
+        &lif_direct(
+            3,
+            r#""du": 0, "dv": 4095, "vth": 131071, "bias_mant": [-1, 1, -5], "bias_exp": [-1, -1, -2]"#,
+        ),
         vec![vec![0], vec![0], vec![0]],
         1,
     );
@@ -58,9 +80,17 @@ fn negative_bias_exponent_floors_and_bias_enters_v_not_u() {
 #[test]
 fn decay_rounds_toward_zero_and_vth_zero_fires_on_any_positive_v() {
     // u = -64 decays by (4096 - 2049)/4096 to -31 (toward zero, not -32).
-    let r = run(&lif_direct(1, r#""du": 2048, "dv": 4095, "vth": 5"#), vec![vec![-1, 0]], 2);
+    let r = run(
+        &lif_direct(1, r#""du": 2048, "dv": 4095, "vth": 5"#),
+        vec![vec![-1, 0]],
+        2,
+    );
     assert_eq!(r.get("lif.u").unwrap().data, vec![-64, -31]);
-    let r = run(&lif_direct(1, r#""du": 4095, "dv": 4095, "vth": 0"#), vec![vec![0, 1]], 2);
+    let r = run(
+        &lif_direct(1, r#""du": 4095, "dv": 4095, "vth": 0"#),
+        vec![vec![0, 1]],
+        2,
+    );
     assert_eq!(r.get("lif.s_out").unwrap().data, vec![0, 1]);
 }
 
@@ -75,7 +105,10 @@ fn binary_connections_count_any_nonzero_payload_once_and_graded_ones_multiply_un
         )
     };
     let data = vec![vec![3, 0, 0], vec![-1, 40, 0]];
-    assert_eq!(run(&net(0), data.clone(), 3).get("d.a_out").unwrap().data, vec![0, 110, 100]);
+    assert_eq!(
+        run(&net(0), data.clone(), 3).get("d.a_out").unwrap().data,
+        vec![0, 110, 100]
+    );
     assert_eq!(run(&net(4), data, 3).get("d.a_out").unwrap().data, vec![0, -70, 4000]);
 }
 
@@ -87,7 +120,10 @@ fn weight_exponent_floors_the_sum_not_each_weight() {
         {"name": "d", "kind": "dense", "shape": [1, 2], "weights": [[3, 3]], "weight_exp": -2},
         {"name": "lif", "kind": "lif", "shape": [1], "du": 4095, "dv": 4095, "vth": 131071}],
        "connections": [["src", "d"], ["d", "lif"]]}"#;
-    assert_eq!(run(json, vec![vec![1, 0], vec![1, 0]], 2).get("d.a_out").unwrap().data, vec![0, 1]);
+    assert_eq!(
+        run(json, vec![vec![1, 0], vec![1, 0]], 2).get("d.a_out").unwrap().data,
+        vec![0, 1]
+    );
 }
 
 #[test]

@@ -5,13 +5,15 @@
 
 mod common;
 
-use nmc_loihi2::{emu, reference, Chip, Record};
+use nmc_loihi2::{Chip, Record, emu, reference};
 
 /// (mismatching values, values compared) of `rec` against the fixture.
 fn compare(f: &common::Fixture, rec: &Record, who: &str, report: &mut Vec<String>) -> (usize, usize) {
     let (mut bad, mut total) = (0, 0);
     for (key, lava) in &f.recorded {
-        let t = rec.get(key).unwrap_or_else(|| panic!("{}: {who} records no {key}", f.name));
+        let t = rec
+            .get(key)
+            .unwrap_or_else(|| panic!("{}: {who} records no {key}", f.name));
         let mine = t.view();
         assert_eq!(mine.dim(), lava.dim(), "{}: {who} {key}: shape", f.name);
         total += lava.len();
@@ -80,7 +82,9 @@ fn latency_rows_match_the_fixture_metadata() {
     for name in common::fixture_names() {
         let f = common::load(&chip, &name);
         let a = emu::run(&chip, &f.net, &f.input, f.steps).unwrap();
-        let Some(src) = f.net.processes().iter().find(|p| p.kind.name() == "source") else { continue };
+        let Some(src) = f.net.processes().iter().find(|p| p.kind.name() == "source") else {
+            continue;
+        };
         let (c, l) = (src.kind.output_width(), f.steps);
         let zero = nmc_loihi2::Input::single(ndarray::Array2::zeros((c, l)));
         let z = emu::run(&chip, &f.net, &zero, f.steps).unwrap();

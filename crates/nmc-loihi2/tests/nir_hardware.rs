@@ -9,7 +9,7 @@ mod common;
 
 use ndarray::Array2;
 use nmc_loihi2::net::{Conn, Kind, Lif, Process, SignMode};
-use nmc_loihi2::{emu, reference, Chip, Input, Net};
+use nmc_loihi2::{Chip, Input, Net, emu, reference};
 
 fn nir_net(chip: &Chip) -> Net {
     let meta: serde_json::Value =
@@ -17,7 +17,10 @@ fn nir_net(chip: &Chip) -> Net {
     let p = &meta["parameters"];
     let int = |k: &str| p[k].as_i64().unwrap();
     let procs = vec![
-        Process { name: "src".into(), kind: Kind::Source(1) },
+        Process {
+            name: "src".into(),
+            kind: Kind::Source(1),
+        },
         Process {
             name: "dense".into(),
             kind: Kind::Dense(Conn {
@@ -42,7 +45,10 @@ fn nir_net(chip: &Chip) -> Net {
             }),
         },
     ];
-    let conns = [("src".to_string(), "dense".to_string()), ("dense".to_string(), "lif".to_string())];
+    let conns = [
+        ("src".to_string(), "dense".to_string()),
+        ("dense".to_string(), "lif".to_string()),
+    ];
     Net::new(chip, procs, &conns, "nir_lif.json").unwrap()
 }
 
@@ -55,7 +61,11 @@ fn loihi2_hardware_trace_reproduced_except_the_reported_spike_step_voltage() {
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let c: Vec<&str> = l.split(',').collect();
-            (c[0].parse().unwrap(), c[1].parse().unwrap(), c[2].parse::<f64>().unwrap() != 0.0)
+            (
+                c[0].parse().unwrap(),
+                c[1].parse().unwrap(),
+                c[2].parse::<f64>().unwrap() != 0.0,
+            )
         })
         .collect();
     assert_eq!(rows.len(), 1000);
@@ -90,13 +100,18 @@ fn lava_run_of_the_nir_network_is_reproduced() {
     // nir_lif.npz: Lava 0.10's own run of the same network (1-d members).
     let chip = Chip::builtin("loihi2").unwrap();
     let net = nir_net(&chip);
-    let mut z = ndarray_npy::NpzReader::new(std::fs::File::open(common::lava_dir().join("nir_lif.npz")).unwrap()).unwrap();
+    let mut z =
+        ndarray_npy::NpzReader::new(std::fs::File::open(common::lava_dir().join("nir_lif.npz")).unwrap()).unwrap();
     let input: Vec<i32> = common::member1(&mut z, "input").into_iter().map(|x| x as i32).collect();
     let steps = input.len();
     assert_eq!(steps, 1000);
     let input = Input::single(Array2::from_shape_vec((1, steps), input).unwrap());
     let a = emu::run(&chip, &net, &input, steps).unwrap();
     for var in ["v", "s_out"] {
-        assert_eq!(a.get(&format!("lif.{var}")).unwrap().data, common::member1(&mut z, var), "{var}");
+        assert_eq!(
+            a.get(&format!("lif.{var}")).unwrap().data,
+            common::member1(&mut z, var),
+            "{var}"
+        );
     }
 }

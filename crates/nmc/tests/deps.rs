@@ -24,6 +24,8 @@ const RULES: &[(&str, &[&str])] = &[
     ("nmc-emu", &["nmc-core", "nmc-artifact", "nmc-target", "nmc-trace"]),
     // The Speck (DYNAP-CNN) backend: its own chip description, no nmc crate yet.
     ("nmc-speck", &[]),
+    // The Loihi 2 backend (Lava 0.10 fixed_pt): its own chip, network and step.
+    ("nmc-loihi2", &[]),
     // Dev-only (tests' golden harness): no crate may use it as a normal dependency.
     ("nmc-golden", &[]),
     (
@@ -49,6 +51,7 @@ const LEAVES: &[(&str, &[&str])] = &[
     ("nmc-ir", &["petgraph", "serde", "thiserror"]),
     ("nmc-trace", &["bitvec", "serde", "thiserror"]),
     ("nmc-speck", &["ron", "serde", "serde_json", "thiserror"]),
+    ("nmc-loihi2", &["ndarray", "ndarray-npy", "ron", "serde", "serde_json", "thiserror"]),
 ];
 
 fn metadata() -> BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> {
