@@ -347,3 +347,74 @@ fn the_builtin_chip_marks_its_estimates() {
     assert!(Chip::builtin_source("loihi2").unwrap().contains("[B]"));
     assert!(Chip::builtin("loihi3").unwrap_err().to_string().contains("loihi3"));
 }
+
+/// Byte-level mutations of every fixture's JSON (a small in-tree fuzz; the
+/// libFuzzer target is fuzz/fuzz_targets/lava_json.rs): reading never
+/// panics, and what it accepts runs.
+#[test]
+fn mutated_fixture_json_never_panics() {
+    let chip = Chip::builtin("loihi2").unwrap();
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let replacements: [&[u8]; 8] = [b"-", b"9999999999", b"]", b"[", b"\"", b"0", b"-4097", b"1e400"];
+    let (mut accepted, mut rejected) = (0, 0);
+    for name in common::fixture_names() {
+        let text = std::fs::read(common::lava_dir().join(format!("{name}.json"))).unwrap();
+        for _ in 0..40 {
+            let mut t = text.clone();
+            for _ in 0..1 + next() % 3 {
+                if t.is_empty() {
+                    break;
+                }
+                let at = (next() % t.len() as u64) as usize;
+                let end = (at + 1 + (next() % 4) as usize).min(t.len());
+                match next() % 3 {
+                    0 => t.truncate(at),
+                    1 => drop(t.splice(at..end, replacements[(next() % 8) as usize].iter().copied())),
+                    _ => t[at] = (next() % 128) as u8,
+                }
+            }
+            let Ok(s) = std::str::from_utf8(&t) else { continue };
+            match Net::from_lava_json(&chip, s, "m.json") {
+                Ok(net) => {
+                    accepted += 1;
+                    let mut input = Input::none();
+                    for p in net.processes() {
+                        if let nmc_loihi2::net::Kind::Source(n) = p.kind {
+                            input = input.with(&p.name, ndarray::Array2::ones((n, 3)));
+                        }
+                    }
+                    nmc_loihi2::emu::run(&chip, &net, &input, 5).unwrap();
+                }
+                Err(e) => {
+                    rejected += 1;
+                    assert!(e.to_string().starts_with("m.json: "), "{e}");
+                }
+            }
+        }
+    }
+    assert!(accepted > 100 && rejected > 1000, "{accepted} accepted, {rejected} rejected");
+}
+
+#[test]
+fn the_npz_writer_names_spikes_and_state() {
+    let chip = Chip::builtin("loihi2").unwrap();
+    let f = common::load(&chip, "sdn_cum_error");
+    let rec = nmc_loihi2::emu::run(&chip, &f.net, &f.input, f.steps).unwrap();
+    let path = std::env::temp_dir().join(format!("nmc-loihi2-{}.npz", std::process::id()));
+    rec.write_npz(&path).unwrap();
+    let mut z = ndarray_npy::NpzReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let mut names = z.names().unwrap();
+    names.sort();
+    assert!(names.contains(&"spikes.sd1".to_string()), "{names:?}");
+    assert!(names.contains(&"state.sd1.sigma".to_string()), "{names:?}");
+    assert!(names.contains(&"state.c1.a_out".to_string()), "{names:?}");
+    let a: ndarray::Array2<i64> = z.by_name("state.sd2.residue").unwrap();
+    assert_eq!(a, f.recorded.iter().find(|(k, _)| k == "sd2.residue").unwrap().1);
+    std::fs::remove_file(&path).unwrap();
+}
