@@ -398,7 +398,10 @@ fn mutated_fixture_json_never_panics() {
             }
         }
     }
-    assert!(accepted > 100 && rejected > 1000, "{accepted} accepted, {rejected} rejected");
+    assert!(
+        accepted > 100 && rejected > 1000,
+        "{accepted} accepted, {rejected} rejected"
+    );
 }
 
 #[test]

@@ -51,7 +51,10 @@ const LEAVES: &[(&str, &[&str])] = &[
     ("nmc-ir", &["petgraph", "serde", "thiserror"]),
     ("nmc-trace", &["bitvec", "serde", "thiserror"]),
     ("nmc-speck", &["ron", "serde", "serde_json", "thiserror"]),
-    ("nmc-loihi2", &["ndarray", "ndarray-npy", "ron", "serde", "serde_json", "thiserror"]),
+    (
+        "nmc-loihi2",
+        &["ndarray", "ndarray-npy", "ron", "serde", "serde_json", "thiserror"],
+    ),
 ];
 
 fn metadata() -> BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> {
