@@ -48,6 +48,17 @@ struct RawProc {
 type Bad = (String, String);
 
 impl Net {
+    /// A network from a Lava-fixture JSON file (see [`Net::from_lava_json`]);
+    /// messages start with the path.
+    pub fn read_lava_json(chip: &Chip, path: &std::path::Path) -> Result<Net, NetError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| NetError::Syntax {
+            origin: origin.clone(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Net::from_lava_json(chip, &text, &origin)
+    }
+
     /// A network from Lava-fixture JSON text, checked against `chip`.
     /// `origin` (a path, say) starts every message. Missing optional
     /// arguments take Lava 0.10's defaults.

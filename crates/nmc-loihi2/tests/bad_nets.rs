@@ -31,9 +31,10 @@ fn rejects(base: &str, edit: impl FnOnce(&mut Value), field: &str, says: &str) {
 fn every_fixture_reads() {
     let chip = Chip::builtin("loihi2").unwrap();
     for n in common::fixture_names() {
-        let text = std::fs::read_to_string(common::lava_dir().join(format!("{n}.json"))).unwrap();
-        Net::from_lava_json(&chip, &text, &n).unwrap();
+        Net::read_lava_json(&chip, &common::lava_dir().join(format!("{n}.json"))).unwrap();
     }
+    let e = Net::read_lava_json(&chip, std::path::Path::new("/nonexistent/x.json")).unwrap_err();
+    assert!(e.to_string().starts_with("/nonexistent/x.json: cannot read"), "{e}");
 }
 
 #[test]
