@@ -28,6 +28,8 @@ const RULES: &[(&str, &[&str])] = &[
     // The Xylo backend: its own chip files, spec and emulator; its compiler
     // (`quant`) reads the IR (the emulator does not: module rule in docs/xylo.md).
     ("nmc-xylo", &["nmc-ir"]),
+    // The Loihi 2 backend (Lava 0.10 fixed_pt): its own chip, network and step.
+    ("nmc-loihi2", &[]),
     // Dev-only (tests' golden harness): no crate may use it as a normal dependency.
     ("nmc-golden", &[]),
     (
@@ -55,6 +57,10 @@ const LEAVES: &[(&str, &[&str])] = &[
     ("nmc-ir", &["petgraph", "serde", "thiserror"]),
     ("nmc-trace", &["bitvec", "serde", "thiserror"]),
     ("nmc-speck", &["ron", "serde", "serde_json", "thiserror"]),
+    (
+        "nmc-loihi2",
+        &["ndarray", "ndarray-npy", "ron", "serde", "serde_json", "thiserror"],
+    ),
 ];
 
 fn metadata() -> BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> {

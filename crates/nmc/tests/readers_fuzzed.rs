@@ -57,6 +57,12 @@ const READERS: &[(&str, &str, Cover)] = &[
     ),
     ("nmc-frontend/src/onnx/mod.rs", "convert_bytes", Fuzzed("onnx")),
     ("nmc-frontend/src/onnx/mod.rs", "parse", ReachedBy("onnx")),
+    ("nmc-loihi2/src/lava_json.rs", "from_lava_json", Fuzzed("lava_json")),
+    (
+        "nmc-loihi2/src/lava_json.rs",
+        "read_lava_json",
+        Dispatches(&["from_lava_json"]),
+    ),
     ("nmc-quant/src/io.rs", "qmodel_from_ron", Fuzzed("qmodel_ron")),
     ("nmc-quant/src/io.rs", "read_qmodel", Dispatches(&["qmodel_from_ron"])),
     (
