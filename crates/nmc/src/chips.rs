@@ -29,6 +29,9 @@ pub enum Chip {
     Speck(nmc_speck::Chip),
     /// A Xylo chip (`nmc_xylo`): compile and emulate.
     Xylo(nmc_xylo::Chip),
+    /// Loihi 2 as Lava 0.10 models it (`nmc_loihi2`): emulate a network in
+    /// Lava's process form.
+    Loihi2(nmc_loihi2::Chip),
 }
 
 /// One built-in chip: its family and name.
@@ -53,7 +56,11 @@ pub fn builtins() -> Vec<Builtin> {
         family: nmc_xylo::chip::FAMILY,
         name,
     });
-    loihi.chain(speck).chain(xylo).collect()
+    let loihi2 = nmc_loihi2::Chip::builtin_names().into_iter().map(|name| Builtin {
+        family: nmc_loihi2::chip::FAMILY,
+        name,
+    });
+    loihi.chain(speck).chain(xylo).chain(loihi2).collect()
 }
 
 /// The RON source of a built-in chip of any family, comments included.
@@ -61,6 +68,7 @@ pub fn builtin_source(name: &str) -> Option<&'static str> {
     nmc_target::builtin_source(name)
         .or_else(|| nmc_speck::Chip::builtin_source(name))
         .or_else(|| nmc_xylo::Chip::builtin_source(name))
+        .or_else(|| nmc_loihi2::Chip::builtin_source(name))
 }
 
 impl Chip {
@@ -79,6 +87,9 @@ impl Chip {
         };
         if let Ok(c) = nmc_xylo::Chip::builtin(name_or_path) {
             return Ok(Chip::Xylo(c));
+        }
+        if let Ok(c) = nmc_loihi2::Chip::builtin(name_or_path) {
+            return Ok(Chip::Loihi2(c));
         }
         if xylo_file() {
             return nmc_xylo::Chip::read(path)
@@ -111,6 +122,7 @@ impl Chip {
             Chip::Loihi(_) => "loihi",
             Chip::Speck(_) => "dynapcnn",
             Chip::Xylo(_) => nmc_xylo::chip::FAMILY,
+            Chip::Loihi2(_) => nmc_loihi2::chip::FAMILY,
         }
     }
 
@@ -120,6 +132,7 @@ impl Chip {
             Chip::Loihi(t) => t.name(),
             Chip::Speck(c) => c.name(),
             Chip::Xylo(c) => &c.name,
+            Chip::Loihi2(c) => c.name(),
         }
     }
 
@@ -144,6 +157,24 @@ impl Chip {
                  fit report) and `nmc emulate SPEC.npz --target {} --input X.npy` (bit-exact with XyloSim)",
                 c.name, c.name, c.name, c.name
             ))),
+            Chip::Loihi2(c) => Err(Error::Usage(format!(
+                "--target {}: `nmc {command}` runs on Loihi-1-family targets; on {} (Lava 0.10's fixed_pt Loihi 2: \
+                 a weight exponent per connection sum, graded spikes, sigma-delta neurons) nmc runs `nmc emulate \
+                 NET.json --target {} --input X.npy` on a network in Lava's process form (docs/loihi2.md); \
+                 compiling a NIR graph for it and placing it on cores are not built yet (its per-core limits are \
+                 not public)",
+                c.name(),
+                c.name(),
+                c.name()
+            ))),
+        }
+    }
+
+    /// The Loihi 2 (Lava) chip, if this is one.
+    pub fn loihi2(&self) -> Option<&nmc_loihi2::Chip> {
+        match self {
+            Chip::Loihi2(c) => Some(c),
+            _ => None,
         }
     }
 
@@ -159,7 +190,7 @@ impl Chip {
     pub fn speck(&self) -> Option<&nmc_speck::Chip> {
         match self {
             Chip::Speck(c) => Some(c),
-            Chip::Loihi(_) | Chip::Xylo(_) => None,
+            Chip::Loihi(_) | Chip::Xylo(_) | Chip::Loihi2(_) => None,
         }
     }
 
@@ -178,6 +209,10 @@ impl Chip {
             ))),
             Chip::Xylo(c) => ron::ser::to_string_pretty(c, Default::default())
                 .map_err(|e| Error::Internal(format!("chip `{}`: {e}", c.name))),
+            Chip::Loihi2(c) => Err(Error::Internal(format!(
+                "chip `{}` is not built in: show its file instead",
+                c.name()
+            ))),
         }
     }
 }
@@ -189,7 +224,7 @@ pub fn render_tables(chips: &[Chip]) -> String {
         .iter()
         .filter_map(|c| match c {
             Chip::Loihi(t) => Some(t.clone()),
-            Chip::Speck(_) | Chip::Xylo(_) => None,
+            Chip::Speck(_) | Chip::Xylo(_) | Chip::Loihi2(_) => None,
         })
         .collect();
     let xylo: Vec<&nmc_xylo::Chip> = chips.iter().filter_map(Chip::xylo).collect();
@@ -205,6 +240,16 @@ pub fn render_tables(chips: &[Chip]) -> String {
         }
         out.push_str("family dynapcnn (placement only: nmc partition; the time step is in closed-source samna):\n");
         out.push_str(&speck_table(&speck));
+    }
+    let loihi2: Vec<&nmc_loihi2::Chip> = chips.iter().filter_map(Chip::loihi2).collect();
+    if !loihi2.is_empty() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str("family lava-loihi2 (emulate a Lava process network: bit-exact with Lava 0.10 fixed_pt):\n");
+        for c in &loihi2 {
+            out.push_str(&format!("{}  {}\n", c.name(), c.description()));
+        }
     }
     if !xylo.is_empty() {
         if !out.is_empty() {

@@ -16,6 +16,7 @@ pub mod compare;
 pub mod exit;
 pub mod html;
 pub mod inspect;
+pub mod loihi2;
 pub mod pipeline;
 pub mod readout;
 pub mod simulate;

@@ -46,6 +46,7 @@ const RULES: &[(&str, &[&str])] = &[
             "nmc-emu",
             "nmc-trace",
             "nmc-xylo",
+            "nmc-loihi2",
             "nmc-speck",
         ],
     ),

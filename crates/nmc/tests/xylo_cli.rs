@@ -167,7 +167,10 @@ fn what_xylo_cannot_run_is_a_clear_error() {
         .unwrap();
     let e = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{e}");
-    assert!(e.contains("xylo-audio2") && e.contains("model") && e.contains("CubaLIF"), "{e}");
+    assert!(
+        e.contains("xylo-audio2") && e.contains("model") && e.contains("CubaLIF"),
+        "{e}"
+    );
     // the N-MNIST CNN's 2 × 34 × 34 input is far more than 16 channels:
     // "does not fit" (exit 4), from partition and compile alike
     let cnn = root().join("../shared/fixtures/nir-paper/02_cnn/cnn_sinabs.nir");

@@ -44,8 +44,9 @@ pub(crate) struct EmulateArgs {
     /// Print the JSON report (schema nmc.emulate/1).
     #[arg(long)]
     json: bool,
-    /// The chip of a Xylo configuration (`xylo-audio2`, `xylo-imu`): ARTIFACT is then a
-    /// specification `.npz` (rockpool's `XyloSim.from_specification` arrays). An `.nmca`
+    /// The chip of a vendor configuration: `xylo-audio2`/`xylo-imu` (ARTIFACT is then a
+    /// specification `.npz`, rockpool's `XyloSim.from_specification` arrays) or `loihi2`
+    /// (ARTIFACT is a network in Lava's process form, `.json`, docs/loihi2.md). An `.nmca`
     /// artifact names its own target.
     #[arg(long)]
     target: Option<String>,
@@ -71,6 +72,17 @@ impl EmulateArgs {
                     self.steps,
                     self.out.as_deref(),
                     self.record_state,
+                )?;
+                print_report(self.json, &r)?;
+                return Ok(());
+            }
+            if let Some(l2) = chip.loihi2() {
+                let r = nmc::loihi2::emulate(
+                    l2,
+                    &self.artifact,
+                    self.input.as_deref(),
+                    self.steps,
+                    self.out.as_deref(),
                 )?;
                 print_report(self.json, &r)?;
                 return Ok(());
