@@ -17,6 +17,9 @@ use ndarray::{Array2, Array3, ArrayD, Axis, Ix3};
 use nmc_xylo::{Chip, Config, emu, quant};
 use std::path::PathBuf;
 
+mod common;
+use common::braille;
+
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures/xylo_braille")
@@ -27,18 +30,6 @@ fn member<T: ndarray_npy::ReadableElement>(file: &str, name: &str) -> Array3<T> 
     let mut z = ndarray_npy::NpzReader::new(std::fs::File::open(fixture(file)).unwrap()).unwrap();
     let a: ArrayD<T> = z.by_name(name).or_else(|_| z.by_name(&format!("{name}.npy"))).unwrap();
     a.into_dimensionality::<Ix3>().unwrap()
-}
-
-fn braille() -> nmc_ir::Graph {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/nir-paper/03_rnn/braille_noDelay_noBias_subtract.nir");
-    let opts = nmc_frontend::LoadOptions {
-        dt: Some(1e-4),
-        discretization: Some(nmc_ir::Discretization::Euler),
-        reset: Some(nmc_ir::ResetMode::Subtract),
-        ..Default::default()
-    };
-    nmc_frontend::load(&p, &opts).unwrap()
 }
 
 /// Per sample, per-neuron spike counts (samples × neurons) of a

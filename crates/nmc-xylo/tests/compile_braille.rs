@@ -7,19 +7,9 @@
 
 use ndarray::Array2;
 use nmc_xylo::{Chip, emu, quant};
-use std::path::PathBuf;
 
-fn braille() -> nmc_ir::Graph {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/nir-paper/03_rnn/braille_noDelay_noBias_subtract.nir");
-    let opts = nmc_frontend::LoadOptions {
-        dt: Some(1e-4),
-        discretization: Some(nmc_ir::Discretization::Euler),
-        reset: Some(nmc_ir::ResetMode::Subtract),
-        ..Default::default()
-    };
-    nmc_frontend::load(&p, &opts).unwrap()
-}
+mod common;
+use common::braille;
 
 /// Sparse deterministic taxel events: `steps × 12`, about one event per
 /// channel every `1/rate` steps, in bursts as a Braille sweep gives.

@@ -21,6 +21,8 @@ use crate::Error;
 use std::path::Path;
 
 /// A chip target of any family.
+// One value per command, loaded once: the size of the Loihi variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Chip {
     /// A Loihi-like target (`nmc_target`): the whole pipeline runs on it.

@@ -247,7 +247,7 @@ fn wrap_payload(data: &[u8]) -> Vec<u8> {
 #[test]
 fn every_reader_is_fuzzed() {
     // format → fuzz target
-    const READERS: [(&str, &str); 7] = [
+    const READERS: [(&str, &str); 11] = [
         (".nir (NIR, HDF5)", "nir"),
         (".onnx", "onnx"),
         ("target .ron", "target_ron"),
@@ -255,6 +255,10 @@ fn every_reader_is_fuzzed() {
         (".nmca", "artifact"),
         (".npy / .npz", "npy"),
         (".nmcs", "nmcs"),
+        ("DYNAP-CNN chip .ron", "speck_ron"),
+        ("Xylo chip .ron", "xylo_chip_ron"),
+        ("Xylo specification .npz", "xylo_spec"),
+        ("Lava network .json", "lava_json"),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let cargo = std::fs::read_to_string(root.join("fuzz/Cargo.toml")).unwrap();

@@ -21,7 +21,13 @@ fn lava_networks_emulate_from_the_command_line() {
     let d = std::env::temp_dir().join(format!("nmc-loihi2-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    for net in ["recurrent", "sdn_cum_error", "graded_dense_nmb8", "dense_wexp_m3", "wrap_clip_excitatory"] {
+    for net in [
+        "recurrent",
+        "sdn_cum_error",
+        "graded_dense_nmb8",
+        "dense_wexp_m3",
+        "wrap_clip_excitatory",
+    ] {
         let rec = fixture(&format!("{net}.npz"));
         // Lava's RingBuffer data is (channels, steps); nmc's input files are time-first
         let input = nmc_reference::read_array_named(&rec, "input").unwrap();
@@ -56,8 +62,7 @@ fn lava_networks_emulate_from_the_command_line() {
                 format!("state.{proc_}.{var}")
             };
             let want = nmc_reference::read_array_named(&rec, key).unwrap();
-            let got = nmc_reference::read_array_named(&out, &ours)
-                .unwrap_or_else(|e| panic!("{net}: {ours}: {e}"));
+            let got = nmc_reference::read_array_named(&out, &ours).unwrap_or_else(|e| panic!("{net}: {ours}: {e}"));
             assert_eq!(got, want, "{net}: {key}");
             compared += 1;
         }
@@ -65,9 +70,20 @@ fn lava_networks_emulate_from_the_command_line() {
     }
     // a network file that is not a Lava network: an error naming the file (exit 3)
     let bad = d.join("bad.json");
-    std::fs::write(&bad, r#"{"processes": [{"name": "l", "kind": "lif", "shape": [1], "du": 5000}], "connections": []}"#).unwrap();
+    std::fs::write(
+        &bad,
+        r#"{"processes": [{"name": "l", "kind": "lif", "shape": [1], "du": 5000}], "connections": []}"#,
+    )
+    .unwrap();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_nmc"))
-        .args(["emulate", s(&bad), "--target", "loihi2", "--input", s(&d.join("recurrent.x.npy"))])
+        .args([
+            "emulate",
+            s(&bad),
+            "--target",
+            "loihi2",
+            "--input",
+            s(&d.join("recurrent.x.npy")),
+        ])
         .output()
         .unwrap();
     let e = String::from_utf8_lossy(&o.stderr);

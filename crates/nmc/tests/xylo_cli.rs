@@ -87,6 +87,26 @@ fn braille() -> PathBuf {
     root().join("../shared/fixtures/nir-paper/03_rnn/braille_noDelay_noBias_subtract.nir")
 }
 
+/// `nmc CMD braille.nir --target TARGET` with the graph's training
+/// conventions (snnTorch: dt 1e-4, Euler, subtractive reset) and `extra`.
+fn on_braille(cmd: &str, target: &str, extra: &[&str]) -> std::process::Output {
+    let b = braille();
+    let mut args = vec![
+        cmd,
+        s(&b),
+        "--target",
+        target,
+        "--dt",
+        "1e-4",
+        "--discretization",
+        "euler",
+        "--reset",
+        "subtract",
+    ];
+    args.extend_from_slice(extra);
+    common::nmc_ok(&args)
+}
+
 /// `nmc compile braille.nir --target xylo-audio2` writes a specification
 /// rockpool's `from_specification` names, prints the report and the fit;
 /// `emulate` runs it on a batch.
@@ -94,20 +114,7 @@ fn braille() -> PathBuf {
 fn the_braille_srnn_compiles_and_runs_on_xylo_audio2() {
     let d = scratch("braille");
     let spec = d.join("braille.spec.npz");
-    let o = common::nmc_ok(&[
-        "compile",
-        s(&braille()),
-        "--target",
-        "xylo-audio2",
-        "--dt",
-        "1e-4",
-        "--discretization",
-        "euler",
-        "--reset",
-        "subtract",
-        "-o",
-        s(&spec),
-    ]);
+    let o = on_braille("compile", "xylo-audio2", &["-o", s(&spec)]);
     let text = String::from_utf8_lossy(&o.stdout);
     for want in [
         "xylo compile for xylo-audio2",
@@ -197,19 +204,7 @@ fn what_xylo_cannot_run_is_a_clear_error() {
 /// `nmc partition --target xylo-*`: the fit report without writing anything.
 #[test]
 fn partition_on_xylo_reports_the_fit() {
-    let o = common::nmc_ok(&[
-        "partition",
-        s(&braille()),
-        "--target",
-        "xylo-imu",
-        "--dt",
-        "1e-4",
-        "--discretization",
-        "euler",
-        "--reset",
-        "subtract",
-        "--json",
-    ]);
+    let o = on_braille("partition", "xylo-imu", &["--json"]);
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(j["fit"]["hidden"], serde_json::json!([40, 496]));
     assert_eq!(
