@@ -282,7 +282,10 @@ impl Ctx<'_> {
                 return Err(self.err(
                     w,
                     "output",
-                    format!("feeds {} nodes; a conv or linear layer feeds exactly one IAF population", s.len()),
+                    format!(
+                        "feeds {} nodes; a conv or linear layer feeds exactly one IAF population",
+                        s.len()
+                    ),
                 ));
             }
         };
@@ -307,9 +310,13 @@ impl Ctx<'_> {
             bias,
             neuron: model,
         };
-        layer.output = layer
-            .conv_output()
-            .ok_or_else(|| self.err(w, "weight", format!("kernel {kernel:?} does not fit the input {input:?}")))?;
+        layer.output = layer.conv_output().ok_or_else(|| {
+            self.err(
+                w,
+                "weight",
+                format!("kernel {kernel:?} does not fit the input {input:?}"),
+            )
+        })?;
         owner.insert(w, index);
         owner.insert(neuron, index);
         let mut names = vec![g.node(w).name.clone(), g.node(neuron).name.clone()];
@@ -519,11 +526,7 @@ impl Ctx<'_> {
                 let [c, h, wd] = input;
                 let numel = u64::from(c) * u64::from(h) * u64::from(wd);
                 if d.len() != 2 || d[1] as u64 != numel {
-                    return Err(self.err(
-                        w,
-                        "weight",
-                        format!("{d:?}: expects {numel} inputs (input {input:?})"),
-                    ));
+                    return Err(self.err(w, "weight", format!("{d:?}: expects {numel} inputs (input {input:?})")));
                 }
                 let f = u32::try_from(d[0]).map_err(|_| big("weight"))?;
                 // sinabs' convert_linear_to_conv: kernel = the input's (h, w).

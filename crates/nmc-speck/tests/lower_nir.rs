@@ -58,7 +58,10 @@ fn unnamed(layers: &[Layer]) -> Vec<Layer> {
 #[test]
 fn nir_paper_cnn_lowers_to_the_layers_sinabs_built() {
     let fx = nmnist_fixture();
-    for file in ["nir-paper/02_cnn/cnn_sinabs.nir", "nir-paper/other/nir4s_cnn_sinabs.nir"] {
+    for file in [
+        "nir-paper/02_cnn/cnn_sinabs.nir",
+        "nir-paper/other/nir4s_cnn_sinabs.nir",
+    ] {
         let g = nmc_frontend::load(&shared().join(file), &Default::default()).unwrap();
         let (low, placement) = partition(&speck(), &g).unwrap();
         assert_eq!(low.input, fx.input_shape, "{file}");
@@ -261,19 +264,28 @@ fn one_layer(n: Op, extra: Option<(&'static str, Op, usize)>) -> Graph {
 #[test]
 fn what_sinabs_does_not_map_is_an_error_naming_node_and_field() {
     let e = err_of(&one_layer(neuron(NeuronModel::Lif, &[4, 8, 8]), None));
-    assert!(e.starts_with("node `n` (lif): model: LIF: the chip runs [\"iaf\"] neurons only"), "{e}");
+    assert!(
+        e.starts_with("node `n` (lif): model: LIF: the chip runs [\"iaf\"] neurons only"),
+        "{e}"
+    );
     let e = err_of(&one_layer(neuron(NeuronModel::Li, &[4, 8, 8]), None));
     assert!(e.starts_with("node `n` (li): model: LI does not spike"), "{e}");
     let iaf = || neuron(NeuronModel::If, &[4, 8, 8]);
     let e = err_of(&one_layer(iaf(), Some(("p", pool(PoolKind::Avg, 2, 2), 4))));
     assert!(e.starts_with("node `p` (avgpool2d): kind: average pooling"), "{e}");
     let e = err_of(&one_layer(iaf(), Some(("p", pool(PoolKind::Sum, 2, 1), 7))));
-    assert!(e.starts_with("node `p` (sumpool2d): stride: [1, 1]: must equal the kernel [2, 2]"), "{e}");
+    assert!(
+        e.starts_with("node `p` (sumpool2d): stride: [1, 1]: must equal the kernel [2, 2]"),
+        "{e}"
+    );
     let delay = Op::Delay {
         delay: Tensor::scalar(0.001),
     };
     let e = err_of(&one_layer(iaf(), Some(("d", delay, 8))));
-    assert!(e.starts_with("node `d` (delay): op: has no place in a DYNAP-CNN layer"), "{e}");
+    assert!(
+        e.starts_with("node `d` (delay): op: has no place in a DYNAP-CNN layer"),
+        "{e}"
+    );
     // A non-square kernel passes the grouping and breaks the chip rule,
     // named by its layer (the weight node).
     let g = graph(

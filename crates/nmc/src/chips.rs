@@ -17,6 +17,9 @@ use crate::Error;
 use std::path::Path;
 
 /// A chip target of any family.
+// One per command line, never in a hot collection: the variants stay unboxed
+// so that `Chip::Loihi(target)` reads as the registry it is.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Chip {
     /// A Loihi-like target (`nmc_target`): the whole pipeline runs on it.
@@ -36,10 +39,13 @@ pub struct Builtin {
 
 /// Every built-in chip of every family, loihi family first.
 pub fn builtins() -> Vec<Builtin> {
-    let loihi = nmc_target::builtin_names().iter().map(|&name| Builtin { family: "loihi", name });
-    let speck = nmc_speck::Chip::builtin_names()
-        .into_iter()
-        .map(|name| Builtin { family: "dynapcnn", name });
+    let loihi = nmc_target::builtin_names()
+        .iter()
+        .map(|&name| Builtin { family: "loihi", name });
+    let speck = nmc_speck::Chip::builtin_names().into_iter().map(|name| Builtin {
+        family: "dynapcnn",
+        name,
+    });
     loihi.chain(speck).collect()
 }
 
@@ -55,10 +61,8 @@ impl Chip {
     /// every family's built-ins.
     pub fn load(name_or_path: &str) -> Result<Chip, Error> {
         let path = Path::new(name_or_path);
-        let dynapcnn_file = || {
-            path.is_file()
-                && std::fs::read_to_string(path).is_ok_and(|src| nmc_speck::chip::is_dynapcnn(&src))
-        };
+        let dynapcnn_file =
+            || path.is_file() && std::fs::read_to_string(path).is_ok_and(|src| nmc_speck::chip::is_dynapcnn(&src));
         if !dynapcnn_file() {
             match nmc_target::Target::load(name_or_path) {
                 Ok(t) => return Ok(Chip::Loihi(t)),

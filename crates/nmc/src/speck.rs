@@ -46,9 +46,16 @@ pub fn partition(chip: &nmc_speck::Chip, g: &Graph) -> Result<SpeckPartition, Er
 
 impl fmt::Display for SpeckPartition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "model {} on {} (placement only; input {:?})", self.model, self.chip, self.input)?;
+        writeln!(
+            f,
+            "model {} on {} (placement only; input {:?})",
+            self.model, self.chip, self.input
+        )?;
         writeln!(f, "{}", self.placement)?;
-        writeln!(f, "layers (model nodes: input → kernel/stride/padding → neurons, pooling → destination):")?;
+        writeln!(
+            f,
+            "layers (model nodes: input → kernel/stride/padding → neurons, pooling → destination):"
+        )?;
         for (i, (l, nodes)) in self.layers.iter().zip(&self.nodes).enumerate() {
             let dests: Vec<String> = l
                 .pooling

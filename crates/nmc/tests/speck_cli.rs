@@ -95,7 +95,14 @@ fn the_nmnist_cnn_places_on_speck_with_sinabs_memory() {
     let model = fixtures().join(CNN);
     let model = model.to_str().unwrap();
     let report = tmp().join("cnn.speck.json");
-    let o = nmc(&["partition", model, "--target", "speck", "--report", report.to_str().unwrap()]);
+    let o = nmc(&[
+        "partition",
+        model,
+        "--target",
+        "speck",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{err}");
     // The text names every layer (by its weight node) and its core.
@@ -123,7 +130,11 @@ fn the_nmnist_cnn_places_on_speck_with_sinabs_memory() {
                 w.len() > 2 && w[0] == i.to_string() && w[1] == names[i]
             })
             .unwrap_or_else(|| panic!("no row for {}: {out}", names[i]));
-        assert_eq!(line.split_whitespace().nth(2), Some(core.to_string().as_str()), "{line}");
+        assert_eq!(
+            line.split_whitespace().nth(2),
+            Some(core.to_string().as_str()),
+            "{line}"
+        );
     }
     let layers: Vec<Layer> = serde_json::from_value(j["layers"].clone()).unwrap();
     assert_eq!(unnamed(&layers), unnamed(&fx.layers));
@@ -158,11 +169,25 @@ fn write_chain(fx: &Fixture, path: &Path) {
         if linear {
             if !flat {
                 let f = format!("flatten{i}");
-                add(&mut b, &f, Op::Flatten { start_dim: 0, end_dim: -1 });
+                add(
+                    &mut b,
+                    &f,
+                    Op::Flatten {
+                        start_dim: 0,
+                        end_dim: -1,
+                    },
+                );
                 b.edge(prev.clone(), f.clone());
                 prev = f;
             }
-            add(&mut b, &w, Op::Affine { weight: t(vec![k[0], k[1] * k[2] * k[3]]), bias });
+            add(
+                &mut b,
+                &w,
+                Op::Affine {
+                    weight: t(vec![k[0], k[1] * k[2] * k[3]]),
+                    bias,
+                },
+            );
             shape = vec![k[0]];
             flat = true;
         } else {
@@ -182,19 +207,38 @@ fn write_chain(fx: &Fixture, path: &Path) {
         }
         b.edge(prev.clone(), w.clone());
         let n = format!("if{i}");
-        add(&mut b, &n, Op::Neuron(Neuron::neutral(NeuronModel::If, Shape::new(shape.clone()))));
+        add(
+            &mut b,
+            &n,
+            Op::Neuron(Neuron::neutral(NeuronModel::If, Shape::new(shape.clone()))),
+        );
         b.edge(w, n.clone());
         prev = n;
         if l.pooling[0] != [1, 1] {
             let p = format!("pool{i}");
             let kp = [l.pooling[0][0] as usize, l.pooling[0][1] as usize];
-            add(&mut b, &p, Op::Pool2d { kind: PoolKind::Sum, kernel: kp, stride: kp, padding: [0, 0] });
+            add(
+                &mut b,
+                &p,
+                Op::Pool2d {
+                    kind: PoolKind::Sum,
+                    kernel: kp,
+                    stride: kp,
+                    padding: [0, 0],
+                },
+            );
             b.edge(prev.clone(), p.clone());
             shape = vec![shape[0], shape[1] / kp[0], shape[2] / kp[1]];
             prev = p;
         }
     }
-    add(&mut b, "output", Op::Output { shape: Shape::new(shape) });
+    add(
+        &mut b,
+        "output",
+        Op::Output {
+            shape: Shape::new(shape),
+        },
+    );
     b.edge(prev, "output");
     nmc_frontend::write_nir(&b.build().unwrap(), path).unwrap();
 }
@@ -310,7 +354,10 @@ fn a_lif_network_is_refused_naming_the_node() {
     let o = nmc(&["partition", model.to_str().unwrap(), "--target", "speck"]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(4), "{err}");
-    assert!(err.contains("node `1` (lif): model: LIF: the chip runs [\"iaf\"] neurons only"), "{err}");
+    assert!(
+        err.contains("node `1` (lif): model: LIF: the chip runs [\"iaf\"] neurons only"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -329,13 +376,20 @@ fn the_pipeline_commands_say_speck_is_placement_only() {
         let (out, err) = text(&o);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {out}{err}");
         assert!(err.contains(&format!("`nmc {}`", args[0])), "{err}");
-        assert!(err.contains("placement-only") && err.contains("nmc partition MODEL.nir --target speck"), "{err}");
+        assert!(
+            err.contains("placement-only") && err.contains("nmc partition MODEL.nir --target speck"),
+            "{err}"
+        );
     }
     assert!(!root().join("never.nmca").exists());
     // Loihi targets are unaffected; emulate still takes its target from the artifact.
     let o = nmc(&["emulate", "never.nmca", "--target", "loihi1", "--input", x]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).1.contains("emulate runs the target its artifact was compiled for"));
+    assert!(
+        text(&o)
+            .1
+            .contains("emulate runs the target its artifact was compiled for")
+    );
 }
 
 #[test]
@@ -355,7 +409,15 @@ fn targets_lists_every_family_and_shows_speck() {
     assert_eq!(src, std::fs::read_to_string(root().join("targets/speck.ron")).unwrap());
     // A chip file of one's own: checked, listed, and placed on.
     let mine = tmp().join("mine.ron");
-    std::fs::write(&mine, src.replace("name: \"speck\"", "name: \"speck-small\"").replacen("kernel_memory: 65536", "kernel_memory: 1024", 2)).unwrap();
+    std::fs::write(
+        &mine,
+        src.replace("name: \"speck\"", "name: \"speck-small\"").replacen(
+            "kernel_memory: 65536",
+            "kernel_memory: 1024",
+            2,
+        ),
+    )
+    .unwrap();
     let mine = mine.to_str().unwrap();
     let o = nmc(&["targets", "--check", mine]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
@@ -365,7 +427,12 @@ fn targets_lists_every_family_and_shows_speck() {
     assert!(text(&o).0.contains("on speck-small"));
     let bad = tmp().join("bad.ron");
     std::fs::write(&bad, src.replace("max_fan_out: 2", "max_fan_out: 0")).unwrap();
-    let o = nmc(&["partition", fixtures().join(CNN).to_str().unwrap(), "--target", bad.to_str().unwrap()]);
+    let o = nmc(&[
+        "partition",
+        fixtures().join(CNN).to_str().unwrap(),
+        "--target",
+        bad.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(3));
     assert!(text(&o).1.contains("limits.max_fan_out: must be > 0"), "{:?}", text(&o));
 }

@@ -41,18 +41,20 @@ impl TargetsArgs {
                 Some(src) => emit(src),
                 None => match nmc::chips::Chip::load(&name)? {
                     // A chip file is shown as written.
-                    nmc::chips::Chip::Speck(_) => emit(
-                        &std::fs::read_to_string(&name)
-                            .map_err(|source| Error::Io { path: name.clone(), source })?,
-                    ),
+                    nmc::chips::Chip::Speck(_) => {
+                        emit(&std::fs::read_to_string(&name).map_err(|source| Error::Io {
+                            path: name.clone(),
+                            source,
+                        })?)
+                    }
                     c => emit(&c.to_ron().context("writing the target")?),
                 },
             }
         } else {
-            let all: Vec<nmc::chips::Chip> = nmc::chips::builtins()
-                .iter()
-                .map(|b| nmc::chips::Chip::load(b.name))
-                .collect::<Result<_, _>>()?;
+            let mut all = Vec::new();
+            for b in nmc::chips::builtins() {
+                all.push(nmc::chips::Chip::load(b.name)?);
+            }
             emit(&nmc::chips::render_tables(&all));
         }
         Ok(())
