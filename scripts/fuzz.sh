@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(nir onnx target_ron qmodel_ron artifact npy nmcs)
+[ ${#targets[@]} -gt 0 ] || targets=(nir onnx target_ron speck_ron qmodel_ron artifact npy nmcs)
 # ASan's default 256 MB quarantine of freed memory alone pushes a long run
 # past 512 MB of RSS (false out-of-memory reports); keep it small. Single
 # allocations above 512 MB still count (-malloc_limit_mb follows rss_limit).

@@ -247,10 +247,11 @@ fn wrap_payload(data: &[u8]) -> Vec<u8> {
 #[test]
 fn every_reader_is_fuzzed() {
     // format → fuzz target
-    const READERS: [(&str, &str); 7] = [
+    const READERS: [(&str, &str); 8] = [
         (".nir (NIR, HDF5)", "nir"),
         (".onnx", "onnx"),
         ("target .ron", "target_ron"),
+        ("DYNAP-CNN chip .ron", "speck_ron"),
         (".q.ron", "qmodel_ron"),
         (".nmca", "artifact"),
         (".npy / .npz", "npy"),
