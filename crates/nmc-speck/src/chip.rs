@@ -314,6 +314,31 @@ mod tests {
     }
 
     #[test]
+    fn truncated_or_mutated_files_give_errors_not_panics() {
+        let src = src();
+        let mut cuts: Vec<usize> = (0..src.len()).step_by(7).filter(|&i| src.is_char_boundary(i)).collect();
+        cuts.push(src.len());
+        for i in cuts {
+            let t = &src[..i];
+            let _ = is_dynapcnn(t);
+            let _ = Chip::from_ron_str(t, "t.ron");
+        }
+        let mut x = 0x9e3779b97f4a7c15u64;
+        for _ in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut b = src.as_bytes().to_vec();
+            let at = (x % b.len() as u64) as usize;
+            b[at] = b"0123456789(),:[]\" x-"[(x >> 40) as usize % 17];
+            if let Ok(t) = std::str::from_utf8(&b) {
+                let _ = is_dynapcnn(t);
+                let _ = Chip::from_ron_str(t, "t.ron");
+            }
+        }
+    }
+
+    #[test]
     fn syntax_errors_name_origin_line_and_field() {
         let e = chip_of_ron(&src().replace("max_fan_out", "max_fanout"), "x.ron").unwrap_err();
         let m = e.to_string();

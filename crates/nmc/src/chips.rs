@@ -21,7 +21,8 @@ use crate::Error;
 use std::path::Path;
 
 /// A chip target of any family.
-// One value per command, loaded once: the size of the Loihi variant costs nothing.
+// One per command line, never in a hot collection: the variants stay unboxed
+// so that `Chip::Loihi(target)` reads as the registry it is.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Chip {

@@ -67,8 +67,9 @@ pub enum Error {
     Chip(#[from] nmc_speck::ChipError),
     /// The network does not group into DYNAP-CNN layers, or its layers do
     /// not fit the chip (a rule, a memory, too many layers, Hall's condition).
+    /// (Boxed: it is large.)
     #[error(transparent)]
-    Speck(#[from] nmc_speck::SpeckError),
+    Speck(Box<nmc_speck::SpeckError>),
     /// Two stages disagree on the structure of the network (a bug).
     #[error("internal inconsistency: {0}")]
     Structure(String),
@@ -151,6 +152,12 @@ impl Error {
             | Error::Labels { .. }
             | Error::Io { .. } => exit::INPUT_ERROR,
         }
+    }
+}
+
+impl From<nmc_speck::SpeckError> for Error {
+    fn from(e: nmc_speck::SpeckError) -> Self {
+        Error::Speck(Box::new(e))
     }
 }
 

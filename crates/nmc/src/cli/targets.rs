@@ -51,10 +51,10 @@ impl TargetsArgs {
                 },
             }
         } else {
-            let all: Vec<nmc::chips::Chip> = nmc::chips::builtins()
-                .iter()
-                .map(|b| nmc::chips::Chip::load(b.name))
-                .collect::<Result<_, _>>()?;
+            let mut all = Vec::new();
+            for b in nmc::chips::builtins() {
+                all.push(nmc::chips::Chip::load(b.name)?);
+            }
             emit(&nmc::chips::render_tables(&all));
         }
         Ok(())
