@@ -23,6 +23,8 @@ pub(crate) struct ItemOut {
     pub(crate) overflow_counts: Vec<OverflowCounts>,
     /// The item's first overflow (in strict mode the item stopped at its step).
     pub(crate) first_overflow: Option<ItemOverflow>,
+    /// With `record_state`: per layer, `u` and `v` after every step.
+    pub(crate) states: Vec<(Vec<i64>, Vec<i64>)>,
 }
 
 /// One batch item to run: the network, what to record, and the request.
@@ -41,6 +43,7 @@ pub(crate) struct ItemRun<'a> {
     pub(crate) steps: usize,
     pub(crate) probe_cx: Option<usize>,
     pub(crate) strict: bool,
+    pub(crate) record_state: bool,
 }
 
 impl ItemRun<'_> {
@@ -71,6 +74,17 @@ impl ItemRun<'_> {
             })
             .collect();
         let mut probe = Vec::new();
+        let mut states: Vec<(Vec<i64>, Vec<i64>)> = if self.record_state {
+            self.layers
+                .iter()
+                .map(|l| {
+                    let n = self.steps * l.gidx.len();
+                    (Vec::with_capacity(n), Vec::with_capacity(n))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut ov = OverflowSink {
             net,
             rev: self.rev,
@@ -125,6 +139,10 @@ impl ItemRun<'_> {
                 });
             }
             self.record_volts(&v, &mut volts);
+            for (l, (su, sv)) in self.layers.iter().zip(states.iter_mut()) {
+                su.extend(l.gidx.iter().map(|&g| u[g as usize]));
+                sv.extend(l.gidx.iter().map(|&g| v[g as usize]));
+            }
             if self.strict && ov.first.is_some() {
                 // Strict mode stops this item at the step of its first overflow.
                 break;
@@ -139,6 +157,7 @@ impl ItemRun<'_> {
             probe,
             overflow_counts,
             first_overflow,
+            states,
         }
     }
 

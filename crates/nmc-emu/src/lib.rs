@@ -86,6 +86,18 @@ pub const MAX_EVENTS: u32 = nmc_core::input::MAX_EVENTS;
 pub struct RunOptions {
     /// Any wrap or clip is an error ([`EmuError::Overflow`]) instead of being counted.
     pub strict: bool,
+    /// Record every compartment's `u` and `v` after every step
+    /// ([`EmuResult::states`]; memory: 16 bytes per neuron and step).
+    pub record_state: bool,
+}
+
+/// The registers of one layer after every step, at `(b·steps + t)·n + i`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LayerState {
+    /// Synaptic current `u`.
+    pub u: Vec<i64>,
+    /// Voltage `v`.
+    pub v: Vec<i64>,
 }
 
 /// Activity of one core over the run (summed over the batch).
@@ -114,6 +126,9 @@ pub struct EmuResult {
     pub host_spikes: u64,
     /// Synaptic events, total.
     pub syn_events: u64,
+    /// With [`RunOptions::record_state`]: every layer's registers (artifact
+    /// layer order).
+    pub states: Option<Vec<LayerState>>,
 }
 
 /// A compiled artifact ready to run any number of times.
@@ -300,7 +315,7 @@ impl Emulator {
         let items: Vec<ItemOut> = (0..batch)
             .into_par_iter()
             .map(|b| {
-                let r = self.run_item(inputs, host, b, steps, None, opts.strict);
+                let r = self.run_item(inputs, host, b, steps, None, *opts);
                 progress();
                 r
             })
@@ -492,7 +507,16 @@ impl Emulator {
             })
             .collect();
         let syn_events = cores.iter().map(|c| c.syn_events).sum();
+        let states = items.first().is_some_and(|it| !it.states.is_empty()).then(|| {
+            (0..self.layers.len())
+                .map(|li| LayerState {
+                    u: items.iter().flat_map(|it| it.states[li].0.iter().copied()).collect(),
+                    v: items.iter().flat_map(|it| it.states[li].1.iter().copied()).collect(),
+                })
+                .collect()
+        });
         EmuResult {
+            states,
             trace: Trace {
                 batch,
                 steps,
@@ -530,7 +554,9 @@ impl Emulator {
                 format!("batch item {b} of {batch}"),
             ));
         }
-        Ok(self.run_item(inputs, None, b, steps, Some(*g as usize), false).probe)
+        Ok(self
+            .run_item(inputs, None, b, steps, Some(*g as usize), RunOptions::default())
+            .probe)
     }
 
     /// One batch item. `host`: recorded spikes of the (single) host layer, fed
@@ -543,7 +569,7 @@ impl Emulator {
         b: usize,
         steps: usize,
         probe_cx: Option<usize>,
-        strict: bool,
+        opts: RunOptions,
     ) -> ItemOut {
         let float: Vec<(usize, Vec<u8>)> = match host {
             Some(_) => Vec::new(),
@@ -563,7 +589,8 @@ impl Emulator {
             b,
             steps,
             probe_cx,
-            strict,
+            strict: opts.strict,
+            record_state: opts.record_state,
         }
         .run()
     }

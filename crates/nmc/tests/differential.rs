@@ -286,7 +286,7 @@ proptest! {
         let b = emu.run_opts(
             &[nmc::pipeline::emu_input(&stim)],
             steps,
-            &nmc_emu::RunOptions { strict: true },
+            &nmc_emu::RunOptions { strict: true, ..Default::default() },
             &|| {},
         );
         match (a, b) {

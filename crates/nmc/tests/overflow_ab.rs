@@ -148,7 +148,10 @@ fn strict_mode_stops_at_the_recorded_first_overflow() {
     let b = emu.run_opts(
         &[nmc::pipeline::emu_input(&stim)],
         STEPS,
-        &nmc_emu::RunOptions { strict: true },
+        &nmc_emu::RunOptions {
+            strict: true,
+            ..Default::default()
+        },
         &|| {},
     );
     let Err(nmc_emu::EmuError::Overflow(eb)) = b else {

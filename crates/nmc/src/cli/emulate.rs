@@ -50,8 +50,9 @@ pub(crate) struct EmulateArgs {
     /// artifact names its own target.
     #[arg(long)]
     target: Option<String>,
-    /// With a Xylo target: also write every register per step to --out
-    /// (`state.<layer>.<register>`).
+    /// Also write every register per step to --out (`state.<layer>.<register>`: `u`
+    /// and `v` of every layer of an artifact; a Xylo configuration's `vmem`, `isyn`,
+    /// `isyn2`). Memory: 16 bytes per neuron and step.
     #[arg(long)]
     record_state: bool,
 }
@@ -107,11 +108,8 @@ impl EmulateArgs {
             target: _,
             record_state,
         } = self;
-        if record_state {
-            return Err(Error::Usage(
-                "--record-state records a Xylo configuration's registers (with --target xylo-*)".into(),
-            )
-            .into());
+        if record_state && out.is_none() {
+            return Err(Error::Usage("--record-state writes the registers into --out F.npz: give --out".into()).into());
         }
         let a = nmc_artifact::Artifact::read(&artifact).map_err(Error::from)?;
         let (input, host_spikes) = one_input(input.as_ref(), input_spikes.as_ref())?;
@@ -128,6 +126,7 @@ impl EmulateArgs {
                 bless,
                 strict,
                 readout_decision: decision.decision(),
+                record_state,
             },
         )?;
         print_report(json, &report)?;

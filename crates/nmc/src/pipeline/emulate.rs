@@ -33,6 +33,9 @@ pub struct EmulateOptions<'a> {
     /// How host readouts are decided (default per readout: `last` when
     /// filtered, else `sum`).
     pub readout_decision: Option<crate::readout::ReadoutDecision>,
+    /// Also write every layer's registers after every step to `out`
+    /// (`state.<layer>.u`, `state.<layer>.v`, int64 `(batch, steps, *shape)`).
+    pub record_state: bool,
 }
 
 /// Samples emulated at a time by [`emulate_file`]: memory holds one chunk's
@@ -71,6 +74,15 @@ pub fn emulate_file(
         None => None,
     };
     check_budget(a, batch, steps, opts.out.is_some())?;
+    if opts.record_state {
+        let neurons: usize = a.layers.iter().map(|l| l.shape.iter().product::<usize>()).sum();
+        crate::budget::check(
+            "`nmc emulate --record-state`: every register of the run",
+            batch,
+            steps,
+            32.0 * neurons as f64,
+        )?;
+    }
     let header = spike_header(a, steps, batch, stimulus_crc(&stim));
     let mut sinks = SampleSinks::new(&header, opts.spikes, opts.expect, opts.bless)?;
     let bar = if std::io::stderr().is_terminal() && batch > 1 {
@@ -80,7 +92,11 @@ pub fn emulate_file(
     };
     let mut totals = Totals::new(a, batch, steps, opts.out.is_some(), opts.readout_decision);
     let v = stim.values();
-    let run = RunOptions { strict: opts.strict };
+    let run = RunOptions {
+        strict: opts.strict,
+        record_state: opts.record_state,
+    };
+    let mut states: Vec<nmc_emu::LayerState> = Vec::new();
     let mut b0 = 0;
     while b0 < batch {
         let b1 = (b0 + EMULATE_CHUNK).min(batch);
@@ -91,6 +107,13 @@ pub fn emulate_file(
             emu.run_opts(std::slice::from_ref(&chunk), steps, &run, &|| bar.inc(1))
         };
         let res = res.map_err(|e| chunk_error(e, b0, input))?;
+        if let Some(st) = &res.states {
+            states.resize_with(st.len(), Default::default);
+            for (all, s) in states.iter_mut().zip(st) {
+                all.u.extend_from_slice(&s.u);
+                all.v.extend_from_slice(&s.v);
+            }
+        }
         totals.add(&res, steps);
         sinks.push(&res)?;
         b0 = b1;
@@ -104,7 +127,8 @@ pub fn emulate_file(
             .zip(w)
             .map(|(l, b)| (l.name.as_str(), l.shape.as_slice(), b))
             .collect();
-        write_spikes_npz(p, &layers, batch, steps)?;
+        let states = opts.record_state.then_some(states.as_slice());
+        write_spikes_npz(p, &layers, batch, steps, states)?;
     }
     Ok(totals.report(a, &emu, batch, steps, labels.as_deref(), golden))
 }
@@ -338,6 +362,7 @@ pub(crate) fn write_spikes_npz(
     layers: &[(&str, &[usize], &bitvec::vec::BitVec)],
     batch: usize,
     steps: usize,
+    states: Option<&[nmc_emu::LayerState]>,
 ) -> Result<(), Error> {
     let io = |e: String| Error::Io {
         path: p.display().to_string(),
@@ -361,6 +386,15 @@ pub(crate) fn write_spikes_npz(
         let arr = ndarray::ArrayD::from_shape_vec(shape, data).map_err(|e| io(e.to_string()))?;
         w.add_array(nmc_reference::npz_key("spikes", name), &arr)
             .map_err(|e| io(e.to_string()))?;
+    }
+    for (&(name, lshape, _), st) in layers.iter().zip(states.unwrap_or_default()) {
+        let mut shape = vec![batch, steps];
+        shape.extend_from_slice(lshape);
+        for (reg, data) in [("u", &st.u), ("v", &st.v)] {
+            let arr = ndarray::ArrayD::from_shape_vec(shape.clone(), data.clone()).map_err(|e| io(e.to_string()))?;
+            w.add_array(format!("state.{name}.{reg}"), &arr)
+                .map_err(|e| io(e.to_string()))?;
+        }
     }
     let f = w.finish().map_err(|e| io(e.to_string()))?;
     f.commit().map_err(|source| Error::Io {

@@ -250,9 +250,25 @@ pub fn run_a_and_b_with(
     let emu = Emulator::new(&compiled.artifact)?;
     let input = emu_input(stim);
     let mut em: EmuResult = if host_spikes {
-        emu.run_host_spikes(&input, run_steps, &RunOptions { strict }, &|| {})?
+        emu.run_host_spikes(
+            &input,
+            run_steps,
+            &RunOptions {
+                strict,
+                ..Default::default()
+            },
+            &|| {},
+        )?
     } else {
-        emu.run_opts(std::slice::from_ref(&input), run_steps, &RunOptions { strict }, &|| {})?
+        emu.run_opts(
+            std::slice::from_ref(&input),
+            run_steps,
+            &RunOptions {
+                strict,
+                ..Default::default()
+            },
+            &|| {},
+        )?
     };
     // A = B.
     let host = match emu.host_layer() {

@@ -52,7 +52,7 @@ pub fn simulate_fixed_file(
             .iter()
             .map(|l| (l.name.as_str(), l.shape.as_slice(), &l.spikes))
             .collect();
-        super::emulate::write_spikes_npz(p, &layers, batch, steps)?;
+        super::emulate::write_spikes_npz(p, &layers, batch, steps, None)?;
     }
     let views: Vec<Spikes<'_>> = res
         .layers
