@@ -606,7 +606,17 @@ impl PyDeployment {
         let emu = Emulator::new(&self.artifact).map_err(err)?;
         let input = pipeline::emu_input(&stim);
         let res = py
-            .detach(|| emu.run_opts(std::slice::from_ref(&input), steps, &RunOptions { strict, ..Default::default() }, &|| {}))
+            .detach(|| {
+                emu.run_opts(
+                    std::slice::from_ref(&input),
+                    steps,
+                    &RunOptions {
+                        strict,
+                        ..Default::default()
+                    },
+                    &|| {},
+                )
+            })
             .map_err(err)?;
         let t = &res.trace;
         t.layers
