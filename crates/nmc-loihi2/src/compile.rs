@@ -96,6 +96,21 @@ pub fn compile(g: &Graph, chip: &Chip) -> Result<(Net, CompileReport), CompileEr
     if g.input_nodes().is_empty() {
         return Err(err("graph", "inputs", "the graph has no Input node"));
     }
+    // Unsupported ops first (they explain the wiring errors around them).
+    for id in g.node_ids() {
+        let node = g.node(id);
+        if !matches!(node.op, Op::Input { .. } | Op::Neuron(_) | Op::Output { .. } | Op::Affine { .. }) {
+            return Err(err(
+                &node.name,
+                "op",
+                format!(
+                    "{} has no Loihi 2 process here (Input, Affine/Linear, LIF/CubaLIF/IF and sigma-delta \
+                     populations)",
+                    node.op.kind_name()
+                ),
+            ));
+        }
+    }
     for id in g.node_ids() {
         check_node(g, id)?;
     }
@@ -160,10 +175,18 @@ fn check_node(g: &Graph, id: NodeId) -> Result<(), CompileError> {
             let outs = g.outputs(id);
             let ok = outs.len() == 1 && matches!(g.node(outs[0]).op, Op::Neuron(_));
             if !ok {
+                let to: Vec<String> = outs
+                    .iter()
+                    .map(|&o| format!("`{}` ({})", g.node(o).name, g.node(o).op.kind_name()))
+                    .collect();
                 return Err(err(
                     &node.name,
                     "output",
-                    "an Affine becomes a Dense into one neuron population; this one feeds something else",
+                    format!(
+                        "an Affine becomes a Dense into one neuron population; this one feeds [{}] (a linear \
+                         readout has no Loihi 2 process: end the graph with a population)",
+                        to.join(", ")
+                    ),
                 ));
             }
             let ins = g.inputs(id);
@@ -183,14 +206,7 @@ fn check_node(g: &Graph, id: NodeId) -> Result<(), CompileError> {
             }
             Ok(())
         }
-        op => Err(err(
-            &node.name,
-            "op",
-            format!(
-                "{} has no Loihi 2 process here (Input, Affine/Linear, LIF/CubaLIF/IF and sigma-delta populations)",
-                op.kind_name()
-            ),
-        )),
+        _ => Ok(()),
     }
 }
 
