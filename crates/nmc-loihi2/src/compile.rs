@@ -99,7 +99,10 @@ pub fn compile(g: &Graph, chip: &Chip) -> Result<(Net, CompileReport), CompileEr
     // Unsupported ops first (they explain the wiring errors around them).
     for id in g.node_ids() {
         let node = g.node(id);
-        if !matches!(node.op, Op::Input { .. } | Op::Neuron(_) | Op::Output { .. } | Op::Affine { .. }) {
+        if !matches!(
+            node.op,
+            Op::Input { .. } | Op::Neuron(_) | Op::Output { .. } | Op::Affine { .. }
+        ) {
             return Err(err(
                 &node.name,
                 "op",
@@ -259,10 +262,7 @@ fn edges(g: &Graph, id: NodeId, n: usize) -> Result<Vec<Edge>, CompileError> {
             }
         };
         let src_node = g.node(src);
-        let graded_src = match sd_meta(&src_node.name, &src_node.meta)? {
-            Some(m) => Some(m.spike_exp),
-            None => None,
-        };
+        let graded_src = sd_meta(&src_node.name, &src_node.meta)?.map(|m| m.spike_exp);
         out.push(Edge {
             name: dense,
             src: src_node.name.clone(),
@@ -278,7 +278,13 @@ fn edges(g: &Graph, id: NodeId, n: usize) -> Result<Vec<Edge>, CompileError> {
     Ok(out)
 }
 
-fn meta_int(node: &str, meta: &BTreeMap<String, Meta>, key: &str, lo: i64, hi: i64) -> Result<Option<i64>, CompileError> {
+fn meta_int(
+    node: &str,
+    meta: &BTreeMap<String, Meta>,
+    key: &str,
+    lo: i64,
+    hi: i64,
+) -> Result<Option<i64>, CompileError> {
     match meta.get(key) {
         None => Ok(None),
         Some(Meta::Int(i)) if (lo..=hi).contains(i) => Ok(Some(*i)),
@@ -315,7 +321,13 @@ fn sd_meta(node: &str, meta: &BTreeMap<String, Meta>) -> Result<Option<SdMeta>, 
         None => ActMode::Relu,
         Some(Meta::Str(s)) if s.eq_ignore_ascii_case("relu") => ActMode::Relu,
         Some(Meta::Str(s)) if s.eq_ignore_ascii_case("unit") => ActMode::Unit,
-        Some(v) => return Err(err(node, "metadata.act_mode", format!("{v} is neither \"relu\" nor \"unit\""))),
+        Some(v) => {
+            return Err(err(
+                node,
+                "metadata.act_mode",
+                format!("{v} is neither \"relu\" nor \"unit\""),
+            ));
+        }
     };
     Ok(Some(SdMeta {
         vth,
@@ -380,7 +392,11 @@ fn sigma_delta(
         dv: None,
         decay_err: (0.0, 0.0),
         vth: vth as i64,
-        threshold_err: if m.vth > 0.0 { ((vth - m.vth) / m.vth).abs() } else { 0.0 },
+        threshold_err: if m.vth > 0.0 {
+            ((vth - m.vth) / m.vth).abs()
+        } else {
+            0.0
+        },
         bias_max: bias.iter().map(|b| b.abs()).max().unwrap_or(0),
     };
     let sdn = Sdn {
@@ -418,7 +434,7 @@ struct Consts {
     err_v: f64,
 }
 
-fn consts(g: &Graph, name: &str, n: &Neuron, edges: &[Edge], num: &Numerics) -> Consts {
+fn consts(g: &Graph, n: &Neuron, edges: &[Edge], num: &Numerics) -> Consts {
     let len = n.len();
     let one = f64::from(1u32 << num.decay_shift);
     let syn = n.tau_syn.iter().any(|&t| t > 0.0);
@@ -442,7 +458,6 @@ fn consts(g: &Graph, name: &str, n: &Neuron, edges: &[Edge], num: &Numerics) -> 
         let leak = if n.model.leaks() { n.v_leak[j] } else { 0.0 };
         bias[j] = gm * leak + k[j] * b / (1.0 - as_).max(f64::MIN_POSITIVE);
     }
-    let _ = name;
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let max_u = f64::from(num.decay_max);
     let du = if syn {
@@ -486,7 +501,10 @@ fn lif(
         return Err(err(
             name,
             "refractory",
-            format!("{} s: Lava 0.10's fixed-point LIF has no refractory period", n.refractory),
+            format!(
+                "{} s: Lava 0.10's fixed-point LIF has no refractory period",
+                n.refractory
+            ),
         ));
     }
     for (j, &t) in n.v_threshold.iter().enumerate() {
@@ -511,7 +529,7 @@ fn lif(
             n.v_min
         ));
     }
-    let c = consts(g, name, n, edges, num);
+    let c = consts(g, n, edges, num);
     if c.err_u > 0.01 || c.err_v > 0.01 {
         warnings.push(format!(
             "{name}: tau: Lava's 12-bit decays differ from the float ones by up to {:.2} % (current) and {:.2} % \
@@ -526,15 +544,14 @@ fn lif(
     let act = f64::from(1u32 << num.act_shift);
     let mut conns = Vec::new();
     for e in edges {
-        let x: Vec<f64> = e
-            .w
-            .iter()
-            .enumerate()
-            .map(|(q, w)| {
-                let j = q / e.inputs;
-                s[j] * c.k[j] * w / act
-            })
-            .collect();
+        let x: Vec<f64> =
+            e.w.iter()
+                .enumerate()
+                .map(|(q, w)| {
+                    let j = q / e.inputs;
+                    s[j] * c.k[j] * w / act
+                })
+                .collect();
         if e.graded_src.is_some() {
             return Err(err(
                 &e.name,
@@ -549,8 +566,8 @@ fn lif(
         conns.push((clone_edge(e), conn, r));
     }
     let (mut bias_mant, mut bias_exp) = (Vec::new(), Vec::new());
-    for j in 0..n.len() {
-        let (m, e) = bias_of(s[j] * c.bias[j], num);
+    for (sj, bj) in s.iter().zip(&c.bias) {
+        let (m, e) = bias_of(sj * bj, num);
         bias_mant.push(m);
         bias_exp.push(e);
     }
@@ -586,7 +603,6 @@ fn lif(
 
 /// The largest `vth ≤ VTH_TARGET` for which every weight and bias fits.
 fn choose_vth(name: &str, n: &Neuron, c: &Consts, edges: &[Edge], num: &Numerics) -> Result<u32, CompileError> {
-    let act = f64::from(1u32 << num.act_shift);
     let shift = f64::from(1u32 << num.vth_shift);
     let w_cap = 254.0 * 2f64.powi(num.weight_exp_max);
     let b_cap = f64::from(num.bias_mant_max) * 2f64.powi(num.bias_exp_max);
@@ -607,7 +623,6 @@ fn choose_vth(name: &str, n: &Neuron, c: &Consts, edges: &[Edge], num: &Numerics
             vth = vth.min((b_cap / xb).floor());
         }
     }
-    let _ = act;
     if vth < 1.0 {
         return Err(err(
             name,

@@ -11,7 +11,11 @@ impl Net {
     /// The network as Lava-fixture JSON: every process with all its
     /// arguments spelled out, then the connections by name.
     pub fn to_lava_json(&self) -> String {
-        let procs: Vec<Value> = self.processes().iter().map(|p| process_json(&p.name, &p.kind)).collect();
+        let procs: Vec<Value> = self
+            .processes()
+            .iter()
+            .map(|p| process_json(&p.name, &p.kind))
+            .collect();
         let conns: Vec<Value> = self
             .connections()
             .iter()

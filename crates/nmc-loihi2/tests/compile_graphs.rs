@@ -36,20 +36,35 @@ fn sd_meta(spike_exp: i64, state_exp: i64, vth: i64) -> BTreeMap<String, Meta> {
 fn sd_chain() -> Graph {
     let mut b = GraphBuilder::new("sd_chain");
     b.dt(1e-3);
-    b.node("input", Op::Input { shape: Shape::new([4]) }, BTreeMap::new()).unwrap();
-    b.node("fc1", affine(3, 4, |i, j| 0.5 + 0.25 * ((i + j) % 3) as f64, None), BTreeMap::new())
+    b.node("input", Op::Input { shape: Shape::new([4]) }, BTreeMap::new())
         .unwrap();
+    b.node(
+        "fc1",
+        affine(3, 4, |i, j| 0.5 + 0.25 * ((i + j) % 3) as f64, None),
+        BTreeMap::new(),
+    )
+    .unwrap();
     let n = |k| Op::Neuron(Neuron::neutral(NeuronModel::I, Shape::new([k])));
     b.node("sd1", n(3), sd_meta(6, 2, 1)).unwrap();
     b.node(
         "fc2",
-        affine(2, 3, |i, j| if (i + j) % 2 == 0 { 1.0 } else { -0.5 }, Some(vec![2.0, 0.0])),
+        affine(
+            2,
+            3,
+            |i, j| if (i + j) % 2 == 0 { 1.0 } else { -0.5 },
+            Some(vec![2.0, 0.0]),
+        ),
         BTreeMap::new(),
     )
     .unwrap();
     b.node("sd2", n(2), sd_meta(6, 0, 1)).unwrap();
-    b.node("output", Op::Output { shape: Shape::new([2]) }, BTreeMap::new()).unwrap();
-    b.edge("input", "fc1").edge("fc1", "sd1").edge("sd1", "fc2").edge("fc2", "sd2").edge("sd2", "output");
+    b.node("output", Op::Output { shape: Shape::new([2]) }, BTreeMap::new())
+        .unwrap();
+    b.edge("input", "fc1")
+        .edge("fc1", "sd1")
+        .edge("sd1", "fc2")
+        .edge("fc2", "sd2")
+        .edge("sd2", "output");
     b.build().unwrap()
 }
 
@@ -58,7 +73,9 @@ fn sigma_delta_chain_compiles_and_runs() {
     let (net, rep) = compile::compile(&sd_chain(), &chip()).unwrap();
     eprintln!("{rep}");
     let kind = |name: &str| net.processes()[net.index_of(name).unwrap()].kind.clone();
-    let Kind::SigmaDelta(sd1) = kind("sd1") else { panic!("sd1 is {:?}", kind("sd1")) };
+    let Kind::SigmaDelta(sd1) = kind("sd1") else {
+        panic!("sd1 is {:?}", kind("sd1"))
+    };
     assert_eq!((sd1.spike_exp, sd1.state_exp, sd1.vth), (6, 2, 1));
     let Kind::SigmaDelta(sd2) = kind("sd2") else { panic!() };
     assert_eq!(sd2.bias, vec![2, 0], "the Affine bias becomes the SigmaDelta bias");
@@ -91,7 +108,10 @@ fn sigma_delta_chain_compiles_and_runs() {
     let act2 = rec.get("sd2.act").unwrap();
     eprintln!("sd2.act per step: {:?}", act2.data);
     // A round trip through Lava JSON keeps the sigma-delta arguments.
-    assert_eq!(Net::from_lava_json(&chip(), &net.to_lava_json(), "sd.json").unwrap(), net);
+    assert_eq!(
+        Net::from_lava_json(&chip(), &net.to_lava_json(), "sd.json").unwrap(),
+        net
+    );
 }
 
 fn lif_graph(edit: impl FnOnce(&mut Neuron, &mut BTreeMap<String, Meta>)) -> Result<Graph, nmc_ir::BuildError> {
@@ -123,22 +143,28 @@ fn bad_graphs_name_node_and_field() {
     assert_eq!((e.node.as_str(), e.field.as_str()), ("pop", "model"));
     let e = error(&lif_graph(|n, _| n.v_threshold[1] = 0.0).unwrap());
     assert_eq!((e.node.as_str(), e.field.as_str()), ("pop", "v_threshold[1]"));
-    let e = error(&lif_graph(|_, m| {
-        m.insert("loihi2_neuron".into(), Meta::Str("izhikevich".into()));
-    })
-    .unwrap());
+    let e = error(
+        &lif_graph(|_, m| {
+            m.insert("loihi2_neuron".into(), Meta::Str("izhikevich".into()));
+        })
+        .unwrap(),
+    );
     assert_eq!((e.node.as_str(), e.field.as_str()), ("pop", "metadata.loihi2_neuron"));
-    let e = error(&lif_graph(|_, m| {
-        m.insert("loihi2_neuron".into(), Meta::Str("sigma_delta".into()));
-        m.insert("spike_exp".into(), Meta::Int(9));
-    })
-    .unwrap());
+    let e = error(
+        &lif_graph(|_, m| {
+            m.insert("loihi2_neuron".into(), Meta::Str("sigma_delta".into()));
+            m.insert("spike_exp".into(), Meta::Int(9));
+        })
+        .unwrap(),
+    );
     assert_eq!((e.node.as_str(), e.field.as_str()), ("pop", "metadata.spike_exp"));
-    let e = error(&lif_graph(|_, m| {
-        m.insert("loihi2_neuron".into(), Meta::Str("sigma_delta".into()));
-        m.insert("act_mode".into(), Meta::Float(1.0));
-    })
-    .unwrap());
+    let e = error(
+        &lif_graph(|_, m| {
+            m.insert("loihi2_neuron".into(), Meta::Str("sigma_delta".into()));
+            m.insert("act_mode".into(), Meta::Float(1.0));
+        })
+        .unwrap(),
+    );
     assert_eq!((e.node.as_str(), e.field.as_str()), ("pop", "metadata.act_mode"));
     // Weights far too large for the threshold.
     let e = error(&lif_graph(|n, _| n.v_threshold = vec![1e-12; 3]).unwrap());
@@ -150,7 +176,8 @@ fn unsupported_ops_and_wiring_name_the_node() {
     // A Delay between the Affine and the population.
     let mut b = GraphBuilder::new("delay");
     b.dt(1e-3);
-    b.node("input", Op::Input { shape: Shape::new([2]) }, BTreeMap::new()).unwrap();
+    b.node("input", Op::Input { shape: Shape::new([2]) }, BTreeMap::new())
+        .unwrap();
     b.node("fc", affine(2, 2, |_, _| 1.0, None), BTreeMap::new()).unwrap();
     b.node(
         "d",
@@ -169,9 +196,11 @@ fn unsupported_ops_and_wiring_name_the_node() {
     // A linear readout (Affine → Output).
     let mut b = GraphBuilder::new("readout");
     b.dt(1e-3);
-    b.node("input", Op::Input { shape: Shape::new([2]) }, BTreeMap::new()).unwrap();
+    b.node("input", Op::Input { shape: Shape::new([2]) }, BTreeMap::new())
+        .unwrap();
     b.node("fc", affine(2, 2, |_, _| 1.0, None), BTreeMap::new()).unwrap();
-    b.node("output", Op::Output { shape: Shape::new([2]) }, BTreeMap::new()).unwrap();
+    b.node("output", Op::Output { shape: Shape::new([2]) }, BTreeMap::new())
+        .unwrap();
     b.edge("input", "fc").edge("fc", "output");
     let e = error(&b.build().unwrap());
     assert_eq!((e.node.as_str(), e.field.as_str()), ("fc", "output"));
@@ -179,15 +208,23 @@ fn unsupported_ops_and_wiring_name_the_node() {
     // A sigma-delta population feeding a LIF.
     let mut b = GraphBuilder::new("sd_to_lif");
     b.dt(1e-3);
-    b.node("input", Op::Input { shape: Shape::new([2]) }, BTreeMap::new()).unwrap();
-    b.node("fc", affine(2, 2, |_, _| 1.0, None), BTreeMap::new()).unwrap();
-    b.node("sd", Op::Neuron(Neuron::neutral(NeuronModel::I, Shape::new([2]))), sd_meta(0, 0, 1))
+    b.node("input", Op::Input { shape: Shape::new([2]) }, BTreeMap::new())
         .unwrap();
+    b.node("fc", affine(2, 2, |_, _| 1.0, None), BTreeMap::new()).unwrap();
+    b.node(
+        "sd",
+        Op::Neuron(Neuron::neutral(NeuronModel::I, Shape::new([2]))),
+        sd_meta(0, 0, 1),
+    )
+    .unwrap();
     b.node("fc2", affine(2, 2, |_, _| 1.0, None), BTreeMap::new()).unwrap();
     let mut n = Neuron::neutral(NeuronModel::If, Shape::new([2]));
     n.v_threshold = vec![1.0; 2];
     b.node("pop", Op::Neuron(n), BTreeMap::new()).unwrap();
-    b.edge("input", "fc").edge("fc", "sd").edge("sd", "fc2").edge("fc2", "pop");
+    b.edge("input", "fc")
+        .edge("fc", "sd")
+        .edge("sd", "fc2")
+        .edge("fc2", "pop");
     let e = error(&b.build().unwrap());
     assert_eq!((e.node.as_str(), e.field.as_str()), ("fc2", "input"));
 }

@@ -11,7 +11,9 @@ use nmc_loihi2::net::Kind;
 use nmc_loihi2::{Chip, Input, Net, compile, emu};
 
 fn paper(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/nir-paper").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/nir-paper")
+        .join(rel)
 }
 
 fn load(rel: &str, dt: f64, reset: Option<nmc_ir::ResetMode>) -> nmc_ir::Graph {
@@ -132,7 +134,11 @@ fn braille_srnn_tracks_the_float_reference() {
     );
     let (net, rep) = compile::compile(&g, &chip()).unwrap();
     eprintln!("{rep}");
-    assert!(rep.warnings.iter().any(|w| w.contains("lif1.lif: reset")), "{:?}", rep.warnings);
+    assert!(
+        rep.warnings.iter().any(|w| w.contains("lif1.lif: reset")),
+        "{:?}",
+        rep.warnings
+    );
     let h = &rep.populations[0];
     // α_syn = 1 − 1e-4/4e-4 = 0.75 → du = 4095 − 3072 = 1023, exact;
     // α_mem = 0.85 → dv = round(614.4) = 614
@@ -150,12 +156,7 @@ fn braille_srnn_tracks_the_float_reference() {
     let cos: Vec<f64> = acc.iter().map(|a| cosine(*a)).collect();
     eprintln!(
         "Braille spike-count cosine, chip vs float: hidden {:.4}, output {:.4} (spikes float {} / chip {}, {} / {})",
-        cos[0],
-        cos[1],
-        acc[0][1],
-        acc[0][2],
-        acc[1][1],
-        acc[1][2]
+        cos[0], cos[1], acc[0][1], acc[0][2], acc[1][1], acc[1][2]
     );
     assert!(acc[0][1] > 0.0 && acc[0][2] > 0.0);
     assert!(cos[0] > 0.93 && cos[1] > 0.93, "{cos:?}");

@@ -106,14 +106,20 @@ fn delay_graph() -> nmc_ir::Graph {
     use nmc_ir::{Neuron, NeuronModel, Op, Shape, Tensor};
     use std::collections::BTreeMap;
     let mut b = nmc_ir::GraphBuilder::new("delay");
-    b.node("input", Op::Input { shape: Shape::new([2]) }, BTreeMap::new()).unwrap();
+    b.node("input", Op::Input { shape: Shape::new([2]) }, BTreeMap::new())
+        .unwrap();
     let weight = Tensor::new(Shape::new([2, 2]), vec![1.0, 0.0, 0.0, 1.0]).unwrap();
-    b.node("fc", Op::Affine { weight, bias: None }, BTreeMap::new()).unwrap();
+    b.node("fc", Op::Affine { weight, bias: None }, BTreeMap::new())
+        .unwrap();
     let delay = Tensor::new(Shape::new([1]), vec![2e-3]).unwrap();
     b.node("d", Op::Delay { delay }, BTreeMap::new()).unwrap();
     let n = Neuron::neutral(NeuronModel::If, Shape::new([2]));
     b.node("pop", Op::Neuron(n), BTreeMap::new()).unwrap();
-    b.node("output", Op::Output { shape: Shape::new([2]) }, BTreeMap::new()).unwrap();
-    b.edge("input", "fc").edge("fc", "d").edge("d", "pop").edge("pop", "output");
+    b.node("output", Op::Output { shape: Shape::new([2]) }, BTreeMap::new())
+        .unwrap();
+    b.edge("input", "fc")
+        .edge("fc", "d")
+        .edge("d", "pop")
+        .edge("pop", "output");
     b.build().unwrap()
 }
