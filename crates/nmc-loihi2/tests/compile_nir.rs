@@ -139,6 +139,9 @@ fn braille_srnn_tracks_the_float_reference() {
         "{:?}",
         rep.warnings
     );
+    let json = serde_json::to_value(&rep).unwrap();
+    assert_eq!(json["populations"][0]["du"], 1023);
+    assert_eq!(json["connections"].as_array().unwrap().len(), 3);
     let h = &rep.populations[0];
     // α_syn = 1 − 1e-4/4e-4 = 0.75 → du = 4095 − 3072 = 1023, exact;
     // α_mem = 0.85 → dv = round(614.4) = 614
