@@ -228,3 +228,36 @@ fn unsupported_ops_and_wiring_name_the_node() {
     let e = error(&b.build().unwrap());
     assert_eq!((e.node.as_str(), e.field.as_str()), ("fc2", "input"));
 }
+
+/// A population fed by the input without weights gets an identity Dense;
+/// an IF population has dv = 0 and fires once per `θ / w` input events.
+#[test]
+fn direct_input_gets_an_identity_dense() {
+    let mut b = GraphBuilder::new("direct");
+    b.dt(1e-3);
+    b.node("input", Op::Input { shape: Shape::new([2]) }, BTreeMap::new())
+        .unwrap();
+    let mut n = Neuron::neutral(NeuronModel::If, Shape::new([2]));
+    n.v_threshold = vec![2.5, 0.5];
+    b.node("pop", Op::Neuron(n), BTreeMap::new()).unwrap();
+    b.edge("input", "pop");
+    let g = b.build().unwrap();
+    let (net, rep) = compile::compile(&g, &chip()).unwrap();
+    eprintln!("{rep}");
+    let Kind::Dense(d) = &net.processes()[net.index_of("input->pop").unwrap()].kind else {
+        panic!()
+    };
+    assert_eq!((d.weights[1], d.weights[2]), (0, 0));
+    let Kind::Lif(l) = &net.processes()[net.index_of("pop").unwrap()].kind else {
+        panic!()
+    };
+    assert_eq!((l.du, l.dv), (4095, 0));
+    let steps = 30;
+    let data = Array2::<i32>::ones((2, steps));
+    let rec = emu::run(&chip(), &net, &Input::single(data), steps).unwrap();
+    let s = &rec.get("pop.s_out").unwrap().data;
+    let count = |j: usize| (0..steps).map(|t| s[t * 2 + j]).sum::<i64>();
+    // 29 events reach the population (one-step Dense): θ = 2.5 fires on
+    // every third (v > 2.5 after 3), θ = 0.5 on every event.
+    assert_eq!((count(0), count(1)), (9, 29));
+}
