@@ -6,6 +6,8 @@
 //!   Delta, SigmaDelta), read from Lava-fixture JSON with
 //!   [`Net::from_lava_json`] or built with [`Net::new`], checked field by
 //!   field;
+//! - [`compile::compile`]: nmc's IR (a NIR graph) lowered to a [`Net`],
+//!   with a report; [`Net::to_lava_json`] writes it back in Lava's form;
 //! - [`emu::run`]: the integer step, recording every variable of every
 //!   process ([`Record`], with an npz writer);
 //! - [`reference::run`]: a deliberately plain second implementation of the
@@ -26,9 +28,12 @@
 //! ```
 
 pub mod chip;
+pub mod compile;
+mod compile_report;
 pub mod emu;
 pub mod input;
 pub mod lava_json;
+mod lava_write;
 pub mod net;
 pub mod record;
 pub mod reference;

@@ -2,11 +2,27 @@
 //! semantics): emulate a deployed network in Lava's process form — the JSON
 //! a Lava user describes their processes and connections with
 //! (docs/loihi2.md) — on a recorded input, bit-exact with Lava's
-//! `Loihi2SimCfg(select_tag="fixed_pt")`.
+//! `Loihi2SimCfg(select_tag="fixed_pt")`; and compile a float model (a NIR
+//! graph) into such a network (`nmc compile MODEL.nir --target loihi2 -o
+//! NET.json`).
 
 use crate::Error;
 use nmc_loihi2::{Chip, Input, Net, emu};
 use std::path::Path;
+
+pub use nmc_loihi2::compile::CompileReport;
+
+/// `nmc compile MODEL --target loihi2 -o NET.json`: lowers `g` to a Lava
+/// process network (`nmc_loihi2::compile`) and writes it in Lava's JSON
+/// process form, which `nmc emulate NET.json --target loihi2` reads. A graph
+/// the compile cannot map is [`Error::BadInput`] naming the node and field.
+pub fn compile(g: &nmc_ir::Graph, chip: &Chip, out: &Path) -> Result<CompileReport, Error> {
+    let (net, report) =
+        nmc_loihi2::compile::compile(g, chip).map_err(|e| Error::BadInput(format!("{}: {e}", chip.name())))?;
+    net.write_lava_json(out)
+        .map_err(|e| Error::BadInput(format!("{}: cannot write: {e}", out.display())))?;
+    Ok(report)
+}
 
 /// What `nmc emulate NET.json --target loihi2` ran.
 #[derive(Debug, Clone, serde::Serialize)]

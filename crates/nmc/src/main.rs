@@ -35,7 +35,8 @@ enum Cmd {
     Quantize(cli::quantize::QuantizeArgs),
     /// Map a model onto the target's cores and print the partition report.
     Partition(cli::partition::PartitionArgs),
-    /// Compile a model into a deployable artifact (.nmca): quantize, partition, emit.
+    /// Compile a model into a deployable artifact (.nmca): quantize, partition, emit. For `--target
+    /// xylo-*` the output is a configuration .npz, for `--target loihi2` a Lava process network .json.
     Compile(cli::compile::CompileArgs),
     /// Run an artifact in the bit-accurate integer emulator.
     Emulate(cli::emulate::EmulateArgs),

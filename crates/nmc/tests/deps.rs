@@ -28,8 +28,9 @@ const RULES: &[(&str, &[&str])] = &[
     // The Xylo backend: its own chip files, spec and emulator; its compiler
     // (`quant`) reads the IR (the emulator does not: module rule in docs/xylo.md).
     ("nmc-xylo", &["nmc-ir"]),
-    // The Loihi 2 backend (Lava 0.10 fixed_pt): its own chip, network and step.
-    ("nmc-loihi2", &[]),
+    // The Loihi 2 backend (Lava 0.10 fixed_pt): its own chip, network and step;
+    // its compiler (`compile`) reads the IR.
+    ("nmc-loihi2", &["nmc-ir"]),
     // Dev-only (tests' golden harness): no crate may use it as a normal dependency.
     ("nmc-golden", &[]),
     (

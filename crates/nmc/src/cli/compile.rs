@@ -40,6 +40,9 @@ impl CompileArgs {
         if let Some(x) = chip.xylo() {
             return compile_xylo(x, &model, &load, &output);
         }
+        if let Some(l2) = chip.loihi2() {
+            return compile_loihi2(l2, &model, &load, &output);
+        }
         let t = chip.loihi("compile")?;
         let c = match load.any(&model)? {
             nmc::pipeline::AnyModel::Float(g) => nmc::pipeline::compile(&g, &t, &quant.options(), &Default::default())?,
@@ -98,6 +101,33 @@ fn compile_xylo(
         "wrote {} (a {} configuration: the arrays of rockpool's XyloSim.from_specification)\n",
         output.display(),
         chip.name
+    ));
+    Ok(())
+}
+
+/// `nmc compile MODEL --target loihi2`: a float model to a network in Lava's
+/// JSON process form (docs/loihi2.md §12), with the compile report.
+fn compile_loihi2(
+    chip: &nmc_loihi2::Chip,
+    model: &std::path::Path,
+    load: &LoadArgs,
+    output: &std::path::Path,
+) -> Result<(), Failure> {
+    let nmc::pipeline::AnyModel::Float(g) = load.any(model)? else {
+        return Err(Error::Usage(format!(
+            "{}: a Loihi 2 network is compiled from a float model (.nir); a quantized model or artifact is \
+             Loihi-1-family",
+            model.display()
+        ))
+        .into());
+    };
+    let report = nmc::loihi2::compile(&g, chip, output)?;
+    emit(&report.to_string());
+    emit(&format!(
+        "wrote {} (Lava 0.10 process arguments; run it with `nmc emulate {} --target {} --input X.npy`)\n",
+        output.display(),
+        output.display(),
+        chip.name()
     ));
     Ok(())
 }
