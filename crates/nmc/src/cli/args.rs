@@ -251,6 +251,21 @@ impl LoadArgs {
         self.readout.apply(g)
     }
     /// As `pipeline::load_any`, converting `.onnx` files with the ONNX options.
+    /// The float model in `model` (`.nir` or `.onnx`) for a target of another
+    /// family (`target`): a quantized model or artifact is Loihi-1-family, a
+    /// usage error saying so.
+    pub(crate) fn float(&self, model: &std::path::Path, target: &str) -> Result<nmc_ir::Graph, Failure> {
+        match self.any(model)? {
+            nmc::pipeline::AnyModel::Float(g) => Ok(*g),
+            _ => Err(Error::Usage(format!(
+                "{}: --target {target} takes a float model (.nir or .onnx); a quantized model or artifact is for a \
+                 loihi-family target",
+                model.display()
+            ))
+            .into()),
+        }
+    }
+
     pub(crate) fn any(&self, model: &std::path::Path) -> Result<nmc::pipeline::AnyModel, Failure> {
         if Self::is_onnx(model) {
             let g = self.readout.apply(self.convert(model)?.graph)?;

@@ -87,14 +87,7 @@ fn compile_xylo(
     load: &LoadArgs,
     output: &std::path::Path,
 ) -> Result<(), Failure> {
-    let nmc::pipeline::AnyModel::Float(g) = load.any(model)? else {
-        return Err(Error::Usage(format!(
-            "{}: a Xylo configuration is compiled from a float model (.nir); a quantized model or artifact is \
-             Loihi-family",
-            model.display()
-        ))
-        .into());
-    };
+    let g = load.float(model, &chip.name)?;
     let report = nmc::xylo::compile(&g, chip, output)?;
     emit(&report.to_string());
     emit(&format!(
@@ -113,14 +106,7 @@ fn compile_loihi2(
     load: &LoadArgs,
     output: &std::path::Path,
 ) -> Result<(), Failure> {
-    let nmc::pipeline::AnyModel::Float(g) = load.any(model)? else {
-        return Err(Error::Usage(format!(
-            "{}: a Loihi 2 network is compiled from a float model (.nir); a quantized model or artifact is \
-             Loihi-1-family",
-            model.display()
-        ))
-        .into());
-    };
+    let g = load.float(model, chip.name())?;
     let report = nmc::loihi2::compile(&g, chip, output)?;
     emit(&report.to_string());
     emit(&format!(

@@ -64,14 +64,7 @@ impl PartitionArgs {
             return speck(c, &model, &load, report.as_deref(), json);
         }
         if let Some(x) = chip.xylo() {
-            let nmc::pipeline::AnyModel::Float(g) = load.any(&model)? else {
-                return Err(Error::Usage(format!(
-                    "{}: --target {} takes a float model (.nir)",
-                    model.display(),
-                    x.name
-                ))
-                .into());
-            };
+            let g = load.float(&model, &x.name)?;
             let rep = nmc::xylo::partition(&g, x)?;
             if let Some(p) = report.as_deref() {
                 write_file(
@@ -144,18 +137,7 @@ fn speck(
     report: Option<&std::path::Path>,
     json: bool,
 ) -> Result<(), Failure> {
-    let g = match load.any(model)? {
-        nmc::pipeline::AnyModel::Float(g) => *g,
-        _ => {
-            return Err(Error::Usage(format!(
-                "{}: --target {} places a float model (.nir or .onnx); a quantized model or artifact is for a \
-                 loihi-family target",
-                model.display(),
-                chip.name()
-            ))
-            .into());
-        }
-    };
+    let g = load.float(model, chip.name())?;
     let rep = nmc::speck::partition(chip, &g).map_err(|e| Failure {
         code: e.exit_code(),
         err: anyhow::Error::from(e).context(format!("{}: does not fit `{}`", model.display(), chip.name())),
