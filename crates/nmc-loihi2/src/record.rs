@@ -32,6 +32,7 @@ impl Trace {
 
     /// The values as a steps × width array.
     pub fn view(&self) -> ArrayView2<'_, i64> {
+        // Cannot fail: the slice holds exactly steps() · width values.
         ArrayView2::from_shape((self.steps(), self.width), &self.data[..self.steps() * self.width])
             .expect("the first steps × width values make a steps × width array")
     }

@@ -203,6 +203,8 @@ fn neuron_step(
 ) -> Vec<Vec<i64>> {
     match (kind, proc) {
         (Kind::Source(_), Proc::Source) => {
+            // Cannot fail: `Input::resolve`, checked before the first step,
+            // errors unless every source process has its data.
             let d = data.expect("Input::resolve gives every source its data");
             vec![d.column(t % d.ncols()).iter().map(|&x| i64::from(x)).collect()]
         }
