@@ -132,6 +132,7 @@ struct RawChip {
     chip: ChipTotals,
     core: CoreCapacity,
     not_public: Vec<String>,
+    rule: nmc_rule::Rule,
 }
 
 /// A Loihi 2 chip description, validated.
@@ -144,6 +145,7 @@ pub struct Chip {
     totals: ChipTotals,
     core: CoreCapacity,
     not_public: Vec<String>,
+    rule: nmc_rule::Rule,
 }
 
 /// Why a chip description was rejected. Messages start with the origin.
@@ -227,6 +229,67 @@ impl Chip {
         &self.core
     }
 
+    /// The update rule the file states (equal to [`Chip::runs`]).
+    pub fn rule(&self) -> &nmc_rule::Rule {
+        &self.rule
+    }
+
+    /// The update rule this crate's emulator and reference run (Lava 0.10
+    /// fixed_pt, docs/loihi2.md §2–5).
+    pub fn runs() -> nmc_rule::Rule {
+        use nmc_rule::*;
+        Rule {
+            neurons: vec![Dynamics::CubaLif, Dynamics::Delta, Dynamics::SigmaDelta],
+            current_input: CurrentInput::DecayThenAdd,
+            decay: Decay::Multiplicative,
+            overflow: Overflow {
+                applied: Applied::PerStep,
+                accumulator: Register::Unbounded,
+                current: Register::WrapOnce,
+                voltage: Register::Clip,
+            },
+            threshold: Threshold::Greater,
+            reset: Reset::Zero,
+            refractory: false,
+            weight_exponent: WeightExponent::OnSum,
+            bias: Bias::IntoVoltage,
+            payload: Payload::Graded,
+        }
+    }
+
+    /// The rule with its numbers, for `nmc targets --rules`.
+    pub fn rule_summary(&self) -> nmc_rule::Summary {
+        let n = &self.numerics;
+        let l = &self.latency;
+        let bits = |span: i64| 63 - span.leading_zeros();
+        nmc_rule::Summary {
+            name: self.name.clone(),
+            family: FAMILY.to_string(),
+            rule: Some(self.rule.clone()),
+            numbers: Some(nmc_rule::Numbers {
+                accumulator_bits: None,
+                // u is corrected by u_wrap = 2^24 into (-2^23, 2^23].
+                current_bits: Some(bits(n.u_wrap).saturating_sub(1)),
+                // v is clipped to +-v_clip = +-(2^23 - 1).
+                voltage_bits: Some(bits(n.v_clip + 1)),
+                decay_bits: n.decay_shift,
+                synaptic_states: 1,
+                spikes_per_step: "1 (LIF); Delta/SigmaDelta send one graded value".to_string(),
+                refractory_steps: 0,
+                // MIXED clips to [-2^bits, 2^bits - 1] [LD clip_weights].
+                weight_range: (-(1i64 << n.weight_bits), (1i64 << n.weight_bits) - 1),
+                weight_exponent: (n.weight_exp_min, n.weight_exp_max),
+                payload_bits: n.num_message_bits_max,
+                latency: nmc_rule::Latency {
+                    host_to_chip: l.host_input_steps + l.connection_steps,
+                    chip_to_chip: l.connection_steps + l.neuron_steps,
+                    recurrent: l.connection_steps + l.neuron_steps,
+                    chip_to_host: Some(l.host_output_steps),
+                },
+            }),
+        }
+    }
+
     /// Limits that no public source gives.
     pub fn not_public(&self) -> &[String] {
         &self.not_public
@@ -262,6 +325,16 @@ fn chip_of_ron(src: &str, origin: &str) -> Result<Chip, ChipError> {
             return Err(bad(&format!("core.{f}"), "needs a value > 0 and a source".into()));
         }
     }
+    if let Some(d) = raw.rule.differences(&Chip::runs()).first() {
+        return Err(bad(
+            d.field,
+            format!(
+                "the file states {}, but the lava-loihi2 family (nmc-loihi2, Lava 0.10's fixed_pt step) runs {}; \
+                 `nmc targets --rules` shows the rule of every built-in family",
+                d.stated, d.runs
+            ),
+        ));
+    }
     Ok(Chip {
         name: raw.name,
         description: raw.description,
@@ -270,6 +343,7 @@ fn chip_of_ron(src: &str, origin: &str) -> Result<Chip, ChipError> {
         totals: raw.chip,
         core: raw.core,
         not_public: raw.not_public,
+        rule: raw.rule,
     })
 }
 

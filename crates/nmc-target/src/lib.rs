@@ -26,6 +26,7 @@
 mod error;
 mod parse;
 pub mod raw;
+mod rule;
 mod synapse;
 mod table;
 mod target;
@@ -36,6 +37,7 @@ use std::path::Path;
 pub use error::{Problem, TargetError};
 pub use parse::raw_from_ron_str;
 pub use raw::{NeuronModel, Overflow, RawTarget, ResetMode};
+pub use rule::{FAMILY, family_rule};
 pub use synapse::SynapseCost;
 pub use table::{SummaryRow, render_table};
 pub use target::{

@@ -58,6 +58,13 @@ pub struct RawTarget {
     pub timing: RawTiming,
     /// Which neuron models and reset rules the chip implements.
     pub neurons: RawNeurons,
+    /// The update rule, in the vocabulary every family shares
+    /// (`nmc_rule::Rule`); this family runs one rule, checked at load.
+    /// Optional so that files and artifacts written before the section
+    /// existed still load: absent, it is [`crate::family_rule`] (this family
+    /// runs no other). Every built-in states it.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "plain_option")]
+    pub rule: Option<nmc_rule::Rule>,
 }
 
 /// `system`: how many cores and chips.
@@ -331,4 +338,21 @@ pub enum ResetMode {
     Zero,
     /// `v ← v − vth`.
     Subtract,
+}
+
+/// An optional section written as the section itself (`rule: (...)`), not
+/// RON's `Some((...))`: absent means `None`.
+mod plain_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(v: &Option<nmc_rule::Rule>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(rule) => rule.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<nmc_rule::Rule>, D::Error> {
+        nmc_rule::Rule::deserialize(d).map(Some)
+    }
 }

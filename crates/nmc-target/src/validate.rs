@@ -146,6 +146,7 @@ fn check(c: &mut Checker, raw: &RawTarget) {
     check_refractory(c, raw);
     check_timing(c, raw);
     check_neurons(c, raw);
+    check_rule(c, raw);
 }
 
 /// `name` and `description`.
@@ -460,6 +461,29 @@ fn check_timing(c: &mut Checker, raw: &RawTarget) {
 fn check_neurons(c: &mut Checker, raw: &RawTarget) {
     c.distinct("neurons.models", &raw.neurons.models);
     c.distinct("neurons.reset_modes", &raw.neurons.reset_modes);
+}
+
+/// `rule`: the stated update rule must be the one this family runs
+/// (`crate::family_rule`), field by field.
+fn check_rule(c: &mut Checker, raw: &RawTarget) {
+    let runs = crate::rule::family_rule(raw);
+    let Some(stated) = &raw.rule else { return };
+    for d in stated.differences(&runs) {
+        let source = match d.field {
+            "rule.overflow.accumulator" => " (formats.accumulator.overflow)",
+            "rule.overflow.current" => " (formats.current.overflow)",
+            "rule.overflow.voltage" => " (formats.voltage.overflow)",
+            _ => "",
+        };
+        c.fail(
+            d.field,
+            format!(
+                "the file states {}, but the loihi compartment family (nmc-emu, nmc-reference) runs {}{source}; \
+                 `nmc targets --rules` shows the rule of every built-in family",
+                d.stated, d.runs
+            ),
+        );
+    }
 }
 
 /// Checks `raw` against every rule (see [`crate::Target::from_raw`]), all

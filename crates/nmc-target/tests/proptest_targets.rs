@@ -203,7 +203,7 @@ fn valid_raw() -> impl Strategy<Value = RawTarget> {
                 reset_modes,
             )| {
                 let formats_max = 1u32 << synapse_cost.format_index_bits;
-                RawTarget {
+                let mut raw = RawTarget {
                     schema_version: SCHEMA_VERSION,
                     name,
                     description,
@@ -235,12 +235,24 @@ fn valid_raw() -> impl Strategy<Value = RawTarget> {
                         host_output_delay_steps: Some(delay),
                     },
                     neurons: RawNeurons { models, reset_modes },
+                    rule: None,
+                };
+                // Half the files state the rule the formats imply.
+                if fmt_raw % 2 == 0 {
+                    raw.rule = Some(nmc_target::family_rule(&raw));
                 }
+                raw
             },
         )
 }
 
 type Perturbation = (&'static str, fn(&mut RawTarget, u32));
+
+/// The file's `rule` section, stated first if the file had none.
+fn stated(r: &mut RawTarget) -> &mut nmc_rule::Rule {
+    let implied = nmc_target::family_rule(r);
+    r.rule.get_or_insert(implied)
+}
 
 /// Each edit breaks exactly the rule reported at its field, whatever the valid target.
 const PERTURBATIONS: &[Perturbation] = &[
@@ -324,6 +336,18 @@ const PERTURBATIONS: &[Perturbation] = &[
     ("neurons.reset_modes", |r, _| {
         let first = r.neurons.reset_modes[0];
         r.neurons.reset_modes.push(first)
+    }),
+    ("rule.reset", |r, _| stated(r).reset = nmc_rule::Reset::Subtract),
+    ("rule.weight_exponent", |r, _| {
+        stated(r).weight_exponent = nmc_rule::WeightExponent::OnSum
+    }),
+    // The stated overflow must be the one formats.current.overflow gives.
+    ("rule.overflow.current", |r, _| {
+        let o = &mut stated(r).overflow.current;
+        *o = match *o {
+            nmc_rule::Register::Wrap => nmc_rule::Register::Clip,
+            _ => nmc_rule::Register::Wrap,
+        }
     }),
 ];
 

@@ -43,6 +43,9 @@ pub struct Chip {
     pub caps: Caps,
     /// Delivery latencies, in time steps.
     pub timing: Timing,
+    /// The update rule in the vocabulary every family shares; must be
+    /// [`Chip::runs`] (checked at load).
+    pub rule: nmc_rule::Rule,
 }
 
 /// The chip's one core: fixed populations.
@@ -247,6 +250,16 @@ impl Chip {
                 return Err(bad(f, format!("is {v}, must be in 1..=255 (spike counts are 8-bit)")));
             }
         }
+        if let Some(d) = self.rule.differences(&Chip::runs()).first() {
+            return Err(bad(
+                d.field,
+                format!(
+                    "the file states {}, but the xylo-iaf family (nmc-xylo, XyloSim's step) runs {}; `nmc targets \
+                     --rules` shows the rule of every built-in family",
+                    d.stated, d.runs
+                ),
+            ));
+        }
         let t = &self.timing;
         if (t.input_to_hidden, t.hidden_to_hidden, t.hidden_to_output) != (0, 1, 1) {
             return Err(bad(
@@ -255,6 +268,62 @@ impl Chip {
             ));
         }
         Ok(())
+    }
+
+    /// The update rule this crate's emulator and reference run (XyloSim's
+    /// step, docs/xylo.md "The step").
+    pub fn runs() -> nmc_rule::Rule {
+        use nmc_rule::*;
+        Rule {
+            neurons: vec![Dynamics::CubaLif],
+            current_input: CurrentInput::AddThenDecay,
+            decay: Decay::BitShift,
+            overflow: Overflow {
+                applied: Applied::PerEvent,
+                accumulator: Register::Absent,
+                current: Register::Saturate,
+                voltage: Register::Saturate,
+            },
+            threshold: Threshold::GreaterEqual,
+            reset: Reset::Subtract,
+            refractory: false,
+            weight_exponent: WeightExponent::PerWeight,
+            bias: Bias::IntoVoltage,
+            payload: Payload::Count,
+        }
+    }
+
+    /// The rule with its numbers, for `nmc targets --rules`.
+    pub fn rule_summary(&self) -> nmc_rule::Summary {
+        let state = self.formats.state_bits - 1;
+        let c = &self.caps;
+        let t = &self.timing;
+        nmc_rule::Summary {
+            name: self.name.clone(),
+            family: FAMILY.to_string(),
+            rule: Some(self.rule.clone()),
+            numbers: Some(nmc_rule::Numbers {
+                accumulator_bits: None,
+                current_bits: Some(state),
+                voltage_bits: Some(state),
+                decay_bits: self.formats.dash_bits,
+                synaptic_states: self.synapses.hidden_states,
+                spikes_per_step: format!(
+                    "{} hidden, {} output; input events <= {}",
+                    c.hidden_spikes_per_step, c.output_spikes_per_step, c.input_events_per_step
+                ),
+                refractory_steps: 0,
+                weight_range: signed_range(self.formats.weight_bits),
+                weight_exponent: (0, self.max_weight_shift() as i32),
+                payload_bits: u32::BITS - c.hidden_spikes_per_step.leading_zeros(),
+                latency: nmc_rule::Latency {
+                    host_to_chip: t.input_to_hidden,
+                    chip_to_chip: t.hidden_to_output,
+                    recurrent: t.hidden_to_hidden,
+                    chip_to_host: Some(0),
+                },
+            }),
+        }
     }
 
     /// Largest decay shift (`2^dash_bits − 1`).

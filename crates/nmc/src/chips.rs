@@ -74,6 +74,14 @@ pub fn builtin_source(name: &str) -> Option<&'static str> {
         .or_else(|| nmc_loihi2::Chip::builtin_source(name))
 }
 
+/// Whether RON text names a family other than the Loihi compartment one
+/// (`family: "..."`): such a file is read by its family's crate.
+pub fn names_other_family(text: &str) -> bool {
+    [nmc_xylo::chip::FAMILY, nmc_loihi2::chip::FAMILY, "dynapcnn"]
+        .iter()
+        .any(|f| text.contains(&format!("family: \"{f}\"")))
+}
+
 impl Chip {
     /// What `--target` accepts: a loihi-family built-in or target file
     /// first ([`nmc_target::Target::load`]), then a DYNAP-CNN built-in, then
@@ -93,6 +101,18 @@ impl Chip {
         }
         if let Ok(c) = nmc_loihi2::Chip::builtin(name_or_path) {
             return Ok(Chip::Loihi2(c));
+        }
+        let loihi2_file = || {
+            path.is_file()
+                && std::fs::read_to_string(path)
+                    .is_ok_and(|src| src.contains(&format!("family: \"{}\"", nmc_loihi2::chip::FAMILY)))
+        };
+        if loihi2_file() {
+            return Err(Error::Usage(format!(
+                "{name_or_path}: a {} chip file; nmc reads the built-in `loihi2` only (its Lava 0.10 numerics are \
+                 pinned by fixtures, and a chip file of this family is not read yet)",
+                nmc_loihi2::chip::FAMILY
+            )));
         }
         if xylo_file() {
             return nmc_xylo::Chip::read(path)
@@ -170,6 +190,22 @@ impl Chip {
                 c.name(),
                 c.name()
             ))),
+        }
+    }
+
+    /// The update rule the chip's file states, with its numbers (a
+    /// placement-only chip has none: its step is not public).
+    pub fn rule_summary(&self) -> nmc_rule::Summary {
+        match self {
+            Chip::Loihi(t) => t.rule_summary(),
+            Chip::Xylo(c) => c.rule_summary(),
+            Chip::Loihi2(c) => c.rule_summary(),
+            Chip::Speck(c) => nmc_rule::Summary {
+                name: c.name().to_string(),
+                family: "dynapcnn".to_string(),
+                rule: None,
+                numbers: None,
+            },
         }
     }
 

@@ -16,7 +16,9 @@ const RULES: &[(&str, &[&str])] = &[
     ("nmc-trace", &[]),
     ("nmc-ir", &["nmc-core"]),
     ("nmc-artifact", &["nmc-core"]),
-    ("nmc-target", &["nmc-core"]),
+    // The update-rule vocabulary every family's target file states.
+    ("nmc-rule", &["nmc-core"]),
+    ("nmc-target", &["nmc-core", "nmc-rule"]),
     ("nmc-frontend", &["nmc-core", "nmc-ir"]),
     ("nmc-reference", &["nmc-core", "nmc-ir", "nmc-target", "nmc-trace"]),
     ("nmc-quant", &["nmc-core", "nmc-ir", "nmc-target"]),
@@ -27,10 +29,10 @@ const RULES: &[(&str, &[&str])] = &[
     ("nmc-speck", &["nmc-ir"]),
     // The Xylo backend: its own chip files, spec and emulator; its compiler
     // (`quant`) reads the IR (the emulator does not: module rule in docs/xylo.md).
-    ("nmc-xylo", &["nmc-ir"]),
+    ("nmc-xylo", &["nmc-ir", "nmc-rule"]),
     // The Loihi 2 backend (Lava 0.10 fixed_pt): its own chip, network and step;
     // its compiler (`compile`) reads the IR.
-    ("nmc-loihi2", &["nmc-ir"]),
+    ("nmc-loihi2", &["nmc-ir", "nmc-rule"]),
     // Dev-only (tests' golden harness): no crate may use it as a normal dependency.
     ("nmc-golden", &[]),
     (
@@ -49,6 +51,7 @@ const RULES: &[(&str, &[&str])] = &[
             "nmc-xylo",
             "nmc-loihi2",
             "nmc-speck",
+            "nmc-rule",
         ],
     ),
 ];
@@ -58,6 +61,7 @@ const LEAVES: &[(&str, &[&str])] = &[
     ("nmc-core", &[]),
     ("nmc-ir", &["petgraph", "serde", "thiserror"]),
     ("nmc-trace", &["bitvec", "serde", "thiserror"]),
+    ("nmc-rule", &["serde"]),
     ("nmc-speck", &["ron", "serde", "serde_json", "thiserror"]),
     (
         "nmc-loihi2",

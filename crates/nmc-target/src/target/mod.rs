@@ -195,6 +195,18 @@ impl Target {
         &self.neurons
     }
 
+    /// The update rule: the one the file states (checked at load to be the
+    /// one the emulator runs), or, for a file without a `rule` section,
+    /// that rule ([`crate::family_rule`]).
+    pub fn rule(&self) -> nmc_rule::Rule {
+        self.raw.rule.clone().unwrap_or_else(|| crate::family_rule(&self.raw))
+    }
+
+    /// The rule with its numbers, for `nmc targets --rules`.
+    pub fn rule_summary(&self) -> nmc_rule::Summary {
+        crate::rule::summary(&self.raw)
+    }
+
     /// The serde form this target was validated from.
     pub fn raw(&self) -> &RawTarget {
         &self.raw

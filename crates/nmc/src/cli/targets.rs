@@ -17,25 +17,47 @@ pub(crate) struct TargetsArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "show")]
     check: Option<PathBuf>,
     /// Print a target (built-in name or file) as RON; built-ins keep their comments.
-    #[arg(long, value_name = "NAME|FILE")]
+    #[arg(long, value_name = "NAME|FILE", conflicts_with = "rules")]
     show: Option<String>,
+    /// Compare update rules: one row per rule field (decay, overflow, threshold, reset, weight exponent,
+    /// bias, payload, latencies, ...), one column per target; no NAME: every built-in.
+    #[arg(long, value_name = "NAME|FILE", num_args = 0.., conflicts_with = "check")]
+    rules: Option<Vec<String>>,
 }
 
 impl TargetsArgs {
     /// Runs the command.
     pub(crate) fn run(self) -> Result<(), Failure> {
-        let TargetsArgs { check, show } = self;
+        let TargetsArgs { check, show, rules } = self;
         if let Some(path) = check {
             let text = std::fs::read_to_string(&path).unwrap_or_default();
-            if nmc_speck::chip::is_dynapcnn(&text) {
-                let c = nmc_speck::Chip::from_file(&path).map_err(Error::from)?;
-                emit(&format!("{}: valid DYNAP-CNN chip `{}`\n", path.display(), c.name()));
-                emit(&nmc::chips::render_tables(&[nmc::chips::Chip::Speck(c)]));
+            let chip = if nmc_speck::chip::is_dynapcnn(&text) {
+                nmc::chips::Chip::Speck(nmc_speck::Chip::from_file(&path).map_err(Error::from)?)
+            } else if nmc::chips::names_other_family(&text) {
+                nmc::chips::Chip::load(&path.to_string_lossy())?
             } else {
-                let t = nmc_target::Target::from_file(&path).map_err(Error::from)?;
-                emit(&format!("{}: valid target `{}`\n", path.display(), t.name()));
-                emit(&nmc_target::render_table(&[t]).to_string());
+                nmc::chips::Chip::Loihi(nmc_target::Target::from_file(&path).map_err(Error::from)?)
+            };
+            let kind = match &chip {
+                nmc::chips::Chip::Speck(_) => "DYNAP-CNN chip",
+                nmc::chips::Chip::Xylo(_) => "Xylo chip",
+                nmc::chips::Chip::Loihi2(_) => "Loihi 2 chip",
+                nmc::chips::Chip::Loihi(_) => "target",
+            };
+            emit(&format!("{}: valid {kind} `{}`\n", path.display(), chip.name()));
+            emit(&nmc::chips::render_tables(std::slice::from_ref(&chip)));
+            emit(&nmc_rule::render(&[chip.rule_summary()]));
+        } else if let Some(names) = rules {
+            let names = if names.is_empty() {
+                nmc::chips::builtins().iter().map(|b| b.name.to_string()).collect()
+            } else {
+                names
+            };
+            let mut summaries = Vec::new();
+            for n in &names {
+                summaries.push(nmc::chips::Chip::load(n)?.rule_summary());
             }
+            emit(&nmc_rule::render(&summaries));
         } else if let Some(name) = show {
             match nmc::chips::builtin_source(&name) {
                 Some(src) => emit(src),
@@ -56,6 +78,7 @@ impl TargetsArgs {
                 all.push(nmc::chips::Chip::load(b.name)?);
             }
             emit(&nmc::chips::render_tables(&all));
+            emit("\n`nmc targets --rules` compares their update rules; `nmc targets --show NAME` prints one's file.\n");
         }
         Ok(())
     }
