@@ -383,3 +383,35 @@ fn check_numerics(n: &Numerics) -> Result<(), (&'static str, String)> {
     range("payload_bits", n.payload_bits.into(), 1, 32)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_builtin_states_the_rule_this_crate_runs_and_another_is_refused() {
+        let c = Chip::builtin("loihi2").unwrap();
+        assert_eq!(c.rule(), &Chip::runs());
+        let src = Chip::builtin_source("loihi2").unwrap();
+        let per_weight = src.replacen("weight_exponent: OnSum", "weight_exponent: PerWeight", 1);
+        assert_ne!(per_weight, src);
+        match chip_of_ron(&per_weight, "mine.ron").unwrap_err() {
+            ChipError::Invalid { origin, field, message } => {
+                assert_eq!((origin.as_str(), field.as_str()), ("mine.ron", "rule.weight_exponent"));
+                assert!(
+                    message.contains("states PerWeight") && message.contains("runs OnSum"),
+                    "{message}"
+                );
+            }
+            e => panic!("{e}"),
+        }
+        let summary = c.rule_summary();
+        let cells = summary.cells();
+        assert!(
+            cells.contains(&"one wrap per step, 23 bits + sign".to_string()),
+            "{cells:?}"
+        );
+        assert!(cells.contains(&"clip, 23 bits + sign".to_string()), "{cells:?}");
+    }
+}

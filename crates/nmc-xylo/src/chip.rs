@@ -367,4 +367,23 @@ mod tests {
         let e = Chip::from_ron_str(&text, "x.ron").expect_err("family");
         assert_eq!(e.field(), Some("family"), "{e}");
     }
+
+    #[test]
+    fn the_builtins_state_the_rule_this_crate_runs_and_another_is_refused() {
+        for (name, text) in BUILTIN {
+            assert_eq!(Chip::builtin(name).unwrap().rule, Chip::runs(), "{name}");
+            let zero = text.replacen("reset: Subtract", "reset: Zero", 1);
+            assert_ne!(&zero, text);
+            let e = Chip::from_ron_str(&zero, "mine.ron").expect_err("reset");
+            assert_eq!(e.field(), Some("rule.reset"), "{e}");
+            let m = e.to_string();
+            assert!(
+                m.contains("mine.ron") && m.contains("states Zero") && m.contains("runs Subtract"),
+                "{m}"
+            );
+        }
+        let no_rule = BUILTIN[0].1.split("\n    rule: (").next().unwrap().to_string() + "\n)";
+        let e = Chip::from_ron_str(&no_rule, "old.ron").expect_err("a Xylo file states its rule");
+        assert!(e.to_string().contains("rule"), "{e}");
+    }
 }
