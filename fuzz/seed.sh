@@ -13,7 +13,9 @@ shared=${NMC_SHARED_FIXTURES:-/work/shared/fixtures}
 corpus=$root/fuzz/corpus
 mkdir -p "$corpus"/{nir,onnx,target_ron,speck_ron,qmodel_ron,artifact,npy,nmcs,xylo_spec,xylo_chip_ron,lava_json}
 
-# add TARGET FILE...: copy each small file as seed-<basename>
+# add TARGET FILE...: copy each small file as seed-<parent>-<basename> (the
+# parent keeps same-named fixtures of different directories apart, e.g.
+# xylo/audio2/*.spec.npz and xylo/imu/*.spec.npz)
 add() {
   local t=$1 max=$((64 * 1024))
   [ "$t" = nir ] && max=$((170 * 1024))
@@ -22,7 +24,7 @@ add() {
   for f in "$@"; do
     [ -f "$f" ] || continue
     [ "$(stat -c %s "$f")" -le "$max" ] || continue
-    cp "$f" "$corpus/$t/seed-$(basename "$f")"
+    cp "$f" "$corpus/$t/seed-$(basename "$(dirname "$f")")-$(basename "$f")"
   done
 }
 
