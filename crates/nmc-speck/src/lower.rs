@@ -13,6 +13,9 @@
 //!   pooling ("neuron-pooling", "pooling-pooling", "pooling-weight" edges);
 //! - a neuron → weight edge is a destination without pooling;
 //! - a layer with no destination is an exit (`set_exit_destinations`);
+//! - average pooling is placed as sum pooling of the same kernel, as sinabs
+//!   maps it (it divides the next layer's weights by the kernel's area); a
+//!   note in [`Lowered::notes`] says so;
 //! - Flatten nodes are ignored (sinabs' `IGNORED_LAYER_TYPES`): a Linear
 //!   after a Flatten reads the shape before it;
 //! - layers are numbered in topological order (sinabs'
@@ -20,9 +23,7 @@
 //!   the graph's Input node.
 //!
 //! Anything else is an error naming the node and the field: a neuron that
-//! is not a spiking model the chip runs (a LIF, a non-spiking LI), average
-//! pooling (the chip sums; sinabs would rescale the next layer's weights,
-//! which nmc does not rewrite), pooling whose stride is not its kernel or
+//! is not a spiking model the chip runs (a LIF, a non-spiking LI), pooling whose stride is not its kernel or
 //! that pads, a dilated or grouped convolution, a 1-d convolution, a
 //! recurrent edge, or a node kind with no place in a DYNAP-CNN layer. The
 //! chip's own layer rules (square kernels, strides, pooling sizes, fan-out,
@@ -47,6 +48,10 @@ pub struct Lowered {
     /// Per layer, the graph nodes it is made of: its weight node, its
     /// neuron node, then its pooling nodes.
     pub nodes: Vec<Vec<String>>,
+    /// What the deployment must do that placement does not show (an
+    /// average pooling placed as sum pooling, whose next layer's weights
+    /// must be rescaled), one line per node.
+    pub notes: Vec<String>,
 }
 
 /// A node that does not fit a DYNAP-CNN layer: which node, which field,
@@ -99,6 +104,8 @@ struct Ctx<'a> {
     chip: &'a Chip,
     /// Layer index of each weight node.
     layer_of: BTreeMap<NodeId, usize>,
+    /// Notes for [`Lowered::notes`], collected while grouping.
+    notes: std::cell::RefCell<Vec<String>>,
 }
 
 impl Ctx<'_> {
@@ -188,6 +195,7 @@ pub fn lower(chip: &Chip, g: &Graph) -> Result<Lowered, LowerError> {
         g,
         chip,
         layer_of: BTreeMap::new(),
+        notes: Default::default(),
     };
     let sched = g.schedule();
     if let Some(&e) = sched.back_edges.first()
@@ -249,7 +257,13 @@ pub fn lower(chip: &Chip, g: &Graph) -> Result<Lowered, LowerError> {
             return Err(cx.err(id, "input", format!("{what}; this one reads no layer")));
         }
     }
-    Ok(Lowered { input, layers, nodes })
+    let notes = cx.notes.into_inner();
+    Ok(Lowered {
+        input,
+        layers,
+        nodes,
+        notes,
+    })
 }
 
 /// One destination: the layer it feeds (`None`: an exit) and its pooling.
@@ -374,13 +388,22 @@ impl Ctx<'_> {
             return Err(self.err(p, "op", "is not a pooling node".into()));
         };
         if *kind == PoolKind::Avg {
-            return Err(self.err(
-                p,
-                "kind",
-                "average pooling: the chip sums (sinabs turns AvgPool2d into sum pooling by rescaling the next \
-                 layer's weights, which nmc does not rewrite); use SumPool2d"
-                    .into(),
-            ));
+            // sinabs (utils.py construct_next_pooling_layer) maps AvgPool2d to
+            // sum pooling of the same kernel and divides the next layer's
+            // weights by the kernel's area: memory and placement are those of
+            // sum pooling.
+            let area: usize = kernel.iter().product();
+            let note = format!(
+                "node `{}` (avgpool2d {}): placed as sum pooling, as sinabs maps it; the chip sums, so the \
+                 weights of the layer it feeds must be divided by {area} (sinabs does this when it converts; at an \
+                 exit the chip sends the sum)",
+                self.g.node(p).name,
+                kernel.iter().map(usize::to_string).collect::<Vec<_>>().join("x"),
+            );
+            let mut notes = self.notes.borrow_mut();
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
         }
         if stride != kernel {
             return Err(self.err(

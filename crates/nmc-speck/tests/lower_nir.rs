@@ -262,6 +262,24 @@ fn one_layer(n: Op, extra: Option<(&'static str, Op, usize)>) -> Graph {
 }
 
 #[test]
+fn average_pooling_is_placed_as_sinabs_places_it_with_a_note() {
+    // sinabs maps AvgPool2d(k) to SumPool2d(k) and divides the next layer's
+    // weights by k^2: the layers, memories and placement are sum pooling's.
+    let iaf = || neuron(NeuronModel::If, &[4, 8, 8]);
+    let avg = lower(&speck(), &one_layer(iaf(), Some(("p", pool(PoolKind::Avg, 2, 2), 4)))).unwrap();
+    let sum = lower(&speck(), &one_layer(iaf(), Some(("p", pool(PoolKind::Sum, 2, 2), 4)))).unwrap();
+    assert_eq!((&avg.layers, &avg.nodes), (&sum.layers, &sum.nodes));
+    assert!(sum.notes.is_empty(), "{:?}", sum.notes);
+    assert_eq!(avg.notes.len(), 1, "{:?}", avg.notes);
+    assert!(
+        avg.notes[0].starts_with("node `p` (avgpool2d 2x2): placed as sum pooling")
+            && avg.notes[0].contains("weights of the layer it feeds must be divided by 4"),
+        "{:?}",
+        avg.notes
+    );
+}
+
+#[test]
 fn what_sinabs_does_not_map_is_an_error_naming_node_and_field() {
     let e = err_of(&one_layer(neuron(NeuronModel::Lif, &[4, 8, 8]), None));
     assert!(
@@ -271,8 +289,6 @@ fn what_sinabs_does_not_map_is_an_error_naming_node_and_field() {
     let e = err_of(&one_layer(neuron(NeuronModel::Li, &[4, 8, 8]), None));
     assert!(e.starts_with("node `n` (li): model: LI does not spike"), "{e}");
     let iaf = || neuron(NeuronModel::If, &[4, 8, 8]);
-    let e = err_of(&one_layer(iaf(), Some(("p", pool(PoolKind::Avg, 2, 2), 4))));
-    assert!(e.starts_with("node `p` (avgpool2d): kind: average pooling"), "{e}");
     let e = err_of(&one_layer(iaf(), Some(("p", pool(PoolKind::Sum, 2, 1), 7))));
     assert!(
         e.starts_with("node `p` (sumpool2d): stride: [1, 1]: must equal the kernel [2, 2]"),

@@ -26,6 +26,9 @@ pub struct SpeckPartition {
     pub nodes: Vec<Vec<String>>,
     /// Per layer its core, memories against the core's, and the cores it fits.
     pub placement: nmc_speck::Report,
+    /// What the deployment must do that placement does not show (e.g. an
+    /// average pooling placed as sum pooling).
+    pub notes: Vec<String>,
 }
 
 /// Groups `g` into layers and places them on `chip`; the error says which
@@ -41,6 +44,7 @@ pub fn partition(chip: &nmc_speck::Chip, g: &Graph) -> Result<SpeckPartition, Er
         layers: lowered.layers,
         nodes: lowered.nodes,
         placement: placement.report(),
+        notes: lowered.notes,
     })
 }
 
@@ -89,6 +93,9 @@ impl fmt::Display for SpeckPartition {
                 l.output,
                 dests.join(", ")
             )?;
+        }
+        for n in &self.notes {
+            writeln!(f, "note: {n}")?;
         }
         Ok(())
     }

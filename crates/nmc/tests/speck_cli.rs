@@ -148,6 +148,11 @@ fn the_nmnist_cnn_places_on_speck_with_sinabs_memory() {
 /// Linear where the kernel covers an unpadded input, then IF, then the
 /// layer's SumPool2d.
 fn write_chain(fx: &Fixture, path: &Path) {
+    write_chain_pooled(fx, path, PoolKind::Sum)
+}
+
+/// The chain as a NIR file, its poolings of `kind`.
+fn write_chain_pooled(fx: &Fixture, path: &Path, kind: PoolKind) {
     let t = |dims: Vec<usize>| Tensor::new(Shape::new(dims.clone()), vec![0.01; dims.iter().product()]).unwrap();
     let u = |v: &[u32]| v.iter().map(|&x| x as usize).collect::<Vec<usize>>();
     let mut b = GraphBuilder::new(fx.name.clone());
@@ -221,7 +226,7 @@ fn write_chain(fx: &Fixture, path: &Path) {
                 &mut b,
                 &p,
                 Op::Pool2d {
-                    kind: PoolKind::Sum,
+                    kind,
                     kernel: kp,
                     stride: kp,
                     padding: [0, 0],
@@ -316,6 +321,53 @@ fn every_chain_fixture_partitions_as_sinabs_decided() {
         }
     }
     assert!(placed >= 10 && refused >= 5, "placed {placed}, refused {refused}");
+}
+
+#[test]
+fn average_pooling_places_as_sum_pooling_with_a_note_naming_the_factor() {
+    // sinabs maps AvgPool2d to sum pooling and rescales the next layer: the
+    // same layers, memories and cores as the sum-pooled chain.
+    let fx = chains()
+        .into_iter()
+        .find(|fx| fx.sinabs.mapping.is_some() && fx.layers.iter().any(|l| l.pooling[0] != [1, 1]))
+        .expect("a placed chain fixture with pooling");
+    let (sum, avg) = (tmp().join("sum.nir"), tmp().join("avg.nir"));
+    write_chain_pooled(&fx, &sum, PoolKind::Sum);
+    write_chain_pooled(&fx, &avg, PoolKind::Avg);
+    let run = |p: &Path, json: bool| {
+        let mut args = vec!["partition", p.to_str().unwrap(), "--target", "speck"];
+        if json {
+            args.push("--json");
+        }
+        let o = nmc(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o).1);
+        text(&o).0
+    };
+    let (js, ja) = (json_of_str(&run(&sum, true)), json_of_str(&run(&avg, true)));
+    assert_eq!(js["layers"], ja["layers"]);
+    assert_eq!(js["placement"], ja["placement"]);
+    assert_eq!(js["notes"].as_array().unwrap().len(), 0);
+    let notes = ja["notes"].as_array().unwrap();
+    let pooled = fx.layers.iter().filter(|l| l.pooling[0] != [1, 1]).count();
+    assert_eq!(notes.len(), pooled, "{notes:?}");
+    let text = run(&avg, false);
+    let (i, l) = fx
+        .layers
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.pooling[0] != [1, 1])
+        .unwrap();
+    let note = format!(
+        "note: node `pool{i}` (avgpool2d {}x{}): placed as sum pooling",
+        l.pooling[0][0], l.pooling[0][1]
+    );
+    assert!(text.contains(&note), "{text}");
+    let area = l.pooling[0][0] * l.pooling[0][1];
+    assert!(text.contains(&format!("must be divided by {area}")), "{text}");
+}
+
+fn json_of_str(s: &str) -> serde_json::Value {
+    serde_json::from_str(s).unwrap()
 }
 
 #[test]
