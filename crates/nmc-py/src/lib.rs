@@ -102,10 +102,16 @@ fn json<T: serde::Serialize>(v: &T) -> PyResult<String> {
     serde_json::to_string(v).map_err(|e| InternalError::new_err(format!("serialising a report: {e}")))
 }
 
-/// Built-in target names.
+/// Built-in target names of the loihi family (the ones this API compiles for).
 #[pyfunction]
 fn targets() -> Vec<&'static str> {
     nmc_target::builtin_names().to_vec()
+}
+
+/// Every built-in chip of every family: (name, family), as `nmc targets` lists them.
+#[pyfunction]
+fn all_targets() -> Vec<(&'static str, &'static str)> {
+    nmc::chips::builtins().into_iter().map(|b| (b.name, b.family)).collect()
 }
 
 /// A chip target: a built-in name or a target file.
@@ -137,6 +143,11 @@ impl PyTarget {
     /// The target file as RON.
     fn to_ron(&self) -> PyResult<String> {
         self.inner.to_ron().map_err(err)
+    }
+    /// The update rule (the file's `rule:` section, or the family's one rule
+    /// for a file without it) as JSON.
+    fn rule_json(&self) -> PyResult<String> {
+        json(&self.inner.rule())
     }
     fn __repr__(&self) -> String {
         format!("nmc.Target({:?})", self.inner.name())
@@ -677,6 +688,7 @@ fn _nmc(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyModel>()?;
     m.add_class::<PyDeployment>()?;
     m.add_function(wrap_pyfunction!(targets, m)?)?;
+    m.add_function(wrap_pyfunction!(all_targets, m)?)?;
     m.add_function(wrap_pyfunction!(load_path, m)?)?;
     m.add_function(wrap_pyfunction!(load_nir_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;

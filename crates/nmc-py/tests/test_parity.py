@@ -192,6 +192,18 @@ def test_target_limits_are_the_target_file(cli, tmp_path):
     assert nmc.target(tmp_path / "t.ron").limits == t.limits
 
 
+def test_all_families_are_listed_and_the_rule_is_the_files(cli):
+    every = nmc.all_targets()
+    assert every["xylo-audio2"] == "xylo-iaf" and every["loihi2"] == "lava-loihi2"
+    assert every["speck"] == "dynapcnn"
+    assert nmc.targets() == [n for n, f in every.items() if f == "loihi"]
+    rule = nmc.target("loihi1").rule
+    assert rule == nmc.target("loihi1").limits["rule"]
+    assert (rule["reset"], rule["threshold"], rule["weight_exponent"]) == ("Zero", "Greater", "PerWeight")
+    table = cli.run("targets", "--rules", "loihi1").stdout
+    assert "v > vth" in table and "v = 0" in table
+
+
 ONNX = MODEL.parents[1] / "onnx_mnist"
 
 

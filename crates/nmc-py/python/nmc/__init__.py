@@ -59,6 +59,7 @@ __all__ = [
     "Simulation",
     "Target",
     "UsageError",
+    "all_targets",
     "load",
     "target",
     "targets",
@@ -96,13 +97,28 @@ class Target:
         """The target file as RON, as ``nmc targets --show`` prints it."""
         return self._t.to_ron()
 
+    @property
+    def rule(self) -> Dict[str, Any]:
+        """The update rule (decay, overflow, threshold, reset, where the weight
+        exponent and the bias enter, payload), as ``nmc targets --rules`` shows it."""
+        return _json.loads(self._t.rule_json())
+
     def __repr__(self) -> str:
         return f"nmc.Target({self.name!r})"
 
 
 def targets() -> List[str]:
-    """The names of the built-in targets."""
+    """The names of the built-in targets this API compiles for (the loihi family).
+
+    :func:`all_targets` lists every family's built-ins; the other families
+    (Xylo, Loihi 2, Speck) are reached through the ``nmc`` command line.
+    """
     return list(_nmc.targets())
+
+
+def all_targets() -> Dict[str, str]:
+    """Every built-in chip of every family: name -> family, as ``nmc targets`` lists them."""
+    return dict(_nmc.all_targets())
 
 
 def target(name_or_path: Union[str, os.PathLike, Target] = "loihi1") -> Target:
