@@ -11,7 +11,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${NMC_SHARED_FIXTURES:-/work/shared/fixtures}
 corpus=$root/fuzz/corpus
-mkdir -p "$corpus"/{nir,onnx,target_ron,speck_ron,qmodel_ron,artifact,npy,nmcs,xylo_spec,xylo_chip_ron,lava_json}
+mkdir -p "$corpus"/{nir,onnx,target_ron,speck_ron,qmodel_ron,artifact,npy,nmcs,xylo_spec,xylo_chip_ron,lava_json,loihi2_chip_ron}
 
 # add TARGET FILE...: copy each small file as seed-<parent>-<basename> (the
 # parent keeps same-named fixtures of different directories apart, e.g.
@@ -33,6 +33,7 @@ add nir "$root"/tests/fixtures/**/*.nir "$root"/examples/*/*.nir "$shared"/nir-p
 add onnx "$root"/examples/*/*.onnx "$root"/crates/*/tests/fixtures/**/*.onnx
 add target_ron "$root"/targets/*.ron
 add xylo_chip_ron "$root"/targets/xylo-*.ron
+add loihi2_chip_ron "$root"/targets/loihi2.ron
 add xylo_spec "$root"/tests/fixtures/xylo/**/*.spec.npz
 add speck_ron "$root"/targets/*.ron
 add lava_json "$root"/tests/fixtures/lava/*.json
@@ -81,7 +82,7 @@ for model in "$shared"/nir-paper/01_lif/lif_norse.nir "$shared"/nir-paper/01_lif
   done
 done
 
-for t in nir onnx target_ron speck_ron qmodel_ron artifact npy nmcs xylo_spec xylo_chip_ron lava_json; do
+for t in nir onnx target_ron speck_ron qmodel_ron artifact npy nmcs xylo_spec xylo_chip_ron lava_json loihi2_chip_ron; do
   printf '%-11s %4d files %8d bytes\n' "$t" "$(find "$corpus/$t" -type f | wc -l)" \
     "$(find "$corpus/$t" -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}')"
 done

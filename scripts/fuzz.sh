@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(nir onnx target_ron qmodel_ron artifact npy nmcs speck_ron xylo_chip_ron xylo_spec lava_json)
+[ ${#targets[@]} -gt 0 ] || targets=(nir onnx target_ron qmodel_ron artifact npy nmcs speck_ron xylo_chip_ron xylo_spec lava_json loihi2_chip_ron)
 # ASan's default 256 MB quarantine of freed memory alone pushes a long run
 # past 512 MB of RSS (false out-of-memory reports); keep it small. Single
 # allocations above 512 MB still count (-malloc_limit_mb follows rss_limit).

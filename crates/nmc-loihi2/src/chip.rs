@@ -229,6 +229,22 @@ impl Chip {
         &self.core
     }
 
+    /// Parses and validates a chip description; `origin` (a path) starts
+    /// every error message.
+    pub fn from_ron_str(src: &str, origin: &str) -> Result<Chip, ChipError> {
+        chip_of_ron(src, origin)
+    }
+
+    /// Reads a chip description file (`family: "lava-loihi2"`).
+    pub fn read(path: &std::path::Path) -> Result<Chip, ChipError> {
+        let origin = path.display().to_string();
+        let src = std::fs::read_to_string(path).map_err(|e| ChipError::Syntax {
+            origin: origin.clone(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Chip::from_ron_str(&src, &origin)
+    }
+
     /// The update rule the file states (equal to [`Chip::runs`]).
     pub fn rule(&self) -> &nmc_rule::Rule {
         &self.rule

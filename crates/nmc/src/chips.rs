@@ -108,11 +108,9 @@ impl Chip {
                     .is_ok_and(|src| src.contains(&format!("family: \"{}\"", nmc_loihi2::chip::FAMILY)))
         };
         if loihi2_file() {
-            return Err(Error::Usage(format!(
-                "{name_or_path}: a {} chip file; nmc reads the built-in `loihi2` only (its Lava 0.10 numerics are \
-                 pinned by fixtures, and a chip file of this family is not read yet)",
-                nmc_loihi2::chip::FAMILY
-            )));
+            return nmc_loihi2::Chip::read(path)
+                .map(Chip::Loihi2)
+                .map_err(|e| Error::BadInput(e.to_string()));
         }
         if xylo_file() {
             return nmc_xylo::Chip::read(path)
@@ -182,10 +180,11 @@ impl Chip {
             ))),
             Chip::Loihi2(c) => Err(Error::Usage(format!(
                 "--target {}: `nmc {command}` runs on Loihi-1-family targets; on {} (Lava 0.10's fixed_pt Loihi 2: \
-                 a weight exponent per connection sum, graded spikes, sigma-delta neurons) nmc runs `nmc emulate \
-                 NET.json --target {} --input X.npy` on a network in Lava's process form (docs/loihi2.md); \
-                 compiling a NIR graph for it and placing it on cores are not built yet (its per-core limits are \
-                 not public)",
+                 a weight exponent per connection sum, graded spikes, sigma-delta neurons) nmc runs `nmc compile \
+                 MODEL.nir --target {} -o NET.json` (a network in Lava's process form, with its report) and `nmc \
+                 emulate NET.json --target {} --input X.npy` (docs/loihi2.md); placing it on cores is not built \
+                 (Loihi 2's per-core limits are not public)",
+                c.name(),
                 c.name(),
                 c.name(),
                 c.name()

@@ -247,7 +247,7 @@ fn wrap_payload(data: &[u8]) -> Vec<u8> {
 #[test]
 fn every_reader_is_fuzzed() {
     // format → fuzz target
-    const READERS: [(&str, &str); 11] = [
+    const READERS: [(&str, &str); 12] = [
         (".nir (NIR, HDF5)", "nir"),
         (".onnx", "onnx"),
         ("target .ron", "target_ron"),
@@ -259,6 +259,7 @@ fn every_reader_is_fuzzed() {
         ("Xylo chip .ron", "xylo_chip_ron"),
         ("Xylo specification .npz", "xylo_spec"),
         ("Lava network .json", "lava_json"),
+        ("Loihi 2 chip .ron", "loihi2_chip_ron"),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let cargo = std::fs::read_to_string(root.join("fuzz/Cargo.toml")).unwrap();

@@ -57,6 +57,8 @@ const READERS: &[(&str, &str, Cover)] = &[
     ),
     ("nmc-frontend/src/onnx/mod.rs", "convert_bytes", Fuzzed("onnx")),
     ("nmc-frontend/src/onnx/mod.rs", "parse", ReachedBy("onnx")),
+    ("nmc-loihi2/src/chip.rs", "from_ron_str", Fuzzed("loihi2_chip_ron")),
+    ("nmc-loihi2/src/chip.rs", "read", Dispatches(&["from_ron_str"])),
     ("nmc-loihi2/src/lava_json.rs", "from_lava_json", Fuzzed("lava_json")),
     (
         "nmc-loihi2/src/lava_json.rs",

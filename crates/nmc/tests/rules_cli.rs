@@ -129,5 +129,30 @@ fn a_file_stating_another_rule_is_refused_and_an_agreeing_edit_is_shown() {
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(out(&o).contains("valid Xylo chip `xylo-imu`"), "{}", out(&o));
     assert_eq!(row(&out(&o), "reset"), ["v = v - vth"]);
+
+    // A Loihi 2 chip file is read by its family (--check, --rules, --target).
+    let lava = out(&nmc(&["targets", "--show", "loihi2"]));
+    let mine = dir.join("l2.ron");
+    std::fs::write(&mine, lava.replacen("name: \"loihi2\"", "name: \"my-loihi2\"", 1)).unwrap();
+    let o = nmc(&["targets", "--check", mine.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out(&o).contains("valid Loihi 2 chip `my-loihi2`"), "{}", out(&o));
+    assert_eq!(
+        row(&out(&o), "weight exponent"),
+        ["on each connection's sum (floor), -7..7"]
+    );
+    let wrong = dir.join("l2-wrong.ron");
+    std::fs::write(
+        &wrong,
+        lava.replacen("weight_exponent: OnSum", "weight_exponent: PerWeight", 1),
+    )
+    .unwrap();
+    let o = nmc(&["targets", "--rules", wrong.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("l2-wrong.ron: rule.weight_exponent: the file states PerWeight"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
