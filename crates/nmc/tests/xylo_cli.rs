@@ -208,7 +208,10 @@ fn what_xylo_cannot_run_is_a_clear_error() {
 fn the_braille_fit_report_on_xylo_audio2_is_the_committed_one() {
     let o = on_braille("partition", "xylo-audio2", &[]);
     let text = String::from_utf8(o.stdout).unwrap();
-    assert!(text.contains("fit: inputs 12/16 · hidden 40/1000 · outputs 7/8"), "{text}");
+    assert!(
+        text.contains("fit: inputs 12/16 · hidden 40/1000 · outputs 7/8"),
+        "{text}"
+    );
     nmc_golden::assert_golden(&root().join("tests/golden/partition/braille_xylo_audio2.txt"), &text);
 }
 
