@@ -23,6 +23,11 @@
 //! * the bias enters v: `s_j·g_mem·(v_leak + r·Σ b · w_in·g_syn/(1 − α_syn))`
 //!   (an Affine bias as the steady-state current it feeds), as
 //!   `bias_mant << bias_exp`.
+//!
+//! A sigma-delta population reads changes, so a graph input that feeds one
+//! (directly or through an Affine) is encoded by a Delta (`<input>:delta`,
+//! vth 0, exponents 0: its payload is the change of the RingBuffer value,
+//! whose integer is the float input); its Dense is graded.
 
 use std::collections::BTreeMap;
 
@@ -64,7 +69,9 @@ struct Edge {
     name: String,
     /// The sending process's name.
     src: String,
-    /// The sender is a sigma-delta population (graded payloads).
+    /// The sender sends graded payloads (a sigma-delta population, or the
+    /// Delta encoding a graph input): a payload of 1 is a float change of
+    /// `2^−this`.
     graded_src: Option<u32>,
     /// `[out, in]` row-major.
     w: Vec<f64>,
@@ -120,13 +127,34 @@ pub fn compile(g: &Graph, chip: &Chip) -> Result<(Net, CompileReport), CompileEr
     for id in g.node_ids() {
         let node = g.node(id);
         match &node.op {
-            Op::Input { shape } => processes.push(Process {
-                name: node.name.clone(),
-                kind: Kind::Source(shape.numel()),
-            }),
+            Op::Input { shape } => {
+                processes.push(Process {
+                    name: node.name.clone(),
+                    kind: Kind::Source(shape.numel()),
+                });
+                if feeds_sigma_delta(g, id)? {
+                    processes.push(Process {
+                        name: delta_name(&node.name),
+                        kind: Kind::Delta(input_delta(shape.numel())),
+                    });
+                    connections.push((node.name.clone(), delta_name(&node.name)));
+                    report.populations.push(PopReport {
+                        name: delta_name(&node.name),
+                        kind: "delta".into(),
+                        neurons: shape.numel(),
+                        scale: (1.0, 1.0),
+                        du: None,
+                        dv: None,
+                        decay_err: (0.0, 0.0),
+                        vth: 0,
+                        threshold_err: 0.0,
+                        bias_max: 0,
+                    });
+                }
+            }
             Op::Neuron(n) => {
-                let edges = edges(g, id, n.len())?;
                 let sd = sd_meta(&node.name, &node.meta)?;
+                let edges = edges(g, id, n.len(), sd.is_some())?;
                 let (kind, conns, pop) = match sd {
                     Some(m) => sigma_delta(&node.name, n, &m, &edges, num, &mut report.warnings)?,
                     None => lif(g, &node.name, n, &edges, num, &mut report.warnings)?,
@@ -151,6 +179,43 @@ pub fn compile(g: &Graph, chip: &Chip) -> Result<(Net, CompileReport), CompileEr
     }
     let net = Net::new(chip, processes, &connections, &g.name).map_err(|e| err("graph", "net", e.to_string()))?;
     Ok((net, report))
+}
+
+/// The Delta that encodes graph input `input` for sigma-delta populations.
+fn delta_name(input: &str) -> String {
+    format!("{input}:delta")
+}
+
+/// A Delta with threshold 0 and exponents 0: its payload is exactly the
+/// change of its (integer) input, every step.
+fn input_delta(neurons: usize) -> Sdn {
+    Sdn {
+        neurons,
+        vth: 0,
+        spike_exp: 0,
+        state_exp: 0,
+        cum_error: false,
+        bias: vec![0; neurons],
+        act_mode: ActMode::Relu,
+    }
+}
+
+/// Whether graph input `id` feeds a sigma-delta population, directly or
+/// through an Affine.
+fn feeds_sigma_delta(g: &Graph, id: NodeId) -> Result<bool, CompileError> {
+    for o in g.outputs(id) {
+        let dst = match g.node(o).op {
+            Op::Affine { .. } => g.outputs(o),
+            _ => vec![o],
+        };
+        for d in dst {
+            let node = g.node(d);
+            if matches!(node.op, Op::Neuron(_)) && sd_meta(&node.name, &node.meta)?.is_some() {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// Only Input, Output, Affine and neuron populations have a Loihi 2 form.
@@ -213,8 +278,9 @@ fn check_node(g: &Graph, id: NodeId) -> Result<(), CompileError> {
     }
 }
 
-/// The weights into population `id` (`n` neurons).
-fn edges(g: &Graph, id: NodeId, n: usize) -> Result<Vec<Edge>, CompileError> {
+/// The weights into population `id` (`n` neurons; `sd`: a sigma-delta
+/// population, which reads a graph input through its Delta encoder).
+fn edges(g: &Graph, id: NodeId, n: usize, sd: bool) -> Result<Vec<Edge>, CompileError> {
     let name = &g.node(id).name;
     let mut out = Vec::new();
     for (_, via) in g.inputs(id) {
@@ -262,10 +328,17 @@ fn edges(g: &Graph, id: NodeId, n: usize) -> Result<Vec<Edge>, CompileError> {
             }
         };
         let src_node = g.node(src);
-        let graded_src = sd_meta(&src_node.name, &src_node.meta)?.map(|m| m.spike_exp);
+        let (src_name, graded_src) = if sd && matches!(src_node.op, Op::Input { .. }) {
+            (delta_name(&src_node.name), Some(input_delta(0).spike_exp))
+        } else {
+            (
+                src_node.name.clone(),
+                sd_meta(&src_node.name, &src_node.meta)?.map(|m| m.spike_exp),
+            )
+        };
         out.push(Edge {
             name: dense,
-            src: src_node.name.clone(),
+            src: src_name,
             graded_src,
             w,
             inputs,

@@ -9,7 +9,8 @@ use std::fmt;
 pub struct PopReport {
     /// The graph node (and process) name.
     pub name: String,
-    /// `lif` or `sigma_delta`.
+    /// `lif`, `sigma_delta`, or `delta` (the encoder of a graph input that
+    /// feeds sigma-delta populations).
     pub kind: String,
     /// Neurons.
     pub neurons: usize,

@@ -79,12 +79,16 @@ fn sigma_delta_chain_compiles_and_runs() {
     assert_eq!((sd1.spike_exp, sd1.state_exp, sd1.vth), (6, 2, 1));
     let Kind::SigmaDelta(sd2) = kind("sd2") else { panic!() };
     assert_eq!(sd2.bias, vec![2, 0], "the Affine bias becomes the SigmaDelta bias");
-    // fc1 reads binary input events: weight units 2^(6+2) per float unit
-    // (0.5 → 128 → 128 << 0); fc2 reads sd1's payloads (2^6 per float unit) into
+    // fc1 reads the input's Delta encoder (payload 1 = float 1): weight units
+    // 2^(6+2) per float unit (0.5 → 128 → 128 << 0); fc2 reads sd1's payloads (2^6 per float unit) into
     // sd2's act (2^6 per float unit): weights 1.0 → 1, −0.5 → −0.5 as 8-bit
     // mantissas << a negative exponent.
     let Kind::Dense(fc1) = kind("fc1") else { panic!() };
-    assert_eq!(fc1.num_message_bits, 0);
+    assert!(fc1.num_message_bits > 0, "the input reaches sd1 through a Delta");
+    let Kind::Delta(enc) = kind("input:delta") else {
+        panic!()
+    };
+    assert_eq!((enc.vth, enc.spike_exp, enc.state_exp), (0, 0, 0));
     assert_eq!(fc1.sign_mode, SignMode::Excitatory);
     assert_eq!((fc1.weights[0] as f64) * 2f64.powi(fc1.weight_exp), 128.0);
     let Kind::Dense(fc2) = kind("fc2") else { panic!() };
@@ -93,7 +97,8 @@ fn sigma_delta_chain_compiles_and_runs() {
     assert_eq!((fc2.weights[0] as f64) * 2f64.powi(fc2.weight_exp), 1.0);
     assert_eq!((fc2.weights[1] as f64) * 2f64.powi(fc2.weight_exp), -0.5);
     // Constant input on channels 0 and 2: sd1's act settles at (W·x)·2^8,
-    // and sd2's at relu(W2·act1 + b)·2^6.
+    // and sd2's at relu(W2·act1 + b)·2^6 (tests/sigma_delta_float.rs checks
+    // the values).
     let steps = 12;
     let mut data = Array2::<i32>::zeros((4, steps));
     for t in 0..steps {
@@ -107,6 +112,7 @@ fn sigma_delta_chain_compiles_and_runs() {
     assert!(s1.data.iter().any(|&v| v > 1), "payloads are graded");
     let act2 = rec.get("sd2.act").unwrap();
     eprintln!("sd2.act per step: {:?}", act2.data);
+    assert_eq!(act2.row(5), act2.row(steps - 1), "sd2 settles on a held input");
     // A round trip through Lava JSON keeps the sigma-delta arguments.
     assert_eq!(
         Net::from_lava_json(&chip(), &net.to_lava_json(), "sd.json").unwrap(),
