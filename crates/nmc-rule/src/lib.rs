@@ -190,6 +190,17 @@ pub struct Difference {
     pub runs: String,
 }
 
+impl Difference {
+    /// The message a backend refuses the file with: `runner` names who runs
+    /// the other rule (e.g. "the xylo-iaf family (nmc-xylo, XyloSim's step)").
+    pub fn refusal(&self, runner: &str) -> String {
+        format!(
+            "the file states {}, but {runner} runs {}; `nmc targets --rules` shows the rule of every built-in family",
+            self.stated, self.runs
+        )
+    }
+}
+
 impl std::fmt::Display for Difference {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -206,69 +217,32 @@ impl Rule {
     /// exactly the stated rule.
     pub fn differences(&self, runs: &Rule) -> Vec<Difference> {
         let mut out = Vec::new();
-        let mut field = |field: &'static str, stated: String, run: String| {
-            if stated != run {
-                out.push(Difference {
-                    field,
-                    stated,
-                    runs: run,
-                });
-            }
-        };
-        field(
-            "rule.neurons",
-            format!("{:?}", self.neurons),
-            format!("{:?}", runs.neurons),
-        );
-        field(
-            "rule.current_input",
-            format!("{:?}", self.current_input),
-            format!("{:?}", runs.current_input),
-        );
-        field("rule.decay", format!("{:?}", self.decay), format!("{:?}", runs.decay));
-        let (a, b) = (&self.overflow, &runs.overflow);
-        field(
-            "rule.overflow.applied",
-            format!("{:?}", a.applied),
-            format!("{:?}", b.applied),
-        );
-        field(
-            "rule.overflow.accumulator",
-            format!("{:?}", a.accumulator),
-            format!("{:?}", b.accumulator),
-        );
-        field(
-            "rule.overflow.current",
-            format!("{:?}", a.current),
-            format!("{:?}", b.current),
-        );
-        field(
-            "rule.overflow.voltage",
-            format!("{:?}", a.voltage),
-            format!("{:?}", b.voltage),
-        );
-        field(
-            "rule.threshold",
-            format!("{:?}", self.threshold),
-            format!("{:?}", runs.threshold),
-        );
-        field("rule.reset", format!("{:?}", self.reset), format!("{:?}", runs.reset));
-        field(
-            "rule.refractory",
-            self.refractory.to_string(),
-            runs.refractory.to_string(),
-        );
-        field(
-            "rule.weight_exponent",
-            format!("{:?}", self.weight_exponent),
-            format!("{:?}", runs.weight_exponent),
-        );
-        field("rule.bias", format!("{:?}", self.bias), format!("{:?}", runs.bias));
-        field(
-            "rule.payload",
-            format!("{:?}", self.payload),
-            format!("{:?}", runs.payload),
-        );
+        // One field: its path in the file and its place in the struct.
+        macro_rules! field {
+            ($path:literal, $($f:ident).+) => {
+                let (stated, run) = (format!("{:?}", self.$($f).+), format!("{:?}", runs.$($f).+));
+                if stated != run {
+                    out.push(Difference {
+                        field: $path,
+                        stated,
+                        runs: run,
+                    });
+                }
+            };
+        }
+        field!("rule.neurons", neurons);
+        field!("rule.current_input", current_input);
+        field!("rule.decay", decay);
+        field!("rule.overflow.applied", overflow.applied);
+        field!("rule.overflow.accumulator", overflow.accumulator);
+        field!("rule.overflow.current", overflow.current);
+        field!("rule.overflow.voltage", overflow.voltage);
+        field!("rule.threshold", threshold);
+        field!("rule.reset", reset);
+        field!("rule.refractory", refractory);
+        field!("rule.weight_exponent", weight_exponent);
+        field!("rule.bias", bias);
+        field!("rule.payload", payload);
         out
     }
 

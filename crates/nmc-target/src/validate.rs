@@ -470,19 +470,13 @@ fn check_rule(c: &mut Checker, raw: &RawTarget) {
     let Some(stated) = &raw.rule else { return };
     for d in stated.differences(&runs) {
         let source = match d.field {
-            "rule.overflow.accumulator" => " (formats.accumulator.overflow)",
-            "rule.overflow.current" => " (formats.current.overflow)",
-            "rule.overflow.voltage" => " (formats.voltage.overflow)",
+            "rule.overflow.accumulator" => ", by formats.accumulator.overflow,",
+            "rule.overflow.current" => ", by formats.current.overflow,",
+            "rule.overflow.voltage" => ", by formats.voltage.overflow,",
             _ => "",
         };
-        c.fail(
-            d.field,
-            format!(
-                "the file states {}, but the loihi compartment family (nmc-emu, nmc-reference) runs {}{source}; \
-                 `nmc targets --rules` shows the rule of every built-in family",
-                d.stated, d.runs
-            ),
-        );
+        let runner = format!("the loihi compartment family (nmc-emu, nmc-reference){source}");
+        c.fail(d.field, d.refusal(&runner));
     }
 }
 

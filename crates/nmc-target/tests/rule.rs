@@ -51,7 +51,7 @@ fn a_rule_the_family_does_not_run_is_refused_at_its_field() {
         p[0].starts_with("rule.overflow.voltage: the file states Saturate"),
         "{p:?}"
     );
-    assert!(p[0].contains("(formats.voltage.overflow)"), "{p:?}");
+    assert!(p[0].contains("by formats.voltage.overflow, runs Clip"), "{p:?}");
     assert!(p[1].starts_with("rule.weight_exponent: the file states OnSum"), "{p:?}");
 }
 
@@ -64,7 +64,7 @@ fn the_overflow_entries_follow_formats_and_must_agree_with_them() {
     let p = problems(Target::from_raw(raw.clone(), "edited").unwrap_err());
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(p[0].starts_with("rule.overflow.current: the file states Wrap"), "{p:?}");
-    assert!(p[0].contains("runs Clip (formats.current.overflow)"), "{p:?}");
+    assert!(p[0].contains("by formats.current.overflow, runs Clip"), "{p:?}");
     raw.rule.as_mut().unwrap().overflow.current = Register::Clip;
     let t = Target::from_raw(raw, "edited").unwrap();
     assert_eq!(t.rule().overflow.current, Register::Clip);

@@ -253,11 +253,7 @@ impl Chip {
         if let Some(d) = self.rule.differences(&Chip::runs()).first() {
             return Err(bad(
                 d.field,
-                format!(
-                    "the file states {}, but the xylo-iaf family (nmc-xylo, XyloSim's step) runs {}; `nmc targets \
-                     --rules` shows the rule of every built-in family",
-                    d.stated, d.runs
-                ),
+                d.refusal("the xylo-iaf family (nmc-xylo, XyloSim's step)"),
             ));
         }
         let t = &self.timing;
