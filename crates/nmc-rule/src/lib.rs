@@ -245,13 +245,6 @@ impl Rule {
         field!("rule.payload", payload);
         out
     }
-
-    /// One line per difference (see [`Rule::differences`]), for an error
-    /// message; `None` when there is none.
-    pub fn mismatch(&self, runs: &Rule) -> Option<String> {
-        let d = self.differences(runs);
-        (!d.is_empty()).then(|| d.iter().map(Difference::to_string).collect::<Vec<_>>().join("; "))
-    }
 }
 
 #[cfg(test)]
@@ -283,7 +276,6 @@ mod tests {
     fn equal_rules_have_no_difference_and_each_field_is_named() {
         let r = loihi();
         assert!(r.differences(&r).is_empty());
-        assert_eq!(r.mismatch(&r), None);
         let mut s = r.clone();
         s.reset = Reset::Subtract;
         s.overflow.voltage = Register::Saturate;
@@ -294,10 +286,13 @@ mod tests {
         );
         assert_eq!(d[1].stated, "Subtract");
         assert_eq!(d[1].runs, "Zero");
+        assert_eq!(
+            d[1].to_string(),
+            "rule.reset: the file states Subtract, the backend runs Zero"
+        );
         assert!(
-            s.mismatch(&r)
-                .unwrap()
-                .contains("rule.reset: the file states Subtract, the backend runs Zero")
+            d[1].refusal("family f")
+                .starts_with("the file states Subtract, but family f runs Zero; ")
         );
     }
 

@@ -48,11 +48,12 @@ pub struct Builtin {
 
 /// Every built-in chip of every family, loihi family first.
 pub fn builtins() -> Vec<Builtin> {
-    let loihi = nmc_target::builtin_names()
-        .iter()
-        .map(|&name| Builtin { family: "loihi", name });
+    let loihi = nmc_target::builtin_names().iter().map(|&name| Builtin {
+        family: nmc_target::FAMILY,
+        name,
+    });
     let speck = nmc_speck::Chip::builtin_names().into_iter().map(|name| Builtin {
-        family: "dynapcnn",
+        family: SPECK_FAMILY,
         name,
     });
     let xylo = nmc_xylo::Chip::builtin_names().map(|name| Builtin {
@@ -74,61 +75,56 @@ pub fn builtin_source(name: &str) -> Option<&'static str> {
         .or_else(|| nmc_loihi2::Chip::builtin_source(name))
 }
 
-/// Whether RON text names a family other than the Loihi compartment one
-/// (`family: "..."`): such a file is read by its family's crate.
-pub fn names_other_family(text: &str) -> bool {
-    [nmc_xylo::chip::FAMILY, nmc_loihi2::chip::FAMILY, "dynapcnn"]
-        .iter()
-        .any(|f| text.contains(&format!("family: \"{f}\"")))
+/// The family other than the Loihi compartment one that chip-file text
+/// names (`family: "..."`), if any: such a file is read by its family's crate.
+pub fn file_family(text: &str) -> Option<&'static str> {
+    if nmc_speck::chip::is_dynapcnn(text) {
+        return Some(SPECK_FAMILY);
+    }
+    [nmc_xylo::chip::FAMILY, nmc_loihi2::chip::FAMILY]
+        .into_iter()
+        .find(|f| text.contains(&format!("family: \"{f}\"")))
 }
 
+/// The DYNAP-CNN family's name.
+const SPECK_FAMILY: &str = "dynapcnn";
+
 impl Chip {
-    /// What `--target` accepts: a loihi-family built-in or target file
-    /// first ([`nmc_target::Target::load`]), then a DYNAP-CNN built-in, then
-    /// a file whose RON says `family: "dynapcnn"`. Neither: the error lists
+    /// What `--target` accepts: a built-in of any family, or a chip file
+    /// read by the family its `family:` field names (none: a loihi-family
+    /// target file, [`nmc_target::Target::load`]). Neither: the error lists
     /// every family's built-ins.
     pub fn load(name_or_path: &str) -> Result<Chip, Error> {
-        let path = Path::new(name_or_path);
-        let dynapcnn_file =
-            || path.is_file() && std::fs::read_to_string(path).is_ok_and(|src| nmc_speck::chip::is_dynapcnn(&src));
-        let xylo_file = || {
-            path.is_file()
-                && std::fs::read_to_string(path)
-                    .is_ok_and(|src| src.contains(&format!("family: \"{}\"", nmc_xylo::chip::FAMILY)))
-        };
         if let Ok(c) = nmc_xylo::Chip::builtin(name_or_path) {
             return Ok(Chip::Xylo(c));
         }
         if let Ok(c) = nmc_loihi2::Chip::builtin(name_or_path) {
             return Ok(Chip::Loihi2(c));
         }
-        let loihi2_file = || {
-            path.is_file()
-                && std::fs::read_to_string(path)
-                    .is_ok_and(|src| src.contains(&format!("family: \"{}\"", nmc_loihi2::chip::FAMILY)))
+        let path = Path::new(name_or_path);
+        let family = if path.is_file() {
+            std::fs::read_to_string(path).ok().as_deref().and_then(file_family)
+        } else {
+            None
         };
-        if loihi2_file() {
-            return nmc_loihi2::Chip::read(path)
-                .map(Chip::Loihi2)
-                .map_err(|e| Error::BadInput(e.to_string()));
-        }
-        if xylo_file() {
-            return nmc_xylo::Chip::read(path)
-                .map(Chip::Xylo)
-                .map_err(|e| Error::BadInput(e.to_string()));
-        }
-        if !dynapcnn_file() {
-            match nmc_target::Target::load(name_or_path) {
-                Ok(t) => return Ok(Chip::Loihi(t)),
-                Err(nmc_target::TargetError::NotFound { .. }) => {}
-                Err(e) => return Err(e.into()),
+        let bad = |e: &dyn std::fmt::Display| Error::BadInput(e.to_string());
+        match family {
+            Some(f) if f == nmc_loihi2::chip::FAMILY => {
+                return nmc_loihi2::Chip::read(path).map(Chip::Loihi2).map_err(|e| bad(&e));
             }
+            Some(f) if f == nmc_xylo::chip::FAMILY => {
+                return nmc_xylo::Chip::read(path).map(Chip::Xylo).map_err(|e| bad(&e));
+            }
+            Some(_) => return Ok(Chip::Speck(nmc_speck::Chip::from_file(path)?)),
+            None => {}
+        }
+        match nmc_target::Target::load(name_or_path) {
+            Ok(t) => return Ok(Chip::Loihi(t)),
+            Err(nmc_target::TargetError::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
         }
         if let Ok(c) = nmc_speck::Chip::builtin(name_or_path) {
             return Ok(Chip::Speck(c));
-        }
-        if dynapcnn_file() {
-            return Ok(Chip::Speck(nmc_speck::Chip::from_file(path)?));
         }
         Err(nmc_target::TargetError::NotFound {
             name: name_or_path.to_string(),
@@ -140,8 +136,8 @@ impl Chip {
     /// The family: `loihi` or `dynapcnn`.
     pub fn family(&self) -> &'static str {
         match self {
-            Chip::Loihi(_) => "loihi",
-            Chip::Speck(_) => "dynapcnn",
+            Chip::Loihi(_) => nmc_target::FAMILY,
+            Chip::Speck(_) => SPECK_FAMILY,
             Chip::Xylo(_) => nmc_xylo::chip::FAMILY,
             Chip::Loihi2(_) => nmc_loihi2::chip::FAMILY,
         }
@@ -201,7 +197,7 @@ impl Chip {
             Chip::Loihi2(c) => c.rule_summary(),
             Chip::Speck(c) => nmc_rule::Summary {
                 name: c.name().to_string(),
-                family: "dynapcnn".to_string(),
+                family: SPECK_FAMILY.to_string(),
                 rule: None,
                 numbers: None,
             },

@@ -31,9 +31,7 @@ impl TargetsArgs {
         let TargetsArgs { check, show, rules } = self;
         if let Some(path) = check {
             let text = std::fs::read_to_string(&path).unwrap_or_default();
-            let chip = if nmc_speck::chip::is_dynapcnn(&text) {
-                nmc::chips::Chip::Speck(nmc_speck::Chip::from_file(&path).map_err(Error::from)?)
-            } else if nmc::chips::names_other_family(&text) {
+            let chip = if nmc::chips::file_family(&text).is_some() {
                 nmc::chips::Chip::load(&path.to_string_lossy())?
             } else {
                 nmc::chips::Chip::Loihi(nmc_target::Target::from_file(&path).map_err(Error::from)?)
